@@ -1,0 +1,16 @@
+# Shared by scripts/run and scripts/test: where things are, and which Python runs the generator.
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+jobs=${HTTPKIT_JOBS:-2}
+
+# The first Python 3.11+ with Jinja2: the one on PATH (it may be a newer one a developer
+# installed), else Debian's, where python3-jinja2 lives.
+find_python() {
+  local candidate
+  for candidate in python3 /usr/bin/python3; do
+    if command -v "$candidate" >/dev/null && "$candidate" -c 'import jinja2, tomllib' 2>/dev/null; then
+      command -v "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}
