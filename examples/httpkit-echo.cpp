@@ -1,0 +1,185 @@
+// httpkit-echo [PORT [HOST]]: answers every request with the JSON of what it received.
+//
+//   /status/<code>       3xx-5xx raised with http::throw_failure; 2xx answered plainly
+//   /redirect?to=<url>[&status=<3xx>]     /set-cookie?name=<n>&value=<v>
+//   /delay?ms=<n>        a handler that blocks for n ms      /throw   std::runtime_error -> 500
+//   /plaintext           Hello, World!                       /json    {"message":"Hello, World!"}
+//   anything else        {request_uri, path, method, host, ip, headers, queries, cookies, body,
+//                         files, http_version}
+#include <http/http.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <charconv>
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+
+namespace {
+
+using json = nlohmann::ordered_json;
+
+http::Server* running_server = nullptr;
+
+extern "C" void stop_on_signal(int) {
+    if (running_server)
+        running_server->close();  // async-signal-safe
+}
+
+std::optional<long> to_number(std::string_view text) {
+    long value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc{} || end != text.data() + text.size())
+        return std::nullopt;
+    return value;
+}
+
+std::string_view query(const http::Request& req, std::string_view name) {
+    const auto it = req.queries.find(name);
+    return it == req.queries.end() ? std::string_view() : std::string_view(it->second);
+}
+
+json fields_json(const http::Fields& fields) {
+    json out = json::object();
+    for (const auto& [name, value] : fields)
+        out[name] = value;
+    return out;
+}
+
+json body_json(const http::Request& req) {
+    const std::string_view type = req.headers.get("Content-Type");
+    if (type.starts_with("application/x-www-form-urlencoded") || type.starts_with("multipart/form-data"))
+        return fields_json(req.form);
+    const std::string_view essence = type.substr(0, type.find(';'));
+    if (!req.body.empty() && (essence == "application/json" || essence.ends_with("+json"))) {
+        json parsed = json::parse(req.body, nullptr, false);
+        if (parsed.is_discarded())
+            throw http::BadRequest("the body is not valid JSON");
+        return parsed;
+    }
+    return req.body;
+}
+
+json echo(const http::Request& req) {
+    json headers = json::object();
+    for (const auto& [name, value] : req.headers) {
+        if (headers.contains(name))
+            headers[name] = headers[name].get<std::string>() + ", " + value;
+        else
+            headers[name] = value;
+    }
+    json files = json::object();
+    for (const auto& [field, file] : req.files)
+        files[field] = {{"filename", file.filename}, {"content_type", file.content_type}, {"size", file.content.size()}};
+    return {{"request_uri", req.request_uri}, {"path", req.path},          {"method", req.method},
+            {"host", req.host},               {"ip", req.ip},              {"headers", headers},
+            {"queries", fields_json(req.queries)}, {"cookies", fields_json(req.cookies)},
+            {"body", body_json(req)},         {"files", files},            {"http_version", req.http_version}};
+}
+
+void send_json(http::Response& res, const json& value) {
+    res.content_type("application/json");
+    res.body = value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+void handle(http::Request& req, http::Response& res) {
+    const std::string_view path = req.path;
+    if (path == "/plaintext") {
+        res.content_type("text/plain");
+        res.body = "Hello, World!";
+        return;
+    }
+    if (path == "/json") {
+        send_json(res, {{"message", "Hello, World!"}});
+        return;
+    }
+    if (path.starts_with("/status/")) {
+        const auto code = to_number(path.substr(8));
+        if (!code || *code < 200 || *code > 599)
+            throw http::BadRequest("/status/<code> takes a final status code, 200-599");
+        const auto status = static_cast<http::Status>(*code);
+        if (*code >= 300)
+            http::throw_failure(status);
+        res.status = status;
+        res.body = http::to_string(status) + "\n";
+        return;
+    }
+    if (path == "/redirect") {
+        const std::string_view to = query(req, "to");
+        if (to.empty())
+            throw http::BadRequest("/redirect needs ?to=<url>");
+        long code = 302;
+        if (const std::string_view s = query(req, "status"); !s.empty()) {
+            const auto parsed = to_number(s);
+            if (!parsed || *parsed < 300 || *parsed > 399)
+                throw http::BadRequest("/redirect takes a 3xx status");
+            code = *parsed;
+        }
+        try {
+            res.redirect(std::string(to), static_cast<http::Status>(code));
+        } catch (const std::invalid_argument& error) {
+            throw http::BadRequest(error.what());
+        }
+        return;
+    }
+    if (path == "/set-cookie") {
+        try {
+            res.set_cookie(std::string(query(req, "name")), std::string(query(req, "value")), "", "/");
+        } catch (const std::invalid_argument& error) {
+            throw http::BadRequest(error.what());
+        }
+        send_json(res, {{"set-cookie", res.cookies.back()}});
+        return;
+    }
+    if (path == "/delay") {
+        const auto ms = to_number(query(req, "ms"));
+        if (!ms || *ms < 0 || *ms > 60000)
+            throw http::BadRequest("/delay takes ?ms=<0-60000>");
+        std::this_thread::sleep_for(std::chrono::milliseconds(*ms));  // a handler that blocks, on purpose
+        send_json(res, {{"delayed_ms", *ms}});
+        return;
+    }
+    if (path == "/throw")
+        throw std::runtime_error("httpkit-echo: /throw was asked to fail");
+    send_json(res, echo(req));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::uint16_t port = 3000;
+    std::string host = "127.0.0.1";
+    if (argc > 1) {
+        const auto parsed = to_number(argv[1]);
+        if (!parsed || *parsed < 0 || *parsed > 65535) {
+            std::cerr << "usage: httpkit-echo [PORT [HOST]]\n";
+            return 2;
+        }
+        port = static_cast<std::uint16_t>(*parsed);
+    }
+    if (argc > 2)
+        host = argv[2];
+
+    http::Server server(port, host);
+    server.on_receive(handle);
+    server.on_error([](const std::exception& error, const http::ClientInfo& client) {
+        std::cerr << "httpkit-echo: " << (client.ip.empty() ? "server" : client.ip) << ": " << error.what() << '\n';
+    });
+    try {
+        server.start();
+    } catch (const std::exception& error) {
+        std::cerr << "httpkit-echo: " << error.what() << '\n';
+        return 1;
+    }
+    running_server = &server;
+    std::signal(SIGINT, stop_on_signal);
+    std::signal(SIGTERM, stop_on_signal);
+    std::cout << "httpkit-echo listening on http://" << host << ':' << server.port() << '/' << std::endl;
+    server.wait();
+    std::cout << "httpkit-echo stopped" << std::endl;
+    return 0;
+}

@@ -1,0 +1,66 @@
+// http::Headers: header fields, case-insensitive by name, in the order they were added.
+#pragma once
+
+#include <cstddef>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace http {
+
+/// True if `a` and `b` are equal ignoring ASCII case, as field names compare (RFC 9110, Section 5.1).
+bool iequals(std::string_view a, std::string_view b) noexcept;
+
+/// Header fields. Lookups ignore case; iteration yields (name, value) pairs in insertion order;
+/// a name may repeat (use add() and get_all()).
+///
+///     http::Headers h;
+///     h["Content-Type"] = "text/plain";          // sets the first Content-Type, adding it if absent
+///     h.add("Set-Cookie", "a=1");                 // appends, even if the name is present
+///     if (auto it = h.find("content-type"); it != h.end()) use(it->second);
+class Headers {
+public:
+    using value_type = std::pair<std::string, std::string>;
+    using iterator = std::vector<value_type>::iterator;
+    using const_iterator = std::vector<value_type>::const_iterator;
+
+    Headers() = default;
+    Headers(std::initializer_list<value_type> fields) : fields_(fields) {}
+
+    /// The value of the first field named `name`, added with an empty value if there is none.
+    std::string& operator[](std::string_view name);
+
+    iterator find(std::string_view name) noexcept;
+    const_iterator find(std::string_view name) const noexcept;
+    bool contains(std::string_view name) const noexcept { return find(name) != end(); }
+    /// The first value of `name`, or `fallback` if there is none.
+    std::string_view get(std::string_view name, std::string_view fallback = {}) const noexcept;
+    /// Every value of `name`, in order.
+    std::vector<std::string_view> get_all(std::string_view name) const;
+    std::size_t count(std::string_view name) const noexcept;
+
+    /// Appends a field, keeping any others of the same name.
+    void add(std::string name, std::string value);
+    /// Replaces every field named `name` with one field.
+    void set(std::string_view name, std::string value);
+    /// Removes every field named `name`; returns how many there were.
+    std::size_t erase(std::string_view name);
+
+    iterator begin() noexcept { return fields_.begin(); }
+    iterator end() noexcept { return fields_.end(); }
+    const_iterator begin() const noexcept { return fields_.begin(); }
+    const_iterator end() const noexcept { return fields_.end(); }
+    std::size_t size() const noexcept { return fields_.size(); }
+    bool empty() const noexcept { return fields_.empty(); }
+    void clear() noexcept { fields_.clear(); }
+    void reserve(std::size_t count) { fields_.reserve(count); }
+
+    friend bool operator==(const Headers&, const Headers&) = default;
+
+private:
+    std::vector<value_type> fields_;
+};
+
+}  // namespace http

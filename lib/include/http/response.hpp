@@ -1,0 +1,51 @@
+// http::Response: what a server handler fills in, and what the client returns.
+#pragma once
+
+#include <http/cookie.hpp>
+#include <http/headers.hpp>
+#include <http/status.hpp>
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace http {
+
+class Response {
+public:
+    Status status = Status::OK;
+    Headers headers;
+    std::string body;
+    /// Set-Cookie field values: filled by set_cookie() on a server, by the response on a client.
+    std::vector<std::string> cookies;
+
+    // Filled by http::Client.
+    std::string version = "1.1";                   ///< the HTTP version of the response
+    std::chrono::microseconds time_taken{0};       ///< from sending the first request to the last byte
+    int redirects = 0;                             ///< how many redirects were followed
+    std::string responder;                         ///< the URL that gave this response
+
+    /// Appends to the body.
+    void write(std::string_view data) { body.append(data); }
+
+    /// Sets Content-Type.
+    void content_type(std::string mime_type) { headers.set("Content-Type", std::move(mime_type)); }
+
+    /// Adds a cookie, Blade-style: set_cookie("sid", "abc", "", "/", "", true).
+    /// Throws std::invalid_argument as Cookie::to_set_cookie() does.
+    void set_cookie(std::string key, std::string value, std::string domain = {}, std::string path = {},
+                    std::string expires = {}, bool secure = false, std::string extras = {});
+    /// Adds a cookie with every attribute (Max-Age, HttpOnly, SameSite ...).
+    void set_cookie(const Cookie& cookie);
+
+    /// Sets Location and a 3xx status, and clears the body. Throws std::invalid_argument for a
+    /// status outside 300-399, or a location holding CR, LF or NUL.
+    void redirect(std::string location, Status status = Status::FOUND);
+
+    /// Throws the typed failure (http::NotFound ...) for a 4xx or 5xx status; does nothing otherwise.
+    /// The failure's message is the response body when it is short text, else the phrase.
+    void raise_for_status() const;
+};
+
+}  // namespace http

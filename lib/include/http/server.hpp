@@ -1,0 +1,103 @@
+// http::Server: an HTTP/1.1 server in the style of Blade's HttpServer.
+#pragma once
+
+#include <http/failure.hpp>
+#include <http/request.hpp>
+#include <http/response.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace http {
+
+/// Who is on the other end of a connection.
+struct ClientInfo {
+    std::string ip;
+    std::uint16_t port = 0;
+};
+
+/// An HTTP/1.1 server.
+///
+///     http::Server server(3000);
+///     server.on_receive([](http::Request& req, http::Response& res) {
+///         if (req.path != "/") throw http::NotFound();
+///         res.write("Hello");
+///     });
+///     server.listen();                       // blocks until close()
+///
+/// Handlers run on the server's I/O threads, so a quick handler costs no thread switch. A
+/// handler may block (a database call, a sleep): when one keeps its thread busy for more than
+/// `blocking_threshold`, another thread takes over that thread's connections, so the others
+/// keep being served. A handler that throws http::Failure (or a subclass) produces the response
+/// it names; any other exception produces 500 and goes to on_error.
+class Server {
+public:
+    /// Binds to `host`:`port` when listen() or start() is called. Port 0 asks the kernel for a
+    /// free port; port() tells which one it gave.
+    explicit Server(std::uint16_t port, std::string host = "127.0.0.1");
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    // Settings: change them before listen()/start().
+
+    /// Time allowed to receive a request's header section, and between reads of its body;
+    /// then 408 Request Timeout and the connection is closed.
+    std::chrono::milliseconds read_timeout{2000};
+    /// Time allowed for each write to make progress; then the connection is closed.
+    std::chrono::milliseconds write_timeout{2000};
+    /// An idle keep-alive connection is closed after this long without a new request.
+    std::chrono::milliseconds keep_alive_timeout{5000};
+    bool reuse_address = true;
+    /// I/O threads, each with its own event loop and listening socket; 0 = one per hardware thread.
+    std::size_t io_threads = 0;
+    /// A handler running longer than this hands its thread's other connections to a new thread.
+    std::chrono::milliseconds blocking_threshold{20};
+    /// At most this many threads in all (I/O threads plus the ones that replace blocked ones).
+    std::size_t max_threads = 256;
+
+    // Limits. A request over one gets the status in brackets and the connection is closed.
+    std::size_t max_request_target = 8 * 1024;  ///< request-target bytes [414]
+    std::size_t max_header_size = 16 * 1024;    ///< request-line plus header section bytes [431]
+    std::size_t max_header_fields = 100;        ///< header (and trailer) fields [431]
+    std::size_t max_body_size = 8 * 1024 * 1024;  ///< content bytes, after chunked decoding [413]
+    /// Open connections; one more is answered 503 Service Unavailable and closed. 0 = no limit.
+    std::size_t max_connections = 0;
+
+    // Hooks. Each may be called several times; every function added runs, in order.
+    void on_connect(std::function<void(const ClientInfo&)> fn);
+    void on_disconnect(std::function<void(const ClientInfo&)> fn);
+    void on_receive(std::function<void(Request&, Response&)> fn);
+    /// After a response was sent.
+    void on_reply(std::function<void(const Request&, const Response&)> fn);
+    /// When a handler throws something other than http::Failure (the client gets 500), or a
+    /// connection fails. Non-std exceptions arrive as std::runtime_error.
+    void on_error(std::function<void(const std::exception&, const ClientInfo&)> fn);
+
+    /// Binds, serves, and blocks until close(). Throws std::system_error if it cannot bind.
+    void listen();
+    /// Binds and serves in the background; returns once the server accepts connections.
+    /// Throws std::system_error if it cannot bind.
+    void start();
+    /// Blocks until a started server has closed.
+    void wait();
+    /// Stops accepting, lets in-flight requests finish, closes idle connections, and makes
+    /// listen()/wait() return. Safe from any thread and from a signal handler.
+    void close() noexcept;
+
+    /// The bound port (the kernel's choice when constructed with 0); 0 before start().
+    std::uint16_t port() const noexcept;
+    const std::string& host() const noexcept;
+
+    class Impl;
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace http

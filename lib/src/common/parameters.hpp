@@ -1,0 +1,23 @@
+// Header field values of the form `type; name=value; name="quoted value"` (RFC 9110,
+// Section 5.6.6): Content-Type, Content-Disposition, Accept elements.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace http::detail {
+
+struct ParameterizedValue {
+    std::string_view value;  ///< before the first ';', trimmed: "multipart/form-data"
+    std::vector<std::pair<std::string, std::string>> parameters;  ///< names lower-cased, values unquoted
+
+    /// The value of parameter `name` (lower-case), or nullptr.
+    const std::string* find(std::string_view name) const noexcept;
+};
+
+/// Splits `value; p1=v1; p2="v 2"`. Malformed parameters are skipped.
+ParameterizedValue parse_parameterized(std::string_view text);
+
+}  // namespace http::detail

@@ -1,0 +1,90 @@
+// Character classes of RFC 9110 / RFC 9112, as 256-entry tables.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace http::detail {
+
+enum CharClass : std::uint8_t {
+    tchar = 1,           // token characters (RFC 9110, Section 5.6.2)
+    field_vchar = 2,     // field-value content: VCHAR, obs-text, SP, HTAB (RFC 9110, Section 5.5)
+    target_char = 4,     // request-target: VCHAR without obs-text (0x21-0x7E)
+    hex_digit = 8,
+    cookie_octet = 16,   // RFC 6265, Section 4.1.1
+    uri_host_char = 32,  // unreserved / sub-delims / pct-encoded / ":" and IP literal brackets
+};
+
+inline constexpr std::array<std::uint8_t, 256> char_classes = [] {
+    std::array<std::uint8_t, 256> table{};
+    constexpr std::string_view token_symbols = "!#$%&'*+-.^_`|~";
+    for (int c = 0; c < 256; ++c) {
+        std::uint8_t bits = 0;
+        const bool digit = c >= '0' && c <= '9';
+        const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        if (digit || alpha || token_symbols.find(static_cast<char>(c)) != std::string_view::npos)
+            bits |= tchar;
+        if (c == '\t' || (c >= 0x20 && c != 0x7f))
+            bits |= field_vchar;
+        if (c > 0x20 && c < 0x7f)
+            bits |= target_char;
+        if (digit || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))
+            bits |= hex_digit;
+        if (c == 0x21 || (c >= 0x23 && c <= 0x2b) || (c >= 0x2d && c <= 0x3a) || (c >= 0x3c && c <= 0x5b) ||
+            (c >= 0x5d && c <= 0x7e))
+            bits |= cookie_octet;
+        if (digit || alpha || std::string_view("-._~!$&'()*+,;=%:[]").find(static_cast<char>(c)) != std::string_view::npos)
+            bits |= uri_host_char;
+        table[static_cast<std::size_t>(c)] = bits;
+    }
+    return table;
+}();
+
+constexpr bool is(char c, CharClass cls) noexcept { return char_classes[static_cast<unsigned char>(c)] & cls; }
+
+constexpr bool is_token(std::string_view s) noexcept {
+    if (s.empty())
+        return false;
+    for (const char c : s)
+        if (!is(c, tchar))
+            return false;
+    return true;
+}
+
+constexpr char ascii_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+
+constexpr int hex_value(char c) noexcept {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+constexpr std::string_view trim_ows(std::string_view s) noexcept {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+        s.remove_suffix(1);
+    return s;
+}
+
+/// Calls fn(element) for each element of a comma-separated list (RFC 9110, Section 5.6.1),
+/// trimmed, skipping empty ones.
+template <class Fn>
+constexpr void for_each_list_element(std::string_view list, Fn&& fn) {
+    while (!list.empty()) {
+        const std::size_t comma = list.find(',');
+        const std::string_view element = trim_ows(list.substr(0, comma));
+        if (!element.empty())
+            fn(element);
+        if (comma == std::string_view::npos)
+            break;
+        list.remove_prefix(comma + 1);
+    }
+}
+
+}  // namespace http::detail

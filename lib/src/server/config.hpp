@@ -1,0 +1,32 @@
+// What every part of a running server reads: settings and hooks, fixed once it starts.
+#pragma once
+
+#include "parser/chunked.hpp"
+#include "parser/request_parser.hpp"
+
+#include <http/server.hpp>
+
+#include <chrono>
+#include <functional>
+#include <vector>
+
+namespace http::detail {
+
+struct ServerConfig {
+    std::chrono::milliseconds read_timeout;
+    std::chrono::milliseconds write_timeout;
+    std::chrono::milliseconds keep_alive_timeout;
+    std::chrono::milliseconds lingering_timeout{2000};
+    HeadRules head_rules;
+    ChunkedLimits chunked_limits;
+    std::uint64_t max_body_size;
+    std::size_t max_connections;
+
+    std::vector<std::function<void(const ClientInfo&)>> connect_hooks;
+    std::vector<std::function<void(const ClientInfo&)>> disconnect_hooks;
+    std::vector<std::function<void(Request&, Response&)>> receive_hooks;
+    std::vector<std::function<void(const Request&, const Response&)>> reply_hooks;
+    std::vector<std::function<void(const std::exception&, const ClientInfo&)>> error_hooks;
+};
+
+}  // namespace http::detail

@@ -1,0 +1,495 @@
+#include "server/connection.hpp"
+
+#include "common/parameters.hpp"
+#include "cookies/cookies.hpp"
+#include "multipart/multipart.hpp"
+#include "parser/char_class.hpp"
+#include "server/response_writer.hpp"
+#include "url/percent.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <array>
+
+namespace http::detail {
+
+namespace {
+
+// Pipelined responses are written together until this much is waiting.
+constexpr std::size_t output_batch_limit = 64 * 1024;
+// A lingering close reads and drops at most this much before giving up on the client.
+constexpr std::size_t max_lingering_bytes = 1024 * 1024;
+
+}  // namespace
+
+Connection::Connection(Loop& loop, tcp::socket socket, ClientInfo client)
+    : loop_(loop),
+      config_(loop.config()),
+      socket_(std::move(socket)),
+      client_(std::move(client)),
+      head_parser_(loop.config().head_rules),
+      body_(loop.config().chunked_limits) {}
+
+// close() unlinks a connection from its loop; one destroyed unclosed only goes with its loop.
+Connection::~Connection() = default;
+
+template <class Hooks, class... Args>
+void Connection::run_hooks(const Hooks& hooks, const char* name, Args&... args) noexcept {
+    Loop::UserCode user_code(loop_);
+    for (const auto& hook : hooks) {
+        try {
+            hook(args...);
+        } catch (const std::exception& error) {
+            report(error);
+        } catch (...) {
+            report(std::runtime_error(std::string(name) + " hook threw a non-std exception"));
+        }
+    }
+}
+
+void Connection::start() {
+    loop_.add(this);
+    boost::system::error_code ignored;
+    socket_.non_blocking(true, ignored);
+    socket_.set_option(tcp::no_delay(true), ignored);
+    process();
+}
+
+void Connection::process() {
+    Next next;
+    do {
+        next = step();
+    } while (next == Next::again);
+
+    // The one asynchronous operation the connection waits for; nothing touches it after this.
+    auto self = shared_from_this();
+    switch (next) {
+    case Next::read: {
+        std::size_t room = 0;
+        char* space = input_.space(room);
+        socket_.async_read_some(asio::buffer(space, room),
+                                [self = std::move(self)](const boost::system::error_code& error, std::size_t n) {
+                                    self->on_read(error, n);
+                                });
+        break;
+    }
+    case Next::write:
+        socket_.async_wait(tcp::socket::wait_write, [self = std::move(self)](const boost::system::error_code& error) {
+            self->on_writable(error);
+        });
+        break;
+    case Next::handoff:
+        asio::post(loop_.context(), [self = std::move(self)] { self->process(); });
+        break;
+    case Next::again:
+    case Next::stop:
+        break;
+    }
+}
+
+void Connection::on_read(const boost::system::error_code& error, std::size_t bytes) {
+    if (phase_ == Phase::closed)
+        return;
+    if (error && error != asio::error::eof) {
+        // Cancelled by check_deadline() or shut_down(): step() acts on why.
+        if (error == asio::error::operation_aborted && (timed_out_ || shutdown_requested_))
+            process();
+        else if (error != asio::error::operation_aborted)
+            close();
+        return;
+    }
+    if (phase_ == Phase::lingering) {
+        lingering_discarded_ += bytes;
+        if (error || lingering_discarded_ > max_lingering_bytes) {
+            close();
+            return;
+        }
+        process();
+        return;
+    }
+    input_.commit(bytes);
+    if (error)
+        peer_closed_ = true;
+    process();
+}
+
+void Connection::on_writable(const boost::system::error_code& error) {
+    if (phase_ == Phase::closed)
+        return;
+    if (error && !(error == asio::error::operation_aborted && timed_out_)) {
+        if (error != asio::error::operation_aborted)
+            close();
+        return;
+    }
+    process();
+}
+
+void Connection::set_deadline(std::chrono::milliseconds timeout) noexcept {
+    deadline_.store((Clock::now() + timeout).time_since_epoch().count(), std::memory_order_relaxed);
+}
+
+void Connection::check_deadline(Clock::time_point now) {
+    // A connection in a handler has no deadline, so one that a replaced thread is still working
+    // on is never touched here.
+    if (now.time_since_epoch().count() < deadline_.load(std::memory_order_relaxed))
+        return;
+    clear_deadline();
+    timed_out_ = true;
+    boost::system::error_code ignored;
+    socket_.cancel(ignored);  // wakes the pending read or write, which sees timed_out_
+}
+
+void Connection::shut_down() {
+    shutdown_requested_ = true;
+    if (phase_ == Phase::idle && !writing_ && input_.empty()) {
+        boost::system::error_code ignored;
+        socket_.cancel(ignored);  // wakes the idle read, which closes
+    }
+}
+
+Connection::Next Connection::step() {
+    if (phase_ == Phase::closed)
+        return Next::stop;
+    if (timed_out_) {
+        timed_out_ = false;
+        if (writing_) {
+            // The client stopped reading: reset rather than leave the unsent bytes in the kernel.
+            boost::system::error_code ignored;
+            socket_.set_option(asio::socket_base::linger(true, 0), ignored);
+            return close();
+        }
+        if (phase_ == Phase::idle || phase_ == Phase::lingering)
+            return close();  // an idle keep-alive connection, or the end of a lingering close
+        queue_error(Status::REQUEST_TIMEOUT, "the request did not arrive in time");
+        return Next::again;
+    }
+    if (writing_)
+        return write_output();
+
+    switch (phase_) {
+    case Phase::connecting:
+        phase_ = Phase::idle;
+        if (!config_.connect_hooks.empty()) {
+            run_hooks(config_.connect_hooks, "on_connect", client_);
+            if (!loop_.on_owner_thread())
+                return Next::handoff;
+        }
+        return Next::again;
+    case Phase::idle:
+        if (!keep_alive_)
+            return linger();  // the last response is out
+        if (input_.empty()) {
+            if (has_output()) {
+                writing_ = true;
+                return Next::again;
+            }
+            if (shutdown_requested_ || peer_closed_)
+                return close();
+            input_.clear();
+            set_deadline(config_.keep_alive_timeout);
+            return Next::read;
+        }
+        phase_ = Phase::head;
+        set_deadline(config_.read_timeout);  // for the whole header section: no slowloris
+        return parse_head();
+    case Phase::head:
+        return parse_head();
+    case Phase::body:
+        return read_body();
+    case Phase::handling:
+        return handle();
+    case Phase::lingering:
+        input_.clear();
+        return need_input();
+    case Phase::closed:
+        break;
+    }
+    return Next::stop;
+}
+
+Connection::Next Connection::need_input() {
+    if (has_output()) {
+        writing_ = true;  // answer what was asked before waiting for more
+        return Next::again;
+    }
+    if (peer_closed_) {
+        // The client will send nothing more. A request it left unfinished gets a 400 it may still
+        // read (it may have closed only its sending side).
+        if (phase_ == Phase::head || phase_ == Phase::body) {
+            queue_error(Status::BAD_REQUEST, "the connection closed before the request was complete");
+            return Next::again;
+        }
+        return close();
+    }
+    std::size_t room = 0;
+    if (!input_.space(room)) {
+        // Only a header section fills the buffer: bodies are moved out as they arrive.
+        const std::size_t wanted = config_.head_rules.max_header_size + 4096;
+        if (input_.capacity() >= wanted) {
+            queue_error(Status::REQUEST_HEADER_FIELDS_TOO_LARGE, "header section too large");
+            return Next::again;
+        }
+        input_.grow(wanted);
+    }
+    if (phase_ == Phase::body)
+        set_deadline(config_.read_timeout);  // between reads of a body
+    return Next::read;
+}
+
+Connection::Next Connection::parse_head() {
+    switch (head_parser_.parse(input_.data(), head_)) {
+    case RequestHeadParser::Result::incomplete:
+        return need_input();
+    case RequestHeadParser::Result::error:
+        queue_error(head_parser_.error().status, head_parser_.error().reason);
+        return Next::again;
+    case RequestHeadParser::Result::complete:
+        break;
+    }
+    build_request();  // copies out of the buffer before the head's bytes are released
+    input_.consume(head_.size);
+    head_parser_.reset();
+    keep_alive_ = head_.keep_alive && !shutdown_requested_;
+
+    if (head_.framing == Framing::none) {
+        phase_ = Phase::handling;
+        return Next::again;
+    }
+    if (head_.framing == Framing::content_length) {
+        if (head_.content_length > config_.max_body_size) {
+            // Refused from the header alone, before any of the body is read.
+            queue_error(Status::CONTENT_TOO_LARGE, "the content is larger than the server accepts");
+            return Next::again;
+        }
+        request_.body.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(head_.content_length, 1 << 20)));
+    }
+    body_.start(head_.framing, head_.content_length);
+    phase_ = Phase::body;
+    // 100 Continue, unless the body is already arriving or the client speaks HTTP/1.0, which
+    // must not get one (RFC 9110, Section 10.1.1).
+    if (head_.expect_continue && head_.version_minor >= 1 && input_.empty())
+        output_ += "HTTP/1.1 100 Continue\r\n\r\n";
+    return read_body();
+}
+
+Connection::Next Connection::read_body() {
+    std::size_t consumed = 0;
+    const auto result = body_.feed(input_.data(), consumed, request_.body);
+    input_.consume(consumed);
+    if (result == BodyReader::Result::error) {
+        queue_error(body_.error().status, body_.error().reason);
+        return Next::again;
+    }
+    if (result == BodyReader::Result::incomplete)
+        return need_input();
+    for (const Field& field : body_.trailers())
+        request_.trailers.add(std::string(field.name), std::string(field.value));
+    if (!decode_form())
+        return Next::again;
+    phase_ = Phase::handling;
+    return Next::again;
+}
+
+void Connection::build_request() {
+    Request& r = request_;
+    r.method.assign(head_.method);
+    r.request_uri.assign(head_.target);
+    r.http_version = head_.version_minor == 0 ? "1.0" : "1.1";
+    r.ip = client_.ip;
+    r.port = client_.port;
+    r.headers.clear();
+    r.trailers.clear();
+    r.queries.clear();
+    r.cookies.clear();
+    r.form.clear();
+    r.files.clear();
+    r.body.clear();
+
+    std::string_view target = head_.target;
+    if (target.front() != '/' && target != "*") {
+        // absolute-form: the path starts after the authority; authority-form (CONNECT) has none.
+        const std::size_t scheme = target.find("://");
+        if (scheme == std::string_view::npos) {
+            target = {};
+        } else {
+            const std::size_t path = target.find_first_of("/?#", scheme + 3);
+            target = path == std::string_view::npos ? std::string_view("/") : target.substr(path);
+        }
+    }
+    const std::size_t query = target.find('?');
+    const std::string_view path = target.substr(0, std::min(query, target.find('#')));
+    r.path.assign(path.empty() && !target.empty() ? std::string_view("/") : path);
+    if (query != std::string_view::npos) {
+        std::string_view q = target.substr(query + 1);
+        parse_urlencoded(q.substr(0, q.find('#')), r.queries);
+    }
+
+    std::string_view forwarded_host;
+    r.headers.reserve(head_.fields.size());
+    for (const Field& field : head_.fields) {
+        r.headers.add(std::string(field.name), std::string(field.value));
+        if (field.name.size() == 6 && iequals(field.name, "cookie"))
+            parse_cookie_header(field.value, r.cookies);
+        else if (forwarded_host.empty() && field.name.size() == 16 && iequals(field.name, "x-forwarded-host"))
+            forwarded_host = trim_ows(field.value.substr(0, field.value.find(',')));
+    }
+    r.host.assign(forwarded_host.empty() ? head_.host : forwarded_host);
+}
+
+bool Connection::decode_form() {
+    const std::string_view type = request_.headers.get("Content-Type");
+    if (type.empty() || request_.body.empty())
+        return true;
+    const ParameterizedValue content_type = parse_parameterized(type);
+    if (iequals(content_type.value, "application/x-www-form-urlencoded")) {
+        parse_urlencoded(request_.body, request_.form);
+    } else if (iequals(content_type.value, "multipart/form-data")) {
+        const std::string* boundary = content_type.find("boundary");
+        ParseError error;
+        if (!boundary) {
+            queue_error(Status::BAD_REQUEST, "multipart/form-data without a boundary");
+            return false;
+        }
+        if (!parse_multipart(request_.body, *boundary, request_.form, request_.files, error)) {
+            queue_error(error.status, error.reason);
+            return false;
+        }
+    }
+    return true;
+}
+
+Connection::Next Connection::handle() {
+    if (!response_) {
+        clear_deadline();
+        Response response;
+        {
+            Loop::UserCode user_code(loop_);
+            try {
+                for (const auto& hook : config_.receive_hooks)
+                    hook(request_, response);
+            } catch (const Failure& failure) {
+                response = failure_response(failure, request_.headers.get("Accept"));
+            } catch (const std::exception& error) {
+                report(error);
+                response = failure_response(Status::INTERNAL_SERVER_ERROR, "The server met an unexpected condition.",
+                                            {}, request_.headers.get("Accept"));
+            } catch (...) {
+                report(std::runtime_error("a handler threw a non-std exception"));
+                response = failure_response(Status::INTERNAL_SERVER_ERROR, "The server met an unexpected condition.",
+                                            {}, request_.headers.get("Accept"));
+            }
+        }
+        response_ = std::move(response);
+        // This thread blocked long enough to be replaced: the loop's new owner goes on.
+        if (!loop_.on_owner_thread())
+            return Next::handoff;
+    }
+    queue(std::move(*response_));
+    response_.reset();
+    phase_ = Phase::idle;
+    if (!keep_alive_ || large_response_ || output_.size() >= output_batch_limit)
+        writing_ = true;
+    return Next::again;
+}
+
+void Connection::queue(Response&& response) {
+    if (shutdown_requested_)
+        keep_alive_ = false;
+    const ResponseFraming framing{request_.method == "HEAD", keep_alive_, head_.version_minor};
+    const std::size_t mark = output_.size();
+    bool separate_body = false;
+    try {
+        separate_body = serialize_response(response, framing, output_);
+    } catch (const std::exception& error) {
+        // The handler produced a response that cannot be sent (a header value with CR or LF ...).
+        report(error);
+        output_.resize(mark);
+        response = failure_response(Status::INTERNAL_SERVER_ERROR, "The server produced an invalid response.", {},
+                                    request_.headers.get("Accept"));
+        separate_body = serialize_response(response, framing, output_);
+    }
+    if (!config_.reply_hooks.empty())
+        sent_replies_.emplace_back(request_, separate_body ? response : std::move(response));
+    if (separate_body)
+        large_response_ = std::move(response);
+}
+
+void Connection::queue_error(Status status, std::string_view reason) {
+    // After a refused request the byte stream cannot be trusted: answer, then close.
+    keep_alive_ = false;
+    phase_ = Phase::idle;
+    writing_ = true;
+    const Response response = failure_response(status, reason, {}, {});
+    serialize_response(response, ResponseFraming{false, false, 1}, output_);
+}
+
+Connection::Next Connection::write_output() {
+    while (true) {
+        const std::array<asio::const_buffer, 2> buffers{
+            asio::buffer(output_.data() + output_sent_, output_.size() - output_sent_),
+            large_response_ ? asio::buffer(large_response_->body.data() + large_sent_,
+                                           large_response_->body.size() - large_sent_)
+                            : asio::const_buffer()};
+        if (buffers[0].size() == 0 && buffers[1].size() == 0)
+            return after_write();
+        boost::system::error_code error;
+        const std::size_t n = socket_.write_some(buffers, error);
+        if (error == asio::error::would_block || error == asio::error::try_again) {
+            set_deadline(config_.write_timeout);
+            return Next::write;
+        }
+        if (error)
+            return close();  // the client went away: nothing to report
+        const std::size_t from_output = std::min(n, output_.size() - output_sent_);
+        output_sent_ += from_output;
+        large_sent_ += n - from_output;
+    }
+}
+
+Connection::Next Connection::after_write() {
+    writing_ = false;
+    clear_deadline();
+    output_.clear();
+    output_sent_ = 0;
+    if (output_.capacity() > 2 * output_batch_limit)
+        output_.shrink_to_fit();
+    large_response_.reset();
+    large_sent_ = 0;
+    if (!sent_replies_.empty()) {
+        for (auto& [request, response] : sent_replies_)
+            run_hooks(config_.reply_hooks, "on_reply", std::as_const(request), std::as_const(response));
+        sent_replies_.clear();
+        if (!loop_.on_owner_thread())
+            return Next::handoff;
+    }
+    return Next::again;
+}
+
+Connection::Next Connection::linger() {
+    // Close our sending side first and drain what the client still sends, so that a response to
+    // a request whose body was not read is not destroyed by a TCP reset (RFC 9112, Section 9.6).
+    boost::system::error_code error;
+    socket_.shutdown(tcp::socket::shutdown_send, error);
+    if (error || peer_closed_)
+        return close();
+    phase_ = Phase::lingering;
+    input_.clear();
+    set_deadline(config_.lingering_timeout);
+    return Next::read;
+}
+
+Connection::Next Connection::close() {
+    if (phase_ == Phase::closed)
+        return Next::stop;
+    phase_ = Phase::closed;
+    clear_deadline();
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+    input_.clear();
+    loop_.remove(this);
+    if (!config_.disconnect_hooks.empty())
+        run_hooks(config_.disconnect_hooks, "on_disconnect", std::as_const(client_));
+    return Next::stop;
+}
+
+}  // namespace http::detail

@@ -1,0 +1,98 @@
+// One client connection: reads requests, runs the handlers, writes the responses, in order.
+//
+// process() drives it: it calls step() until a step must wait, then starts that one
+// asynchronous operation as its very last action. So at most one operation is pending, and a
+// thread that lost the loop while in a handler can hand the connection back (`handoff`) without
+// touching it again.
+#pragma once
+
+#include "parser/body_reader.hpp"
+#include "server/input_buffer.hpp"
+#include "server/loop.hpp"
+
+#include <http/request.hpp>
+#include <http/response.hpp>
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace http::detail {
+
+class Connection : public std::enable_shared_from_this<Connection> {
+public:
+    Connection(Loop& loop, tcp::socket socket, ClientInfo client);
+    ~Connection();
+
+    /// Runs the on_connect hooks and starts reading. Owner thread.
+    void start();
+    /// Acts on a passed deadline: 408 for a late request, closing otherwise. Owner thread.
+    void check_deadline(Clock::time_point now);
+    /// The server is shutting down: close now if idle, else after the response in progress.
+    /// Owner thread.
+    void shut_down();
+
+    // The loop's intrusive list.
+    Connection* previous = nullptr;
+    Connection* next = nullptr;
+
+private:
+    enum class Phase : std::uint8_t { connecting, idle, head, body, handling, lingering, closed };
+    enum class Next : std::uint8_t { again, read, write, handoff, stop };
+
+    void process();
+    Next step();
+    void on_read(const boost::system::error_code& error, std::size_t bytes);
+    void on_writable(const boost::system::error_code& error);
+
+    Next need_input();
+    Next parse_head();
+    Next read_body();
+    void build_request();
+    bool decode_form();
+    Next handle();
+    Next write_output();
+    Next after_write();
+    Next linger();
+
+    void queue(Response&& response);
+    void queue_error(Status status, std::string_view reason);
+    bool has_output() const noexcept { return output_sent_ < output_.size() || large_response_; }
+
+    Next close();
+    void set_deadline(std::chrono::milliseconds timeout) noexcept;
+    void clear_deadline() noexcept { deadline_.store(INT64_MAX, std::memory_order_relaxed); }
+    void report(const std::exception& error) noexcept { loop_.shared().report(error, client_); }
+    template <class Hooks, class... Args>
+    void run_hooks(const Hooks& hooks, const char* name, Args&... args) noexcept;
+
+    Loop& loop_;
+    const ServerConfig& config_;
+    tcp::socket socket_;
+    ClientInfo client_;
+    Phase phase_ = Phase::connecting;
+    bool keep_alive_ = true;
+    bool writing_ = false;    // a write is under way: finish it before anything else
+    bool timed_out_ = false;  // set by check_deadline; the woken operation acts on it
+    bool peer_closed_ = false;  // the client sent its last byte
+    std::atomic<bool> shutdown_requested_{false};
+    std::atomic<std::int64_t> deadline_{INT64_MAX};  // steady-clock ticks
+    std::size_t lingering_discarded_ = 0;
+
+    InputBuffer input_;
+    RequestHeadParser head_parser_;
+    RequestHead head_;
+    BodyReader body_;
+
+    Request request_;
+    std::optional<Response> response_;  // set by a handler that ran on a thread that lost the loop
+    std::string output_;
+    std::size_t output_sent_ = 0;
+    std::optional<Response> large_response_;  // a body written from the response, not copied
+    std::size_t large_sent_ = 0;
+    std::vector<std::pair<Request, Response>> sent_replies_;  // for on_reply hooks, after the write
+};
+
+}  // namespace http::detail

@@ -1,0 +1,125 @@
+// One I/O event loop of the server: its own io_context, listening socket and connections.
+//
+// Handlers run on the loop's thread. When one blocks for longer than the server's
+// blocking_threshold, the watchdog makes a new thread the loop's owner; the old thread finishes
+// its handler, hands the rest of that request back to the loop, and exits. Only the owner runs
+// the loop's event handlers, so a loop's state needs no lock.
+#pragma once
+
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp needs it under C++20
+
+#include "server/config.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+
+namespace http::detail {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+class Connection;
+
+/// What the loops share: the connection count and the error hooks.
+class ServerShared {
+public:
+    explicit ServerShared(const ServerConfig& config) : config_(config) {}
+
+    /// Runs the on_error hooks; a hook that throws is ignored.
+    void report(const std::exception& error, const ClientInfo& client) const noexcept;
+
+    std::atomic<std::size_t> connections{0};
+    std::atomic<bool> shutting_down{false};
+
+private:
+    const ServerConfig& config_;
+};
+
+class Loop {
+public:
+    Loop(const ServerConfig& config, ServerShared& shared);
+    ~Loop();
+    Loop(const Loop&) = delete;
+    Loop& operator=(const Loop&) = delete;
+
+    asio::io_context& context() noexcept { return context_; }
+    const ServerConfig& config() const noexcept { return config_; }
+    ServerShared& shared() noexcept { return shared_; }
+
+    /// Opens this loop's listening socket (SO_REUSEPORT lets every loop have one on the same port).
+    /// Throws std::system_error.
+    void listen(const tcp::endpoint& endpoint, bool reuse_address, bool reuse_port);
+    std::uint16_t local_port() const;
+
+    /// Starts accepting and the timeout sweep; call before any thread runs the loop.
+    void start(std::chrono::milliseconds tick);
+    /// Runs the loop on the calling thread while it is the owner of `generation`.
+    void run(std::uint64_t generation);
+
+    /// Stops accepting and closes idle connections; the loop ends when its last connection does.
+    /// Thread-safe: the work is posted to the loop.
+    void begin_shutdown();
+
+    // For connections, on the owner thread.
+    void add(Connection* connection) noexcept;
+    void remove(Connection* connection) noexcept;
+    std::size_t connection_count() const noexcept { return count_.load(std::memory_order_relaxed); }
+
+    /// True on the thread that currently owns the loop.
+    bool on_owner_thread() const noexcept;
+
+    /// Marks the calling thread as running user code, for the watchdog.
+    class UserCode {
+    public:
+        explicit UserCode(Loop& loop) noexcept;
+        ~UserCode();
+        UserCode(const UserCode&) = delete;
+        UserCode& operator=(const UserCode&) = delete;
+
+    private:
+        Loop& loop_;
+        bool owner_;
+    };
+
+    /// For the watchdog: if the owner has been inside the same piece of user code since the last
+    /// call, makes a new generation the owner and returns it (the caller starts its thread);
+    /// otherwise returns 0.
+    std::uint64_t take_over_if_stalled() noexcept;
+    bool finished() const noexcept { return finished_.load(std::memory_order_acquire); }
+
+private:
+    void accept();
+    void sweep();
+    void finish_if_drained();
+
+    const ServerConfig& config_;
+    ServerShared& shared_;
+    asio::io_context context_;
+    asio::executor_work_guard<asio::io_context::executor_type> work_;
+    tcp::acceptor acceptor_;
+    asio::steady_timer sweeper_;
+    std::chrono::milliseconds tick_{100};
+    bool shutting_down_ = false;
+    std::atomic<bool> finished_{false};
+
+    // Intrusive list of this loop's connections (owner thread only).
+    Connection* first_ = nullptr;
+    std::atomic<std::size_t> count_{0};
+
+    // Ownership and stall detection.
+    std::atomic<std::uint64_t> owner_generation_{1};
+    std::atomic<std::uint64_t> user_code_entries_{0};
+    std::atomic<bool> owner_in_user_code_{false};
+    std::uint64_t watchdog_seen_entries_ = 0;  // watchdog thread only
+    std::uint64_t watchdog_replaced_at_ = 0;   // watchdog thread only
+};
+
+}  // namespace http::detail

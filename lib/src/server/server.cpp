@@ -1,0 +1,237 @@
+#include <http/server.hpp>
+
+#include "server/loop.hpp"
+
+#include <boost/asio/ip/address.hpp>
+
+#include <poll.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <list>
+#include <mutex>
+#include <stdexcept>
+#include <system_error>
+#include <thread>
+
+namespace http {
+
+using namespace detail;
+
+class Server::Impl {
+public:
+    Impl(std::uint16_t port, std::string host) : requested_port(port), host(std::move(host)) {}
+    ~Impl() {
+        if (const int fd = wake_fd.load(); fd >= 0)
+            ::close(fd);
+    }
+
+    void start(const Server& settings);
+    void supervise();
+    void spawn(Loop& loop, std::uint64_t generation);
+    void reap(bool all);
+
+    std::uint16_t requested_port;
+    std::string host;
+    std::atomic<std::uint16_t> bound_port{0};
+
+    ServerConfig config{};
+    std::unique_ptr<ServerShared> shared;
+    std::vector<std::unique_ptr<Loop>> loops;
+    std::chrono::milliseconds blocking_threshold{20};
+    std::size_t max_threads = 256;
+
+    struct Worker {
+        std::thread thread;
+        std::atomic<bool> done{false};
+    };
+    std::list<Worker> workers;  // the supervisor's
+    std::atomic<std::size_t> live_threads{0};
+    std::thread supervisor;
+
+    std::atomic<int> wake_fd{-1};
+    std::atomic<bool> close_requested{false};
+    std::atomic<bool> started{false};
+};
+
+void Server::Impl::start(const Server& s) {
+    if (started.exchange(true))
+        throw std::logic_error("http::Server: already started");
+
+    config.read_timeout = s.read_timeout;
+    config.write_timeout = s.write_timeout;
+    config.keep_alive_timeout = s.keep_alive_timeout;
+    config.head_rules = {s.max_request_target, s.max_header_size, s.max_header_fields, true};
+    config.max_body_size = s.max_body_size;
+    config.chunked_limits.max_body_size = s.max_body_size;
+    config.chunked_limits.max_trailer_size = s.max_header_size;
+    config.chunked_limits.max_trailer_fields = s.max_header_fields;
+    config.max_connections = s.max_connections;
+    blocking_threshold = std::max(s.blocking_threshold, std::chrono::milliseconds(2));
+    max_threads = s.max_threads;
+    shared = std::make_unique<ServerShared>(config);
+
+    const std::size_t count = s.io_threads ? s.io_threads : std::max(1u, std::thread::hardware_concurrency());
+    max_threads = std::max(max_threads, count);
+
+    boost::system::error_code error;
+    asio::ip::address address = asio::ip::make_address(host, error);
+    if (error) {
+        asio::io_context resolver_context;
+        tcp::resolver resolver(resolver_context);
+        const auto results = resolver.resolve(host, "", error);
+        if (error || results.empty())
+            throw std::system_error(error, "httpkit: cannot resolve listening host '" + host + "'");
+        address = results.begin()->endpoint().address();
+    }
+
+    std::uint16_t port = requested_port;
+    auto cannot_listen = [&](const boost::system::error_code& code) {
+        return std::system_error(code, "httpkit: cannot listen on " + host + ":" + std::to_string(port));
+    };
+    if (count > 1) {
+        // SO_REUSEPORT would let these sockets share the port with another server of the same
+        // user; a plain bind first makes "address in use" an error, as it should be.
+        asio::io_context probe_context;
+        tcp::acceptor probe(probe_context);
+        probe.open(address.is_v6() ? tcp::v6() : tcp::v4(), error);
+        if (!error)
+            probe.set_option(tcp::acceptor::reuse_address(s.reuse_address), error);
+        if (!error)
+            probe.bind(tcp::endpoint(address, port), error);
+        if (error)
+            throw cannot_listen(error);
+        port = probe.local_endpoint().port();
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+        loops.push_back(std::make_unique<Loop>(config, *shared));
+        try {
+            loops.back()->listen(tcp::endpoint(address, port), s.reuse_address, count > 1);
+        } catch (const boost::system::system_error& e) {
+            throw cannot_listen(e.code());
+        }
+        port = loops.back()->local_port();
+    }
+    bound_port = port;
+
+    const int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (fd < 0)
+        throw std::system_error(errno, std::system_category(), "httpkit: eventfd");
+    wake_fd = fd;
+
+    // The timeout sweep runs a few times per shortest timeout.
+    const auto shortest = std::min({config.read_timeout, config.write_timeout, config.keep_alive_timeout});
+    const auto tick = std::clamp(shortest / 4, std::chrono::milliseconds(10), std::chrono::milliseconds(250));
+    for (auto& loop : loops) {
+        loop->start(tick);
+        spawn(*loop, 1);
+    }
+    supervisor = std::thread([this] { supervise(); });
+}
+
+void Server::Impl::spawn(Loop& loop, std::uint64_t generation) {
+    live_threads.fetch_add(1, std::memory_order_relaxed);
+    Worker& worker = workers.emplace_back();
+    worker.thread = std::thread([this, &loop, &worker, generation] {
+        pthread_setname_np(pthread_self(), "httpkit-io");
+        while (true) {
+            try {
+                loop.run(generation);
+                break;
+            } catch (const std::exception& error) {
+                shared->report(error, ClientInfo{});  // out of memory in the loop, say: keep serving
+            }
+        }
+        live_threads.fetch_sub(1, std::memory_order_relaxed);
+        worker.done.store(true, std::memory_order_release);
+    });
+}
+
+void Server::Impl::reap(bool all) {
+    for (auto it = workers.begin(); it != workers.end();) {
+        if (all || it->done.load(std::memory_order_acquire)) {
+            it->thread.join();
+            it = workers.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+void Server::Impl::supervise() {
+    const int interval = static_cast<int>(std::max<std::int64_t>(1, blocking_threshold.count() / 2));
+    bool shutting_down = false;
+    while (true) {
+        pollfd wake{wake_fd.load(), POLLIN, 0};
+        if (::poll(&wake, 1, interval) > 0) {
+            std::uint64_t count = 0;
+            [[maybe_unused]] const auto read = ::read(wake.fd, &count, sizeof count);
+        }
+        if (close_requested.load() && !shutting_down) {
+            shutting_down = true;
+            for (auto& loop : loops)
+                loop->begin_shutdown();
+        }
+        // A loop whose owner is stuck in a handler gets a new owner (while threads remain).
+        for (auto& loop : loops) {
+            if (live_threads.load(std::memory_order_relaxed) >= max_threads)
+                break;
+            if (const std::uint64_t generation = loop->take_over_if_stalled())
+                spawn(*loop, generation);
+        }
+        reap(false);
+        if (shutting_down && live_threads.load() == 0)
+            break;
+    }
+    reap(true);
+}
+
+Server::Server(std::uint16_t port, std::string host) : impl_(std::make_unique<Impl>(port, std::move(host))) {}
+
+Server::~Server() {
+    if (impl_->started.load()) {
+        close();
+        wait();
+    }
+}
+
+void Server::on_connect(std::function<void(const ClientInfo&)> fn) { impl_->config.connect_hooks.push_back(std::move(fn)); }
+void Server::on_disconnect(std::function<void(const ClientInfo&)> fn) {
+    impl_->config.disconnect_hooks.push_back(std::move(fn));
+}
+void Server::on_receive(std::function<void(Request&, Response&)> fn) {
+    impl_->config.receive_hooks.push_back(std::move(fn));
+}
+void Server::on_reply(std::function<void(const Request&, const Response&)> fn) {
+    impl_->config.reply_hooks.push_back(std::move(fn));
+}
+void Server::on_error(std::function<void(const std::exception&, const ClientInfo&)> fn) {
+    impl_->config.error_hooks.push_back(std::move(fn));
+}
+
+void Server::start() { impl_->start(*this); }
+
+void Server::wait() {
+    if (impl_->supervisor.joinable())
+        impl_->supervisor.join();
+}
+
+void Server::listen() {
+    start();
+    wait();
+}
+
+void Server::close() noexcept {
+    impl_->close_requested.store(true);
+    if (const int fd = impl_->wake_fd.load(); fd >= 0) {
+        const std::uint64_t one = 1;
+        [[maybe_unused]] const auto written = ::write(fd, &one, sizeof one);
+    }
+}
+
+std::uint16_t Server::port() const noexcept { return impl_->bound_port.load(); }
+const std::string& Server::host() const noexcept { return impl_->host; }
+
+}  // namespace http

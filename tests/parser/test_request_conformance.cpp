@@ -1,0 +1,179 @@
+// llhttp's and picohttpparser's request cases, run through our request parser. Where we differ
+// from them, the case is listed below with the RFC reason; every other case must agree.
+#include "parser/body_reader.hpp"
+#include "parser/request_parser.hpp"
+
+#include "support/conformance.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <map>
+#include <vector>
+
+namespace {
+
+using namespace http::detail;
+
+struct Message {
+    std::string method, url, version, body;
+    std::string headers;  // "name: value\n" per field, so that a mismatch prints readably
+};
+
+struct Outcome {
+    std::string verdict;  // accept, reject, incomplete
+    std::vector<Message> messages;
+    ParseError error;
+};
+
+// Parses `input` as the server would: heads, bodies by their framing, one request after another,
+// stopping after a request that ends the connection (RFC 9112, Section 9.6: later requests are
+// not processed).
+Outcome parse_all(std::string_view input, bool require_host) {
+    Outcome out;
+    HeadRules rules;
+    rules.require_host = require_host;
+    RequestHeadParser parser(rules);
+    BodyReader body;
+    while (true) {
+        RequestHead head;
+        parser.reset();
+        const auto result = parser.parse(input, head);
+        if (result == RequestHeadParser::Result::incomplete) {
+            // Empty lines after the last request are what a next request may begin with.
+            const bool only_empty_lines = input.find_first_not_of("\r\n") == std::string_view::npos;
+            out.verdict = !out.messages.empty() && only_empty_lines ? "accept" : "incomplete";
+            return out;
+        }
+        if (result == RequestHeadParser::Result::error) {
+            out.verdict = "reject";
+            out.error = parser.error();
+            return out;
+        }
+        Message m{std::string(head.method), std::string(head.target), "1." + std::to_string(head.version_minor), "", {}};
+        for (const Field& f : head.fields)
+            m.headers += std::string(f.name) + ": " + std::string(f.value) + "\n";
+        input.remove_prefix(head.size);
+        body.start(head.framing, head.content_length);
+        std::size_t consumed = 0;
+        const auto body_result = body.feed(input, consumed, m.body);
+        input.remove_prefix(consumed);
+        // The suites list trailer fields with the header fields; the server keeps them apart
+        // (Request::trailers), and they are compared as the suites list them.
+        for (const Field& f : body.trailers())
+            m.headers += std::string(f.name) + ": " + std::string(f.value) + "\n";
+        out.messages.push_back(std::move(m));
+        if (body_result == BodyReader::Result::error) {
+            out.verdict = "reject";
+            out.error = body.error();
+            return out;
+        }
+        if (body_result == BodyReader::Result::incomplete) {
+            out.verdict = "incomplete";
+            return out;
+        }
+        if (input.empty() || !head.keep_alive) {
+            out.verdict = "accept";
+            return out;
+        }
+    }
+}
+
+// Cases where the suites' parsers and RFC 9112 part ways, and we follow the RFC (or, where the
+// RFC allows either, the stricter reading). Each id maps to our verdict and the reason.
+const std::map<std::string, std::pair<std::string, std::string>> policy = {
+    {"request/sample.md#No HTTP version",
+     {"reject", "RFC 9112 §3: the request-line needs an HTTP-version; HTTP/0.9 is not served"}},
+    {"request/method.md#M-SEARCH request",
+     {"reject", "RFC 9112 §3.2.4: asterisk-form is only for a server-wide OPTIONS"}},
+    {"request/method.md#SOURCE request with ICE", {"reject", "RFC 9112 §2.3: HTTP-name is \"HTTP\" (ICE/1.0 is not)"}},
+    {"request/method.md#OPTIONS request with RTSP", {"reject", "RFC 9112 §2.3: RTSP/1.0 is not an HTTP version"}},
+    {"request/method.md#ANNOUNCE request with RTSP", {"reject", "RFC 9112 §2.3: RTSP/1.0 is not an HTTP version"}},
+    {"request/invalid.md#HTTP protocol and ANNOUNCE method",
+     {"accept", "RFC 9110 §9.1: any token is a method; the server answers what it does not support"}},
+    {"request/uri.md#`host:port` and basic auth",
+     {"reject", "RFC 9110 §4.2.4: userinfo in an http(s) URI is treated as an error"}},
+    {"test.c#accept MSB chars", {"reject", "RFC 3986 / RFC 9112 §3: bytes above 0x7E are not URI characters; 400"}},
+    {"test.c#accept multiple spaces between tokens",
+     {"reject", "RFC 9112 §3: one SP between the request-line's parts; either reading is allowed, we take the strict one"}},
+    {"request/transfer-encoding.md#POST with `chunked` as last transfer-encoding",
+     {"reject", "RFC 9112 §6.1: an unimplemented transfer coding (deflate) gets 501"}},
+    {"request/transfer-encoding.md#POST with `chunked` as last transfer-encoding (multiple headers)",
+     {"reject", "RFC 9112 §6.1: an unimplemented transfer coding (deflate) gets 501"}},
+    {"request/connection.md#CRLF between requests, explicit `close`",
+     {"accept", "RFC 9112 §9.6: after a request with close, later bytes are not processed (not an error)"}},
+    {"request/connection.md#CRLF between requests, explicit `close` followed by tab",
+     {"accept", "RFC 9112 §9.6: after a request with close, later bytes are not processed (not an error)"}},
+    {"request/connection.md#No restart when keep-alive is off (1.0)",
+     {"accept", "RFC 9112 §9.3: an HTTP/1.0 request without keep-alive ends the connection; later bytes are ignored"}},
+    {"request/invalid.md#Invalid HTTP version",
+     {"incomplete", "no line end yet: the server waits for it, then answers 505 (RFC 9110 §15.6.6)"}},
+    {"test.c#parse multiline", {"reject", "RFC 9112 §5.2: obs-fold is refused with 400"}},
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(request_conformance)
+
+BOOST_AUTO_TEST_CASE(llhttp_and_picohttpparser_cases) {
+    int agreed = 0, listed = 0, missing_host = 0;
+    std::vector<std::string> unlisted;
+    for (const char* file : {"llhttp-requests.json", "picohttpparser-requests.json"}) {
+        for (const auto& c : test::load_cases(file)) {
+            const std::string id = c.at("id");
+            const std::string raw = test::base64_decode(c.at("raw_b64").get<std::string>());
+            const bool lacks_host = c.value("missing_host", false);
+            const Outcome ours = parse_all(raw, !lacks_host);
+            std::string expected = c.at("expect");
+            if (const auto it = policy.find(id); it != policy.end()) {
+                ++listed;
+                BOOST_TEST_CONTEXT(id << " (" << it->second.second << ")") { BOOST_TEST(ours.verdict == it->second.first); }
+                continue;
+            }
+            BOOST_TEST_CONTEXT(id) {
+                if (ours.verdict != expected) {
+                    unlisted.push_back(id + ": expected " + expected + ", got " + ours.verdict + " (" +
+                                       std::string(ours.error.reason) + ")");
+                    continue;
+                }
+                ++agreed;
+                if (lacks_host) {
+                    // The server's own rule on top: an HTTP/1.1 request without Host is a 400.
+                    ++missing_host;
+                    const Outcome strict = parse_all(raw, true);
+                    BOOST_TEST(strict.verdict == "reject");
+                    BOOST_TEST(strict.error.reason == "missing Host");
+                }
+                if (expected != "accept")
+                    continue;
+                const auto messages = c.contains("messages") ? c.at("messages") : nlohmann::json::array({c});
+                BOOST_TEST(ours.messages.size() == messages.size());
+                for (std::size_t i = 0; i < std::min(messages.size(), ours.messages.size()); ++i) {
+                    const auto& want = messages[i];
+                    const Message& got = ours.messages[i];
+                    BOOST_TEST(got.method == test::latin1_bytes(want.at("method")));
+                    BOOST_TEST(got.url == test::latin1_bytes(want.at("url")));
+                    BOOST_TEST(got.version == want.at("version").get<std::string>());
+                    std::string headers;
+                    for (const auto& h : want.at("headers")) {
+                        // A field value excludes surrounding whitespace (RFC 9110, Section 5.5);
+                        // llhttp keeps trailing whitespace.
+                        std::string value = test::latin1_bytes(h[1]);
+                        while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
+                            value.pop_back();
+                        headers += test::latin1_bytes(h[0].is_null() ? "" : h[0].get<std::string>()) + ": " + value + "\n";
+                    }
+                    BOOST_TEST(got.headers == headers);
+                    if (want.contains("body_b64"))
+                        BOOST_TEST(got.body == test::base64_decode(want.at("body_b64").get<std::string>()));
+                }
+            }
+        }
+    }
+    for (const std::string& line : unlisted)
+        BOOST_ERROR("disagreement not in the policy list: " << line);
+    BOOST_TEST_MESSAGE(agreed << " cases agree, " << listed << " differ by policy, " << missing_host
+                              << " also checked for the Host rule");
+    BOOST_TEST(agreed + listed == 160);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

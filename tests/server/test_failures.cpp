@@ -1,0 +1,154 @@
+// Failures thrown by handlers become responses; other exceptions become 500 and reach on_error.
+#include <http/server.hpp>
+
+#include "support/raw_connection.hpp"
+#include "support/test_server.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+namespace {
+
+void handler(http::Request& req, http::Response& res) {
+    const std::string& p = req.path;
+    if (p == "/not-found")
+        throw http::NotFound("No user <b>42</b>");
+    if (p == "/method")
+        throw http::MethodNotAllowed({"GET", "HEAD"});
+    if (p == "/login")
+        throw http::Found("/login/form");
+    if (p == "/slow-down")
+        throw http::TooManyRequests(std::chrono::seconds(30), "Easy");
+    if (p == "/teapot")
+        throw http::Failure("short and stout", http::IM_A_TEAPOT);
+    if (p == "/runtime")
+        throw std::runtime_error("database unreachable");
+    if (p == "/int")
+        throw 42;
+    if (p == "/bad-header") {
+        res.headers["X-Injected"] = "a\r\nSet-Cookie: evil=1";
+        return;
+    }
+    if (p == "/bad-redirect") {
+        res.redirect("/x", http::OK);
+        return;
+    }
+    if (p == "/redirect") {
+        res.redirect("/elsewhere");
+        return;
+    }
+    if (p == "/unknown-status") {
+        res.status = static_cast<http::Status>(477);
+        res.body = "odd";
+        return;
+    }
+    if (p == "/cookies") {
+        res.set_cookie("plain", "1");
+        res.set_cookie("sid", "abc", "example.com", "/app", "Wed, 21 Oct 2026 07:28:00 GMT", true, "Partitioned");
+        res.set_cookie({.name = "pref", .value = "dark", .path = "/", .max_age = std::chrono::hours(1),
+                        .http_only = true, .same_site = "Strict"});
+        res.set_cookie({.name = "__Host-id", .value = "x"});
+        return;
+    }
+    res.body = "fine";
+}
+
+struct Fixture {
+    test::TestServer server{[](http::Server& s) { s.on_receive(handler); }};
+
+    test::RawResponse get(const std::string& path, const std::string& extra = {}) {
+        const auto r = test::exchange(server.port(), test::get(path, extra));
+        BOOST_REQUIRE(r);
+        return *r;
+    }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(failures, Fixture)
+
+BOOST_AUTO_TEST_CASE(failure_becomes_problem_details) {
+    const auto r = get("/not-found");
+    BOOST_TEST(r.status == 404);
+    BOOST_TEST(r.reason == "Not Found");
+    BOOST_TEST(r.header("Content-Type") == "application/problem+json");
+    BOOST_TEST(r.body == R"({"type":"about:blank","title":"Not Found","status":404,"detail":"No user <b>42</b>"})");
+    BOOST_TEST(get("/next").body == "fine");  // a failure does not end the connection's usefulness
+}
+
+BOOST_AUTO_TEST_CASE(accept_chooses_the_format) {
+    const auto html = get("/not-found", "Accept: text/html\r\n");
+    BOOST_TEST(html.header("Content-Type") == "text/html; charset=utf-8");
+    BOOST_TEST(html.body.find("<h1>404 Not Found</h1>") != std::string::npos);
+    BOOST_TEST(html.body.find("No user &lt;b&gt;42&lt;/b&gt;") != std::string::npos);  // escaped
+    const auto text = get("/not-found", "Accept: text/plain\r\n");
+    BOOST_TEST(text.header("Content-Type") == "text/plain; charset=utf-8");
+    BOOST_TEST(text.body == "404 Not Found\n\nNo user <b>42</b>\n");
+    BOOST_TEST(get("/not-found", "Accept: text/html, application/json\r\n").header("Content-Type") ==
+               "application/problem+json");
+    BOOST_TEST(get("/not-found", "Accept: text/html;q=0.5, application/problem+json\r\n").header("Content-Type") ==
+               "application/problem+json");
+    BOOST_TEST(get("/not-found", "Accept: text/html, */*;q=0.1\r\n").header("Content-Type") == "text/html; charset=utf-8");
+    BOOST_TEST(get("/not-found", "Accept: */*\r\n").header("Content-Type") == "application/problem+json");
+}
+
+BOOST_AUTO_TEST_CASE(failure_headers) {
+    const auto method = get("/method");
+    BOOST_TEST(method.status == 405);
+    BOOST_TEST(method.header("Allow") == "GET, HEAD");
+    const auto found = get("/login");
+    BOOST_TEST(found.status == 302);
+    BOOST_TEST(found.header("Location") == "/login/form");
+    const auto slow = get("/slow-down");
+    BOOST_TEST(slow.status == 429);
+    BOOST_TEST(slow.header("Retry-After") == "30");
+    BOOST_TEST(slow.body.find("\"detail\":\"Easy\"") != std::string::npos);
+    BOOST_TEST(get("/teapot").status == 418);
+}
+
+BOOST_AUTO_TEST_CASE(other_exceptions_are_500_and_reported) {
+    const auto r = get("/runtime");
+    BOOST_TEST(r.status == 500);
+    BOOST_TEST(r.body.find("database") == std::string::npos);  // internals stay private
+    BOOST_TEST(get("/int").status == 500);
+    BOOST_TEST(get("/next").body == "fine");
+    const auto errors = server.errors();
+    BOOST_REQUIRE(errors.size() == 2u);
+    BOOST_TEST(errors[0] == "database unreachable");
+    BOOST_TEST(errors[1].find("non-std exception") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(an_unsendable_response_becomes_500) {
+    const auto r = get("/bad-header");
+    BOOST_TEST(r.status == 500);
+    BOOST_TEST(r.header("Set-Cookie") == "<absent>");
+    BOOST_TEST(get("/bad-redirect").status == 500);
+    BOOST_TEST(server.errors().size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(redirect_and_unknown_status) {
+    const auto r = get("/redirect");
+    BOOST_TEST(r.status == 302);
+    BOOST_TEST(r.header("Location") == "/elsewhere");
+    BOOST_TEST(r.body.empty());
+    test::RawConnection c(server.port());
+    c.send(test::get("/unknown-status"));
+    const auto odd = c.read_response();
+    BOOST_TEST(odd->status == 477);
+    BOOST_TEST(odd->reason == "");
+    BOOST_TEST(odd->body == "odd");
+}
+
+BOOST_AUTO_TEST_CASE(set_cookie_attributes) {
+    const auto r = get("/cookies");
+    std::vector<std::string> cookies;
+    for (const auto& [name, value] : r.headers)
+        if (name == "Set-Cookie")
+            cookies.push_back(value);
+    BOOST_REQUIRE(cookies.size() == 4u);
+    BOOST_TEST(cookies[0] == "plain=1");
+    BOOST_TEST(cookies[1] == "sid=abc; Domain=example.com; Path=/app; Expires=Wed, 21 Oct 2026 07:28:00 GMT; Secure; Partitioned");
+    BOOST_TEST(cookies[2] == "pref=dark; Path=/; Max-Age=3600; HttpOnly; SameSite=Strict");
+    BOOST_TEST(cookies[3] == "__Host-id=x; Path=/; Secure");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
