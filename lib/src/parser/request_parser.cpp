@@ -58,10 +58,10 @@ RequestHeadParser::Result RequestHeadParser::parse(std::string_view input, Reque
                 ++start_;
             }
             ++start_;
+            line_start_ = search_from_ = method_checked_ = start_;  // kept in step for a next call
             if (start_ > max_leading_empty_bytes)
                 return fail(Status::BAD_REQUEST, "too many empty lines before the request-line");
         }
-        line_start_ = search_from_ = method_checked_ = start_;
     }
 
     while (true) {
