@@ -148,6 +148,26 @@ BOOST_AUTO_TEST_CASE(close_finishes_requests_in_flight) {
     BOOST_CHECK_THROW(test::RawConnection refused(port), std::runtime_error);
 }
 
+BOOST_AUTO_TEST_CASE(close_is_prompt_whenever_it_comes) {
+    // With a 10 ms timeout sweep, close() lands at every point of the sweep's cycle; a sweep that
+    // re-armed itself after the loop finished once kept wait() from ever returning.
+    // A hang here is caught by the test's CTest timeout.
+    int closed = 0;
+    for (int i = 0; i < 150; ++i) {
+        http::Server server(0);
+        server.io_threads = 1;
+        server.keep_alive_timeout = std::chrono::milliseconds(40);
+        server.start();
+        if (i % 3 == 0)
+            test::exchange(server.port(), test::get("/"));
+        std::this_thread::sleep_for(std::chrono::microseconds(i * 97 % 12000));
+        server.close();
+        server.wait();
+        ++closed;
+    }
+    BOOST_TEST(closed == 150);
+}
+
 BOOST_AUTO_TEST_CASE(listen_blocks_until_close) {
     http::Server server(0);
     std::promise<void> started;

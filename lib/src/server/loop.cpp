@@ -140,7 +140,9 @@ void Loop::accept() {
 void Loop::sweep() {
     sweeper_.expires_after(tick_);
     sweeper_.async_wait([this](const boost::system::error_code& error) {
-        if (error)
+        // A wait that completed just before finish_if_drained() cancelled it arrives without an
+        // error: it must not start another.
+        if (error || finished_.load(std::memory_order_relaxed))
             return;
         const Clock::time_point now = Clock::now();
         for (Connection* c = first_; c != nullptr;) {
