@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace http::detail {
@@ -53,6 +54,26 @@ constexpr bool is_token(std::string_view s) noexcept {
 }
 
 constexpr char ascii_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+
+/// `s` equals `lower`, ignoring ASCII case in `s`. `lower` must hold only characters whose 0x20
+/// bit is set (lower-case letters, digits, '-'): then OR-ing 0x20 folds only letters, and eight
+/// bytes can be compared at once.
+inline bool equals_lower(std::string_view s, std::string_view lower) noexcept {
+    if (s.size() != lower.size())
+        return false;
+    std::size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+        std::uint64_t a, b;
+        std::memcpy(&a, s.data() + i, 8);
+        std::memcpy(&b, lower.data() + i, 8);
+        if ((a | 0x2020202020202020u) != b)
+            return false;
+    }
+    for (; i < s.size(); ++i)
+        if (static_cast<char>(s[i] | 0x20) != lower[i])
+            return false;
+    return true;
+}
 
 constexpr int hex_value(char c) noexcept {
     if (c >= '0' && c <= '9')

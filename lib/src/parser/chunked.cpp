@@ -88,9 +88,9 @@ ChunkedDecoder::Result ChunkedDecoder::feed(std::string_view input, std::size_t&
     while (p < end) {
         switch (state_) {
         case State::size: {
-            const char c = *p;
-            const int digit = hex_value(c);
-            if (digit >= 0) {
+            // The hex digits of the size, as many as this input holds.
+            int digit;
+            while (p < end && (digit = hex_value(*p)) >= 0) {
                 if (chunk_size_ > (UINT64_MAX >> 4))
                     return fail(Status::BAD_REQUEST, "chunk size overflows");
                 chunk_size_ = (chunk_size_ << 4) | static_cast<std::uint64_t>(digit);
@@ -98,8 +98,10 @@ ChunkedDecoder::Result ChunkedDecoder::feed(std::string_view input, std::size_t&
                 ++p;
                 if (++line_length_ > limits_.max_line)
                     return fail(Status::BAD_REQUEST, "chunk-size line too long");
-                break;
             }
+            if (p == end)
+                break;
+            const char c = *p;
             if (!has_digit_)
                 return fail(Status::BAD_REQUEST, "invalid chunk size");
             if (c == ';' || c == ' ' || c == '\t') {
@@ -120,7 +122,13 @@ ChunkedDecoder::Result ChunkedDecoder::feed(std::string_view input, std::size_t&
             line_length_ += n;
             if (line_length_ > limits_.max_line)
                 return fail(Status::BAD_REQUEST, "chunk extensions too long");
-            extension_.append(p, n);
+            if (stop && extension_.empty()) {
+                // The whole extension is here: check it where it lies.
+                if (!valid_chunk_extensions(std::string_view(p, n)))
+                    return fail(Status::BAD_REQUEST, "invalid chunk extension");
+            } else {
+                extension_.append(p, n);  // split across reads: kept until its end arrives
+            }
             p = until;
             if (stop) {
                 state_ = State::size_lf;
@@ -154,6 +162,13 @@ ChunkedDecoder::Result ChunkedDecoder::feed(std::string_view input, std::size_t&
             break;
         }
         case State::data_cr:
+            if (end - p >= 2 && p[0] == '\r' && p[1] == '\n') {  // the usual case, in one step
+                p += 2;
+                chunk_size_ = 0;
+                has_digit_ = false;
+                state_ = State::size;
+                break;
+            }
             if (*p != '\r')
                 return fail(Status::BAD_REQUEST, "chunk data longer than its size");
             ++p;
@@ -170,6 +185,12 @@ ChunkedDecoder::Result ChunkedDecoder::feed(std::string_view input, std::size_t&
         case State::trailer: {
             // Collect the trailer section a line at a time, up to its empty line, then parse it
             // as field lines.
+            if (trailer_bytes_.empty() && end - p >= 2 && p[0] == '\r' && p[1] == '\n') {
+                p += 2;  // no trailer fields: the usual end of a chunked body
+                state_ = State::done;
+                done_at(p);
+                return Result::complete;
+            }
             const char* newline = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
             const char* stop = newline ? newline + 1 : end;
             trailer_bytes_.append(p, stop);

@@ -3,8 +3,6 @@
 #include "parser/char_class.hpp"
 #include "parser/scan.hpp"
 
-#include <http/headers.hpp>
-
 #include <cstring>
 
 namespace http::detail {
@@ -215,13 +213,13 @@ bool parse_field_line(std::string_view line, Field& field, ParseError& error) no
     while (p < end && (*p == ' ' || *p == '\t'))
         ++p;
     const char* value = p;
-    while (true) {
-        p = scan_field_value(p, end);
-        if (p == end)
-            break;
-        if (*p == '\t') {
+    if (!valid_field_value(line.data(), p, end)) {
+        // Find the offending byte, to say what it is.
+        while (true) {
+            p = scan_field_value(p, end);
+            if (*p != '\t')
+                break;
             ++p;
-            continue;
         }
         return fail(*p == '\r' ? "bare CR in field value" : *p == '\0' ? "NUL in field value" : "invalid character in field value");
     }
@@ -246,7 +244,7 @@ RequestHeadParser::Result RequestHeadParser::field_line(std::string_view input, 
     const std::string_view value = field.value;
     switch (name.size()) {
     case 4:
-        if (iequals(name, "host")) {
+        if (equals_lower(name, "host")) {
             for (const char c : value)
                 if (!is(c, uri_host_char))
                     return fail(Status::BAD_REQUEST, "invalid Host");
@@ -256,10 +254,10 @@ RequestHeadParser::Result RequestHeadParser::field_line(std::string_view input, 
         }
         break;
     case 6:
-        if (iequals(name, "expect")) {
+        if (equals_lower(name, "expect")) {
             bool other = false;
             for_each_list_element(value, [&](std::string_view e) {
-                if (iequals(e, "100-continue"))
+                if (equals_lower(e, "100-continue"))
                     expect_continue_ = true;
                 else
                     other = true;
@@ -269,17 +267,17 @@ RequestHeadParser::Result RequestHeadParser::field_line(std::string_view input, 
         }
         break;
     case 10:
-        if (iequals(name, "connection")) {
+        if (equals_lower(name, "connection")) {
             for_each_list_element(value, [&](std::string_view e) {
-                if (iequals(e, "close"))
+                if (equals_lower(e, "close"))
                     close_ = true;
-                else if (iequals(e, "keep-alive"))
+                else if (equals_lower(e, "keep-alive"))
                     keep_alive_token_ = true;
             });
         }
         break;
     case 14:
-        if (iequals(name, "content-length")) {
+        if (equals_lower(name, "content-length")) {
             // A list of identical values is one value (RFC 9112, Section 6.3); anything else
             // could frame the body two ways.
             bool empty = true;
@@ -297,7 +295,7 @@ RequestHeadParser::Result RequestHeadParser::field_line(std::string_view input, 
         }
         break;
     case 17:
-        if (iequals(name, "transfer-encoding")) {
+        if (equals_lower(name, "transfer-encoding")) {
             has_transfer_encoding_ = true;
             bool bad = false;
             for_each_list_element(value, [&](std::string_view e) {
@@ -305,7 +303,7 @@ RequestHeadParser::Result RequestHeadParser::field_line(std::string_view input, 
                 const std::string_view coding = trim_ows(e.substr(0, semicolon));
                 if (!is_token(coding))
                     bad = true;
-                if (iequals(coding, "chunked")) {
+                if (equals_lower(coding, "chunked")) {
                     ++chunked_count_;
                     chunked_last_ = true;
                     if (semicolon != std::string_view::npos)

@@ -50,4 +50,36 @@ inline const char* scan_field_value(const char* p, const char* end) noexcept {
     return p;
 }
 
+/// True if [p, end) is valid field-value material: no control character but HTAB, no DEL.
+/// `floor` <= p marks the start of the line: bytes in [floor, p) must be valid too (a field
+/// name, its colon and whitespace), which lets a short value be checked with one 16-byte load
+/// that overlaps them.
+inline bool valid_field_value(const char* floor, const char* p, const char* end) noexcept {
+#if defined(__SSE2__)
+    const __m128i below_space = _mm_set1_epi8(0x1f);
+    const __m128i del = _mm_set1_epi8(0x7f);
+    const __m128i tab = _mm_set1_epi8('\t');
+    auto bad = [&](const char* at) {
+        const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+        const __m128i control = _mm_andnot_si128(_mm_cmpeq_epi8(x, tab), _mm_cmpeq_epi8(_mm_min_epu8(x, below_space), x));
+        return _mm_movemask_epi8(_mm_or_si128(control, _mm_cmpeq_epi8(x, del))) != 0;
+    };
+    while (end - p >= 16) {
+        if (bad(p))
+            return false;
+        p += 16;
+    }
+    if (p == end)
+        return true;
+    if (end - floor >= 16)
+        return !bad(end - 16);
+#else
+    (void)floor;
+#endif
+    for (; p < end; ++p)
+        if (!is(*p, field_vchar))
+            return false;
+    return true;
+}
+
 }  // namespace http::detail
