@@ -54,7 +54,8 @@ public:
     /// An idle keep-alive connection is closed after this long without a new request.
     std::chrono::milliseconds keep_alive_timeout{5000};
     bool reuse_address = true;
-    /// I/O threads, each with its own event loop and listening socket; 0 = one per hardware thread.
+    /// I/O threads, each with its own event loop and listening socket; 0 = one per CPU this
+    /// process may run on (its affinity mask).
     std::size_t io_threads = 0;
     /// A handler running longer than this hands its thread's other connections to a new thread.
     std::chrono::milliseconds blocking_threshold{20};

@@ -5,6 +5,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include <poll.h>
+#include <sched.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -19,6 +20,20 @@
 namespace http {
 
 using namespace detail;
+
+namespace {
+
+// The CPUs this process may run on (taskset, cgroups' cpusets), not all the machine has: more
+// event loops than that only take turns on the same CPUs.
+std::size_t usable_cpus() {
+    cpu_set_t set;
+    if (::sched_getaffinity(0, sizeof set, &set) == 0)
+        if (const int n = CPU_COUNT(&set); n > 0)
+            return static_cast<std::size_t>(n);
+    return std::max(1u, std::thread::hardware_concurrency());
+}
+
+}  // namespace
 
 class Server::Impl {
 public:
@@ -73,7 +88,7 @@ void Server::Impl::start(const Server& s) {
     max_threads = s.max_threads;
     shared = std::make_unique<ServerShared>(config);
 
-    const std::size_t count = s.io_threads ? s.io_threads : std::max(1u, std::thread::hardware_concurrency());
+    const std::size_t count = s.io_threads ? s.io_threads : usable_cpus();
     max_threads = std::max(max_threads, count);
 
     boost::system::error_code error;
