@@ -58,6 +58,8 @@ BOOST_AUTO_TEST_CASE(errors) {
         {"1\r\nxy\r\n", "chunk data longer than its size"},
         {"1\r\nx\rz", "bare CR after chunk data"},
         {"1;=v\r\nx\r\n", "invalid chunk extension"},
+        {"1  \r\nx\r\n", "invalid chunk extension"},  // BWS only before ; or =
+        {"1;a=b \r\nx\r\n", "invalid chunk extension"},
         {"1;a=\"unterminated\r\nx\r\n", "invalid chunk extension"},
         {"0\r\nBad Field: x\r\n\r\n", "whitespace between field name and colon"},
         {"0\r\nBad(Field): x\r\n\r\n", "invalid character in field name"},

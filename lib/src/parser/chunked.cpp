@@ -36,10 +36,12 @@ bool valid_chunk_extensions(std::string_view s) noexcept {
             ++i;
         return i > start;
     };
+    // Whitespace (BWS) may only come before ';' or '=', never at the end.
     while (true) {
+        const std::size_t before = i;
         skip_ows();
         if (i == s.size())
-            return true;
+            return i == before;
         if (s[i] != ';')
             return false;
         ++i;
@@ -67,6 +69,8 @@ bool valid_chunk_extensions(std::string_view s) noexcept {
             } else if (!token()) {
                 return false;
             }
+        } else if (i != s.size() && s[i] != ';' && s[i] != ' ' && s[i] != '\t') {
+            return false;
         }
     }
 }

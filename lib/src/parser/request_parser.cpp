@@ -23,8 +23,8 @@ std::string_view view(std::string_view input, std::size_t offset, std::size_t le
 
 void RequestHeadParser::reset() noexcept {
     error_ = {};
-    start_ = line_start_ = search_from_ = method_checked_ = 0;
-    line_ending_ = 0;
+    lines_.reset();
+    start_ = method_checked_ = 0;
     method_ = target_ = host_ = {};
     version_minor_ = 1;
     have_request_line_ = false;
@@ -45,7 +45,7 @@ RequestHeadParser::Result RequestHeadParser::parse(std::string_view input, Reque
     const char* data = input.data();
     const std::size_t size = input.size();
 
-    if (!have_request_line_ && line_start_ == start_) {
+    if (!have_request_line_ && lines_.line_start() == start_) {
         // Empty lines before the request-line are skipped (RFC 9112, Section 2.2).
         while (start_ < size && (data[start_] == '\r' || data[start_] == '\n')) {
             if (data[start_] == '\r') {
@@ -56,42 +56,39 @@ RequestHeadParser::Result RequestHeadParser::parse(std::string_view input, Reque
                 ++start_;
             }
             ++start_;
-            line_start_ = search_from_ = method_checked_ = start_;  // kept in step for a next call
+            lines_.start_at(start_);  // kept in step for a next call
+            method_checked_ = start_;
             if (start_ > max_leading_empty_bytes)
                 return fail(Status::BAD_REQUEST, "too many empty lines before the request-line");
         }
     }
 
     while (true) {
-        const void* found = search_from_ < size ? std::memchr(data + search_from_, '\n', size - search_from_) : nullptr;
-        if (!found) {
-            search_from_ = size;
+        std::size_t begin = 0;
+        std::size_t end = 0;
+        switch (lines_.next(input, begin, end)) {
+        case LineScanner::Result::incomplete:
             return check_partial_line(input);
-        }
-        const std::size_t newline = static_cast<std::size_t>(static_cast<const char*>(found) - data);
-        const bool crlf = newline > line_start_ && data[newline - 1] == '\r';
-        const std::uint8_t ending = crlf ? 1 : 2;
-        if (line_ending_ == 0)
-            line_ending_ = ending;
-        else if (line_ending_ != ending)
+        case LineScanner::Result::mixed_line_ends:
             return fail(Status::BAD_REQUEST, "mixed CRLF and LF line ends");
-        const std::size_t end = crlf ? newline - 1 : newline;
-
-        if (newline + 1 - start_ > rules_.max_header_size + 2)
+        case LineScanner::Result::line:
+            break;
+        }
+        if (lines_.next_line() - start_ > rules_.max_header_size + 2)
             return fail(have_request_line_ ? Status::REQUEST_HEADER_FIELDS_TOO_LARGE : Status::URI_TOO_LONG,
                         have_request_line_ ? "header section too large" : "request-target too long");
         Result r;
         if (!have_request_line_) {
-            r = request_line(input, end);
-        } else if (end == line_start_) {
-            head.size = newline + 1;
+            r = request_line(input, begin, end);
+        } else if (end == begin) {
+            head.size = lines_.next_line();
             return finish(input, head);
         } else {
-            r = field_line(input, end);
+            r = field_line(input, begin, end);
         }
         if (r == Result::error)
             return r;
-        line_start_ = search_from_ = newline + 1;
+        lines_.advance();
     }
 }
 
@@ -114,11 +111,11 @@ RequestHeadParser::Result RequestHeadParser::check_partial_line(std::string_view
             return fail(Status::URI_TOO_LONG, "request-target too long");
         return Result::incomplete;
     }
-    if (line_start_ < size) {
-        const char first = data[line_start_];
+    if (const std::size_t line_start = lines_.line_start(); line_start < size) {
+        const char first = data[line_start];
         if (first == ' ' || first == '\t')
             return fail(Status::BAD_REQUEST, "obsolete line folding is not accepted");
-        if (first == '\r' && line_start_ + 1 < size && data[line_start_ + 1] != '\n')
+        if (first == '\r' && line_start + 1 < size && data[line_start + 1] != '\n')
             return fail(Status::BAD_REQUEST, "bare CR in header section");
     }
     if (size - start_ > rules_.max_header_size)
@@ -126,9 +123,9 @@ RequestHeadParser::Result RequestHeadParser::check_partial_line(std::string_view
     return Result::incomplete;
 }
 
-RequestHeadParser::Result RequestHeadParser::request_line(std::string_view input, std::size_t end) {
+RequestHeadParser::Result RequestHeadParser::request_line(std::string_view input, std::size_t begin, std::size_t end) {
     // method SP request-target SP HTTP-version, exactly one space each (RFC 9112, Section 3).
-    const char* line = input.data() + line_start_;
+    const char* line = input.data() + begin;
     const char* line_end = input.data() + end;
     const char* p = line;
     while (p < line_end && is(*p, tchar))
@@ -180,7 +177,7 @@ RequestHeadParser::Result RequestHeadParser::request_line(std::string_view input
         }
     }
 
-    method_ = {static_cast<std::uint32_t>(line_start_), static_cast<std::uint32_t>(method.size())};
+    method_ = {static_cast<std::uint32_t>(begin), static_cast<std::uint32_t>(method.size())};
     target_ = {static_cast<std::uint32_t>(target - input.data()), static_cast<std::uint32_t>(t.size())};
     version_minor_ = version[7] - '0';
     have_request_line_ = true;
@@ -229,9 +226,9 @@ bool parse_field_line(std::string_view line, Field& field, ParseError& error) no
     return true;
 }
 
-RequestHeadParser::Result RequestHeadParser::field_line(std::string_view input, std::size_t end) {
+RequestHeadParser::Result RequestHeadParser::field_line(std::string_view input, std::size_t begin, std::size_t end) {
     Field field;
-    if (!parse_field_line(input.substr(line_start_, end - line_start_), field, error_))
+    if (!parse_field_line(input.substr(begin, end - begin), field, error_))
         return Result::error;
     if (fields_.size() == rules_.max_header_fields)
         return fail(Status::REQUEST_HEADER_FIELDS_TOO_LARGE, "too many header fields");
@@ -369,31 +366,31 @@ RequestHeadParser::Result RequestHeadParser::finish(std::string_view input, Requ
 }
 
 bool parse_field_lines(std::string_view lines, std::vector<Field>& fields, std::size_t max_fields, ParseError& error) {
-    std::uint8_t ending = 0;
+    LineScanner scanner;
     while (true) {
-        const std::size_t newline = lines.find('\n');
-        if (newline == std::string_view::npos) {
+        std::size_t begin = 0;
+        std::size_t end = 0;
+        switch (scanner.next(lines, begin, end)) {
+        case LineScanner::Result::incomplete:
             error = {Status::BAD_REQUEST, "unterminated field section"};
             return false;
-        }
-        const bool crlf = newline > 0 && lines[newline - 1] == '\r';
-        if (ending != 0 && ending != (crlf ? 1 : 2)) {
+        case LineScanner::Result::mixed_line_ends:
             error = {Status::BAD_REQUEST, "mixed CRLF and LF line ends"};
             return false;
+        case LineScanner::Result::line:
+            break;
         }
-        ending = crlf ? 1 : 2;
-        const std::string_view line = lines.substr(0, crlf ? newline - 1 : newline);
-        if (line.empty())
+        if (begin == end)
             return true;
         Field field;
-        if (!parse_field_line(line, field, error))
+        if (!parse_field_line(lines.substr(begin, end - begin), field, error))
             return false;
         if (fields.size() == max_fields) {
             error = {Status::REQUEST_HEADER_FIELDS_TOO_LARGE, "too many header fields"};
             return false;
         }
         fields.push_back(field);
-        lines.remove_prefix(newline + 1);
+        scanner.advance();
     }
 }
 

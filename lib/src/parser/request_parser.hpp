@@ -10,6 +10,8 @@
 // disagree about where a field ends (request smuggling).
 #pragma once
 
+#include "parser/line_scanner.hpp"
+
 #include <http/status.hpp>
 
 #include <cstddef>
@@ -86,19 +88,17 @@ private:
 
     Result fail(Status status, std::string_view reason) noexcept;
     Result check_partial_line(std::string_view input);
-    Result request_line(std::string_view input, std::size_t end);
-    Result field_line(std::string_view input, std::size_t end);
+    Result request_line(std::string_view input, std::size_t begin, std::size_t end);
+    Result field_line(std::string_view input, std::size_t begin, std::size_t end);
     Result finish(std::string_view input, RequestHead& head);
 
     HeadRules rules_;
     ParseError error_;
 
     // Where the scan stands.
-    std::size_t start_ = 0;        // first byte of the request-line (after leading empty lines)
-    std::size_t line_start_ = 0;   // first byte of the line being scanned
-    std::size_t search_from_ = 0;  // where to look for the next LF
+    LineScanner lines_;
+    std::size_t start_ = 0;           // first byte of the request-line (after leading empty lines)
     std::size_t method_checked_ = 0;  // bytes of an unfinished request-line checked as method
-    std::uint8_t line_ending_ = 0;    // 0 not known yet, 1 CRLF, 2 LF
 
     // What the lines said so far, as offsets: the input may move between calls.
     Span method_{};
