@@ -1,6 +1,7 @@
 // The whole of httpkit: status codes, failures, server and client.
 #pragma once
 
+#include <http/client.hpp>
 #include <http/cookie.hpp>
 #include <http/failure.hpp>
 #include <http/headers.hpp>

@@ -78,7 +78,9 @@ ResponseHeadParser::Result ResponseHeadParser::parse(std::string_view input, Res
 ResponseHeadParser::Result ResponseHeadParser::status_line(std::string_view line) {
     // HTTP-version SP status-code SP [ reason-phrase ] (RFC 9112, Section 4). A missing SP before
     // an empty reason is tolerated: servers that omit the reason often omit it too.
-    if (line.size() < 12 || line.substr(0, 5) != "HTTP/" || line[6] != '.' || line[8] != ' ' || line[5] < '0' ||
+    if (!line.starts_with("HTTP/"))
+        return fail("not an HTTP response");
+    if (line.size() < 12 || line[6] != '.' || line[8] != ' ' || line[5] < '0' ||
         line[5] > '9' || line[7] < '0' || line[7] > '9')
         return fail("invalid status line");
     if (line[5] != '1')

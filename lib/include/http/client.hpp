@@ -1,0 +1,113 @@
+// http::Client: an HTTP/1.1 client over http and https, in the style of Blade's HttpClient.
+#pragma once
+
+#include <http/failure.hpp>
+#include <http/headers.hpp>
+#include <http/response.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace http {
+
+/// A request that got no (complete) response: what failed, for which URL.
+///
+///     catch (const http::TransportError& e) { if (e.kind() == http::TransportError::Kind::timeout) ... }
+class TransportError : public std::runtime_error {
+public:
+    enum class Kind {
+        invalid_url,         ///< the URL cannot be used
+        dns,                 ///< the host name did not resolve
+        connect,             ///< no connection (refused, unreachable, timed out)
+        tls,                 ///< TLS handshake or certificate verification failed
+        timeout,             ///< no response data within receive_timeout
+        closed,              ///< the server closed the connection before the response was complete
+        malformed_response,  ///< the server's bytes are not an HTTP/1.x response
+        too_large,           ///< the response exceeded max_response_size
+        too_many_redirects,  ///< more than max_redirects redirects
+        io,                  ///< another socket error
+    };
+
+    /// The message reads "<METHOD> <url>: <what happened>".
+    TransportError(Kind kind, std::string url, const std::string& message)
+        : std::runtime_error(message), kind_(kind), url_(std::move(url)) {}
+
+    Kind kind() const noexcept { return kind_; }
+    const std::string& url() const noexcept { return url_; }
+
+private:
+    Kind kind_;
+    std::string url_;
+};
+
+/// An HTTP client. Connections are kept alive and reused per origin; one Client serves one
+/// request at a time (use one per thread).
+///
+///     http::Client client;
+///     client.headers["Authorization"] = "Bearer " + token;
+///     http::Response r = client.get("https://api.example.com/items?page=2");
+///     r.raise_for_status();                    // throws http::NotFound ... for 4xx/5xx
+///
+/// Every request method throws TransportError when no complete response arrives; a 4xx or 5xx
+/// response is a response (see Response::raise_for_status()).
+class Client {
+public:
+    Client();
+    ~Client();
+    /// Copies the settings, not the open connections.
+    Client(const Client& other);
+    Client& operator=(const Client& other);
+    Client(Client&&) noexcept;
+    Client& operator=(Client&&) noexcept;
+
+    std::string user_agent = "httpkit/0.1";
+    bool follow_redirect = true;
+    int max_redirects = 10;
+    /// Accept a certificate for another host name (the chain is still verified).
+    bool skip_hostname_verification = false;
+    /// Accept any certificate: for tests against self-signed servers only.
+    bool skip_peer_verification = false;
+    /// Sent as Referer when not empty.
+    std::string referer;
+    /// A PEM file of CA certificates to trust instead of the system store.
+    std::string ca_cert;
+    /// For resolving the host and opening the connection (and the TLS handshake).
+    std::chrono::milliseconds connect_timeout{60000};
+    /// The longest wait for the next bytes of a response.
+    std::chrono::milliseconds receive_timeout{300000};
+    /// Sent with every request (before per-request defaults such as Content-Type).
+    Headers headers;
+    /// Never send Expect: 100-continue (sent otherwise for bodies of 1 MiB and more).
+    bool no_expect = false;
+    /// The largest body accepted, after gzip/deflate decoding: a guard against decompression
+    /// bombs. TransportError(too_large) beyond it.
+    std::uint64_t max_response_size = std::uint64_t{1} << 30;
+
+    /// Sends `method` to `url` with `data` as the content, follows redirects, and returns the
+    /// final response, its body decoded. Throws TransportError.
+    Response send_request(std::string_view url, std::string_view method = "GET", std::string_view data = {});
+    Response get(std::string_view url) { return send_request(url, "GET"); }
+    Response post(std::string_view url, std::string_view data = {}) { return send_request(url, "POST", data); }
+    Response put(std::string_view url, std::string_view data = {}) { return send_request(url, "PUT", data); }
+    Response del(std::string_view url) { return send_request(url, "DELETE"); }
+
+    class Impl;
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+/// One-off requests with a default Client.
+Response get(std::string_view url);
+Response post(std::string_view url, std::string_view data = {});
+Response put(std::string_view url, std::string_view data = {});
+Response del(std::string_view url);
+
+/// A Client that sends `headers` with every request: http::set_headers({{"X-Key", "1"}}).get(url).
+Client set_headers(Headers headers);
+
+}  // namespace http

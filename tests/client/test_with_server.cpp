@@ -1,0 +1,183 @@
+// The client against httpkit's own server: methods and bodies, Expect: 100-continue, connection
+// reuse, content codings, limits.
+#include <http/client.hpp>
+#include <http/server.hpp>
+
+#include "support/test_server.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <zlib.h>
+
+#include <atomic>
+#include <thread>
+
+using Kind = http::TransportError::Kind;
+using namespace std::chrono_literals;
+
+namespace {
+
+// zlib's compress2 (zlib format) or gzip, for responses the server hands back encoded.
+std::string compress(std::string_view data, bool gzip) {
+    z_stream s{};
+    deflateInit2(&s, Z_BEST_SPEED, Z_DEFLATED, gzip ? 31 : 15, 8, Z_DEFAULT_STRATEGY);
+    std::string out(deflateBound(&s, static_cast<uLong>(data.size())), '\0');
+    s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+    s.avail_in = static_cast<uInt>(data.size());
+    s.next_out = reinterpret_cast<Bytef*>(out.data());
+    s.avail_out = static_cast<uInt>(out.size());
+    deflate(&s, Z_FINISH);
+    out.resize(s.total_out);
+    deflateEnd(&s);
+    return out;
+}
+
+struct Fixture {
+    std::atomic<int> connections{0};
+    std::atomic<int> expects{0};
+    test::TestServer server{[this](http::Server& s) {
+        s.max_body_size = 8 * 1024 * 1024;
+        s.on_connect([this](const http::ClientInfo&) { ++connections; });
+        s.on_receive([this](http::Request& req, http::Response& res) {
+            if (req.headers.contains("Expect"))
+                ++expects;
+            if (req.path == "/gzip" || req.path == "/deflate") {
+                res.headers["Content-Encoding"] = req.path.substr(1);
+                res.body = compress(std::string(100000, 'z') + "end", req.path == "/gzip");
+                return;
+            }
+            if (req.path == "/bomb") {
+                res.headers["Content-Encoding"] = "gzip";
+                res.body = compress(std::string(64 * 1024 * 1024, '\0'), true);  // 64 MiB from ~64 KiB
+                return;
+            }
+            if (req.path == "/problem")
+                throw http::Conflict("version 3 was edited meanwhile");
+            res.headers["X-Method"] = req.method;
+            res.body = req.method + " " + req.request_uri + " " + std::to_string(req.body.size()) + " " +
+                       std::string(req.headers.get("Content-Type", "-")) + " " + std::string(req.headers.get("X-Extra", "-"));
+        });
+    }};
+    std::string url(const std::string& path) { return "http://127.0.0.1:" + std::to_string(server.port()) + path; }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(with_server, Fixture)
+
+BOOST_AUTO_TEST_CASE(methods_and_bodies) {
+    http::Client client;
+    BOOST_TEST(client.get(url("/a?b=1")).body == "GET /a?b=1 0 - -");
+    BOOST_TEST(client.post(url("/p"), "x=1").body == "POST /p 3 application/x-www-form-urlencoded -");
+    BOOST_TEST(client.put(url("/p"), "").body == "PUT /p 0 - -");
+    BOOST_TEST(client.del(url("/d")).body == "DELETE /d 0 - -");
+    BOOST_TEST(client.send_request(url("/o"), "OPTIONS").headers.get("X-Method") == "OPTIONS");
+    client.headers["Content-Type"] = "application/json";
+    BOOST_TEST(client.post(url("/j"), "{}").body == "POST /j 2 application/json -");
+    // The free functions and set_headers.
+    BOOST_TEST(http::get(url("/f")).body == "GET /f 0 - -");
+    BOOST_TEST(http::post(url("/f"), "abc").body == "POST /f 3 application/x-www-form-urlencoded -");
+    BOOST_TEST(http::set_headers({{"X-Extra", "yes"}}).get(url("/h")).body == "GET /h 0 - yes");
+}
+
+BOOST_AUTO_TEST_CASE(urls_are_encoded) {
+    http::Client client;
+    BOOST_TEST(client.get(url("/a b/ü?q=x y#fragment")).body == "GET /a%20b/%C3%BC?q=x%20y 0 - -");
+    BOOST_TEST(client.get(url("/already%20encoded")).body == "GET /already%20encoded 0 - -");
+}
+
+BOOST_AUTO_TEST_CASE(expect_continue_for_large_bodies) {
+    http::Client client;
+    const std::string big(2 * 1024 * 1024, 'b');
+    BOOST_TEST(client.post(url("/big"), big).body == "POST /big 2097152 application/x-www-form-urlencoded -");
+    BOOST_TEST(expects == 1);
+    client.no_expect = true;
+    BOOST_TEST(client.post(url("/big"), big).body.starts_with("POST /big 2097152"));
+    BOOST_TEST(expects == 1);
+    BOOST_TEST(client.post(url("/small"), "s").body.starts_with("POST /small 1"));
+    BOOST_TEST(expects == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_refused_expectation_saves_the_upload) {
+    // Over the server's max_body_size: 413 comes instead of 100 and the body is never sent.
+    http::Client client;
+    const http::Response r = client.post(url("/too-big"), std::string(9 * 1024 * 1024, 'x'));
+    BOOST_TEST((r.status == http::CONTENT_TOO_LARGE));
+    BOOST_TEST(client.get(url("/after")).body == "GET /after 0 - -");  // on a new connection
+    BOOST_TEST(connections == 2);
+}
+
+BOOST_AUTO_TEST_CASE(keep_alive_reuse_and_a_server_closing_idle_connections) {
+    http::Client client;
+    for (int i = 0; i < 5; ++i)
+        BOOST_TEST(client.get(url("/" + std::to_string(i))).body.starts_with("GET /" + std::to_string(i)));
+    BOOST_TEST(connections == 1);
+    test::TestServer impatient([](http::Server& s) {
+        s.keep_alive_timeout = 100ms;
+        s.on_receive([](http::Request&, http::Response& res) { res.body = "ok"; });
+    });
+    const std::string u = "http://127.0.0.1:" + std::to_string(impatient.port()) + "/";
+    BOOST_TEST(client.get(u).body == "ok");
+    std::this_thread::sleep_for(400ms);  // the server has closed the idle connection
+    BOOST_TEST(client.get(u).body == "ok");
+    BOOST_TEST(client.post(u, "not idempotent").body == "ok");
+}
+
+BOOST_AUTO_TEST_CASE(gzip_and_deflate) {
+    http::Client client;
+    for (const char* path : {"/gzip", "/deflate"}) {
+        BOOST_TEST_CONTEXT(path) {
+            const http::Response r = client.get(url(path));
+            BOOST_TEST(r.body.size() == 100003u);
+            BOOST_TEST(r.body.ends_with("zzzend"));
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(decompression_bomb) {
+    http::Client client;
+    client.max_response_size = 1024 * 1024;
+    try {
+        client.get(url("/bomb"));
+        BOOST_FAIL("a body inflating past max_response_size must fail");
+    } catch (const http::TransportError& e) {
+        BOOST_TEST((e.kind() == Kind::too_large));
+        BOOST_TEST(std::string(e.what()).find("max_response_size") != std::string::npos);
+    }
+    client.max_response_size = 10;
+    try {
+        client.get(url("/x"));  // 15 bytes, refused from Content-Length
+        BOOST_FAIL("a body over max_response_size must fail");
+    } catch (const http::TransportError& e) {
+        BOOST_TEST((e.kind() == Kind::too_large));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(problem_details_become_the_failure_message) {
+    const http::Response r = http::get(url("/problem"));
+    BOOST_TEST((r.status == http::CONFLICT));
+    try {
+        r.raise_for_status();
+        BOOST_FAIL("409 must throw");
+    } catch (const http::Conflict& conflict) {
+        BOOST_TEST(conflict.what() == std::string("version 3 was edited meanwhile"));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(ipv6_literal) {
+    http::Server v6(0, "::1");
+    v6.io_threads = 1;
+    v6.on_receive([](http::Request& req, http::Response& res) { res.body = req.host; });
+    try {
+        v6.start();
+    } catch (const std::system_error&) {
+        BOOST_TEST_MESSAGE("no IPv6 loopback here; skipped");
+        return;
+    }
+    const std::string u = "http://[::1]:" + std::to_string(v6.port()) + "/";
+    BOOST_TEST(http::get(u).body == "[::1]:" + std::to_string(v6.port()));
+    v6.close();
+    v6.wait();
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,135 @@
+"""httpkit-echo and httpkit-fetch as their users run them: real processes on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+ECHO = os.environ.get("HTTPKIT_ECHO")
+FETCH = os.environ.get("HTTPKIT_FETCH")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@unittest.skipUnless(ECHO and FETCH, "HTTPKIT_ECHO and HTTPKIT_FETCH name the programs")
+class ProgramsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.port = free_port()
+        cls.echo = subprocess.Popen([ECHO, str(cls.port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = cls.echo.stdout.readline()
+        assert line.startswith("httpkit-echo listening on"), line
+        cls.base = f"http://127.0.0.1:{cls.port}"
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.echo.send_signal(signal.SIGTERM)
+        out, _ = cls.echo.communicate(timeout=10)
+        assert cls.echo.returncode == 0, cls.echo.returncode
+        assert "httpkit-echo stopped" in out
+
+    def fetch(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run([FETCH, *args], capture_output=True, text=True, timeout=30)
+        if check:
+            self.assertEqual(result.returncode, 0, result.stderr)
+        return result
+
+    def test_echo_json_of_the_request(self):
+        out = json.loads(self.fetch("-H", "Cookie: a=1; b=2", "-H", "X-Test: yes", self.base + "/some/path?q=x+y").stdout)
+        self.assertEqual(out["request_uri"], "/some/path?q=x+y")
+        self.assertEqual(out["path"], "/some/path")
+        self.assertEqual(out["method"], "GET")
+        self.assertEqual(out["host"], f"127.0.0.1:{self.port}")
+        self.assertEqual(out["ip"], "127.0.0.1")
+        self.assertEqual(out["headers"]["X-Test"], "yes")
+        self.assertEqual(out["queries"], {"q": "x y"})
+        self.assertEqual(out["cookies"], {"a": "1", "b": "2"})
+        self.assertEqual(out["body"], "")
+        self.assertEqual(out["files"], {})
+        self.assertEqual(out["http_version"], "1.1")
+
+    def test_echo_bodies(self):
+        form = json.loads(self.fetch("-d", "a=1&b=two", self.base + "/f").stdout)
+        self.assertEqual(form["method"], "POST")
+        self.assertEqual(form["body"], {"a": "1", "b": "two"})
+        body = json.loads(self.fetch("-H", "Content-Type: application/json", "-d", '{"n": [1, 2]}', self.base).stdout)
+        self.assertEqual(body["body"], {"n": [1, 2]})
+        text = json.loads(self.fetch("-X", "PUT", "-H", "Content-Type: text/plain", "-d", "plain", self.base).stdout)
+        self.assertEqual((text["method"], text["body"]), ("PUT", "plain"))
+        bad = self.fetch("-H", "Content-Type: application/json", "-d", "{not json", "--json", self.base)
+        self.assertEqual(json.loads(bad.stdout)["status"], 400)
+        with tempfile.NamedTemporaryFile() as upload:
+            upload.write(bytes(range(256)))
+            upload.flush()
+            boundary = "XyZ"
+            payload = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"doc\"; filename=\"d.bin\"\r\n"
+                       f"Content-Type: application/octet-stream\r\n\r\n").encode() + bytes(range(256)) + \
+                      f"\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"t\"\r\n\r\nv\r\n--{boundary}--".encode()
+            with tempfile.NamedTemporaryFile() as body_file:
+                body_file.write(payload)
+                body_file.flush()
+                out = json.loads(self.fetch("-H", f"Content-Type: multipart/form-data; boundary={boundary}",
+                                            "-d", "@" + body_file.name, self.base + "/up").stdout)
+        self.assertEqual(out["files"], {"doc": {"filename": "d.bin", "content_type": "application/octet-stream", "size": 256}})
+        self.assertEqual(out["body"], {"t": "v"})
+
+    def test_routes(self):
+        self.assertEqual(self.fetch(self.base + "/plaintext").stdout, "Hello, World!")
+        self.assertEqual(json.loads(self.fetch(self.base + "/json").stdout), {"message": "Hello, World!"})
+        summary = json.loads(self.fetch("--json", self.base + "/status/503").stdout)
+        self.assertEqual(summary["status"], 503)
+        self.assertEqual(summary["headers"]["Content-Type"], "application/problem+json")
+        self.assertEqual(json.loads(self.fetch("--json", self.base + "/status/201").stdout)["status"], 201)
+        self.assertEqual(json.loads(self.fetch("--json", self.base + "/status/99").stdout)["status"], 400)
+        self.assertEqual(json.loads(self.fetch("--json", self.base + "/throw").stdout)["status"], 500)
+        cookie = json.loads(self.fetch("--json", self.base + "/set-cookie?name=sid&value=abc").stdout)
+        self.assertEqual(cookie["cookies"], ["sid=abc; Path=/"])
+        started = time.monotonic()
+        self.assertEqual(json.loads(self.fetch(self.base + "/delay?ms=200").stdout), {"delayed_ms": 200})
+        self.assertGreaterEqual(time.monotonic() - started, 0.2)
+
+    def test_redirects(self):
+        target = self.base + "/json"
+        followed = json.loads(self.fetch("--json", f"{self.base}/redirect?to={target}&status=307").stdout)
+        self.assertEqual((followed["status"], followed["redirects"], followed["responder"]), (200, 1, target))
+        stopped = json.loads(self.fetch("--json", "--no-follow", f"{self.base}/redirect?to=/json").stdout)
+        self.assertEqual((stopped["status"], stopped["headers"]["Location"]), (302, "/json"))
+        self.assertEqual(json.loads(self.fetch("--json", f"{self.base}/redirect?to=/x&status=200").stdout)["status"], 400)
+
+    def test_fetch_output_file_and_summary(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "out.txt")
+            result = self.fetch("-o", path, self.base + "/plaintext")
+            self.assertEqual(result.stdout, "")
+            with open(path) as f:
+                self.assertEqual(f.read(), "Hello, World!")
+        summary = json.loads(self.fetch("--json", self.base + "/plaintext").stdout)
+        self.assertEqual(set(summary), {"status", "version", "headers", "cookies", "redirects", "responder",
+                                        "time_taken", "body_size"})
+        self.assertEqual(summary["body_size"], 13)
+
+    def test_fetch_failures(self):
+        refused = self.fetch(f"http://127.0.0.1:{free_port()}/", check=False)
+        self.assertEqual(refused.returncode, 1)
+        self.assertIn("Connection refused", refused.stderr)
+        self.assertEqual(refused.stderr.count("\n"), 1)  # one line
+        timeout = self.fetch("--timeout", "100", self.base + "/delay?ms=1000", check=False)
+        self.assertEqual(timeout.returncode, 1)
+        self.assertIn("timed out", timeout.stderr)
+        usage = self.fetch("--bogus", check=False)
+        self.assertEqual(usage.returncode, 2)
+        self.assertEqual(self.fetch("not a url", check=False).returncode, 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
