@@ -71,6 +71,7 @@ private:
 
     int fd_ = -1;
     SSL* ssl_ = nullptr;
+    bool awaiting_answer_ = false;  // a write just went out: nothing can be there to read yet
     std::string peer_;  // "93.184.216.34:443", for messages
 };
 

@@ -81,7 +81,7 @@ std::string_view without_fragment(std::string_view s) { return s.substr(0, s.fin
 std::string Url::authority() const {
     std::string out = is_ipv6() ? "[" + host + "]" : host;
     if (!default_port())
-        out += ":" + std::to_string(port);
+        out.append(":").append(std::to_string(port));
     return out;
 }
 
@@ -173,9 +173,10 @@ std::optional<Url> parse_url(std::string_view text, std::string& error) {
         }
         url.port = static_cast<std::uint16_t>(value);
     }
-    url.target = target.empty() ? "/" : encode_target(target);
-    if (url.target.front() == '?')
-        url.target.insert(0, "/");
+    url.target.clear();
+    if (target.empty() || target.front() == '?')
+        url.target.push_back('/');
+    url.target.append(encode_target(target));
     return url;
 }
 
@@ -200,10 +201,14 @@ std::optional<Url> resolve_url(const Url& base, std::string_view reference, std:
         merged = std::string(base_path.substr(0, base_path.rfind('/') + 1)) + std::string(reference);
     }
     const std::size_t query = merged.find('?');
-    std::string path = remove_dot_segments(std::string_view(merged).substr(0, query));
-    if (path.empty() || path.front() != '/')
-        path.insert(0, "/");
-    url.target = encode_target(path + (query == std::string::npos ? std::string() : merged.substr(query)));
+    const std::string dotless = remove_dot_segments(std::string_view(merged).substr(0, query));
+    std::string path;
+    if (dotless.empty() || dotless.front() != '/')
+        path.push_back('/');
+    path.append(dotless);
+    if (query != std::string::npos)
+        path.append(merged, query);
+    url.target = encode_target(path);
     (void)error;
     return url;
 }
