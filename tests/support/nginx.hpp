@@ -76,7 +76,9 @@ public:
                             << http_block << "\n}\n";
         pid_ = ::fork();
         if (pid_ == 0) {
-            ::execlp("nginx", "nginx", "-c", conf.c_str(), "-p", dir.c_str(), static_cast<char*>(nullptr));
+            // Debian installs it in /usr/sbin, which a non-root PATH may lack.
+            const char* nginx = std::filesystem::exists("/usr/sbin/nginx") ? "/usr/sbin/nginx" : "nginx";
+            ::execlp(nginx, "nginx", "-c", conf.c_str(), "-p", dir.c_str(), static_cast<char*>(nullptr));
             ::_exit(127);
         }
         for (int i = 0; i < 500; ++i) {
