@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 
 namespace http {
@@ -13,11 +14,21 @@ namespace http {
 /// Name/value pairs decoded from a query string, a form, or a Cookie header.
 using Fields = std::map<std::string, std::string, std::less<>>;
 
-/// A file sent in a multipart/form-data request (RFC 7578).
+/// A file sent in a multipart/form-data request (RFC 7578). Small files are kept in `content`;
+/// one larger than the server's `max_upload_in_memory` is written to a temporary file instead,
+/// named by `path`, and removed when the last copy of this object is gone.
 struct UploadedFile {
     std::string filename;
     std::string content_type;
-    std::string content;  ///< the file's bytes
+    std::string content;     ///< the bytes, when kept in memory
+    std::string path;        ///< the temporary file holding the bytes, when spooled to disk
+    std::uint64_t size = 0;  ///< the file's size either way
+    std::shared_ptr<void> spool;  ///< owns the temporary file
+
+    bool in_memory() const noexcept { return path.empty(); }
+    /// The bytes, from memory or from the temporary file. Throws std::runtime_error if the
+    /// file cannot be read.
+    std::string read() const;
 };
 
 class Request {
@@ -35,7 +46,9 @@ public:
     Fields cookies;            ///< the Cookie header (RFC 6265, Section 5.4)
     Fields form;               ///< urlencoded or multipart/form-data fields
     std::map<std::string, UploadedFile, std::less<>> files;  ///< multipart uploads, by field name
-    std::string body;          ///< the content, raw bytes (chunked framing removed)
+    /// The content, raw bytes (chunked framing removed). Empty for multipart/form-data, which is
+    /// parsed as it arrives into `form` and `files`.
+    std::string body;
 };
 
 }  // namespace http

@@ -69,6 +69,16 @@ public:
     std::size_t max_body_size = 8 * 1024 * 1024;  ///< content bytes, after chunked decoding [413]
     /// Open connections; one more is answered 503 Service Unavailable and closed. 0 = no limit.
     std::size_t max_connections = 0;
+    /// A request body must keep arriving at this many bytes a second on average (after a first
+    /// read_timeout of grace), else 408: a slow POST cannot hold a connection for ever. 0 = off.
+    std::size_t min_body_rate = 1024;
+
+    // Uploads (multipart/form-data, parsed as the body arrives).
+    /// A file part larger than this is written to a temporary file instead of memory; a plain
+    /// form field larger than this is refused [413].
+    std::size_t max_upload_in_memory = 1024 * 1024;
+    /// Where those temporary files go; empty: $TMPDIR, else /tmp.
+    std::string upload_directory;
 
     // Hooks. Each may be called several times; every function added runs, in order.
     void on_connect(std::function<void(const ClientInfo&)> fn);

@@ -1,6 +1,7 @@
 // What every part of a running server reads: settings and hooks, fixed once it starts.
 #pragma once
 
+#include "multipart/multipart.hpp"
 #include "parser/chunked.hpp"
 #include "parser/request_parser.hpp"
 
@@ -21,6 +22,8 @@ struct ServerConfig {
     ChunkedLimits chunked_limits;
     std::uint64_t max_body_size;
     std::size_t max_connections;
+    std::size_t min_body_rate;
+    MultipartLimits multipart_limits;
 
     std::vector<std::function<void(const ClientInfo&)>> connect_hooks;
     std::vector<std::function<void(const ClientInfo&)>> disconnect_hooks;

@@ -231,8 +231,15 @@ Connection::Next Connection::need_input() {
         }
         input_.grow(wanted);
     }
-    if (phase_ == Phase::body)
-        set_deadline(config_.read_timeout);  // between reads of a body
+    if (phase_ == Phase::body) {
+        // read_timeout between reads, and overall the body keeps to min_body_rate.
+        auto deadline = Clock::now() + config_.read_timeout;
+        if (config_.min_body_rate > 0) {
+            const auto allowed = config_.read_timeout + std::chrono::milliseconds(body_received_ * 1000 / config_.min_body_rate);
+            deadline = std::min(deadline, body_started_ + allowed);
+        }
+        deadline_.store(deadline.time_since_epoch().count(), std::memory_order_relaxed);
+    }
     return Next::read;
 }
 
@@ -261,9 +268,22 @@ Connection::Next Connection::parse_head() {
             queue_error(Status::CONTENT_TOO_LARGE, "the content is larger than the server accepts");
             return Next::again;
         }
-        request_.body.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(head_.content_length, 1 << 20)));
     }
     body_.start(head_.framing, head_.content_length);
+    body_started_ = Clock::now();
+    body_received_ = 0;
+    multipart_.reset();
+    if (const ParameterizedValue type = parse_parameterized(request_.headers.get("Content-Type"));
+        iequals(type.value, "multipart/form-data")) {
+        const std::string* boundary = type.find("boundary");
+        if (!boundary) {
+            queue_error(Status::BAD_REQUEST, "multipart/form-data without a boundary");
+            return Next::again;
+        }
+        multipart_ = std::make_unique<MultipartReader>(*boundary, request_.form, request_.files, config_.multipart_limits);
+    } else if (head_.framing == Framing::content_length) {
+        request_.body.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(head_.content_length, 1 << 20)));
+    }
     phase_ = Phase::body;
     // 100 Continue, unless the body is already arriving or the client speaks HTTP/1.0, which
     // must not get one (RFC 9110, Section 10.1.1).
@@ -274,18 +294,30 @@ Connection::Next Connection::parse_head() {
 
 Connection::Next Connection::read_body() {
     std::size_t consumed = 0;
-    const auto result = body_.feed(input_.data(), consumed, request_.body);
+    std::string& sink = multipart_ ? body_piece_ : request_.body;
+    const std::size_t before = sink.size();
+    const auto result = body_.feed(input_.data(), consumed, sink);
     input_.consume(consumed);
+    body_received_ += sink.size() - before;
     if (result == BodyReader::Result::error) {
         queue_error(body_.error().status, body_.error().reason);
         return Next::again;
+    }
+    if (multipart_) {
+        const auto parsed = multipart_->feed(body_piece_);
+        body_piece_.clear();
+        if (parsed == MultipartReader::Result::error ||
+            (result == BodyReader::Result::complete && multipart_->finish() == MultipartReader::Result::error)) {
+            queue_error(multipart_->error().status, multipart_->error().reason);
+            return Next::again;
+        }
     }
     if (result == BodyReader::Result::incomplete)
         return need_input();
     for (const Field& field : body_.trailers())
         request_.trailers.add(std::string(field.name), std::string(field.value));
-    if (!decode_form())
-        return Next::again;
+    multipart_.reset();
+    decode_form();
     phase_ = Phase::handling;
     return Next::again;
 }
@@ -336,26 +368,10 @@ void Connection::build_request() {
     r.host.assign(forwarded_host.empty() ? head_.host : forwarded_host);
 }
 
-bool Connection::decode_form() {
+void Connection::decode_form() {
     const std::string_view type = request_.headers.get("Content-Type");
-    if (type.empty() || request_.body.empty())
-        return true;
-    const ParameterizedValue content_type = parse_parameterized(type);
-    if (iequals(content_type.value, "application/x-www-form-urlencoded")) {
+    if (!request_.body.empty() && iequals(parse_parameterized(type).value, "application/x-www-form-urlencoded"))
         parse_urlencoded(request_.body, request_.form);
-    } else if (iequals(content_type.value, "multipart/form-data")) {
-        const std::string* boundary = content_type.find("boundary");
-        ParseError error;
-        if (!boundary) {
-            queue_error(Status::BAD_REQUEST, "multipart/form-data without a boundary");
-            return false;
-        }
-        if (!parse_multipart(request_.body, *boundary, request_.form, request_.files, error)) {
-            queue_error(error.status, error.reason);
-            return false;
-        }
-    }
-    return true;
 }
 
 Connection::Next Connection::handle() {

@@ -51,7 +51,7 @@ private:
     Next parse_head();
     Next read_body();
     void build_request();
-    bool decode_form();
+    void decode_form();
     Next handle();
     Next write_output();
     Next after_write();
@@ -85,6 +85,10 @@ private:
     RequestHeadParser head_parser_;
     RequestHead head_;
     BodyReader body_;
+    std::unique_ptr<MultipartReader> multipart_;  // a multipart body, parsed as it arrives
+    std::string body_piece_;                       // what the body reader passes to it
+    Clock::time_point body_started_{};
+    std::uint64_t body_received_ = 0;
 
     Request request_;
     std::optional<Response> response_;  // set by a handler that ran on a thread that lost the loop

@@ -84,6 +84,9 @@ void Server::Impl::start(const Server& s) {
     config.chunked_limits.max_trailer_size = s.max_header_size;
     config.chunked_limits.max_trailer_fields = s.max_header_fields;
     config.max_connections = s.max_connections;
+    config.min_body_rate = s.min_body_rate;
+    config.multipart_limits.max_in_memory = s.max_upload_in_memory;
+    config.multipart_limits.temp_directory = s.upload_directory;
     blocking_threshold = std::max(s.blocking_threshold, std::chrono::milliseconds(2));
     max_threads = s.max_threads;
     shared = std::make_unique<ServerShared>(config);
