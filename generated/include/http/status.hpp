@@ -905,12 +905,21 @@ inline constexpr NameEntry names_sorted[] = {
 
 }  // namespace detail
 
+namespace detail {
+
+// Position in status_table + 1, or 0 for a code the dataset does not know. The lookups below
+// go by this index rather than by comparing a table address with null, which GCC's
+// -fsanitize=undefined does not accept in constant expressions.
+constexpr unsigned slot_of(Status status) noexcept {
+    const auto code = static_cast<unsigned>(status);
+    return code < 100 || code > 599 ? 0 : detail::code_index.slot[code - 100];
+}
+
+}  // namespace detail
+
 /// The dataset's entry for `status`, or nullptr for a code it does not know.
 constexpr const StatusInfo* status_info(Status status) noexcept {
-    const auto code = static_cast<unsigned>(status);
-    if (code < 100 || code > 599)
-        return nullptr;
-    const auto slot = detail::code_index.slot[code - 100];
+    const unsigned slot = detail::slot_of(status);
     return slot ? &detail::status_table[slot - 1] : nullptr;
 }
 
@@ -921,26 +930,26 @@ constexpr std::span<const StatusInfo> statuses() noexcept { return detail::statu
 
 /// "Not Found" for NOT_FOUND; empty for a code the dataset does not know.
 constexpr std::string_view phrase(Status status) noexcept {
-    const StatusInfo* info = status_info(status);
-    return info ? info->phrase : std::string_view{};
+    const unsigned slot = detail::slot_of(status);
+    return slot ? detail::status_table[slot - 1].phrase : std::string_view{};
 }
 
 /// The canonical enumerator name, "NOT_FOUND" (also for an alias); empty if unknown.
 constexpr std::string_view name(Status status) noexcept {
-    const StatusInfo* info = status_info(status);
-    return info ? info->name : std::string_view{};
+    const unsigned slot = detail::slot_of(status);
+    return slot ? detail::status_table[slot - 1].name : std::string_view{};
 }
 
 /// A long English description of the status; empty if unknown.
 constexpr std::string_view description(Status status) noexcept {
-    const StatusInfo* info = status_info(status);
-    return info ? info->description : std::string_view{};
+    const unsigned slot = detail::slot_of(status);
+    return slot ? detail::status_table[slot - 1].description : std::string_view{};
 }
 
 /// The defining document, "RFC 9110, Section 15.5.5"; empty if unknown.
 constexpr std::string_view reference(Status status) noexcept {
-    const StatusInfo* info = status_info(status);
-    return info ? info->reference : std::string_view{};
+    const unsigned slot = detail::slot_of(status);
+    return slot ? detail::status_table[slot - 1].reference : std::string_view{};
 }
 
 /// The class from the first digit. A code outside 100-599 is invalid, and RFC 9110
@@ -975,7 +984,7 @@ constexpr std::string_view to_string(Registration registration) noexcept {
 
 /// True for a code the dataset knows, registered or not: `is_known(404)`, `!is_known(477)`.
 constexpr bool is_known(int code) noexcept {
-    return code >= 100 && code <= 599 && detail::code_index.slot[code - 100] != 0;
+    return code >= 100 && code <= 599 && detail::slot_of(static_cast<Status>(code)) != 0;
 }
 
 /// The status for a known code, or nullopt: `status_from_code(404) == http::NOT_FOUND`.

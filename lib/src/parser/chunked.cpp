@@ -75,12 +75,9 @@ bool valid_chunk_extensions(std::string_view s) noexcept {
     }
 }
 
-bool ChunkedDecoder::finish_size_line() {
-    if (!extension_.empty() && !valid_chunk_extensions(extension_))
-        return false;
+void ChunkedDecoder::finish_size_line() {
     extension_.clear();
     line_length_ = 0;
-    return true;
 }
 
 ChunkedDecoder::Result ChunkedDecoder::feed(std::string_view input, std::size_t& consumed, std::string& body) {
@@ -126,12 +123,14 @@ ChunkedDecoder::Result ChunkedDecoder::feed(std::string_view input, std::size_t&
             line_length_ += n;
             if (line_length_ > limits_.max_line)
                 return fail(Status::BAD_REQUEST, "chunk extensions too long");
+            // Checked when the extension's CR arrives, however the line was cut.
             if (stop && extension_.empty()) {
-                // The whole extension is here: check it where it lies.
                 if (!valid_chunk_extensions(std::string_view(p, n)))
                     return fail(Status::BAD_REQUEST, "invalid chunk extension");
             } else {
                 extension_.append(p, n);  // split across reads: kept until its end arrives
+                if (stop && !valid_chunk_extensions(extension_))
+                    return fail(Status::BAD_REQUEST, "invalid chunk extension");
             }
             p = until;
             if (stop) {
@@ -144,8 +143,7 @@ ChunkedDecoder::Result ChunkedDecoder::feed(std::string_view input, std::size_t&
             if (*p != '\n')
                 return fail(Status::BAD_REQUEST, "bare CR in chunk-size line");
             ++p;
-            if (!finish_size_line())
-                return fail(Status::BAD_REQUEST, "invalid chunk extension");
+            finish_size_line();
             if (chunk_size_ == 0) {
                 state_ = State::trailer;
                 break;

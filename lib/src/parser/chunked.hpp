@@ -40,7 +40,7 @@ private:
     enum class State : std::uint8_t { size, extension, size_lf, data, data_cr, data_lf, trailer, done };
 
     Result fail(Status status, std::string_view reason);
-    bool finish_size_line();
+    void finish_size_line();
 
     ChunkedLimits limits_;
     ParseError error_;

@@ -64,6 +64,10 @@ RequestHeadParser::Result RequestHeadParser::parse(std::string_view input, Reque
     }
 
     while (true) {
+        // A field line's first bytes are judged first, before its end is even known, so that
+        // the verdict does not depend on how the bytes arrived.
+        if (have_request_line_ && check_line_start(input) == Result::error)
+            return Result::error;
         std::size_t begin = 0;
         std::size_t end = 0;
         switch (lines_.next(input, begin, end)) {
@@ -104,6 +108,8 @@ RequestHeadParser::Result RequestHeadParser::check_partial_line(std::string_view
                 method_checked_ = SIZE_MAX;
                 break;
             }
+            if (data[method_checked_] == '\r' && method_checked_ + 1 == size)
+                break;  // maybe the line's end: the next byte tells
             if (!is(data[method_checked_], tchar))
                 return fail(Status::BAD_REQUEST, "invalid character in method");
         }
@@ -111,15 +117,20 @@ RequestHeadParser::Result RequestHeadParser::check_partial_line(std::string_view
             return fail(Status::URI_TOO_LONG, "request-target too long");
         return Result::incomplete;
     }
-    if (const std::size_t line_start = lines_.line_start(); line_start < size) {
-        const char first = data[line_start];
-        if (first == ' ' || first == '\t')
-            return fail(Status::BAD_REQUEST, "obsolete line folding is not accepted");
-        if (first == '\r' && line_start + 1 < size && data[line_start + 1] != '\n')
-            return fail(Status::BAD_REQUEST, "bare CR in header section");
-    }
     if (size - start_ > rules_.max_header_size)
         return fail(Status::REQUEST_HEADER_FIELDS_TOO_LARGE, "header section too large");
+    return Result::incomplete;
+}
+
+RequestHeadParser::Result RequestHeadParser::check_line_start(std::string_view input) {
+    const std::size_t start = lines_.line_start();
+    if (start >= input.size())
+        return Result::incomplete;
+    const char first = input[start];
+    if (first == ' ' || first == '\t')
+        return fail(Status::BAD_REQUEST, "obsolete line folding is not accepted");
+    if (first == '\r' && start + 1 < input.size() && input[start + 1] != '\n')
+        return fail(Status::BAD_REQUEST, "bare CR in header section");
     return Result::incomplete;
 }
 
@@ -130,8 +141,14 @@ RequestHeadParser::Result RequestHeadParser::request_line(std::string_view input
     const char* p = line;
     while (p < line_end && is(*p, tchar))
         ++p;
-    if (p == line || p == line_end || *p != ' ')
-        return fail(Status::BAD_REQUEST, "invalid method");
+    // Classified as check_partial_line() does for an unfinished line, so that the reason does
+    // not depend on how the bytes arrived.
+    if (p == line_end)
+        return fail(Status::BAD_REQUEST, "invalid request-line");
+    if (*p != ' ')
+        return fail(Status::BAD_REQUEST, "invalid character in method");
+    if (p == line)
+        return fail(Status::BAD_REQUEST, "empty method");
     const std::string_view method(line, static_cast<std::size_t>(p - line));
 
     const char* target = p + 1;

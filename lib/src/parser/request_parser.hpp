@@ -88,6 +88,7 @@ private:
 
     Result fail(Status status, std::string_view reason) noexcept;
     Result check_partial_line(std::string_view input);
+    Result check_line_start(std::string_view input);
     Result request_line(std::string_view input, std::size_t begin, std::size_t end);
     Result field_line(std::string_view input, std::size_t begin, std::size_t end);
     Result finish(std::string_view input, RequestHead& head);

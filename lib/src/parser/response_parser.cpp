@@ -32,17 +32,21 @@ ResponseHeadParser::Result ResponseHeadParser::parse(std::string_view input, Res
         }
     }
     while (true) {
+        // A line's first bytes are judged before its end is known, as the request parser does.
+        if (const std::size_t at = lines_.line_start(); at < input.size()) {
+            if (!have_status_line_ && input.size() - at >= 5 && input.compare(at, 5, "HTTP/") != 0)
+                return fail("not an HTTP response");
+            if (have_status_line_ && (input[at] == ' ' || input[at] == '\t'))
+                return fail("obsolete line folding is not accepted");
+            if (have_status_line_ && input[at] == '\r' && at + 1 < input.size() && input[at + 1] != '\n')
+                return fail("bare CR in header section");
+        }
         std::size_t begin = 0;
         std::size_t end = 0;
         switch (lines_.next(input, begin, end)) {
         case LineScanner::Result::incomplete:
             if (input.size() > max_header_size_)
                 return fail("response header section too large");
-            if (!have_status_line_ && input.size() - start_ >= 5 && input.substr(start_, 5) != "HTTP/")
-                return fail("not an HTTP response");
-            if (have_status_line_ && lines_.line_start() < input.size() &&
-                (input[lines_.line_start()] == ' ' || input[lines_.line_start()] == '\t'))
-                return fail("obsolete line folding is not accepted");
             return Result::incomplete;
         case LineScanner::Result::mixed_line_ends:
             return fail("mixed CRLF and LF line ends");

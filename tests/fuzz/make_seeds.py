@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Writes the fuzz targets' seed corpora (corpus/<target>/) from the conformance cases and from
+inputs like those the tests use. Each seed file is named by its content's hash, so running this
+again changes nothing unless the sources did.
+
+    python3 tests/fuzz/make_seeds.py
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CONFORMANCE = HERE.parent / "conformance"
+DATA = HERE.parent.parent / "data" / "status-codes.toml"
+
+
+def raw_cases(name: str) -> list[bytes]:
+    cases = json.loads((CONFORMANCE / name).read_text())["cases"]
+    return [base64.b64decode(c["raw_b64"]) for c in cases]
+
+
+def write(target: str, seeds: list[bytes]) -> None:
+    folder = HERE / "corpus" / target
+    folder.mkdir(parents=True, exist_ok=True)
+    wanted = {hashlib.sha1(s).hexdigest()[:16]: s for s in seeds}
+    for old in folder.iterdir():
+        if old.name not in wanted:
+            old.unlink()
+    for name, seed in wanted.items():
+        (folder / name).write_bytes(seed)
+    print(f"{target}: {len(wanted)} seeds")
+
+
+def with_split(seeds: list[bytes]) -> list[bytes]:
+    # The targets read a split position from the first byte.
+    return [bytes([len(s) // 2 % 256]) + s for s in seeds]
+
+
+def main() -> None:
+    requests = raw_cases("llhttp-requests.json") + raw_cases("picohttpparser-requests.json")
+    requests += [
+        b"POST /p HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5;a=b\r\nhello\r\n0\r\nT: 1\r\n\r\n",
+        b"GET / HTTP/1.1\nHost: h\nX: y\n\n",
+        b"PUT /f HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhello",
+    ]
+    write("request", with_split(requests))
+    responses = raw_cases("llhttp-responses.json")
+    write("response", with_split(responses))
+
+    chunked = []
+    for raw in requests + responses:
+        head, sep, body = raw.partition(b"\r\n\r\n")
+        if sep and b"chunked" in head.lower():
+            chunked.append(body)
+    chunked += [b"4;a=b\r\nWiki\r\n5 ;q=\"x;y\"\r\npedia\r\n0\r\nT: 1\r\n\r\n", b"0\r\n\r\n"]
+    write("chunked", with_split(chunked))
+
+    urls = [b"http://example.com/", b"https://user:p%40ss@Example.COM:8443/a b/?q=1#f", b"http://[::1]:8080/p",
+            b"HTTP://h?q", b"http://h:65535/%zz", b"../g", b"//other/x", b"?y", b"g;x=1/../y", b"/./g"]
+    write("url", urls)
+
+    cookies = [b"a=1; b=\"q\"; c=x=y", b"sid=abc\0x\0example.com\0/app\0Lax\0Partitioned", b"__Host-a=1\0v\0\0/\0None\0"]
+    write("cookies", cookies)
+
+    multipart = [
+        b"XyZ\npreamble\r\n--XyZ\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nHello\r\n--XyZ\r\n"
+        b"Content-Disposition: form-data; name=\"f\"; filename=\"d.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        + bytes(range(256)) + b"\r\n--XyZ--\r\n",
+        b"b\n--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--b--",
+    ]
+    write("multipart", with_split(multipart))
+
+    write("form", [b"a=1&b=x+y&c=%2F%zz&d&e=&%41=%e2%82%ac&a=2", b"name=J%C3%B6rg+M&tags=a%26b"])
+
+    names = re.findall(r'^(?:name = |aliases = \[)"([A-Z0-9_]+)"', DATA.read_text(), re.M)
+    write("status", [n.encode() for n in names] + [b"\x94\x01\x00\x00", b"\xa4\x01\x00\x00"])
+
+
+if __name__ == "__main__":
+    main()
