@@ -49,6 +49,19 @@ BOOST_AUTO_TEST_CASE(every_split_gives_the_same_body) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(an_error_is_the_same_whatever_the_split) {
+    // Found by fuzzing: an extension cut in two was checked only after its line's LF, so a bare
+    // CR was reported instead of the bad extension.
+    const std::string input("3 \n  \x07" "3 \n  \r\r\noo\n\rf\r\nfoo\r\n\r\n");
+    for (std::size_t split = 0; split <= input.size(); ++split) {
+        BOOST_TEST_CONTEXT("split at " << split) {
+            const Decoded d = decode(input, split);
+            BOOST_TEST((d.result == ChunkedDecoder::Result::error));
+            BOOST_TEST(d.reason == "invalid chunk extension");
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(errors) {
     const std::pair<const char*, const char*> cases[] = {
         {"x\r\n", "invalid chunk size"},

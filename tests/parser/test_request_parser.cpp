@@ -61,6 +61,11 @@ const std::string requests[] = {
     "GET / HTTP/1.1\r\nHost: h\r\nX: a\nY: b\r\n\r\n",
     "GET / HTTP/1.1\r\nHost: h\r\n folded\r\n\r\n",
     "GET http://other:81/p HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
+    // Found by fuzzing: the refusal's reason depended on where the input was cut.
+    "G\tT / HTTP/1.0\r\n\r\n",
+    std::string("POST\r\nCe\0\0\0\n", 12),
+    std::string("PUT /url HTTP/1.0\r\n\r\0\0\0\xd6\nPUT /url HTTP/\xb1.1\r\n\r\n", 46),
+    "GET / HTTP/1.1\r\nHost: h\r\n folded\nX: y\r\n\r\n",
 };
 
 }  // namespace
