@@ -76,6 +76,7 @@ BOOST_AUTO_TEST_CASE(errors) {
         {"1;a=\"unterminated\r\nx\r\n", "invalid chunk extension"},
         {"0\r\nBad Field: x\r\n\r\n", "whitespace between field name and colon"},
         {"0\r\nBad(Field): x\r\n\r\n", "invalid character in field name"},
+        {"0\r\nT: 1\n\r\n", "trailer lines must end in CRLF"},  // found by differential fuzzing
     };
     for (const auto& [input, reason] : cases) {
         BOOST_TEST_CONTEXT(input) {

@@ -68,6 +68,8 @@ BOOST_AUTO_TEST_CASE(host_rules) {
     BOOST_TEST(status_of("GET / HTTP/1.1\r\nHost: a b\r\n\r\n") == 400);
     BOOST_TEST(status_of("GET / HTTP/1.1\r\nHost: a/b\r\n\r\n") == 400);
     BOOST_TEST(status_of("GET / HTTP/1.1\r\nHost: a@b\r\n\r\n") == 400);
+    BOOST_TEST(status_of("GET / HTTP/1.1\r\nHost: a:8x\r\n\r\n") == 400);       // a port is digits
+    BOOST_TEST(status_of("GET / HTTP/1.1\r\nHost: [::1\r\n\r\n") == 400);
     BOOST_TEST(status_of("GET / HTTP/1.0\r\n\r\n") == 200);                                // optional in 1.0
     BOOST_TEST(status_of("GET / HTTP/1.1\r\nHost:\r\n\r\n") == 200);                       // empty is allowed
     const auto r = test::exchange(server.port(), "GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n");

@@ -92,6 +92,9 @@ BOOST_AUTO_TEST_CASE(absolute_form_wins_over_host) {
     BOOST_TEST(test::exchange(server.port(), "GET http://example.com HTTP/1.1\r\nHost: other\r\n\r\n")->body ==
                "GET / example.com 1.1");
     expect_refused("GET http://user@example.com/ HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+    // Found by differential fuzzing: the authority was taken as the host unchecked.
+    expect_refused("GET http://example.com:1~|~/ HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+    expect_refused("GET http://exa\"mple.com/ HTTP/1.1\r\nHost: h\r\n\r\n", 400);
 }
 
 BOOST_AUTO_TEST_CASE(asterisk_form) {

@@ -203,8 +203,11 @@ ChunkedDecoder::Result ChunkedDecoder::feed(std::string_view input, std::size_t&
                 break;
             const std::string_view line = std::string_view(trailer_bytes_).substr(trailer_line_start_);
             trailer_line_start_ = trailer_bytes_.size();
-            if (line != "\n" && line != "\r\n")
+            if (line != "\r\n") {
+                if (line.size() < 2 || line[line.size() - 2] != '\r')
+                    return fail(Status::BAD_REQUEST, "trailer lines must end in CRLF");
                 break;
+            }
             trailers_.clear();
             if (!parse_field_lines(trailer_bytes_, trailers_, limits_.max_trailer_fields, error_))
                 return Result::error;

@@ -19,6 +19,35 @@ std::string_view view(std::string_view input, std::size_t offset, std::size_t le
     return input.substr(offset, length);
 }
 
+// uri-host [ ":" port ] (RFC 9110, Section 7.2; RFC 3986, Section 3.2): the Host field and an
+// absolute-form target's authority. An empty value is allowed (a URI may have an empty host).
+bool valid_authority(std::string_view authority) {
+    std::string_view port;
+    if (authority.starts_with('[')) {
+        const std::size_t close = authority.find(']');
+        if (close == std::string_view::npos)
+            return false;
+        for (const char c : authority.substr(1, close - 1))
+            if (hex_value(c) < 0 && c != ':' && c != '.')
+                return false;
+        const std::string_view rest = authority.substr(close + 1);
+        if (!rest.empty() && rest.front() != ':')
+            return false;
+        port = rest.empty() ? rest : rest.substr(1);
+    } else {
+        const std::size_t colon = authority.rfind(':');
+        const std::string_view host = authority.substr(0, colon);
+        for (const char c : host)
+            if (!is(c, uri_host_char) || c == ':' || c == '[' || c == ']')
+                return false;
+        port = colon == std::string_view::npos ? std::string_view() : authority.substr(colon + 1);
+    }
+    for (const char c : port)
+        if (c < '0' || c > '9')
+            return false;
+    return true;
+}
+
 }  // namespace
 
 void RequestHeadParser::reset() noexcept {
@@ -191,6 +220,8 @@ RequestHeadParser::Result RequestHeadParser::request_line(std::string_view input
             authority = authority.substr(0, authority.find_first_of("/?#"));
             if (authority.find('@') != std::string_view::npos)  // RFC 9110, Section 4.2.4
                 return fail(Status::BAD_REQUEST, "userinfo in request-target");
+            if (!valid_authority(authority))
+                return fail(Status::BAD_REQUEST, "invalid authority in request-target");
         }
     }
 
@@ -259,9 +290,8 @@ RequestHeadParser::Result RequestHeadParser::field_line(std::string_view input, 
     switch (name.size()) {
     case 4:
         if (equals_lower(name, "host")) {
-            for (const char c : value)
-                if (!is(c, uri_host_char))
-                    return fail(Status::BAD_REQUEST, "invalid Host");
+            if (!valid_authority(value))
+                return fail(Status::BAD_REQUEST, "invalid Host");
             if (++hosts_ > 1)
                 return fail(Status::BAD_REQUEST, "more than one Host");
             host_ = fields_.back().value;
@@ -396,6 +426,10 @@ bool parse_field_lines(std::string_view lines, std::vector<Field>& fields, std::
             return false;
         case LineScanner::Result::line:
             break;
+        }
+        if (scanner.next_line() < 2 || lines[scanner.next_line() - 2] != '\r') {
+            error = {Status::BAD_REQUEST, "field lines here must end in CRLF"};
+            return false;
         }
         if (begin == end)
             return true;

@@ -125,8 +125,9 @@ private:
 /// Parses one field line, "name: value" without its line end (RFC 9112, Section 5).
 bool parse_field_line(std::string_view line, Field& field, ParseError& error) noexcept;
 
-/// Parses a field section (trailers, multipart part headers) up to and including its empty line,
-/// with the head's line-end rule. Returns false with `error` set on the first bad line.
+/// Parses a field section (trailers, multipart part headers) up to and including its empty line.
+/// Lines end in CRLF: these sections sit inside CRLF-only framing (chunked, multipart). Returns
+/// false with `error` set on the first bad line.
 bool parse_field_lines(std::string_view lines, std::vector<Field>& fields, std::size_t max_fields, ParseError& error);
 
 /// Content-Length: 1*DIGIT, no sign, no overflow; returns false if malformed.
