@@ -4,8 +4,7 @@
 // side's reason; anything else stops the run as a finding.
 #include "fuzz.hpp"
 
-#include "parser/body_reader.hpp"
-#include "parser/request_parser.hpp"
+#include "support/parse_requests.hpp"
 
 #include <llhttp.h>
 
@@ -37,53 +36,18 @@ std::string trim(std::string s) {
     return s;
 }
 
-// --- httpkit, as the server reads requests -------------------------------------------------
+// --- httpkit, as the server reads requests (tests/support/parse_requests.hpp) ------------
 
 Outcome ours(std::string_view input) {
+    const test::ParsedRequests parsed = test::parse_requests(input, false);  // llhttp leaves Host to the server
     Outcome out;
-    HeadRules rules;
-    rules.require_host = false;  // llhttp leaves Host to the server
-    RequestHeadParser parser(rules);
-    BodyReader body;
-    while (true) {
-        RequestHead head;
-        parser.reset();
-        const auto result = parser.parse(input, head);
-        if (result == RequestHeadParser::Result::incomplete) {
-            const bool blank = input.find_first_not_of("\r\n") == std::string_view::npos;
-            out.verdict = !out.messages.empty() && blank ? Outcome::accept : Outcome::incomplete;
-            return out;
-        }
-        if (result == RequestHeadParser::Result::error) {
-            out.verdict = Outcome::reject;
-            out.reason = std::string(parser.error().reason);
-            return out;
-        }
-        Message m{std::string(head.method), std::string(head.target), "", "", head.version_minor, head.keep_alive};
-        for (const Field& f : head.fields)
-            m.headers += std::string(f.name) + ":" + std::string(f.value) + "\n";
-        input.remove_prefix(head.size);
-        body.start(head.framing, head.content_length);
-        std::size_t used = 0;
-        const auto r = body.feed(input, used, m.body);
-        input.remove_prefix(used);
-        for (const Field& f : body.trailers())
-            m.headers += std::string(f.name) + ":" + std::string(f.value) + "\n";
-        out.messages.push_back(std::move(m));
-        if (r == BodyReader::Result::error) {
-            out.verdict = Outcome::reject;
-            out.reason = std::string(body.error().reason);
-            return out;
-        }
-        if (r == BodyReader::Result::incomplete) {
-            out.verdict = Outcome::incomplete;
-            return out;
-        }
-        if (input.empty() || !head.keep_alive) {
-            out.verdict = Outcome::accept;
-            return out;
-        }
-    }
+    out.verdict = parsed.verdict == test::ParsedRequests::accept   ? Outcome::accept
+                  : parsed.verdict == test::ParsedRequests::reject ? Outcome::reject
+                                                                   : Outcome::incomplete;
+    out.reason = std::string(parsed.error.reason);
+    for (const test::ParsedRequest& m : parsed.messages)
+        out.messages.push_back({m.method, m.url, m.headers, m.body, m.version == "1.0" ? 0 : 1, m.keep_alive});
+    return out;
 }
 
 // --- llhttp --------------------------------------------------------------------------------
@@ -99,7 +63,7 @@ State& state(llhttp_t* p) { return *static_cast<State*>(p->data); }
 
 void flush_field(State& s) {
     if (s.in_value)
-        s.messages.back().headers += s.field + ":" + trim(s.value) + "\n";
+        s.messages.back().headers += s.field + ": " + trim(s.value) + "\n";
     s.field.clear();
     s.value.clear();
     s.in_value = false;

@@ -1,9 +1,7 @@
 // llhttp's and picohttpparser's request cases, run through our request parser. Where we differ
 // from them, the case is listed below with the RFC reason; every other case must agree.
-#include "parser/body_reader.hpp"
-#include "parser/request_parser.hpp"
-
 #include "support/conformance.hpp"
+#include "support/parse_requests.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -11,72 +9,6 @@
 #include <vector>
 
 namespace {
-
-using namespace http::detail;
-
-struct Message {
-    std::string method, url, version, body;
-    std::string headers;  // "name: value\n" per field, so that a mismatch prints readably
-};
-
-struct Outcome {
-    std::string verdict;  // accept, reject, incomplete
-    std::vector<Message> messages;
-    ParseError error;
-};
-
-// Parses `input` as the server would: heads, bodies by their framing, one request after another,
-// stopping after a request that ends the connection (RFC 9112, Section 9.6: later requests are
-// not processed).
-Outcome parse_all(std::string_view input, bool require_host) {
-    Outcome out;
-    HeadRules rules;
-    rules.require_host = require_host;
-    RequestHeadParser parser(rules);
-    BodyReader body;
-    while (true) {
-        RequestHead head;
-        parser.reset();
-        const auto result = parser.parse(input, head);
-        if (result == RequestHeadParser::Result::incomplete) {
-            // Empty lines after the last request are what a next request may begin with.
-            const bool only_empty_lines = input.find_first_not_of("\r\n") == std::string_view::npos;
-            out.verdict = !out.messages.empty() && only_empty_lines ? "accept" : "incomplete";
-            return out;
-        }
-        if (result == RequestHeadParser::Result::error) {
-            out.verdict = "reject";
-            out.error = parser.error();
-            return out;
-        }
-        Message m{std::string(head.method), std::string(head.target), "1." + std::to_string(head.version_minor), "", {}};
-        for (const Field& f : head.fields)
-            m.headers += std::string(f.name) + ": " + std::string(f.value) + "\n";
-        input.remove_prefix(head.size);
-        body.start(head.framing, head.content_length);
-        std::size_t consumed = 0;
-        const auto body_result = body.feed(input, consumed, m.body);
-        input.remove_prefix(consumed);
-        // The suites list trailer fields with the header fields; the server keeps them apart
-        // (Request::trailers), and they are compared as the suites list them.
-        for (const Field& f : body.trailers())
-            m.headers += std::string(f.name) + ": " + std::string(f.value) + "\n";
-        out.messages.push_back(std::move(m));
-        if (body_result == BodyReader::Result::error) {
-            out.verdict = "reject";
-            out.error = body.error();
-            return out;
-        }
-        if (body_result == BodyReader::Result::incomplete) {
-            out.verdict = "incomplete";
-            return out;
-        }
-        if (input.empty() || !head.keep_alive) {
-            out.verdict = "accept";
-            return out;
-        }
-    }
-}
 
 // Cases where the suites' parsers and RFC 9112 part ways, and we follow the RFC (or, where the
 // RFC allows either, the stricter reading). Each id maps to our verdict and the reason.
@@ -122,16 +54,18 @@ BOOST_AUTO_TEST_CASE(llhttp_and_picohttpparser_cases) {
             const std::string id = c.at("id");
             const std::string raw = test::base64_decode(c.at("raw_b64").get<std::string>());
             const bool lacks_host = c.value("missing_host", false);
-            const Outcome ours = parse_all(raw, !lacks_host);
+            const test::ParsedRequests ours = test::parse_requests(raw, !lacks_host);
             std::string expected = c.at("expect");
             if (const auto it = policy.find(id); it != policy.end()) {
                 ++listed;
-                BOOST_TEST_CONTEXT(id << " (" << it->second.second << ")") { BOOST_TEST(ours.verdict == it->second.first); }
+                BOOST_TEST_CONTEXT(id << " (" << it->second.second << ")") {
+                    BOOST_TEST(test::verdict_name(ours.verdict) == it->second.first);
+                }
                 continue;
             }
             BOOST_TEST_CONTEXT(id) {
-                if (ours.verdict != expected) {
-                    unlisted.push_back(id + ": expected " + expected + ", got " + ours.verdict + " (" +
+                if (test::verdict_name(ours.verdict) != expected) {
+                    unlisted.push_back(id + ": expected " + expected + ", got " + test::verdict_name(ours.verdict) + " (" +
                                        std::string(ours.error.reason) + ")");
                     continue;
                 }
@@ -139,8 +73,8 @@ BOOST_AUTO_TEST_CASE(llhttp_and_picohttpparser_cases) {
                 if (lacks_host) {
                     // The server's own rule on top: an HTTP/1.1 request without Host is a 400.
                     ++missing_host;
-                    const Outcome strict = parse_all(raw, true);
-                    BOOST_TEST(strict.verdict == "reject");
+                    const test::ParsedRequests strict = test::parse_requests(raw, true);
+                    BOOST_TEST((strict.verdict == test::ParsedRequests::reject));
                     BOOST_TEST(strict.error.reason == "missing Host");
                 }
                 if (expected != "accept")
@@ -149,19 +83,11 @@ BOOST_AUTO_TEST_CASE(llhttp_and_picohttpparser_cases) {
                 BOOST_TEST(ours.messages.size() == messages.size());
                 for (std::size_t i = 0; i < std::min(messages.size(), ours.messages.size()); ++i) {
                     const auto& want = messages[i];
-                    const Message& got = ours.messages[i];
+                    const test::ParsedRequest& got = ours.messages[i];
                     BOOST_TEST(got.method == test::latin1_bytes(want.at("method")));
                     BOOST_TEST(got.url == test::latin1_bytes(want.at("url")));
                     BOOST_TEST(got.version == want.at("version").get<std::string>());
-                    std::string headers;
-                    for (const auto& h : want.at("headers")) {
-                        // A field value excludes surrounding whitespace (RFC 9110, Section 5.5);
-                        // llhttp keeps trailing whitespace.
-                        std::string value = test::latin1_bytes(h[1]);
-                        while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
-                            value.pop_back();
-                        headers += test::latin1_bytes(h[0].is_null() ? "" : h[0].get<std::string>()) + ": " + value + "\n";
-                    }
+                    const std::string headers = test::expected_fields(want.at("headers"));
                     BOOST_TEST(got.headers == headers);
                     if (want.contains("body_b64"))
                         BOOST_TEST(got.body == test::base64_decode(want.at("body_b64").get<std::string>()));

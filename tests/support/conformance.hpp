@@ -54,6 +54,19 @@ inline std::string latin1_bytes(const std::string& utf8) {
     return out;
 }
 
+/// A case's expected fields as "name: value\n" lines. A field value excludes surrounding
+/// whitespace (RFC 9110, Section 5.5); llhttp keeps trailing whitespace, which is dropped here.
+inline std::string expected_fields(const nlohmann::json& headers) {
+    std::string out;
+    for (const auto& h : headers) {
+        std::string value = latin1_bytes(h[1]);
+        while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
+            value.pop_back();
+        out += latin1_bytes(h[0].is_null() ? "" : h[0].get<std::string>()) + ": " + value + "\n";
+    }
+    return out;
+}
+
 inline nlohmann::json load_cases(const std::string& file) {
     std::ifstream in(std::string(HTTPKIT_CONFORMANCE_DIR) + "/" + file);
     if (!in)

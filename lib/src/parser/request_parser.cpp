@@ -321,22 +321,8 @@ RequestHeadParser::Result RequestHeadParser::field_line(std::string_view input, 
         }
         break;
     case 14:
-        if (equals_lower(name, "content-length")) {
-            // A list of identical values is one value (RFC 9112, Section 6.3); anything else
-            // could frame the body two ways.
-            bool empty = true;
-            bool bad = false;
-            for_each_list_element(value, [&](std::string_view e) {
-                std::uint64_t n = 0;
-                empty = false;
-                if (!parse_content_length(e, n) || (has_length_ && n != content_length_))
-                    bad = true;
-                content_length_ = n;
-                has_length_ = true;
-            });
-            if (empty || bad)
-                return fail(Status::BAD_REQUEST, "invalid or conflicting Content-Length");
-        }
+        if (equals_lower(name, "content-length") && !add_content_length(value, has_length_, content_length_))
+            return fail(Status::BAD_REQUEST, "invalid or conflicting Content-Length");
         break;
     case 17:
         if (equals_lower(name, "transfer-encoding")) {
@@ -443,6 +429,20 @@ bool parse_field_lines(std::string_view lines, std::vector<Field>& fields, std::
         fields.push_back(field);
         scanner.advance();
     }
+}
+
+bool add_content_length(std::string_view value, bool& seen, std::uint64_t& length) noexcept {
+    bool empty = true;
+    bool bad = false;
+    for_each_list_element(value, [&](std::string_view element) {
+        std::uint64_t n = 0;
+        empty = false;
+        if (!parse_content_length(element, n) || (seen && n != length))
+            bad = true;
+        length = n;
+        seen = true;
+    });
+    return !empty && !bad;
 }
 
 bool parse_content_length(std::string_view value, std::uint64_t& length) noexcept {

@@ -133,4 +133,9 @@ bool parse_field_lines(std::string_view lines, std::vector<Field>& fields, std::
 /// Content-Length: 1*DIGIT, no sign, no overflow; returns false if malformed.
 bool parse_content_length(std::string_view value, std::uint64_t& length) noexcept;
 
+/// A Content-Length field value, added to what earlier ones said (`seen`, `length`): a list of
+/// identical values is one value (RFC 9112, Section 6.3); false for an empty, malformed or
+/// differing one, which could frame the body two ways.
+bool add_content_length(std::string_view value, bool& seen, std::uint64_t& length) noexcept;
+
 }  // namespace http::detail

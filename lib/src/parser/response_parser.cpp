@@ -130,17 +130,7 @@ ResponseHeadParser::Result ResponseHeadParser::finish(std::string_view input, Re
         const std::string_view value = input.substr(f.value_offset, f.value_length);
         head.fields.push_back({name, value});
         if (name.size() == 14 && equals_lower(name, "content-length")) {
-            bool bad = false;
-            bool empty = true;
-            for_each_list_element(value, [&](std::string_view e) {
-                std::uint64_t n = 0;
-                empty = false;
-                if (!parse_content_length(e, n) || (has_length && n != length))
-                    bad = true;
-                length = n;
-                has_length = true;
-            });
-            if (bad || empty)
+            if (!add_content_length(value, has_length, length))
                 return fail("invalid or conflicting Content-Length");
         } else if (name.size() == 17 && equals_lower(name, "transfer-encoding")) {
             has_transfer_encoding = true;

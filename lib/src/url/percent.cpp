@@ -23,14 +23,17 @@ std::string percent_decode(std::string_view text, bool plus_is_space) {
     return out;
 }
 
-std::string percent_encode(std::string_view text, std::string_view keep) {
+std::string percent_encode(std::string_view text, std::string_view keep, bool keep_escapes) {
     constexpr char hex[] = "0123456789ABCDEF";
     std::string out;
     out.reserve(text.size());
-    for (const char c : text) {
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
         const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                                 c == '-' || c == '.' || c == '_' || c == '~';
-        if (unreserved || keep.find(c) != std::string_view::npos) {
+        const bool escape = keep_escapes && c == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
+                            hex_value(text[i + 2]) >= 0;
+        if (unreserved || escape || keep.find(c) != std::string_view::npos) {
             out += c;
         } else {
             const auto byte = static_cast<unsigned char>(c);

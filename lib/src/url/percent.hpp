@@ -12,8 +12,9 @@ namespace http::detail {
 /// not followed by two hex digits is kept as it is, as browsers and Python's unquote do.
 std::string percent_decode(std::string_view text, bool plus_is_space = false);
 
-/// Escapes every byte that is not unreserved (ALPHA DIGIT - . _ ~) and not in `keep`.
-std::string percent_encode(std::string_view text, std::string_view keep = {});
+/// Escapes every byte that is not unreserved (ALPHA DIGIT - . _ ~) and not in `keep`;
+/// `keep_escapes`: a '%' followed by two hex digits is an escape already, and stays.
+std::string percent_encode(std::string_view text, std::string_view keep = {}, bool keep_escapes = false);
 
 /// Adds the name=value pairs of a query string or urlencoded body to `fields`; a repeated name
 /// keeps its last value, a name without '=' gets an empty value.

@@ -1,6 +1,7 @@
 #include "url/url.hpp"
 
 #include "parser/char_class.hpp"
+#include "url/percent.hpp"
 
 #include <charconv>
 
@@ -26,26 +27,7 @@ std::size_t scheme_length(std::string_view s) {
 
 // Keeps what a path and query may hold (RFC 3986: pchar, '/', '?') and valid escapes; encodes
 // everything else, '%' without two hex digits included.
-std::string encode_target(std::string_view s) {
-    constexpr std::string_view allowed = "-._~!$&'()*+,;=:@/?";
-    constexpr char hex[] = "0123456789ABCDEF";
-    std::string out;
-    out.reserve(s.size());
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        const char c = s[i];
-        const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-        const bool escape = c == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0;
-        if (alnum || escape || allowed.find(c) != std::string_view::npos) {
-            out += c;
-        } else {
-            const auto byte = static_cast<unsigned char>(c);
-            out += '%';
-            out += hex[byte >> 4];
-            out += hex[byte & 15];
-        }
-    }
-    return out;
-}
+std::string encode_target(std::string_view s) { return percent_encode(s, "!$&'()*+,;=:@/?", true); }
 
 // RFC 3986, Section 5.2.4.
 std::string remove_dot_segments(std::string_view path) {
