@@ -14,3 +14,14 @@ find_python() {
   done
   return 1
 }
+
+# The clang build with ASan, UBSan and libFuzzer instrumentation, shared by scripts/test (its
+# sanitizer stage) and scripts/fuzz, so that one build serves both.
+sanitize_build="$root/build/sanitize"
+configure_sanitize_build() {  # [cmake options...]
+  local flags="-fsanitize=address,undefined -fsanitize=fuzzer-no-link -fno-sanitize-recover=undefined"
+  flags+=" -fno-omit-frame-pointer -O1 -g"
+  CC=clang CXX=clang++ cmake -S "$root" -B "$sanitize_build" -G Ninja -DCMAKE_BUILD_TYPE=None \
+    -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_C_FLAGS="$flags" -DHTTPKIT_FUZZ=ON -DHTTPKIT_WERROR=ON \
+    -DHTTPKIT_INSTALL=OFF "$@" >/dev/null
+}
