@@ -402,6 +402,11 @@ Connection::Next Connection::handle() {
     }
     queue(std::move(*response_));
     response_.reset();
+    // Uploads (and their temporary files) and a large body go now, not when the next request
+    // on this keep-alive connection comes.
+    request_.files.clear();
+    if (request_.body.capacity() > 64 * 1024)
+        std::string().swap(request_.body);
     phase_ = Phase::idle;
     if (!keep_alive_ || large_response_ || output_.size() >= output_batch_limit)
         writing_ = true;
