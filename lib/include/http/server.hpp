@@ -57,8 +57,9 @@ public:
     /// I/O threads, each with its own event loop and listening socket; 0 = one per CPU this
     /// process may run on (its affinity mask).
     std::size_t io_threads = 0;
-    /// A handler running longer than this hands its thread's other connections to a new thread.
-    std::chrono::milliseconds blocking_threshold{20};
+    /// A handler running longer than this hands its thread's other connections to another
+    /// thread (one that was replaced earlier and is waiting, if there is one).
+    std::chrono::milliseconds blocking_threshold{5};
     /// At most this many threads in all (I/O threads plus the ones that replace blocked ones).
     std::size_t max_threads = 256;
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <list>
 #include <mutex>
 #include <stdexcept>
@@ -62,6 +63,16 @@ public:
         std::thread thread;
         std::atomic<bool> done{false};
     };
+    struct Assignment {
+        Loop* loop;
+        std::uint64_t generation;
+    };
+    // Threads that were replaced in a handler wait here to take a loop over again.
+    std::mutex spare_mutex;
+    std::condition_variable spare_wakeup;
+    std::vector<Assignment> assignments;
+    std::size_t parked = 0;
+    bool stop_parked = false;
     std::list<Worker> workers;  // the supervisor's
     std::atomic<std::size_t> live_threads{0};
     std::thread supervisor;
@@ -150,17 +161,42 @@ void Server::Impl::start(const Server& s) {
 }
 
 void Server::Impl::spawn(Loop& loop, std::uint64_t generation) {
+    {
+        // A parked thread, if there is one, takes the loop over: no thread to create.
+        const std::lock_guard lock(spare_mutex);
+        if (parked > 0) {
+            --parked;
+            assignments.push_back({&loop, generation});
+            spare_wakeup.notify_one();
+            return;
+        }
+    }
     live_threads.fetch_add(1, std::memory_order_relaxed);
     Worker& worker = workers.emplace_back();
-    worker.thread = std::thread([this, &loop, &worker, generation] {
+    worker.thread = std::thread([this, &worker, assignment = Assignment{&loop, generation}]() mutable {
         pthread_setname_np(pthread_self(), "httpkit-io");
         while (true) {
             try {
-                loop.run(generation);
-                break;
+                assignment.loop->run(assignment.generation);
             } catch (const std::exception& error) {
                 shared->report(error, ClientInfo{});  // out of memory in the loop, say: keep serving
+                continue;
             }
+            // Replaced while in a handler, or the loop has finished. A replaced thread waits a
+            // while to take over a loop again, so that blocking handlers need not create threads.
+            if (assignment.loop->finished())
+                break;
+            std::unique_lock lock(spare_mutex);
+            ++parked;
+            const bool assigned = spare_wakeup.wait_for(lock, std::chrono::seconds(30), [this] {
+                return !assignments.empty() || stop_parked;
+            });
+            if (!assigned || assignments.empty()) {
+                --parked;
+                break;
+            }
+            assignment = assignments.back();
+            assignments.pop_back();
         }
         live_threads.fetch_sub(1, std::memory_order_relaxed);
         worker.done.store(true, std::memory_order_release);
@@ -191,6 +227,11 @@ void Server::Impl::supervise() {
             shutting_down = true;
             for (auto& loop : loops)
                 loop->begin_shutdown();
+        }
+        if (shutting_down && std::all_of(loops.begin(), loops.end(), [](const auto& l) { return l->finished(); })) {
+            const std::lock_guard lock(spare_mutex);
+            stop_parked = true;
+            spare_wakeup.notify_all();
         }
         // A loop whose owner is stuck in a handler gets a new owner (while threads remain).
         for (auto& loop : loops) {
