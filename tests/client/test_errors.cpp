@@ -21,6 +21,16 @@ http::TransportError failure(http::Client& client, const std::string& url) {
     throw;
 }
 
+// The error a fresh client raises for a GET answered with exactly `response`, then a close.
+http::TransportError failure_for_reply(std::string response) {
+    test::RawServer server([response = std::move(response)](int fd) {
+        test::RawServer::read_head(fd);
+        test::RawServer::send_all(fd, response);
+    });
+    http::Client client;
+    return failure(client, server.url());
+}
+
 bool says(const http::TransportError& e, std::string_view what) {
     return std::string_view(e.what()).find(what) != std::string_view::npos;
 }
@@ -98,12 +108,7 @@ BOOST_AUTO_TEST_CASE(a_server_that_never_answers) {
 }
 
 BOOST_AUTO_TEST_CASE(garbage) {
-    test::RawServer garbage([](int fd) {
-        test::RawServer::read_head(fd);
-        test::RawServer::send_all(fd, "SSH-2.0-OpenSSH_9.2\r\n");
-    });
-    http::Client client;
-    const auto e = failure(client, garbage.url());
+    const auto e = failure_for_reply("SSH-2.0-OpenSSH_9.2\r\n");
     BOOST_TEST((e.kind() == Kind::malformed_response));
     BOOST_TEST(says(e, "malformed response: not an HTTP response"));
 }
@@ -118,12 +123,7 @@ BOOST_AUTO_TEST_CASE(malformed_heads_and_bodies) {
     };
     for (const auto& [response, reason] : cases) {
         BOOST_TEST_CONTEXT(response) {
-            test::RawServer server([response = std::string(response)](int fd) {
-                test::RawServer::read_head(fd);
-                test::RawServer::send_all(fd, response);
-            });
-            http::Client client;
-            const auto e = failure(client, server.url());
+            const auto e = failure_for_reply(response);
             BOOST_TEST((e.kind() == Kind::malformed_response));
             BOOST_TEST(says(e, reason));
         }
@@ -134,12 +134,7 @@ BOOST_AUTO_TEST_CASE(truncated_responses) {
     for (const char* response : {"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort",
                                  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", "HTTP/1.1 200 OK\r\nConte", ""}) {
         BOOST_TEST_CONTEXT(response) {
-            test::RawServer server([response = std::string(response)](int fd) {
-                test::RawServer::read_head(fd);
-                test::RawServer::send_all(fd, response);
-            });
-            http::Client client;
-            const auto e = failure(client, server.url());
+            const auto e = failure_for_reply(response);
             BOOST_TEST((e.kind() == Kind::closed));
             BOOST_TEST(says(e, "closed"));
         }
