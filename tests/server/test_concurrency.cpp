@@ -8,6 +8,8 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <thread>
 
@@ -39,9 +41,45 @@ private:
     bool open_ = false;
 };
 
+// How many times this process's thread named `name` has gone to sleep; -1 if there is none.
+long sleeps_of_thread(const std::string& name) {
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+        std::ifstream comm(task.path() / "comm");
+        std::string thread_name;
+        if (!std::getline(comm, thread_name) || thread_name != name)
+            continue;
+        std::ifstream status(task.path() / "status");
+        for (std::string line; std::getline(status, line);)
+            if (line.starts_with("voluntary_ctxt_switches:"))
+                return std::stol(line.substr(line.find(':') + 1));
+    }
+    return -1;
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(concurrency)
+
+BOOST_AUTO_TEST_CASE(the_watchdog_sleeps_while_no_connection_is_open) {
+    // It checks for blocked handlers every blocking_threshold / 2 (2 ms by default) only while
+    // there is a connection a handler could be running for.
+    test::TestServer server([](http::Server& s) {
+        s.on_receive([](http::Request&, http::Response& res) { res.body = "ok"; });
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const long idle_before = sleeps_of_thread("httpkit-watch");
+    BOOST_REQUIRE(idle_before >= 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    const long idle_wakeups = sleeps_of_thread("httpkit-watch") - idle_before;
+    BOOST_TEST(idle_wakeups <= 5);  // about 250 if it ticked all along
+
+    test::RawConnection open(server.port());
+    open.send(test::get("/"));
+    BOOST_REQUIRE(open.read_response());
+    const long busy_before = sleeps_of_thread("httpkit-watch");
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    BOOST_TEST(sleeps_of_thread("httpkit-watch") - busy_before >= 20);  // ticking again
+}
 
 BOOST_AUTO_TEST_CASE(blocked_handlers_do_not_stall_other_connections) {
     Gate gate;

@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <memory>
 #include <system_error>
@@ -20,6 +21,13 @@ thread_local std::uint64_t current_generation = 0;
 using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
 }  // namespace
+
+void signal_eventfd(int fd) noexcept {
+    if (fd < 0)
+        return;
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const auto written = ::write(fd, &one, sizeof one);
+}
 
 void ServerShared::report(const std::exception& error, const ClientInfo& client) const noexcept {
     for (const auto& hook : config_.error_hooks) {
@@ -119,7 +127,7 @@ void Loop::accept() {
             client.ip = peer.address().to_string();
             client.port = peer.port();
         }
-        const std::size_t open = shared_.connections.fetch_add(1, std::memory_order_relaxed) + 1;
+        const std::size_t open = shared_.connections.fetch_add(1) + 1;  // seq_cst: see supervise()
         if (config_.max_connections != 0 && open > config_.max_connections) {
             shared_.connections.fetch_sub(1, std::memory_order_relaxed);
             // Over the limit: a short answer, best effort, and close.
@@ -133,6 +141,8 @@ void Loop::accept() {
             socket.close(ignored);
             return;
         }
+        if (open == 1)
+            shared_.connection_opened_after_none();
         std::make_shared<Connection>(*this, std::move(socket), std::move(client))->start();
     });
 }

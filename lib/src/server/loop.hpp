@@ -28,6 +28,9 @@ using Clock = std::chrono::steady_clock;
 
 class Connection;
 
+/// Adds one to an eventfd's counter, waking whoever polls it; a negative fd is ignored.
+void signal_eventfd(int fd) noexcept;
+
 /// What the loops share: the connection count and the error hooks.
 class ServerShared {
 public:
@@ -36,8 +39,13 @@ public:
     /// Runs the on_error hooks; a hook that throws is ignored.
     void report(const std::exception& error, const ClientInfo& client) const noexcept;
 
+    /// Wakes the supervisor, which sleeps while there are no connections (no handler can block
+    /// then) instead of watching for blocked handlers.
+    void connection_opened_after_none() const noexcept { signal_eventfd(supervisor_wake_fd); }
+
     std::atomic<std::size_t> connections{0};
     std::atomic<bool> shutting_down{false};
+    int supervisor_wake_fd = -1;  ///< an eventfd, set before any loop runs
 
 private:
     const ServerConfig& config_;

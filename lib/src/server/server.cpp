@@ -56,7 +56,7 @@ public:
     ServerConfig config{};
     std::unique_ptr<ServerShared> shared;
     std::vector<std::unique_ptr<Loop>> loops;
-    std::chrono::milliseconds blocking_threshold{20};
+    std::chrono::milliseconds blocking_threshold{};  // from the settings, at start()
     std::size_t max_threads = 256;
 
     struct Worker {
@@ -149,6 +149,7 @@ void Server::Impl::start(const Server& s) {
     if (fd < 0)
         throw std::system_error(errno, std::system_category(), "httpkit: eventfd");
     wake_fd = fd;
+    shared->supervisor_wake_fd = fd;  // before any loop runs
 
     // The timeout sweep runs a few times per shortest timeout.
     const auto shortest = std::min({config.read_timeout, config.write_timeout, config.keep_alive_timeout});
@@ -157,7 +158,10 @@ void Server::Impl::start(const Server& s) {
         loop->start(tick);
         spawn(*loop, 1);
     }
-    supervisor = std::thread([this] { supervise(); });
+    supervisor = std::thread([this] {
+        pthread_setname_np(pthread_self(), "httpkit-watch");
+        supervise();
+    });
 }
 
 void Server::Impl::spawn(Loop& loop, std::uint64_t generation) {
@@ -218,8 +222,13 @@ void Server::Impl::supervise() {
     const int interval = static_cast<int>(std::max<std::int64_t>(1, blocking_threshold.count() / 2));
     bool shutting_down = false;
     while (true) {
+        // With no connection open no handler can be blocked: sleep until the first one opens
+        // (the accepting loop signals wake_fd after counting it) or close() is called. Both
+        // sides use seq_cst on the count, and the eventfd keeps a signal until it is read, so
+        // a connection opening between this load and poll() still wakes it.
+        const bool idle = !shutting_down && shared->connections.load() == 0;
         pollfd wake{wake_fd.load(), POLLIN, 0};
-        if (::poll(&wake, 1, interval) > 0) {
+        if (::poll(&wake, 1, idle ? -1 : interval) > 0) {
             std::uint64_t count = 0;
             [[maybe_unused]] const auto read = ::read(wake.fd, &count, sizeof count);
         }
@@ -284,10 +293,7 @@ void Server::listen() {
 
 void Server::close() noexcept {
     impl_->close_requested.store(true);
-    if (const int fd = impl_->wake_fd.load(); fd >= 0) {
-        const std::uint64_t one = 1;
-        [[maybe_unused]] const auto written = ::write(fd, &one, sizeof one);
-    }
+    signal_eventfd(impl_->wake_fd.load());
 }
 
 std::uint16_t Server::port() const noexcept { return impl_->bound_port.load(); }
