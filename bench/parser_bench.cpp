@@ -6,8 +6,8 @@
 //   parser-bench --count WORKLOAD ITERATIONS    parse workload #WORKLOAD's buffer ITERATIONS times
 //                                              with each parser, for callgrind to count
 //                                              instructions in parse_httpkit / parse_llhttp
-#include "parser/body_reader.hpp"
-#include "parser/request_parser.hpp"
+#include "proto/parser/body_reader.hpp"
+#include "proto/parser/request_parser.hpp"
 
 #include <llhttp.h>
 

@@ -63,7 +63,7 @@ struct Fixture {
 
 }  // namespace
 
-BOOST_FIXTURE_TEST_SUITE(with_server, Fixture)
+BOOST_FIXTURE_TEST_SUITE(with_server, Fixture, *boost::unit_test::label("threads"))
 
 BOOST_AUTO_TEST_CASE(methods_and_bodies) {
     http::Client client;

@@ -1,7 +1,7 @@
 // The chunked decoder: the same body and trailers whatever the split.
 #include "fuzz.hpp"
 
-#include "parser/chunked.hpp"
+#include "proto/parser/chunked.hpp"
 
 #include <string>
 

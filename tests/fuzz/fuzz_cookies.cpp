@@ -1,7 +1,7 @@
 // Cookie headers in, Set-Cookie lines out: never a CR, LF or NUL in what goes out.
 #include "fuzz.hpp"
 
-#include "cookies/cookies.hpp"
+#include "proto/cookies/cookies.hpp"
 
 #include <http/cookie.hpp>
 

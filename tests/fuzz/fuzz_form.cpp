@@ -1,7 +1,7 @@
 // Query strings and urlencoded forms, and percent-encoding round trips.
 #include "fuzz.hpp"
 
-#include "url/percent.hpp"
+#include "proto/url/percent.hpp"
 
 using namespace http::detail;
 

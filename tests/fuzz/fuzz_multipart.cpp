@@ -2,7 +2,7 @@
 // small parts stay in memory, larger ones go to (and are removed from) temporary files.
 #include "fuzz.hpp"
 
-#include "multipart/multipart.hpp"
+#include "proto/multipart/multipart.hpp"
 
 #include <string>
 

@@ -2,8 +2,8 @@
 // whole or cut in two (the buffer moving in between, as a connection's may).
 #include "fuzz.hpp"
 
-#include "parser/body_reader.hpp"
-#include "parser/request_parser.hpp"
+#include "proto/parser/body_reader.hpp"
+#include "proto/parser/request_parser.hpp"
 
 #include <string>
 

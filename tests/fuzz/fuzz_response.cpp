@@ -1,8 +1,8 @@
 // The client's response parser and body reader, whole and cut in two.
 #include "fuzz.hpp"
 
-#include "parser/body_reader.hpp"
-#include "parser/response_parser.hpp"
+#include "proto/parser/body_reader.hpp"
+#include "proto/parser/response_parser.hpp"
 
 #include <string>
 

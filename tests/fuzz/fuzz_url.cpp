@@ -1,7 +1,7 @@
 // URL parsing and reference resolution: a parsed URL, written out, parses to itself.
 #include "fuzz.hpp"
 
-#include "url/url.hpp"
+#include "proto/url/url.hpp"
 
 using namespace http::detail;
 

@@ -58,7 +58,7 @@ long sleeps_of_thread(const std::string& name) {
 
 }  // namespace
 
-BOOST_AUTO_TEST_SUITE(concurrency)
+BOOST_AUTO_TEST_SUITE(concurrency, *boost::unit_test::label("threads"))
 
 BOOST_AUTO_TEST_CASE(the_watchdog_sleeps_while_no_connection_is_open) {
     // It checks for blocked handlers every blocking_threshold / 2 (2 ms by default) only while

@@ -59,7 +59,7 @@ std::string multipart_upload(std::size_t size, const std::string& boundary = "bN
 
 }  // namespace
 
-BOOST_FIXTURE_TEST_SUITE(hostile, Fixture)
+BOOST_FIXTURE_TEST_SUITE(hostile, Fixture, *boost::unit_test::label("threads"))
 
 BOOST_AUTO_TEST_CASE(slow_post_body) {
     // A byte every 100 ms never trips a per-read timeout of 500 ms; min_body_rate (1 KiB/s)
@@ -182,7 +182,7 @@ BOOST_AUTO_TEST_CASE(huge_chunk_extensions) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-BOOST_AUTO_TEST_SUITE(max_connections)
+BOOST_AUTO_TEST_SUITE(max_connections, *boost::unit_test::label("threads"))
 
 BOOST_AUTO_TEST_CASE(one_too_many_gets_503) {
     test::TestServer server([](http::Server& s) {

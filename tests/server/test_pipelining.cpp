@@ -27,7 +27,7 @@ struct Fixture {
 
 }  // namespace
 
-BOOST_FIXTURE_TEST_SUITE(pipelining, Fixture)
+BOOST_FIXTURE_TEST_SUITE(pipelining, Fixture, *boost::unit_test::label("threads"))
 
 BOOST_AUTO_TEST_CASE(http11_keeps_the_connection) {
     test::RawConnection c(server.port());

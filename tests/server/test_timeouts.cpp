@@ -28,7 +28,7 @@ struct Fixture {
 
 }  // namespace
 
-BOOST_FIXTURE_TEST_SUITE(timeouts, Fixture)
+BOOST_FIXTURE_TEST_SUITE(timeouts, Fixture, *boost::unit_test::label("threads"))
 
 BOOST_AUTO_TEST_CASE(an_unfinished_header_gets_408) {
     test::RawConnection c(server.port());

@@ -3,8 +3,8 @@
 // Shared by the conformance test and the differential fuzzer.
 #pragma once
 
-#include "parser/body_reader.hpp"
-#include "parser/request_parser.hpp"
+#include "proto/parser/body_reader.hpp"
+#include "proto/parser/request_parser.hpp"
 
 #include <string>
 #include <string_view>

@@ -2,11 +2,11 @@
 
 #include "client/content_coding.hpp"
 #include "client/transport.hpp"
-#include "parser/body_reader.hpp"
-#include "parser/char_class.hpp"
-#include "parser/response_parser.hpp"
-#include "url/percent.hpp"
-#include "url/url.hpp"
+#include "proto/parser/body_reader.hpp"
+#include "proto/parser/char_class.hpp"
+#include "proto/parser/response_parser.hpp"
+#include "proto/url/percent.hpp"
+#include "proto/url/url.hpp"
 
 #include <map>
 #include <vector>
@@ -208,7 +208,7 @@ std::unique_ptr<ClientConnection> Client::Impl::take(const Url& url) {
     while (!it->second.empty()) {
         std::unique_ptr<ClientConnection> connection = std::move(it->second.back());
         it->second.pop_back();
-        if (connection->still_usable()) {
+        if (connection->stream->still_usable()) {
             connection->reused = true;
             return connection;
         }
@@ -268,7 +268,7 @@ Received Client::Impl::exchange(Client& settings, const Url& url, std::string_vi
         bool any_byte = false;
         try {
             if (!connection) {
-                connection = ClientConnection::open(url, tls, !settings.skip_hostname_verification,
+                connection = open_connection(url, tls, !settings.skip_hostname_verification,
                                                     Clock::now() + settings.connect_timeout);
             }
             Received received = this->attempt(settings, *connection, method, data, head, reusable, any_byte);
@@ -292,10 +292,10 @@ Received Client::Impl::attempt(Client& settings, ClientConnection& connection, s
                                bool& any_byte) {
     const auto send_deadline = [&] { return Clock::now() + settings.receive_timeout; };
     const bool expect = request_head.find("\r\nExpect: 100-continue\r\n") != std::string::npos;
-    connection.write_all(request_head, send_deadline());
+    connection.stream->write_all(request_head, send_deadline());
     bool body_sent = data.empty();
-    if (!body_sent && (!expect || !connection.wait_readable(Clock::now() + continue_wait))) {
-        connection.write_all(data, send_deadline());  // no Expect, or no answer to it in time
+    if (!body_sent && (!expect || !connection.stream->wait_readable(Clock::now() + continue_wait))) {
+        connection.stream->write_all(data, send_deadline());  // no Expect, or no answer to it in time
         body_sent = true;
     }
 
@@ -305,7 +305,7 @@ Received Client::Impl::attempt(Client& settings, ClientConnection& connection, s
     const bool head_request = method == "HEAD";
     char chunk[64 * 1024];
     auto read_more = [&] {
-        const std::size_t n = connection.read_some(chunk, sizeof chunk, Clock::now() + settings.receive_timeout);
+        const std::size_t n = connection.stream->read_some(chunk, sizeof chunk, Clock::now() + settings.receive_timeout);
         if (n > 0) {
             any_byte = true;
             buffer.append(chunk, n);
@@ -331,7 +331,7 @@ Received Client::Impl::attempt(Client& settings, ClientConnection& connection, s
         buffer.erase(0, head.size);
         parser.reset();
         if (head.status == 100 && !body_sent) {
-            connection.write_all(data, send_deadline());
+            connection.stream->write_all(data, send_deadline());
             body_sent = true;
         }
     }
@@ -365,7 +365,7 @@ Received Client::Impl::attempt(Client& settings, ClientConnection& connection, s
                              reader.error().status == Status::CONTENT_TOO_LARGE
                                  ? "the response body exceeds max_response_size"
                                  : "malformed response body: " + std::string(reader.error().reason));
-        const std::size_t n = connection.read_some(chunk, sizeof chunk, Clock::now() + settings.receive_timeout);
+        const std::size_t n = connection.stream->read_some(chunk, sizeof chunk, Clock::now() + settings.receive_timeout);
         if (n == 0) {
             if (reader.finish() == BodyReader::Result::complete)
                 break;

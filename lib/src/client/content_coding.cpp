@@ -1,6 +1,6 @@
 #include "client/content_coding.hpp"
 
-#include "parser/char_class.hpp"
+#include "proto/parser/char_class.hpp"
 
 #include <zlib.h>
 

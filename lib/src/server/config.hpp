@@ -1,9 +1,9 @@
 // What every part of a running server reads: settings and hooks, fixed once it starts.
 #pragma once
 
-#include "multipart/multipart.hpp"
-#include "parser/chunked.hpp"
-#include "parser/request_parser.hpp"
+#include "proto/multipart/multipart.hpp"
+#include "proto/parser/chunked.hpp"
+#include "proto/parser/request_parser.hpp"
 
 #include <http/server.hpp>
 

@@ -1,11 +1,12 @@
 #include "server/connection.hpp"
 
-#include "common/parameters.hpp"
-#include "cookies/cookies.hpp"
-#include "multipart/multipart.hpp"
-#include "parser/char_class.hpp"
-#include "server/response_writer.hpp"
-#include "url/percent.hpp"
+#include "proto/message/parameters.hpp"
+#include "proto/cookies/cookies.hpp"
+#include "proto/multipart/multipart.hpp"
+#include "proto/parser/char_class.hpp"
+#include "proto/message/problem.hpp"
+#include "proto/message/serialize.hpp"
+#include "proto/url/percent.hpp"
 
 #include <boost/asio/post.hpp>
 

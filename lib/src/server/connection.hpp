@@ -6,7 +6,7 @@
 // touching it again.
 #pragma once
 
-#include "parser/body_reader.hpp"
+#include "proto/parser/body_reader.hpp"
 #include "server/input_buffer.hpp"
 #include "server/loop.hpp"
 

@@ -1,0 +1,275 @@
+#include "client/stream.hpp"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+namespace http::detail {
+
+namespace {
+
+using Kind = TransportError::Kind;
+
+std::string errno_text(int error) { return std::strerror(error); }
+
+std::string openssl_errors() {
+    std::string text;
+    while (const unsigned long code = ERR_get_error()) {
+        char buffer[256];
+        ERR_error_string_n(code, buffer, sizeof buffer);
+        // "error:0A00010B:SSL routines::wrong version number" -> "wrong version number"
+        std::string_view line = buffer;
+        const std::size_t reason = line.rfind(':');
+        if (!text.empty())
+            text += "; ";
+        text += reason == std::string_view::npos ? line : line.substr(reason + 1);
+    }
+    return text;
+}
+
+// OpenSSL writes to the socket with write(2): a peer that is gone would raise SIGPIPE, and a
+// library must not kill its host process. Blocked for the call; one it caused is swallowed.
+class SigpipeBlock {
+public:
+    SigpipeBlock() {
+        sigemptyset(&set_);
+        sigaddset(&set_, SIGPIPE);
+        sigset_t pending;
+        sigpending(&pending);
+        was_pending_ = sigismember(&pending, SIGPIPE);
+        pthread_sigmask(SIG_BLOCK, &set_, &old_);
+    }
+    ~SigpipeBlock() {
+        if (!was_pending_) {
+            sigset_t pending;
+            sigpending(&pending);
+            if (sigismember(&pending, SIGPIPE)) {
+                const timespec zero{0, 0};
+                sigtimedwait(&set_, nullptr, &zero);
+            }
+        }
+        pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+    }
+    SigpipeBlock(const SigpipeBlock&) = delete;
+    SigpipeBlock& operator=(const SigpipeBlock&) = delete;
+
+private:
+    sigset_t set_;
+    sigset_t old_;
+    bool was_pending_ = false;
+};
+
+int clamp_int(std::size_t n) noexcept { return static_cast<int>(std::min<std::size_t>(n, INT_MAX)); }
+
+}  // namespace
+
+int remaining_ms(Clock::time_point deadline) noexcept {
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : static_cast<int>(left);
+}
+
+// --- Socket ----------------------------------------------------------------------------------
+
+Socket::~Socket() {
+    if (fd_ >= 0)
+        ::close(fd_);
+}
+
+void Socket::wait(short events, Clock::time_point deadline, const char* what) const {
+    pollfd p{fd_, events, 0};
+    while (true) {
+        const int ready = ::poll(&p, 1, remaining_ms(deadline));
+        if (ready > 0)
+            return;
+        if (ready == 0)
+            throw NetFailure(Kind::timeout, std::string(what) + " timed out");
+        if (errno != EINTR)
+            throw NetFailure(Kind::io, std::string(what) + ": " + errno_text(errno));
+    }
+}
+
+bool Socket::poll_readable(Clock::time_point deadline) const noexcept {
+    pollfd p{fd_, POLLIN, 0};
+    return ::poll(&p, 1, remaining_ms(deadline)) > 0;
+}
+
+// --- Stream ----------------------------------------------------------------------------------
+
+std::size_t Stream::read_some(char* buffer, std::size_t size, Clock::time_point deadline) {
+    if (awaiting_answer_ && !buffered())
+        socket_->wait(POLLIN, deadline, "waiting for the response");  // spares a read that would find nothing
+    awaiting_answer_ = false;
+    return read_part(buffer, size, deadline);
+}
+
+void Stream::write_all(std::string_view data, Clock::time_point deadline) {
+    awaiting_answer_ = true;
+    while (!data.empty())
+        data.remove_prefix(write_part(data, deadline));
+}
+
+// --- TcpStream -------------------------------------------------------------------------------
+
+std::size_t TcpStream::read_part(char* buffer, std::size_t size, Clock::time_point deadline) {
+    while (true) {
+        const ssize_t n = ::recv(socket_->fd(), buffer, size, 0);
+        if (n >= 0)
+            return static_cast<std::size_t>(n);
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            socket_->wait(POLLIN, deadline, "waiting for the response");
+        else if (errno == ECONNRESET)
+            throw NetFailure(Kind::closed, "the server reset the connection");
+        else if (errno != EINTR)
+            throw NetFailure(Kind::io, "reading from " + socket_->peer() + " failed: " + errno_text(errno));
+    }
+}
+
+std::size_t TcpStream::write_part(std::string_view data, Clock::time_point deadline) {
+    while (true) {
+        const ssize_t n = ::send(socket_->fd(), data.data(), data.size(), MSG_NOSIGNAL);
+        if (n >= 0)
+            return static_cast<std::size_t>(n);
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            socket_->wait(POLLOUT, deadline, "sending the request");
+        else if (errno != EINTR)
+            throw NetFailure(errno == EPIPE || errno == ECONNRESET ? Kind::closed : Kind::io,
+                             "sending to " + socket_->peer() + " failed: " + errno_text(errno));
+    }
+}
+
+bool TcpStream::still_usable() {
+    if (!socket_->poll_readable(Clock::now()))
+        return true;  // nothing arrived while idle
+    char byte;
+    const ssize_t n = ::recv(socket_->fd(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+// --- TLS -------------------------------------------------------------------------------------
+
+TlsContext::TlsContext(bool verify_peer, const std::string& ca_file) : verify_peer_(verify_peer), ca_file_(ca_file) {
+    context_ = SSL_CTX_new(TLS_client_method());
+    if (!context_)
+        throw NetFailure(Kind::tls, "cannot create a TLS context: " + openssl_errors());
+    SSL_CTX_set_min_proto_version(context_, TLS1_2_VERSION);
+    // A server that closes without close_notify ends a close-delimited body, as browsers allow.
+    SSL_CTX_set_options(context_, SSL_OP_IGNORE_UNEXPECTED_EOF);
+    SSL_CTX_set_mode(context_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_verify(context_, verify_peer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
+    const bool loaded = ca_file.empty() ? SSL_CTX_set_default_verify_paths(context_) == 1
+                                        : SSL_CTX_load_verify_locations(context_, ca_file.c_str(), nullptr) == 1;
+    if (!loaded) {
+        const std::string why = openssl_errors();
+        SSL_CTX_free(context_);
+        throw NetFailure(Kind::tls, ca_file.empty() ? "cannot load the system's CA certificates: " + why
+                                                     : "cannot load CA certificates from '" + ca_file + "': " + why);
+    }
+}
+
+TlsContext::~TlsContext() { SSL_CTX_free(context_); }
+
+TlsStream::TlsStream(std::unique_ptr<Socket> socket, TlsContext& context, const std::string& host, bool verify_host,
+                     Clock::time_point deadline)
+    : Stream(std::move(socket)) {
+    ssl_ = SSL_new(context.get());
+    if (!ssl_ || SSL_set_fd(ssl_, socket_->fd()) != 1)
+        throw NetFailure(Kind::tls, "cannot start TLS: " + openssl_errors());
+    const bool literal = host.find(':') != std::string::npos || host.find_first_not_of("0123456789.") == std::string::npos;
+    if (!literal)
+        SSL_set_tlsext_host_name(ssl_, host.c_str());  // SNI is for names only
+    if (context.verify_peer() && verify_host) {
+        if (literal)
+            X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), host.c_str());
+        else
+            SSL_set1_host(ssl_, host.c_str());
+    }
+    while (true) {
+        ERR_clear_error();
+        const int rc = SSL_connect(ssl_);
+        if (rc == 1)
+            return;
+        const int error = SSL_get_error(ssl_, rc);
+        if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
+            socket_->wait(error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline, "TLS handshake");
+            continue;
+        }
+        if (const long verify = SSL_get_verify_result(ssl_); verify != X509_V_OK)
+            throw NetFailure(Kind::tls, "TLS certificate verification failed for " + host + ": " +
+                                            X509_verify_cert_error_string(verify));
+        std::string why = openssl_errors();
+        if (why.empty())
+            why = error == SSL_ERROR_SYSCALL && errno != 0 ? errno_text(errno) : "the server closed the connection";
+        throw NetFailure(Kind::tls, "TLS handshake with " + socket_->peer() + " failed: " + why);
+    }
+}
+
+TlsStream::~TlsStream() {
+    if (!ssl_)
+        return;
+    const SigpipeBlock no_sigpipe;
+    SSL_shutdown(ssl_);  // one non-blocking attempt at close_notify
+    SSL_free(ssl_);
+}
+
+bool TlsStream::buffered() const noexcept { return SSL_pending(ssl_) > 0; }
+
+std::size_t TlsStream::read_part(char* buffer, std::size_t size, Clock::time_point deadline) {
+    while (true) {
+        ERR_clear_error();
+        const int n = SSL_read(ssl_, buffer, clamp_int(size));
+        if (n > 0)
+            return static_cast<std::size_t>(n);
+        const int error = SSL_get_error(ssl_, n);
+        if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
+            socket_->wait(error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline, "waiting for the response");
+            continue;
+        }
+        if (error == SSL_ERROR_ZERO_RETURN)
+            return 0;
+        if (error == SSL_ERROR_SYSCALL && errno == ECONNRESET)
+            throw NetFailure(Kind::closed, "the server reset the connection");
+        const std::string why = openssl_errors();
+        if (why.empty() && error == SSL_ERROR_SYSCALL)
+            return 0;
+        throw NetFailure(Kind::tls, "TLS read from " + socket_->peer() + " failed: " + why);
+    }
+}
+
+std::size_t TlsStream::write_part(std::string_view data, Clock::time_point deadline) {
+    while (true) {
+        ERR_clear_error();
+        int n;
+        {
+            const SigpipeBlock no_sigpipe;
+            n = SSL_write(ssl_, data.data(), clamp_int(data.size()));
+        }
+        if (n > 0)
+            return static_cast<std::size_t>(n);
+        const int error = SSL_get_error(ssl_, n);
+        if (error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE)
+            throw NetFailure(Kind::closed, "TLS write to " + socket_->peer() + " failed: " + openssl_errors());
+        socket_->wait(error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline, "sending the request");
+    }
+}
+
+bool TlsStream::still_usable() {
+    if (!socket_->poll_readable(Clock::now()))
+        return true;  // nothing arrived while idle
+    // TLS 1.3 sends session tickets after the handshake: reading them is fine, data or a close is not.
+    char byte;
+    ERR_clear_error();
+    const int n = SSL_peek(ssl_, &byte, 1);
+    return n <= 0 && SSL_get_error(ssl_, n) == SSL_ERROR_WANT_READ;
+}
+
+}  // namespace http::detail

@@ -1,0 +1,108 @@
+#include "proto/cookies/cookies.hpp"
+
+#include "proto/message/http_date.hpp"
+#include "proto/parser/char_class.hpp"
+
+#include <http/cookie.hpp>
+#include <http/response.hpp>
+
+#include <stdexcept>
+
+namespace http {
+
+namespace detail {
+
+void parse_cookie_header(std::string_view header, Fields& cookies) {
+    while (!header.empty()) {
+        const std::size_t semicolon = header.find(';');
+        const std::string_view pair = trim_ows(header.substr(0, semicolon));
+        const std::size_t eq = pair.find('=');
+        if (eq != std::string_view::npos && eq > 0) {
+            const std::string_view name = trim_ows(pair.substr(0, eq));
+            std::string_view value = trim_ows(pair.substr(eq + 1));
+            if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+                value = value.substr(1, value.size() - 2);
+            if (!name.empty())
+                cookies.try_emplace(std::string(name), value);
+        }
+        if (semicolon == std::string_view::npos)
+            break;
+        header.remove_prefix(semicolon + 1);
+    }
+}
+
+namespace {
+
+void check_attribute(std::string_view what, std::string_view value) {
+    for (const char c : value)
+        if (c == ';' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+            throw std::invalid_argument("http::Cookie: " + std::string(what) + " contains ';' or a control character");
+}
+
+}  // namespace
+
+}  // namespace detail
+
+std::string Cookie::to_set_cookie() const {
+    using namespace detail;
+    if (!is_token(name))
+        throw std::invalid_argument("http::Cookie: name '" + name + "' is not a token");
+    std::string_view raw = value;
+    if (raw.size() >= 2 && raw.front() == '"' && raw.back() == '"')
+        raw = raw.substr(1, raw.size() - 2);
+    for (const char c : raw)
+        if (!is(c, cookie_octet))
+            throw std::invalid_argument("http::Cookie: value of '" + name + "' has a byte a cookie cannot carry");
+    check_attribute("Domain", domain);
+    check_attribute("Path", path);
+    check_attribute("Expires", expires);
+    check_attribute("extras", extras);
+
+    const bool host_prefix = name.starts_with("__Host-");
+    const bool must_be_secure = host_prefix || name.starts_with("__Secure-");
+    if (host_prefix && !domain.empty())
+        throw std::invalid_argument("http::Cookie: a __Host- cookie cannot have a Domain");
+    if (host_prefix && !path.empty() && path != "/")
+        throw std::invalid_argument("http::Cookie: a __Host- cookie must have Path=/");
+
+    std::string line = name + "=" + value;
+    if (!domain.empty())
+        line += "; Domain=" + domain;
+    if (!path.empty() || host_prefix)
+        line += "; Path=" + (path.empty() ? std::string("/") : path);
+    if (expires_at)
+        line += "; Expires=" + format_http_date(*expires_at);
+    else if (!expires.empty())
+        line += "; Expires=" + expires;
+    if (max_age)
+        line += "; Max-Age=" + std::to_string(max_age->count());
+    if (secure || must_be_secure || same_site == "None")
+        line += "; Secure";
+    if (http_only)
+        line += "; HttpOnly";
+    if (!same_site.empty()) {
+        if (same_site != "Strict" && same_site != "Lax" && same_site != "None")
+            throw std::invalid_argument("http::Cookie: SameSite must be Strict, Lax or None, not '" + same_site + "'");
+        line += "; SameSite=" + same_site;
+    }
+    if (!extras.empty())
+        line += "; " + extras;
+    return line;
+}
+
+void Response::set_cookie(std::string key, std::string value, std::string domain, std::string path,
+                          std::string expires, bool secure, std::string extras) {
+    Cookie cookie;
+    cookie.name = std::move(key);
+    cookie.value = std::move(value);
+    cookie.domain = std::move(domain);
+    cookie.path = std::move(path);
+    cookie.expires = std::move(expires);
+    cookie.secure = secure;
+    cookie.extras = std::move(extras);
+    set_cookie(cookie);
+}
+
+void Response::set_cookie(const Cookie& cookie) { cookies.push_back(cookie.to_set_cookie()); }
+
+}  // namespace http

@@ -1,0 +1,63 @@
+#include "proto/message/parameters.hpp"
+
+#include "proto/parser/char_class.hpp"
+
+namespace http::detail {
+
+const std::string* ParameterizedValue::find(std::string_view name) const noexcept {
+    for (const auto& [key, value] : parameters)
+        if (key == name)
+            return &value;
+    return nullptr;
+}
+
+ParameterizedValue parse_parameterized(std::string_view text) {
+    ParameterizedValue out;
+    std::size_t i = text.find(';');
+    out.value = trim_ows(text.substr(0, i));
+    while (i != std::string_view::npos && i < text.size()) {
+        ++i;  // past ';'
+        while (i < text.size() && (text[i] == ' ' || text[i] == '\t'))
+            ++i;
+        const std::size_t name_start = i;
+        while (i < text.size() && is(text[i], tchar))
+            ++i;
+        std::string name;
+        for (std::size_t k = name_start; k < i; ++k)
+            name += ascii_lower(text[k]);
+        while (i < text.size() && (text[i] == ' ' || text[i] == '\t'))
+            ++i;
+        std::string value;
+        bool ok = !name.empty() && i < text.size() && text[i] == '=';
+        if (ok) {
+            ++i;
+            while (i < text.size() && (text[i] == ' ' || text[i] == '\t'))
+                ++i;
+            if (i < text.size() && text[i] == '"') {
+                ++i;
+                ok = false;
+                while (i < text.size()) {
+                    if (text[i] == '"') {
+                        ok = true;
+                        ++i;
+                        break;
+                    }
+                    if (text[i] == '\\' && i + 1 < text.size())
+                        ++i;
+                    value += text[i++];
+                }
+            } else {
+                const std::size_t value_start = i;
+                while (i < text.size() && text[i] != ';')
+                    ++i;
+                value = std::string(trim_ows(text.substr(value_start, i - value_start)));
+            }
+        }
+        if (ok)
+            out.parameters.emplace_back(std::move(name), std::move(value));
+        i = text.find(';', i);
+    }
+    return out;
+}
+
+}  // namespace http::detail

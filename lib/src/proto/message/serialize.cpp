@@ -1,0 +1,110 @@
+#include "proto/message/serialize.hpp"
+
+#include "proto/message/http_date.hpp"
+#include "proto/message/parameters.hpp"
+#include "proto/parser/char_class.hpp"
+#include "proto/parser/head_parser.hpp"
+
+#include <charconv>
+#include <stdexcept>
+
+namespace http::detail {
+
+namespace {
+
+bool has_no_body(Status status) {
+    const auto code = static_cast<unsigned>(status);
+    return code < 200 || code == 204 || code == 304;
+}
+
+void append_number(std::string& out, std::uint64_t n) {
+    char digits[24];
+    const auto result = std::to_chars(digits, digits + sizeof digits, n);
+    out.append(digits, result.ptr);
+}
+
+void check_field(std::string_view name, std::string_view value) {
+    if (!is_token(name))
+        throw std::invalid_argument("http::Response: header name '" + std::string(name) + "' is not a token");
+    for (const char c : value)
+        if (c == '\r' || c == '\n' || c == '\0')
+            throw std::invalid_argument("http::Response: value of header '" + std::string(name) +
+                                        "' contains CR, LF or NUL");
+}
+
+// Fields the server writes itself, from the response's framing.
+bool is_framing_field(std::string_view name) {
+    return iequals(name, "content-length") || iequals(name, "transfer-encoding") || iequals(name, "connection") ||
+           iequals(name, "date");
+}
+
+}  // namespace
+
+bool serialize_response(const Response& response, const ResponseFraming& framing, std::string& out) {
+    const auto code = static_cast<unsigned>(response.status);
+    if (code < 100 || code > 999)
+        throw std::invalid_argument("http::Response: status " + std::to_string(code) + " is not a three-digit code");
+    for (const auto& [name, value] : response.headers)
+        check_field(name, value);
+    for (const std::string& cookie : response.cookies)
+        check_field("Set-Cookie", cookie);
+
+    out += "HTTP/1.1 ";
+    append_number(out, code);
+    out += ' ';
+    out += phrase(response.status);
+    out += "\r\nDate: ";
+    out += current_http_date();
+    out += "\r\n";
+
+    bool has_content_type = false;
+    std::string_view declared_length;
+    for (const auto& [name, value] : response.headers) {
+        if (is_framing_field(name)) {
+            if (iequals(name, "content-length"))
+                declared_length = value;
+            continue;
+        }
+        if (!has_content_type && iequals(name, "content-type"))
+            has_content_type = true;
+        out += name;
+        out += ": ";
+        out += value;
+        out += "\r\n";
+    }
+    for (const std::string& cookie : response.cookies) {
+        out += "Set-Cookie: ";
+        out += cookie;
+        out += "\r\n";
+    }
+
+    const bool no_body = has_no_body(response.status);
+    if (!no_body) {
+        if (!has_content_type && !response.body.empty())
+            out += "Content-Type: text/plain; charset=utf-8\r\n";
+        // A HEAD handler may announce the length of what GET would send without producing it.
+        std::uint64_t declared = 0;
+        const bool keep_declared = framing.head_request && response.body.empty() &&
+                                   parse_content_length(declared_length, declared);
+        out += "Content-Length: ";
+        if (keep_declared)
+            out += declared_length;
+        else
+            append_number(out, response.body.size());
+        out += "\r\n";
+    }
+    if (!framing.keep_alive)
+        out += "Connection: close\r\n";
+    else if (framing.version_minor == 0)
+        out += "Connection: keep-alive\r\n";
+    out += "\r\n";
+
+    if (no_body || framing.head_request)
+        return false;
+    if (response.body.size() > inline_body_limit)
+        return true;
+    out += response.body;
+    return false;
+}
+
+}  // namespace http::detail

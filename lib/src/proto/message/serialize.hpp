@@ -1,0 +1,27 @@
+// Turning a Response into bytes.
+#pragma once
+
+#include <http/response.hpp>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace http::detail {
+
+struct ResponseFraming {
+    bool head_request = false;  ///< HEAD: send the header section only
+    bool keep_alive = true;     ///< false: announce Connection: close
+    int version_minor = 1;      ///< of the request; an HTTP/1.0 keep-alive is announced
+};
+
+/// Bodies larger than this are written from the Response itself, not copied behind the header.
+inline constexpr std::size_t inline_body_limit = 64 * 1024;
+
+/// Appends the status line and header section of `response` to `out`, and the body unless it is
+/// not sent (HEAD, 1xx, 204, 304) or is larger than inline_body_limit; returns true when the
+/// caller must still write response.body after `out`. Throws std::invalid_argument when a
+/// header name is not a token or a value holds CR, LF or NUL.
+bool serialize_response(const Response& response, const ResponseFraming& framing, std::string& out);
+
+}  // namespace http::detail

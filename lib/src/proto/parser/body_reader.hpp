@@ -1,0 +1,42 @@
+// Reads a message body as its framing says: a Content-Length, chunked, or (responses only) up to
+// the connection's end. Incremental, like the parsers it is built on.
+#pragma once
+
+#include "proto/parser/chunked.hpp"
+#include "proto/parser/head_parser.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace http::detail {
+
+class BodyReader {
+public:
+    enum class Result : std::uint8_t { incomplete, complete, error };
+
+    explicit BodyReader(ChunkedLimits limits = {}) : chunked_(limits), max_body_size_(limits.max_body_size) {}
+
+    /// Begins a body; `until_close` reads to the end of the connection (a response without
+    /// Content-Length or chunked framing).
+    void start(Framing framing, std::uint64_t content_length, bool until_close = false);
+
+    /// Appends what `input` holds of the body to `body`; `consumed` says how many bytes it used.
+    Result feed(std::string_view input, std::size_t& consumed, std::string& body);
+    /// The connection ended: completes a close-delimited body, and is an error for any other.
+    Result finish();
+
+    const ParseError& error() const noexcept { return error_; }
+    const std::vector<Field>& trailers() const noexcept { return chunked_.trailers(); }
+
+private:
+    ChunkedDecoder chunked_;
+    std::uint64_t max_body_size_;
+    Framing framing_ = Framing::none;
+    bool until_close_ = false;
+    std::uint64_t remaining_ = 0;
+    std::uint64_t received_ = 0;
+    ParseError error_;
+};
+
+}  // namespace http::detail

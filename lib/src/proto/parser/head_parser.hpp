@@ -1,0 +1,240 @@
+// What request and response heads share (RFC 9112, Sections 2, 5 and 6): empty lines before the
+// start-line, where lines end, the checks at the start of every line, field lines, and the
+// fields that decide framing and keep-alive. These are the rules that keep one message from
+// being read two ways (request smuggling, response splitting), so they live here once;
+// RequestHeadParser and ResponseHeadParser add only their start-lines and how each side frames
+// a body.
+//
+// Incremental: a parser is given every byte received since the message began, as often as more
+// arrive. Each line is parsed once, when its LF has arrived, and refused at once if it is bad; a
+// partial line is only searched for its LF, and its first bytes are judged before its end is
+// known, so that a verdict never depends on how the bytes were split. Nothing is copied: a
+// finished head views the caller's buffer.
+//
+// Line ends: CRLF, or LF alone (RFC 9112, Section 2.2 allows a recipient to accept it), but not a
+// mix of the two in one head, which is where a CRLF-only intermediary and this parser would
+// disagree about where a field ends.
+#pragma once
+
+#include "proto/parser/line_scanner.hpp"
+
+#include <http/status.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace http::detail {
+
+struct Field {
+    std::string_view name;
+    std::string_view value;
+};
+
+enum class Framing : std::uint8_t { none, content_length, chunked };
+
+/// Why a message was refused: the status to answer with and a short reason for people.
+struct ParseError {
+    Status status = Status::BAD_REQUEST;
+    std::string_view reason;
+};
+
+/// Parses one field line, "name: value" without its line end (RFC 9112, Section 5).
+bool parse_field_line(std::string_view line, Field& field, ParseError& error) noexcept;
+
+/// Parses a field section (trailers, multipart part headers) up to and including its empty line.
+/// Lines end in CRLF: these sections sit inside CRLF-only framing (chunked, multipart). Returns
+/// false with `error` set on the first bad line.
+bool parse_field_lines(std::string_view lines, std::vector<Field>& fields, std::size_t max_fields, ParseError& error);
+
+/// Content-Length: 1*DIGIT, no sign, no overflow; returns false if malformed.
+bool parse_content_length(std::string_view value, std::uint64_t& length) noexcept;
+
+/// A Content-Length field value, added to what earlier ones said (`seen`, `length`): a list of
+/// identical values is one value (RFC 9112, Section 6.3); false for an empty, malformed or
+/// differing one, which could frame the body two ways.
+bool add_content_length(std::string_view value, bool& seen, std::uint64_t& length) noexcept;
+
+/// The fields that decide how a message body is framed and whether the connection outlives the
+/// message (RFC 9112, Sections 6 and 9.3), recorded field by field.
+struct FramingFields {
+    enum class Verdict : std::uint8_t { other, recorded, bad_content_length, bad_transfer_encoding };
+
+    bool has_length = false;
+    std::uint64_t content_length = 0;
+    bool has_transfer_encoding = false;
+    int chunked_count = 0;
+    bool chunked_last = false;  ///< chunked is the final coding so far
+    bool unknown_coding = false;
+    bool close = false;             ///< Connection: close
+    bool keep_alive_token = false;  ///< Connection: keep-alive
+
+    /// Records Content-Length, Transfer-Encoding and Connection; `other` for any other field.
+    /// An empty, malformed or conflicting Content-Length, and a Transfer-Encoding that is not a
+    /// list of tokens or gives chunked parameters, are reported (and still recorded).
+    Verdict add(std::string_view name, std::string_view value) noexcept;
+
+    /// Whether the connection may carry another message: for HTTP/1.1 unless "close" was
+    /// asked, for HTTP/1.0 only if "keep-alive" was.
+    bool keep_alive(int version_minor) const noexcept {
+        return version_minor >= 1 ? !close : keep_alive_token && !close;
+    }
+};
+
+/// The line loop of a message head, with the parser of one side as `Side` (CRTP). `Side` gives:
+///   Result start_line(std::string_view input, std::size_t begin, std::size_t end);
+///   Result check_start_line_prefix(std::string_view input, std::size_t at);  // before its end
+///   Result check_unfinished(std::string_view input);   // a line whose end has not arrived
+///   Result too_large();                                // a line past max_header_size()
+///   Result field(std::string_view name, std::string_view value, FramingFields::Verdict);
+///   std::size_t max_header_size() const; std::size_t max_fields() const;
+template <class Side>
+class HeadParser {
+public:
+    enum class Result : std::uint8_t { incomplete, complete, error };
+
+    const ParseError& error() const noexcept { return error_; }
+
+protected:
+    struct Span {
+        std::uint32_t offset;
+        std::uint32_t length;
+    };
+    struct FieldSpan {
+        Span name;
+        Span value;
+    };
+
+    /// Empty lines tolerated before the start-line (RFC 9112, Section 2.2 asks for at least one).
+    static constexpr std::size_t max_leading_empty_bytes = 64;
+
+    /// Reads lines until the empty line that ends the head (then `complete`, with head_size_
+    /// set), the end of the input (`incomplete`), or a refusal (`error`).
+    Result scan(std::string_view input);
+    void reset_head() noexcept;
+    Result fail(Status status, std::string_view reason) noexcept {
+        error_ = {status, reason};
+        return Result::error;
+    }
+    static std::string_view view(std::string_view input, Span span) noexcept {
+        return input.substr(span.offset, span.length);
+    }
+    static Span span_of(std::string_view input, std::string_view part) noexcept {
+        return {static_cast<std::uint32_t>(part.data() - input.data()), static_cast<std::uint32_t>(part.size())};
+    }
+    /// The fields, as views of `input`, into `out`.
+    void copy_fields(std::string_view input, std::vector<Field>& out) const {
+        out.clear();
+        for (const FieldSpan& f : fields_)
+            out.push_back({view(input, f.name), view(input, f.value)});
+    }
+
+    ParseError error_;
+    LineScanner lines_;
+    std::size_t start_ = 0;  // first byte of the start-line, after leading empty lines
+    std::size_t head_size_ = 0;
+    bool have_start_line_ = false;
+    std::vector<FieldSpan> fields_;  // offsets, not views: the input may move between calls
+    FramingFields framing_;
+
+private:
+    Side& side() noexcept { return static_cast<Side&>(*this); }
+    Result skip_leading_empty_lines(std::string_view input);
+    Result check_field_line_start(std::string_view input);
+    Result field_line(std::string_view input, std::size_t begin, std::size_t end);
+};
+
+template <class Side>
+void HeadParser<Side>::reset_head() noexcept {
+    error_ = {};
+    lines_.reset();
+    start_ = head_size_ = 0;
+    have_start_line_ = false;
+    fields_.clear();
+    framing_ = {};
+}
+
+template <class Side>
+typename HeadParser<Side>::Result HeadParser<Side>::scan(std::string_view input) {
+    if (!have_start_line_ && lines_.line_start() == start_ && skip_leading_empty_lines(input) == Result::error)
+        return Result::error;
+    while (true) {
+        // A line's first bytes are judged before its end is known.
+        if (const std::size_t at = lines_.line_start(); at < input.size()) {
+            const Result r = have_start_line_ ? check_field_line_start(input) : side().check_start_line_prefix(input, at);
+            if (r == Result::error)
+                return r;
+        }
+        std::size_t begin = 0;
+        std::size_t end = 0;
+        switch (lines_.next(input, begin, end)) {
+        case LineScanner::Result::incomplete:
+            return side().check_unfinished(input);
+        case LineScanner::Result::mixed_line_ends:
+            return fail(Status::BAD_REQUEST, "mixed CRLF and LF line ends");
+        case LineScanner::Result::line:
+            break;
+        }
+        if (lines_.next_line() - start_ > side().max_header_size() + 2)
+            return side().too_large();
+        Result r;
+        if (!have_start_line_) {
+            r = side().start_line(input, begin, end);
+        } else if (end == begin) {
+            head_size_ = lines_.next_line();
+            return Result::complete;
+        } else {
+            r = field_line(input, begin, end);
+        }
+        if (r == Result::error)
+            return r;
+        lines_.advance();
+    }
+}
+
+template <class Side>
+typename HeadParser<Side>::Result HeadParser<Side>::skip_leading_empty_lines(std::string_view input) {
+    const char* data = input.data();
+    while (start_ < input.size() && (data[start_] == '\r' || data[start_] == '\n')) {
+        if (data[start_] == '\r') {
+            if (start_ + 1 == input.size())
+                return Result::incomplete;
+            if (data[start_ + 1] != '\n')
+                return fail(Status::BAD_REQUEST, "bare CR before the start-line");
+            ++start_;
+        }
+        lines_.start_at(++start_);
+        if (start_ > max_leading_empty_bytes)
+            return fail(Status::BAD_REQUEST, "too many empty lines before the start-line");
+    }
+    return Result::incomplete;
+}
+
+template <class Side>
+typename HeadParser<Side>::Result HeadParser<Side>::check_field_line_start(std::string_view input) {
+    const std::size_t at = lines_.line_start();
+    const char first = input[at];
+    if (first == ' ' || first == '\t')
+        return fail(Status::BAD_REQUEST, "obsolete line folding is not accepted");
+    if (first == '\r' && at + 1 < input.size() && input[at + 1] != '\n')
+        return fail(Status::BAD_REQUEST, "bare CR in header section");
+    return Result::incomplete;
+}
+
+template <class Side>
+typename HeadParser<Side>::Result HeadParser<Side>::field_line(std::string_view input, std::size_t begin,
+                                                               std::size_t end) {
+    Field field;
+    if (!parse_field_line(input.substr(begin, end - begin), field, error_))
+        return Result::error;
+    if (fields_.size() == side().max_fields())
+        return fail(Status::REQUEST_HEADER_FIELDS_TOO_LARGE, "too many header fields");
+    fields_.push_back({span_of(input, field.name), span_of(input, field.value)});
+    const FramingFields::Verdict verdict = framing_.add(field.name, field.value);
+    if (verdict == FramingFields::Verdict::bad_content_length)
+        return fail(Status::BAD_REQUEST, "invalid or conflicting Content-Length");
+    return side().field(field.name, field.value, verdict);
+}
+
+}  // namespace http::detail

@@ -1,0 +1,79 @@
+// The request-head parser: request-line, header section and message framing (RFC 9112), on the
+// line rules shared with responses (head_parser.hpp).
+#pragma once
+
+#include "proto/parser/head_parser.hpp"
+
+#include <http/status.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace http::detail {
+
+struct HeadRules {
+    std::size_t max_request_target = 8 * 1024;
+    std::size_t max_header_size = 16 * 1024;
+    std::size_t max_header_fields = 100;
+    /// HTTP/1.1 requests need exactly one Host (RFC 9112, Section 3.2). Off only to compare the
+    /// parser with others that leave this rule to the server.
+    bool require_host = true;
+};
+
+struct RequestHead {
+    std::string_view method;
+    std::string_view target;
+    int version_minor = 1;  ///< HTTP/1.<minor>
+    std::vector<Field> fields;
+    Framing framing = Framing::none;
+    std::uint64_t content_length = 0;
+    bool keep_alive = true;
+    bool expect_continue = false;
+    /// The authority of an absolute-form target, else the Host field value.
+    std::string_view host;
+    /// Bytes the head takes in the input, from its first byte to its empty line, including any
+    /// empty lines that came before the request-line.
+    std::size_t size = 0;
+};
+
+class RequestHeadParser : public HeadParser<RequestHeadParser> {
+public:
+    explicit RequestHeadParser(HeadRules rules = {}) : rules_(rules) {}
+
+    /// `input` begins with the first byte of the request and holds everything received so far;
+    /// call again with more appended after `incomplete` (the bytes may have moved). On
+    /// `complete`, `head` views `input`; on `error`, error() says why.
+    Result parse(std::string_view input, RequestHead& head);
+
+    /// Forgets a partial head, to parse the next request.
+    void reset() noexcept;
+
+    const HeadRules& rules() const noexcept { return rules_; }
+
+private:
+    friend class HeadParser<RequestHeadParser>;
+
+    // The line loop's questions (head_parser.hpp).
+    Result start_line(std::string_view input, std::size_t begin, std::size_t end);
+    Result check_start_line_prefix(std::string_view, std::size_t) noexcept { return Result::incomplete; }
+    Result check_unfinished(std::string_view input);
+    Result too_large() noexcept;
+    Result field(std::string_view name, std::string_view value, FramingFields::Verdict verdict);
+    std::size_t max_header_size() const noexcept { return rules_.max_header_size; }
+    std::size_t max_fields() const noexcept { return rules_.max_header_fields; }
+
+    Result finish(std::string_view input, RequestHead& head);
+
+    HeadRules rules_;
+    std::size_t method_checked_ = 0;  // bytes of an unfinished request-line checked as method
+    Span method_{};
+    Span target_{};
+    int version_minor_ = 1;
+    std::size_t hosts_ = 0;
+    Span host_{};
+    bool expect_continue_ = false;
+};
+
+}  // namespace http::detail

@@ -1,0 +1,57 @@
+// The response-head parser, for the client: status-line, header section and how the body is
+// framed (RFC 9112, Sections 4 and 6.3), on the line rules shared with requests
+// (head_parser.hpp). Every refusal is a 502 Bad Gateway: the server's answer was unusable.
+#pragma once
+
+#include "proto/parser/head_parser.hpp"
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace http::detail {
+
+struct ResponseHead {
+    int status = 0;
+    std::string_view reason;
+    int version_minor = 1;
+    std::vector<Field> fields;
+    Framing framing = Framing::none;
+    std::uint64_t content_length = 0;
+    bool until_close = false;  ///< the body runs to the end of the connection
+    bool keep_alive = true;    ///< the connection can carry another request afterwards
+    std::size_t size = 0;      ///< bytes of the head
+};
+
+class ResponseHeadParser : public HeadParser<ResponseHeadParser> {
+public:
+    explicit ResponseHeadParser(std::size_t max_header_size = 64 * 1024, std::size_t max_fields = 200)
+        : max_header_size_(max_header_size), max_fields_(max_fields) {}
+
+    /// `input` holds everything received since the response began. `head_request`: the response
+    /// answers HEAD and has no body whatever its fields say.
+    Result parse(std::string_view input, ResponseHead& head, bool head_request = false);
+    void reset() noexcept;
+
+private:
+    friend class HeadParser<ResponseHeadParser>;
+
+    // The line loop's questions (head_parser.hpp).
+    Result start_line(std::string_view input, std::size_t begin, std::size_t end);
+    Result check_start_line_prefix(std::string_view input, std::size_t at) noexcept;
+    Result check_unfinished(std::string_view input) noexcept;
+    Result too_large() noexcept { return fail(Status::BAD_GATEWAY, "response header section too large"); }
+    Result field(std::string_view, std::string_view, FramingFields::Verdict) noexcept { return Result::incomplete; }
+    std::size_t max_header_size() const noexcept { return max_header_size_; }
+    std::size_t max_fields() const noexcept { return max_fields_; }
+
+    Result finish(std::string_view input, ResponseHead& head, bool head_request);
+
+    std::size_t max_header_size_;
+    std::size_t max_fields_;
+    int status_ = 0;
+    int version_minor_ = 1;
+    Span reason_{};
+};
+
+}  // namespace http::detail

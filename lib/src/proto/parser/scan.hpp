@@ -1,0 +1,85 @@
+// Fast scans over header bytes: find the first byte that ends a run of allowed characters.
+// SSE2 (in every x86-64 CPU) tests 16 bytes at a time; elsewhere a table lookup per byte.
+#pragma once
+
+#include "proto/parser/char_class.hpp"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace http::detail {
+
+/// The first byte in [p, end) that is not request-target material (0x21-0x7E), or end.
+inline const char* scan_target(const char* p, const char* end) noexcept {
+#if defined(__SSE2__)
+    const __m128i above_space = _mm_set1_epi8(0x21);
+    const __m128i del = _mm_set1_epi8(0x7f);
+    while (end - p >= 16) {
+        const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+        // Signed compare: bytes >= 0x80 are negative, so "x < 0x21" also catches them.
+        const __m128i stop = _mm_or_si128(_mm_cmplt_epi8(x, above_space), _mm_cmpeq_epi8(x, del));
+        if (const int mask = _mm_movemask_epi8(stop))
+            return p + __builtin_ctz(static_cast<unsigned>(mask));
+        p += 16;
+    }
+#endif
+    while (p < end && is(*p, target_char))
+        ++p;
+    return p;
+}
+
+/// The first byte in [p, end) that is a control character (HTAB, CR and LF included) or DEL, or
+/// end. Everything else, obs-text included, is field-value material.
+inline const char* scan_field_value(const char* p, const char* end) noexcept {
+#if defined(__SSE2__)
+    const __m128i below_space = _mm_set1_epi8(0x1f);
+    const __m128i del = _mm_set1_epi8(0x7f);
+    while (end - p >= 16) {
+        const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+        // Unsigned "x <= 0x1f" is "min(x, 0x1f) == x".
+        const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(x, below_space), x);
+        const __m128i stop = _mm_or_si128(control, _mm_cmpeq_epi8(x, del));
+        if (const int mask = _mm_movemask_epi8(stop))
+            return p + __builtin_ctz(static_cast<unsigned>(mask));
+        p += 16;
+    }
+#endif
+    while (p < end && is(*p, field_vchar) && *p != '\t')
+        ++p;
+    return p;
+}
+
+/// True if [p, end) is valid field-value material: no control character but HTAB, no DEL.
+/// `floor` <= p marks the start of the line: bytes in [floor, p) must be valid too (a field
+/// name, its colon and whitespace), which lets a short value be checked with one 16-byte load
+/// that overlaps them.
+inline bool valid_field_value(const char* floor, const char* p, const char* end) noexcept {
+#if defined(__SSE2__)
+    const __m128i below_space = _mm_set1_epi8(0x1f);
+    const __m128i del = _mm_set1_epi8(0x7f);
+    const __m128i tab = _mm_set1_epi8('\t');
+    auto bad = [&](const char* at) {
+        const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+        const __m128i control = _mm_andnot_si128(_mm_cmpeq_epi8(x, tab), _mm_cmpeq_epi8(_mm_min_epu8(x, below_space), x));
+        return _mm_movemask_epi8(_mm_or_si128(control, _mm_cmpeq_epi8(x, del))) != 0;
+    };
+    while (end - p >= 16) {
+        if (bad(p))
+            return false;
+        p += 16;
+    }
+    if (p == end)
+        return true;
+    if (end - floor >= 16)
+        return !bad(end - 16);
+#else
+    (void)floor;
+#endif
+    for (; p < end; ++p)
+        if (!is(*p, field_vchar))
+            return false;
+    return true;
+}
+
+}  // namespace http::detail
