@@ -186,7 +186,8 @@ TlsStream::TlsStream(std::unique_ptr<Socket> socket, TlsContext& context, const 
         throw NetFailure(Kind::tls, "cannot start TLS: " + openssl_errors());
     const bool literal = host.find(':') != std::string::npos || host.find_first_not_of("0123456789.") == std::string::npos;
     if (!literal)
-        SSL_set_tlsext_host_name(ssl_, host.c_str());  // SNI is for names only
+        // SNI is for names only. (SSL_set_tlsext_host_name is a macro with a C cast.)
+        SSL_ctrl(ssl_, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(host.c_str()));
     if (context.verify_peer() && verify_host) {
         if (literal)
             X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), host.c_str());

@@ -57,14 +57,14 @@ void Connection::start() {
 }
 
 void Connection::process() {
-    Next next;
+    Next wanted;
     do {
-        next = step();
-    } while (next == Next::again);
+        wanted = step();
+    } while (wanted == Next::again);
 
     // The one asynchronous operation the connection waits for; nothing touches it after this.
     auto self = shared_from_this();
-    switch (next) {
+    switch (wanted) {
     case Next::read: {
         std::size_t room = 0;
         char* space = input_.space(room);

@@ -38,7 +38,7 @@ std::size_t usable_cpus() {
 
 class Server::Impl {
 public:
-    Impl(std::uint16_t port, std::string host) : requested_port(port), host(std::move(host)) {}
+    Impl(std::uint16_t port, std::string listen_host) : requested_port(port), host(std::move(listen_host)) {}
     ~Impl() {
         if (const int fd = wake_fd.load(); fd >= 0)
             ::close(fd);

@@ -87,7 +87,7 @@ BOOST_AUTO_TEST_CASE(errors) {
     }
 }
 
-BOOST_AUTO_TEST_CASE(limits) {
+BOOST_AUTO_TEST_CASE(limits_at_and_past) {
     ChunkedLimits limits;
     limits.max_body_size = 10;
     limits.max_line = 20;

@@ -5,9 +5,9 @@
 namespace http::detail {
 
 const std::string* ParameterizedValue::find(std::string_view name) const noexcept {
-    for (const auto& [key, value] : parameters)
+    for (const auto& [key, parameter_value] : parameters)
         if (key == name)
-            return &value;
+            return &parameter_value;
     return nullptr;
 }
 
