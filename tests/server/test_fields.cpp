@@ -21,7 +21,7 @@ struct Fixture {
     }};
 
     int status_of(const std::string& request) {
-        const auto r = test::exchange(server.port(), request);
+        const auto r = test::try_exchange(server.port(), request);
         return r ? r->status : 0;
     }
 };
@@ -34,17 +34,15 @@ BOOST_AUTO_TEST_CASE(values_are_trimmed_and_kept_in_order) {
     const auto r = test::exchange(server.port(),
                                   "GET / HTTP/1.1\r\nHost: h\r\nX-Custom: \t spaced  value \t\r\nX-Custom: second\r\n"
                                   "X-Text: caf\xc3\xa9\tand tab\r\nEmpty:\r\n\r\n");
-    BOOST_REQUIRE(r);
-    BOOST_TEST(r->body == "Host=[h]\nX-Custom=[spaced  value]\nX-Custom=[second]\nX-Text=[caf\xc3\xa9\tand tab]\nEmpty=[]\n");
-    BOOST_TEST(r->header("X-Lookup") == "spaced  value");  // case-insensitive, first value
+    BOOST_TEST(r.body == "Host=[h]\nX-Custom=[spaced  value]\nX-Custom=[second]\nX-Text=[caf\xc3\xa9\tand tab]\nEmpty=[]\n");
+    BOOST_TEST(r.header("X-Lookup") == "spaced  value");  // case-insensitive, first value
 }
 
 BOOST_AUTO_TEST_CASE(bare_lf_line_endings_are_accepted) {
     // RFC 9112, Section 2.2 lets a recipient accept LF alone in the start-line and fields.
     const auto r = test::exchange(server.port(), "GET / HTTP/1.1\nHost: h\nX-Custom: v\n\n");
-    BOOST_REQUIRE(r);
-    BOOST_TEST(r->status == 200);
-    BOOST_TEST(r->header("X-Lookup") == "v");
+    BOOST_TEST(r.status == 200);
+    BOOST_TEST(r.header("X-Lookup") == "v");
 }
 
 BOOST_AUTO_TEST_CASE(malformed_fields_are_refused) {
@@ -73,12 +71,12 @@ BOOST_AUTO_TEST_CASE(host_rules) {
     BOOST_TEST(status_of("GET / HTTP/1.0\r\n\r\n") == 200);                                // optional in 1.0
     BOOST_TEST(status_of("GET / HTTP/1.1\r\nHost:\r\n\r\n") == 200);                       // empty is allowed
     const auto r = test::exchange(server.port(), "GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n");
-    BOOST_TEST(r->header("X-Host") == "[::1]:8080");
+    BOOST_TEST(r.header("X-Host") == "[::1]:8080");
 }
 
 BOOST_AUTO_TEST_CASE(x_forwarded_host_wins) {
     const auto r = test::exchange(server.port(), test::get("/", "X-Forwarded-Host: front.example, proxy.example\r\n"));
-    BOOST_TEST(r->header("X-Host") == "front.example");
+    BOOST_TEST(r.header("X-Host") == "front.example");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

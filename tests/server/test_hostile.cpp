@@ -42,8 +42,7 @@ struct Fixture {
     // A normal request still gets its answer.
     void still_serving() {
         const auto r = test::exchange(server.port(), test::get("/normal"));
-        BOOST_REQUIRE(r);
-        BOOST_TEST(r->body == "ok /normal");
+        BOOST_TEST(r.body == "ok /normal");
     }
 };
 
@@ -76,16 +75,14 @@ BOOST_AUTO_TEST_CASE(slow_post_body) {
     }
     BOOST_TEST(sent < 20);
     const auto r = c.read_response();
-    BOOST_REQUIRE(r);
-    BOOST_TEST(r->status == 408);
+    BOOST_TEST(r.status == 408);
     BOOST_TEST(handled == 0);
     still_serving();
 }
 
 BOOST_AUTO_TEST_CASE(large_uploads_are_spooled_to_disk) {
     const auto r = test::exchange(server.port(), multipart_upload(1024 * 1024));
-    BOOST_REQUIRE(r);
-    BOOST_TEST(r->status == 200);
+    BOOST_TEST(r.status == 200);
     std::string path;
     {
         const std::lock_guard lock(mutex);
@@ -114,7 +111,7 @@ BOOST_AUTO_TEST_CASE(a_huge_form_field_is_refused) {
     const std::string body = "--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n" + std::string(100 * 1024, 'x') + "\r\n--b--";
     const auto r = test::exchange(server.port(), "POST / HTTP/1.1\r\nHost: h\r\nContent-Type: multipart/form-data; boundary=b\r\n"
                                                  "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
-    BOOST_TEST(r->status == 413);
+    BOOST_TEST(r.status == 413);
     still_serving();
 }
 
@@ -146,7 +143,7 @@ BOOST_AUTO_TEST_CASE(pipelined_flood) {
     still_serving();
     int in_order = 0;
     for (int i = 0; i < 20000; ++i) {
-        const auto r = c.read_response();
+        const auto r = c.try_read_response();
         if (!r)
             break;
         in_order += r->body == "ok /" + std::to_string(i);
@@ -165,18 +162,17 @@ BOOST_AUTO_TEST_CASE(thousands_of_idle_connections) {
     still_serving();
     // Each of them still works.
     idle.front()->send(test::get("/first"));
-    BOOST_TEST(idle.front()->read_response()->body == "ok /first");
+    BOOST_TEST(idle.front()->read_response().body == "ok /first");
     idle.back()->send(test::get("/last"));
-    BOOST_TEST(idle.back()->read_response()->body == "ok /last");
+    BOOST_TEST(idle.back()->read_response().body == "ok /last");
 }
 
 BOOST_AUTO_TEST_CASE(huge_chunk_extensions) {
     test::RawConnection c(server.port());
     c.send("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1;" + std::string(100000, 'e'));
     const auto r = c.read_response();
-    BOOST_REQUIRE(r);
-    BOOST_TEST(r->status == 400);
-    BOOST_TEST(r->body.find("chunk extensions too long") != std::string::npos);
+    BOOST_TEST(r.status == 400);
+    BOOST_TEST(r.body.find("chunk extensions too long") != std::string::npos);
     still_serving();
 }
 
@@ -193,17 +189,16 @@ BOOST_AUTO_TEST_CASE(one_too_many_gets_503) {
     for (int i = 0; i < 3; ++i) {
         open.push_back(std::make_unique<test::RawConnection>(server.port()));
         open.back()->send(test::get("/"));
-        BOOST_TEST(open.back()->read_response()->body == "ok");
+        BOOST_TEST(open.back()->read_response().body == "ok");
     }
     test::RawConnection extra(server.port());
     const auto refused = extra.read_response();
-    BOOST_REQUIRE(refused);
-    BOOST_TEST(refused->status == 503);
-    BOOST_TEST(refused->header("Retry-After") == "1");
+    BOOST_TEST(refused.status == 503);
+    BOOST_TEST(refused.header("Retry-After") == "1");
     BOOST_TEST(extra.closed_by_server());
     open.pop_back();  // one leaves: there is room again
     for (int attempt = 0; attempt < 50; ++attempt) {
-        const auto r = test::exchange(server.port(), test::get("/"));
+        const auto r = test::try_exchange(server.port(), test::get("/"));
         if (r && r->status == 200)
             return;
         std::this_thread::sleep_for(20ms);

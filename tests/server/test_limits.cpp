@@ -24,7 +24,7 @@ struct Fixture {
     }};
 
     int status_of(const std::string& request) {
-        const auto r = test::exchange(server.port(), request);
+        const auto r = test::try_exchange(server.port(), request);
         return r ? r->status : 0;
     }
 };
@@ -46,7 +46,7 @@ BOOST_AUTO_TEST_CASE(request_target) {
     // Refused before the request-line ends: the server does not wait for the rest.
     test::RawConnection c(server.port());
     c.send("GET /" + std::string(5000, 'a'));
-    BOOST_TEST(c.read_response()->status == 414);
+    BOOST_TEST(c.read_response().status == 414);
 }
 
 BOOST_AUTO_TEST_CASE(header_section) {
@@ -55,16 +55,15 @@ BOOST_AUTO_TEST_CASE(header_section) {
     BOOST_TEST(status_of(test::get("/", fields(2, 2000))) == 431);
     test::RawConnection c(server.port());
     c.send("GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + std::string(4000, 'v'));  // never finished
-    BOOST_TEST(c.read_response()->status == 431);
+    BOOST_TEST(c.read_response().status == 431);
 }
 
 BOOST_AUTO_TEST_CASE(content_length_over_the_limit_is_refused_before_the_body) {
     test::RawConnection c(server.port());
     c.send("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1000000000\r\n\r\n");  // no body sent
     const auto r = c.read_response();
-    BOOST_REQUIRE(r);
-    BOOST_TEST(r->status == 413);
-    BOOST_TEST(r->reason == "Content Too Large");
+    BOOST_TEST(r.status == 413);
+    BOOST_TEST(r.reason == "Content Too Large");
     BOOST_TEST(c.closed_by_server());
     BOOST_TEST(handled == 0);
     BOOST_TEST(status_of("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1000\r\n\r\n" + std::string(1000, 'b')) == 200);
@@ -78,7 +77,7 @@ BOOST_AUTO_TEST_CASE(chunked_body_over_the_limit) {
     // A single chunk announcing more than the limit is refused from its size line.
     test::RawConnection c(server.port());
     c.send("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFF\r\n");
-    BOOST_TEST(c.read_response()->status == 413);
+    BOOST_TEST(c.read_response().status == 413);
     BOOST_TEST(handled == 0);
 }
 

@@ -34,8 +34,7 @@ BOOST_AUTO_TEST_CASE(an_unfinished_header_gets_408) {
     test::RawConnection c(server.port());
     c.send("GET / HTTP/1.1\r\nHost: h\r\n");
     const auto r = c.read_response();
-    BOOST_REQUIRE(r);
-    BOOST_TEST(r->status == 408);
+    BOOST_TEST(r.status == 408);
     BOOST_TEST(c.closed_by_server());
 }
 
@@ -54,22 +53,20 @@ BOOST_AUTO_TEST_CASE(slowloris_cannot_keep_a_header_open) {
     }
     BOOST_TEST(sent < 100u);  // the server answered long before the header could finish
     const auto r = c.read_response();
-    BOOST_REQUIRE(r);
-    BOOST_TEST(r->status == 408);
+    BOOST_TEST(r.status == 408);
 }
 
 BOOST_AUTO_TEST_CASE(a_stalled_body_gets_408) {
     test::RawConnection c(server.port());
     c.send("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nhalf!");
     const auto r = c.read_response();
-    BOOST_REQUIRE(r);
-    BOOST_TEST(r->status == 408);
+    BOOST_TEST(r.status == 408);
 }
 
 BOOST_AUTO_TEST_CASE(idle_keep_alive_connections_are_closed_quietly) {
     test::RawConnection c(server.port());
     c.send(test::get("/"));
-    BOOST_TEST(c.read_response()->body == "ok");
+    BOOST_TEST(c.read_response().body == "ok");
     BOOST_TEST(c.closed_by_server());  // no bytes, just the close
     BOOST_TEST(c.pending().empty());
     test::RawConnection silent(server.port());

@@ -2,6 +2,8 @@
 // of its own, so that server tests do not depend on the library's client.
 #pragma once
 
+#include <boost/test/unit_test.hpp>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -92,9 +94,18 @@ public:
 
     void shutdown_send() { ::shutdown(fd_, SHUT_WR); }
 
+    /// Reads one response; fails the test (BOOST_REQUIRE) if the connection ends, or the timeout
+    /// passes, before a complete one. `head_request`: the response to HEAD has no body whatever it
+    /// announces.
+    RawResponse read_response(bool head_request = false) {
+        std::optional<RawResponse> response = try_read_response(head_request);
+        BOOST_REQUIRE_MESSAGE(response.has_value(), "no complete response arrived");
+        return std::move(*response);
+    }
+
     /// Reads one response; nullopt if the connection ends (or the timeout passes) before a
-    /// complete one. `head_request`: the response to HEAD has no body whatever it announces.
-    std::optional<RawResponse> read_response(bool head_request = false) {
+    /// complete one.
+    std::optional<RawResponse> try_read_response(bool head_request = false) {
         while (true) {
             if (auto response = parse(head_request))
                 return response;
@@ -210,11 +221,31 @@ private:
 
 namespace test {
 
-/// Sends `request` on a new connection and reads one response.
-inline std::optional<RawResponse> exchange(std::uint16_t port, std::string_view request, bool head_request = false) {
+/// Sends `request` on a new connection and reads one response (BOOST_REQUIRE: there is one).
+inline RawResponse exchange(std::uint16_t port, std::string_view request, bool head_request = false) {
     RawConnection connection(port);
     connection.send(request);
     return connection.read_response(head_request);
+}
+
+/// Sends `request` on a new connection and reads one response, if one comes: for a test that
+/// allows none, or for a thread other than the test's (Boost.Test's checks are not thread-safe).
+inline std::optional<RawResponse> try_exchange(std::uint16_t port, std::string_view request, bool head_request = false) {
+    RawConnection connection(port);
+    connection.send(request);
+    return connection.try_read_response(head_request);
+}
+
+/// True if something accepts a TCP connection on the loopback `port`.
+inline bool accepts_connections(std::uint16_t port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool connected = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+    ::close(fd);
+    return connected;
 }
 
 /// "GET <target> HTTP/1.1" with a Host, and `extra` header lines (each ending in CRLF).

@@ -1,12 +1,16 @@
-// A server on a kernel-chosen loopback port, started for one test and stopped with it.
+// A server on a kernel-chosen loopback port, started for one test and stopped with it. A report
+// to on_error that the test did not take (take_errors()) fails the test when the server stops.
 #pragma once
 
 #include <http/server.hpp>
+
+#include <boost/test/unit_test.hpp>
 
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace test {
@@ -26,15 +30,19 @@ public:
     ~TestServer() {
         server_.close();
         server_.wait();
+        for (const std::string& error : errors_)
+            BOOST_ERROR("unexpected on_error report: " << error);
     }
+    TestServer(const TestServer&) = delete;
+    TestServer& operator=(const TestServer&) = delete;
 
     std::uint16_t port() const { return server_.port(); }
     http::Server& server() { return server_; }
 
-    /// What reached on_error so far.
-    std::vector<std::string> errors() const {
+    /// What reached on_error so far, which the test thereby expects: taken, they are forgotten.
+    std::vector<std::string> take_errors() {
         const std::lock_guard lock(mutex_);
-        return errors_;
+        return std::exchange(errors_, {});
     }
 
 private:

@@ -51,10 +51,15 @@ BOOST_AUTO_TEST_CASE(malformed) {
 BOOST_AUTO_TEST_CASE(parameters) {
     const ParameterizedValue v = parse_parameterized("form-data; NAME=\"a \\\"q\\\" b\"; filename=plain.txt ; bad; x=");
     BOOST_TEST(v.value == "form-data");
-    BOOST_TEST(*v.find("name") == "a \"q\" b");
-    BOOST_TEST(*v.find("filename") == "plain.txt");
+    auto parameter = [&v](std::string_view name) {
+        const std::string* value = v.find(name);
+        BOOST_REQUIRE_MESSAGE(value != nullptr, "no parameter " << name);
+        return *value;
+    };
+    BOOST_TEST(parameter("name") == "a \"q\" b");
+    BOOST_TEST(parameter("filename") == "plain.txt");
     BOOST_TEST(v.find("bad") == nullptr);
-    BOOST_TEST(*v.find("x") == "");
+    BOOST_TEST(parameter("x") == "");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
