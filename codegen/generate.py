@@ -121,7 +121,6 @@ def build_context(data: dataset.Dataset) -> dict:
         "iana_count": len(iana),
         "extended_count": len(statuses) - len(iana),
         "failures": [s for s in statuses if s["failure_class"]],
-        "header_types": sorted({h["type"] for s in statuses for h in s["headers"]}),
         "data_file": DATA_FILE.as_posix(),
     }
 

@@ -1,4 +1,4 @@
-// http::Request: an HTTP request as the server received it (or as a client builds it).
+// http::Request: an HTTP request as the server received it.
 #pragma once
 
 #include <http/headers.hpp>

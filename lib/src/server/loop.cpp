@@ -170,7 +170,6 @@ void Loop::add(Connection* connection) noexcept {
     if (first_)
         first_->previous = connection;
     first_ = connection;
-    count_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Loop::remove(Connection* connection) noexcept {
@@ -184,7 +183,6 @@ void Loop::remove(Connection* connection) noexcept {
     if (connection->next)
         connection->next->previous = connection->previous;
     connection->previous = connection->next = nullptr;
-    count_.fetch_sub(1, std::memory_order_relaxed);
     shared_.connections.fetch_sub(1, std::memory_order_relaxed);
     finish_if_drained();
 }

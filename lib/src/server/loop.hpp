@@ -1,8 +1,9 @@
 // One I/O event loop of the server: its own io_context, listening socket and connections.
 //
 // Handlers run on the loop's thread. When one blocks for longer than the server's
-// blocking_threshold, the watchdog makes a new thread the loop's owner; the old thread finishes
-// its handler, hands the rest of that request back to the loop, and exits. Only the owner runs
+// blocking_threshold, the watchdog makes another thread the loop's owner (a parked spare, or a
+// new one); the old thread finishes its handler, hands the rest of that request back to the
+// loop, and parks to take over a stalled loop later. Only the owner runs
 // the loop's event handlers, so a loop's state needs no lock.
 #pragma once
 
@@ -79,7 +80,6 @@ public:
     // For connections, on the owner thread.
     void add(Connection* connection) noexcept;
     void remove(Connection* connection) noexcept;
-    std::size_t connection_count() const noexcept { return count_.load(std::memory_order_relaxed); }
 
     /// True on the thread that currently owns the loop.
     bool on_owner_thread() const noexcept;
@@ -120,7 +120,6 @@ private:
 
     // Intrusive list of this loop's connections (owner thread only).
     Connection* first_ = nullptr;
-    std::atomic<std::size_t> count_{0};
 
     // Ownership and stall detection.
     std::atomic<std::uint64_t> owner_generation_{1};

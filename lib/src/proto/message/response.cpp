@@ -7,7 +7,7 @@
 namespace http {
 
 void Response::redirect(std::string location, Status redirect_status) {
-    if (!is_redirection(redirect_status) || static_cast<unsigned>(redirect_status) > 399)
+    if (!is_redirection(redirect_status))
         throw std::invalid_argument("http::Response::redirect: " + to_string(redirect_status) + " is not a 3xx status");
     if (location.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
         throw std::invalid_argument("http::Response::redirect: location contains CR, LF or NUL");
