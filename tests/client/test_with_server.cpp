@@ -80,6 +80,22 @@ BOOST_AUTO_TEST_CASE(methods_and_bodies) {
     BOOST_TEST(http::set_headers({{"X-Extra", "yes"}}).get(url("/h")).body == "GET /h 0 - yes");
 }
 
+BOOST_AUTO_TEST_CASE(per_request_headers_go_with_that_request_only) {
+    http::Client client;
+    client.headers["X-Extra"] = "client-wide";
+    BOOST_TEST(client.post(url("/j"), "{}", {{"Content-Type", "application/json"}}).body ==
+               "POST /j 2 application/json client-wide");
+    BOOST_TEST(client.send_request(url("/s"), "PATCH", "{}", {{"Content-Type", "application/json"}}).body ==
+               "PATCH /s 2 application/json client-wide");
+    // Replacing a client-wide header of the same name, in any case.
+    BOOST_TEST(client.get(url("/g"), {{"x-extra", "this one"}}).body == "GET /g 0 - this one");
+    BOOST_TEST(client.put(url("/p"), "a=1", {{"X-EXTRA", "put"}}).body == "PUT /p 3 application/x-www-form-urlencoded put");
+    BOOST_TEST(client.del(url("/d"), {{"X-Extra", "del"}}).body == "DELETE /d 0 - del");
+    // ... and gone from the next request.
+    BOOST_TEST(client.post(url("/j"), "{}").body == "POST /j 2 application/x-www-form-urlencoded client-wide");
+    BOOST_TEST(client.headers.get("X-Extra") == "client-wide");
+}
+
 BOOST_AUTO_TEST_CASE(urls_are_encoded) {
     http::Client client;
     BOOST_TEST(client.get(url("/a b/ü?q=x y#fragment")).body == "GET /a%20b/%C3%BC?q=x%20y 0 - -");

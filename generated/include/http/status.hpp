@@ -1038,16 +1038,38 @@ std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& o
 
 }  // namespace http
 
-// fmt::format("{}", http::NOT_FOUND) == "404 Not Found", when {fmt} is available.
-// Define HTTPKIT_NO_FMT to leave it out.
+// fmt::format("{}", http::NOT_FOUND) == "404 Not Found", when {fmt} is available; a format spec
+// applies to that text ("{:>16}"). Define HTTPKIT_NO_FMT to leave it out. Only <fmt/core.h> is
+// needed: the spec is handed back to {fmt}'s compiled formatting rather than to the string_view
+// formatter, whose format() is defined in <fmt/format.h> (with core.h alone, fmt 9 leaves it
+// undefined at link time, and format.h would triple this header's compile time).
 #if !defined(HTTPKIT_NO_FMT) && __has_include(<fmt/core.h>)
 #include <fmt/core.h>
 
 template <>
-struct fmt::formatter<http::Status> : fmt::formatter<std::string_view> {
+struct fmt::formatter<http::Status> {
+    std::string_view spec;  // what follows the ':' in "{:>16}"
+
+    constexpr auto parse(fmt::format_parse_context& context) {
+        auto end = context.begin();
+        while (end != context.end() && *end != '}')
+            ++end;
+        spec = std::string_view(context.begin(), static_cast<std::size_t>(end - context.begin()));
+        return end;
+    }
+
     template <class FormatContext>
     auto format(http::Status status, FormatContext& context) const {
-        return fmt::formatter<std::string_view>::format(http::to_string(status), context);
+        const std::string text = http::to_string(status);
+        if (spec.empty()) {
+            auto out = context.out();
+            for (const char c : text)
+                *out++ = c;
+            return out;
+        }
+        std::string pattern = "{:";
+        pattern.append(spec).append("}");
+        return fmt::format_to(context.out(), fmt::runtime(pattern), text);
     }
 };
 #endif

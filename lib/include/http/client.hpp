@@ -88,12 +88,27 @@ public:
     std::uint64_t max_response_size = std::uint64_t{1} << 30;
 
     /// Sends `method` to `url` with `data` as the content, follows redirects, and returns the
-    /// final response, its body decoded. Throws TransportError.
-    Response send_request(std::string_view url, std::string_view method = "GET", std::string_view data = {});
-    Response get(std::string_view url) { return send_request(url, "GET"); }
-    Response post(std::string_view url, std::string_view data = {}) { return send_request(url, "POST", data); }
-    Response put(std::string_view url, std::string_view data = {}) { return send_request(url, "PUT", data); }
-    Response del(std::string_view url) { return send_request(url, "DELETE"); }
+    /// final response, its body decoded. `request_headers` go with this request only, after
+    /// `headers` and replacing any of the same name there; without a Content-Type, data goes as
+    /// application/x-www-form-urlencoded (as curl -d and HTML forms send it):
+    ///
+    ///     client.post(url, R"({"name":"ada"})", {{"Content-Type", "application/json"}});
+    ///
+    /// Throws TransportError.
+    Response send_request(std::string_view url, std::string_view method = "GET", std::string_view data = {},
+                          const Headers& request_headers = {});
+    Response get(std::string_view url, const Headers& request_headers = {}) {
+        return send_request(url, "GET", {}, request_headers);
+    }
+    Response post(std::string_view url, std::string_view data = {}, const Headers& request_headers = {}) {
+        return send_request(url, "POST", data, request_headers);
+    }
+    Response put(std::string_view url, std::string_view data = {}, const Headers& request_headers = {}) {
+        return send_request(url, "PUT", data, request_headers);
+    }
+    Response del(std::string_view url, const Headers& request_headers = {}) {
+        return send_request(url, "DELETE", {}, request_headers);
+    }
 
     class Impl;
 

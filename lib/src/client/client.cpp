@@ -71,7 +71,8 @@ struct Received {
 
 class Client::Impl {
 public:
-    Response send(Client& settings, std::string_view url_text, std::string_view method, std::string_view data);
+    Response send(Client& settings, std::string_view url_text, std::string_view method, std::string_view data,
+                  const Headers& extra_headers);
 
 private:
     Received exchange(Client& settings, const Url& url, std::string_view method, std::string_view data,
@@ -114,10 +115,11 @@ Client& Client::operator=(const Client& other) {
     return *this;
 }
 
-Response Client::send_request(std::string_view url, std::string_view method, std::string_view data) {
+Response Client::send_request(std::string_view url, std::string_view method, std::string_view data,
+                              const Headers& request_headers) {
     if (!impl_)
         impl_ = std::make_unique<Impl>();
-    return impl_->send(*this, url, method, data);
+    return impl_->send(*this, url, method, data, request_headers);
 }
 
 Response get(std::string_view url) { return Client().get(url); }
@@ -134,7 +136,7 @@ Client set_headers(Headers headers) {
 // --- one request, with its redirects ---------------------------------------------------------
 
 Response Client::Impl::send(Client& settings, std::string_view url_text, std::string_view method_text,
-                            std::string_view data) {
+                            std::string_view data, const Headers& extra_headers) {
     const auto started = Clock::now();
     std::string method(method_text.empty() ? "GET" : method_text);
     std::string body(data);
@@ -146,6 +148,10 @@ Response Client::Impl::send(Client& settings, std::string_view url_text, std::st
     Url url = *parsed;
     const std::string first_origin = url.origin();
     Headers request_headers = settings.headers;
+    for (const auto& [name, value] : extra_headers)
+        request_headers.erase(name);
+    for (const auto& [name, value] : extra_headers)
+        request_headers.add(name, value);
     int redirects = 0;
 
     while (true) {
