@@ -18,6 +18,8 @@ void handler(http::Request& req, http::Response& res) {
         throw http::Found("/login/form");
     if (p == "/slow-down")
         throw http::TooManyRequests(std::chrono::seconds(30), "Easy");
+    if (p == "/unavailable")
+        throw http::ServiceUnavailable();
     if (p == "/teapot")
         throw http::Failure("short and stout", http::IM_A_TEAPOT);
     if (p == "/runtime")
@@ -87,6 +89,17 @@ BOOST_AUTO_TEST_CASE(accept_chooses_the_format) {
                "application/problem+json");
     BOOST_TEST(get("/not-found", "Accept: text/html, */*;q=0.1\r\n").header("Content-Type") == "text/html; charset=utf-8");
     BOOST_TEST(get("/not-found", "Accept: */*\r\n").header("Content-Type") == "application/problem+json");
+}
+
+BOOST_AUTO_TEST_CASE(a_failure_without_a_message_says_its_phrase_once) {
+    const auto text = get("/unavailable", "Accept: text/plain\r\n");
+    BOOST_TEST(text.status == 503);
+    BOOST_TEST(text.body == "503 Service Unavailable\n");
+    const auto html = get("/unavailable", "Accept: text/html\r\n");
+    BOOST_TEST(html.body.find("Service Unavailable</h1>\n</body>") != std::string::npos);
+    BOOST_TEST(html.body.find("<p>") == std::string::npos);
+    // With a message of its own, the message follows the heading.
+    BOOST_TEST(get("/not-found", "Accept: text/plain\r\n").body == "404 Not Found\n\nNo user <b>42</b>\n");
 }
 
 BOOST_AUTO_TEST_CASE(failure_headers) {

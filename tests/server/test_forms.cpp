@@ -6,6 +6,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
 #include <mutex>
 
 namespace {
@@ -103,6 +104,57 @@ BOOST_AUTO_TEST_CASE(client_address_and_version) {
     BOOST_TEST(req.ip == "127.0.0.1");
     BOOST_TEST(req.port != 0);
     BOOST_TEST(req.http_version == "1.0");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(form_limits)
+
+namespace {
+
+std::string urlencoded_post(int fields) {
+    std::string body;
+    for (int i = 0; i < fields; ++i)
+        body += (i ? "&f" : "f") + std::to_string(i) + "=v";
+    return "POST / HTTP/1.1\r\nHost: h\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+std::string multipart_post(int parts) {
+    std::string body;
+    for (int i = 0; i < parts; ++i)
+        body += "--b\r\nContent-Disposition: form-data; name=\"f" + std::to_string(i) + "\"\r\n\r\nv\r\n";
+    body += "--b--\r\n";
+    return "POST / HTTP/1.1\r\nHost: h\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(max_form_fields_at_and_past_the_default) {
+    std::atomic<std::size_t> fields_seen{0};
+    test::TestServer server([&](http::Server& s) {
+        BOOST_TEST(s.max_form_fields == 1000u);
+        s.on_receive([&](http::Request& req, http::Response&) { fields_seen = req.form.size(); });
+    });
+    BOOST_TEST(test::exchange(server.port(), urlencoded_post(1000)).status == 200);
+    BOOST_TEST(fields_seen == 1000u);
+    const auto over = test::exchange(server.port(), urlencoded_post(1001));
+    BOOST_TEST(over.status == 413);
+    BOOST_TEST(over.body.find("too many form fields") != std::string::npos);
+    BOOST_TEST(test::exchange(server.port(), multipart_post(1000)).status == 200);
+    BOOST_TEST(fields_seen == 1000u);
+    const auto parts = test::exchange(server.port(), multipart_post(1001));
+    BOOST_TEST(parts.status == 413);
+    BOOST_TEST(parts.body.find("too many multipart parts") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(max_form_fields_is_a_setting) {
+    test::TestServer server([](http::Server& s) { s.max_form_fields = 3; });
+    BOOST_TEST(test::exchange(server.port(), urlencoded_post(3)).status == 200);
+    BOOST_TEST(test::exchange(server.port(), urlencoded_post(4)).status == 413);
+    BOOST_TEST(test::exchange(server.port(), multipart_post(3)).status == 200);
+    BOOST_TEST(test::exchange(server.port(), multipart_post(4)).status == 413);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -68,6 +68,9 @@ public:
     std::size_t max_header_size = 16 * 1024;    ///< request-line plus header section bytes [431]
     std::size_t max_header_fields = 100;        ///< header (and trailer) fields [431]
     std::size_t max_body_size = 8 * 1024 * 1024;  ///< content bytes, after chunked decoding [413]
+    /// Fields of an urlencoded form, or parts of a multipart one [413]: decoding is work per
+    /// field, and a small body can hold very many (Go and Django stop at 1,000 too).
+    std::size_t max_form_fields = 1000;
     /// Open connections; one more is answered 503 Service Unavailable and closed. 0 = no limit.
     std::size_t max_connections = 0;
     /// A request body must keep arriving at this many bytes a second on average (after a first

@@ -23,6 +23,7 @@ struct ServerConfig {
     std::uint64_t max_body_size;
     std::size_t max_connections;
     std::size_t min_body_rate;
+    std::size_t max_form_fields;
     MultipartLimits multipart_limits;
 
     std::vector<std::function<void(const ClientInfo&)>> connect_hooks;

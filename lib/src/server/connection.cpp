@@ -318,7 +318,10 @@ Connection::Next Connection::read_body() {
     for (const Field& field : body_.trailers())
         request_.trailers.add(std::string(field.name), std::string(field.value));
     multipart_.reset();
-    decode_form();
+    if (!decode_form()) {
+        queue_error(Status::CONTENT_TOO_LARGE, "too many form fields");
+        return Next::again;
+    }
     phase_ = Phase::handling;
     return Next::again;
 }
@@ -369,10 +372,11 @@ void Connection::build_request() {
     r.host.assign(forwarded_host.empty() ? head_.host : forwarded_host);
 }
 
-void Connection::decode_form() {
+bool Connection::decode_form() {
     const std::string_view type = request_.headers.get("Content-Type");
-    if (!request_.body.empty() && iequals(parse_parameterized(type).value, "application/x-www-form-urlencoded"))
-        parse_urlencoded(request_.body, request_.form);
+    if (request_.body.empty() || !iequals(parse_parameterized(type).value, "application/x-www-form-urlencoded"))
+        return true;
+    return parse_urlencoded(request_.body, request_.form, config_.max_form_fields);
 }
 
 Connection::Next Connection::handle() {

@@ -51,7 +51,7 @@ private:
     Next parse_head();
     Next read_body();
     void build_request();
-    void decode_form();
+    bool decode_form();  ///< false: more fields than max_form_fields
     Next handle();
     Next write_output();
     Next after_write();

@@ -96,6 +96,8 @@ void Server::Impl::start(const Server& s) {
     config.chunked_limits.max_trailer_fields = s.max_header_fields;
     config.max_connections = s.max_connections;
     config.min_body_rate = s.min_body_rate;
+    config.max_form_fields = s.max_form_fields;
+    config.multipart_limits.max_parts = s.max_form_fields;
     config.multipart_limits.max_in_memory = s.max_upload_in_memory;
     config.multipart_limits.temp_directory = s.upload_directory;
     blocking_threshold = std::max(s.blocking_threshold, std::chrono::milliseconds(2));

@@ -105,7 +105,7 @@ MultipartReader::Result MultipartReader::feed(std::string_view data) {
                 return fail(Status::BAD_REQUEST, "malformed multipart boundary line");
             pending_.erase(0, i + 2);
             if (++parts_ > limits_.max_parts)
-                return fail(Status::BAD_REQUEST, "too many multipart parts");
+                return fail(Status::CONTENT_TOO_LARGE, "too many multipart parts");
             state_ = State::headers;
             break;
         }

@@ -45,11 +45,14 @@ std::string percent_encode(std::string_view text, std::string_view keep, bool ke
     return out;
 }
 
-void parse_urlencoded(std::string_view text, Fields& fields) {
+bool parse_urlencoded(std::string_view text, Fields& fields, std::size_t max_pairs) {
+    std::size_t pairs = 0;
     while (!text.empty()) {
         const std::size_t amp = text.find('&');
         const std::string_view pair = text.substr(0, amp);
         if (!pair.empty()) {
+            if (pairs++ == max_pairs)
+                return false;
             const std::size_t eq = pair.find('=');
             std::string name = percent_decode(pair.substr(0, eq), true);
             std::string value = eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1), true);
@@ -59,6 +62,7 @@ void parse_urlencoded(std::string_view text, Fields& fields) {
             break;
         text.remove_prefix(amp + 1);
     }
+    return true;
 }
 
 }  // namespace http::detail

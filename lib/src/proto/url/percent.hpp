@@ -3,6 +3,7 @@
 
 #include <http/request.hpp>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -17,7 +18,8 @@ std::string percent_decode(std::string_view text, bool plus_is_space = false);
 std::string percent_encode(std::string_view text, std::string_view keep = {}, bool keep_escapes = false);
 
 /// Adds the name=value pairs of a query string or urlencoded body to `fields`; a repeated name
-/// keeps its last value, a name without '=' gets an empty value.
-void parse_urlencoded(std::string_view text, Fields& fields);
+/// keeps its last value, a name without '=' gets an empty value. Returns false, having added the
+/// first `max_pairs`, when there are more pairs than that.
+bool parse_urlencoded(std::string_view text, Fields& fields, std::size_t max_pairs = SIZE_MAX);
 
 }  // namespace http::detail
