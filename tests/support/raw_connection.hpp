@@ -4,6 +4,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "support/ports.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -234,18 +236,6 @@ inline std::optional<RawResponse> try_exchange(std::uint16_t port, std::string_v
     RawConnection connection(port);
     connection.send(request);
     return connection.try_read_response(head_request);
-}
-
-/// True if something accepts a TCP connection on the loopback `port`.
-inline bool accepts_connections(std::uint16_t port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    const bool connected = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-    ::close(fd);
-    return connected;
 }
 
 /// "GET <target> HTTP/1.1" with a Host, and `extra` header lines (each ending in CRLF).
