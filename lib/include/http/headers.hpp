@@ -1,6 +1,8 @@
 // http::Headers: header fields, case-insensitive by name, in the order they were added.
+// Header-only: the generated failure classes (httpkit::status, header-only) carry them.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <initializer_list>
 #include <string>
@@ -11,7 +13,17 @@
 namespace http {
 
 /// True if `a` and `b` are equal ignoring ASCII case, as field names compare (RFC 9110, Section 5.1).
-bool iequals(std::string_view a, std::string_view b) noexcept;
+constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size())
+        return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        const char x = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] + 32) : a[i];
+        const char y = b[i] >= 'A' && b[i] <= 'Z' ? static_cast<char>(b[i] + 32) : b[i];
+        if (x != y)
+            return false;
+    }
+    return true;
+}
 
 /// Header fields. Lookups ignore case; iteration yields (name, value) pairs in insertion order;
 /// a name may repeat (use add() and get_all()).
@@ -26,27 +38,57 @@ public:
     using iterator = std::vector<value_type>::iterator;
     using const_iterator = std::vector<value_type>::const_iterator;
 
+private:
+    struct named {  // a predicate: the field's name is `name`, in any case
+        std::string_view name;
+        bool operator()(const value_type& field) const noexcept { return iequals(field.first, name); }
+    };
+
+public:
     Headers() = default;
     Headers(std::initializer_list<value_type> fields) : fields_(fields) {}
 
     /// The value of the first field named `name`, added with an empty value if there is none.
-    std::string& operator[](std::string_view name);
+    std::string& operator[](std::string_view name) {
+        if (auto it = find(name); it != end())
+            return it->second;
+        return fields_.emplace_back(std::string(name), std::string()).second;
+    }
 
-    iterator find(std::string_view name) noexcept;
-    const_iterator find(std::string_view name) const noexcept;
+    iterator find(std::string_view name) noexcept { return std::find_if(begin(), end(), named{name}); }
+    const_iterator find(std::string_view name) const noexcept { return std::find_if(begin(), end(), named{name}); }
     bool contains(std::string_view name) const noexcept { return find(name) != end(); }
     /// The first value of `name`, or `fallback` if there is none.
-    std::string_view get(std::string_view name, std::string_view fallback = {}) const noexcept;
+    std::string_view get(std::string_view name, std::string_view fallback = {}) const noexcept {
+        const auto it = find(name);
+        return it != end() ? std::string_view(it->second) : fallback;
+    }
     /// Every value of `name`, in order.
-    std::vector<std::string_view> get_all(std::string_view name) const;
-    std::size_t count(std::string_view name) const noexcept;
+    std::vector<std::string_view> get_all(std::string_view name) const {
+        std::vector<std::string_view> values;
+        for (const auto& [key, value] : fields_)
+            if (iequals(key, name))
+                values.emplace_back(value);
+        return values;
+    }
+    std::size_t count(std::string_view name) const noexcept {
+        return static_cast<std::size_t>(std::count_if(begin(), end(), named{name}));
+    }
 
     /// Appends a field, keeping any others of the same name.
-    void add(std::string name, std::string value);
+    void add(std::string name, std::string value) { fields_.emplace_back(std::move(name), std::move(value)); }
     /// Replaces every field named `name` with one field.
-    void set(std::string_view name, std::string value);
+    void set(std::string_view name, std::string value) {
+        auto it = find(name);
+        if (it == end()) {
+            fields_.emplace_back(std::string(name), std::move(value));
+            return;
+        }
+        it->second = std::move(value);
+        fields_.erase(std::remove_if(it + 1, end(), named{name}), end());
+    }
     /// Removes every field named `name`; returns how many there were.
-    std::size_t erase(std::string_view name);
+    std::size_t erase(std::string_view name) { return static_cast<std::size_t>(std::erase_if(fields_, named{name})); }
 
     iterator begin() noexcept { return fields_.begin(); }
     iterator end() noexcept { return fields_.end(); }

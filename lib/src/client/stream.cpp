@@ -181,30 +181,31 @@ TlsContext::~TlsContext() { SSL_CTX_free(context_); }
 TlsStream::TlsStream(std::unique_ptr<Socket> socket, TlsContext& context, const std::string& host, bool verify_host,
                      Clock::time_point deadline)
     : Stream(std::move(socket)) {
-    ssl_ = SSL_new(context.get());
-    if (!ssl_ || SSL_set_fd(ssl_, socket_->fd()) != 1)
+    ssl_.reset(SSL_new(context.get()));
+    SSL* ssl = ssl_.get();
+    if (!ssl || SSL_set_fd(ssl, socket_->fd()) != 1)
         throw NetFailure(Kind::tls, "cannot start TLS: " + openssl_errors());
     const bool literal = host.find(':') != std::string::npos || host.find_first_not_of("0123456789.") == std::string::npos;
     if (!literal)
         // SNI is for names only. (SSL_set_tlsext_host_name is a macro with a C cast.)
-        SSL_ctrl(ssl_, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(host.c_str()));
+        SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(host.c_str()));
     if (context.verify_peer() && verify_host) {
         if (literal)
-            X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), host.c_str());
+            X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host.c_str());
         else
-            SSL_set1_host(ssl_, host.c_str());
+            SSL_set1_host(ssl, host.c_str());
     }
     while (true) {
         ERR_clear_error();
-        const int rc = SSL_connect(ssl_);
+        const int rc = SSL_connect(ssl);
         if (rc == 1)
             return;
-        const int error = SSL_get_error(ssl_, rc);
+        const int error = SSL_get_error(ssl, rc);
         if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
             socket_->wait(error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline, "TLS handshake");
             continue;
         }
-        if (const long verify = SSL_get_verify_result(ssl_); verify != X509_V_OK)
+        if (const long verify = SSL_get_verify_result(ssl); verify != X509_V_OK)
             throw NetFailure(Kind::tls, "TLS certificate verification failed for " + host + ": " +
                                             X509_verify_cert_error_string(verify));
         std::string why = openssl_errors();
@@ -214,23 +215,22 @@ TlsStream::TlsStream(std::unique_ptr<Socket> socket, TlsContext& context, const 
     }
 }
 
+void TlsStream::SslFree::operator()(SSL* ssl) const noexcept { SSL_free(ssl); }
+
 TlsStream::~TlsStream() {
-    if (!ssl_)
-        return;
     const SigpipeBlock no_sigpipe;
-    SSL_shutdown(ssl_);  // one non-blocking attempt at close_notify
-    SSL_free(ssl_);
+    SSL_shutdown(ssl_.get());  // one non-blocking attempt at close_notify (the handshake completed)
 }
 
-bool TlsStream::buffered() const noexcept { return SSL_pending(ssl_) > 0; }
+bool TlsStream::buffered() const noexcept { return SSL_pending(ssl_.get()) > 0; }
 
 std::size_t TlsStream::read_part(char* buffer, std::size_t size, Clock::time_point deadline) {
     while (true) {
         ERR_clear_error();
-        const int n = SSL_read(ssl_, buffer, clamp_int(size));
+        const int n = SSL_read(ssl_.get(), buffer, clamp_int(size));
         if (n > 0)
             return static_cast<std::size_t>(n);
-        const int error = SSL_get_error(ssl_, n);
+        const int error = SSL_get_error(ssl_.get(), n);
         if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
             socket_->wait(error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline, "waiting for the response");
             continue;
@@ -252,11 +252,11 @@ std::size_t TlsStream::write_part(std::string_view data, Clock::time_point deadl
         int n;
         {
             const SigpipeBlock no_sigpipe;
-            n = SSL_write(ssl_, data.data(), clamp_int(data.size()));
+            n = SSL_write(ssl_.get(), data.data(), clamp_int(data.size()));
         }
         if (n > 0)
             return static_cast<std::size_t>(n);
-        const int error = SSL_get_error(ssl_, n);
+        const int error = SSL_get_error(ssl_.get(), n);
         if (error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE)
             throw NetFailure(Kind::closed, "TLS write to " + socket_->peer() + " failed: " + openssl_errors());
         socket_->wait(error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline, "sending the request");
@@ -269,8 +269,8 @@ bool TlsStream::still_usable() {
     // TLS 1.3 sends session tickets after the handshake: reading them is fine, data or a close is not.
     char byte;
     ERR_clear_error();
-    const int n = SSL_peek(ssl_, &byte, 1);
-    return n <= 0 && SSL_get_error(ssl_, n) == SSL_ERROR_WANT_READ;
+    const int n = SSL_peek(ssl_.get(), &byte, 1);
+    return n <= 0 && SSL_get_error(ssl_.get(), n) == SSL_ERROR_WANT_READ;
 }
 
 }  // namespace http::detail

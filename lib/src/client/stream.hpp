@@ -118,7 +118,12 @@ private:
     std::size_t write_part(std::string_view data, Clock::time_point deadline) override;
     bool buffered() const noexcept override;
 
-    SSL* ssl_ = nullptr;
+    struct SslFree {
+        void operator()(SSL* ssl) const noexcept;
+    };
+    // Owned by a member, not freed by the destructor: a handshake that fails throws from the
+    // constructor, and only members are destroyed then.
+    std::unique_ptr<SSL, SslFree> ssl_;
 };
 
 }  // namespace http::detail

@@ -1,6 +1,6 @@
 #include "proto/cookies/cookies.hpp"
 
-#include "proto/message/http_date.hpp"
+#include <http/date.hpp>
 #include "proto/parser/char_class.hpp"
 
 #include <http/cookie.hpp>
