@@ -163,14 +163,7 @@ RequestHeadParser::Result RequestHeadParser::start_line(std::string_view input, 
 }
 
 
-RequestHeadParser::Result RequestHeadParser::field(std::string_view name, std::string_view value,
-                                                   FramingFields::Verdict verdict) {
-    // Framing fields were recorded by the shared rules; requests refuse a malformed
-    // Transfer-Encoding outright, and check Host and Expect themselves.
-    if (verdict == FramingFields::Verdict::bad_transfer_encoding)
-        return fail(Status::BAD_REQUEST, "invalid Transfer-Encoding");
-    if (verdict != FramingFields::Verdict::other)
-        return Result::incomplete;
+RequestHeadParser::Result RequestHeadParser::host_or_expect(std::string_view name, std::string_view value) {
     if (name.size() == 4 && equals_lower(name, "host")) {
         if (!valid_authority(value))
             return fail(Status::BAD_REQUEST, "invalid Host");
