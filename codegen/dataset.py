@@ -58,12 +58,15 @@ STATUS_KEYS = {
     "deprecated": (False, str),
     "aliases": (False, list),
     "headers": (False, list),
+    "retry": (False, dict),
     "vendors": (False, list),
     "description": (True, str),
 }
 HEADER_KEYS = {"parameter": (True, str), "type": (True, str), "doc": (True, str)}
 ENTRY_HEADER_KEYS = {"name": (True, str), "required": (True, bool)}
 VENDOR_KEYS = {"name": (True, str), "phrase": (False, str), "meaning": (True, str)}
+RETRY_KEYS = {"when": (True, str), "retry_after": (False, bool)}
+RETRY_WHEN = ("any-method", "idempotent")
 
 
 class DatasetError(Exception):
@@ -230,6 +233,12 @@ def validate(raw: dict, path: Path | str) -> Dataset:
             if h["name"] in header_names:
                 raise DatasetError(path, label, f"header {h['name']} is listed twice")
             header_names.add(h["name"])
+        if "retry" in entry:
+            _check_keys(entry["retry"], RETRY_KEYS, path, label, "retry")
+            if entry["retry"]["when"] not in RETRY_WHEN:
+                raise DatasetError(path, label, f"retry when '{entry['retry']['when']}' is not one of {', '.join(RETRY_WHEN)}")
+            if code < 400:
+                raise DatasetError(path, label, "only a 4xx or 5xx status can be retried")
         for v in entry.get("vendors", []):
             if not isinstance(v, dict):
                 raise DatasetError(path, label, "each of 'vendors' must be a table { name = ..., meaning = ... }")
@@ -270,7 +279,10 @@ FILE_HEADER = """\
 #   (registered | temporary | reserved | unofficial | obsolete), registered / expires
 #   (YYYY-MM-DD, temporary registrations), reference, deprecated (why, if so), aliases
 #   (other names users know), headers (response fields the RFCs tie to the status:
-#   required = the RFC says MUST or SHOULD), vendors (each vendor's meaning), description.
+#   required = the RFC says MUST or SHOULD), retry (when repeating the request can succeed:
+#   when = "any-method" or "idempotent" (RFC 9110, Section 9.2.2), retry_after = true if a
+#   Retry-After in the response says how long to wait; no key: never), vendors (each vendor's
+#   meaning), description.
 # [header.NAME] tables define how a failure class takes each header as a constructor
 # parameter: type string | list | seconds | complete-length.
 #

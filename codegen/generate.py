@@ -12,6 +12,8 @@ validated and every template rendered. Output is byte-identical for the same inp
 from __future__ import annotations
 
 import argparse
+import datetime
+import os
 import sys
 from pathlib import Path
 
@@ -35,12 +37,20 @@ OUTPUTS = {
 GENERATED_DIR = Path("generated")
 
 BASES = {3: "Redirection", 4: "ClientError", 5: "ServerError"}
-# How each header type is taken by a failure constructor and turned into a field value.
+# How each header type is taken by a failure constructor and turned into a field value
+# (parameter type, field value from the parameter), and read back by the accessor of the same
+# name (its type, its expression over the failure's fields, what it gives when the field is absent).
 PARAMETER_TYPES = {
-    "string": ("std::string", "std::move({p})"),
-    "list": ("const std::vector<std::string>&", "detail::join_list({p})"),
-    "seconds": ("std::chrono::seconds", "detail::delay_seconds({p})"),
-    "complete-length": ("std::uint64_t", "detail::unsatisfied_range({p})"),
+    "string": ("std::string", "std::move({p})",
+               "std::string", "std::string(headers().get({h}))", "empty"),
+    "list": ("const std::vector<std::string>&", "detail::join_list({p})",
+             "std::vector<std::string>", "detail::split_list(headers().get_all({h}))", "empty"),
+    "seconds": ("std::chrono::seconds", "detail::delay_seconds({p})",
+                "std::optional<std::chrono::seconds>", "detail::parse_retry_after(headers().get({h}))",
+                "nullopt, or malformed"),
+    "complete-length": ("std::uint64_t", "detail::unsatisfied_range({p})",
+                        "std::optional<std::uint64_t>", "detail::parse_complete_length(headers().get({h}))",
+                        "nullopt, or malformed"),
 }
 
 
@@ -73,7 +83,7 @@ def build_context(data: dataset.Dataset) -> dict:
         headers = []
         for h in entry.get("headers", []):
             spec = data.headers[h["name"]]
-            cpp_type, value = PARAMETER_TYPES[spec["type"]]
+            cpp_type, value, accessor_type, accessor, absent = PARAMETER_TYPES[spec["type"]]
             headers.append(
                 {
                     "name": h["name"],
@@ -83,6 +93,9 @@ def build_context(data: dataset.Dataset) -> dict:
                     "doc": spec["doc"],
                     "cpp_type": cpp_type,
                     "value": value.format(p=spec["parameter"]),
+                    "accessor_type": accessor_type,
+                    "accessor": accessor.format(h=cpp_string(h["name"])),
+                    "absent_note": f" ({absent} when it is absent)",
                 }
             )
         failure_class = dataset.camel_case(entry["name"]) if code >= 300 else None
@@ -107,7 +120,8 @@ def build_context(data: dataset.Dataset) -> dict:
                 "failure_base": BASES.get(code // 100),
                 "alias_classes": alias_classes,
                 "constructors": constructors(headers),
-                "needs_bare_constructor": any(h["required"] for h in headers),
+                "retry_when": entry["retry"]["when"].replace("-", "_") if "retry" in entry else "never",
+                "retry_after": entry.get("retry", {}).get("retry_after", False),
             }
         )
         names.append((entry["name"], entry["name"]))
@@ -125,10 +139,31 @@ def build_context(data: dataset.Dataset) -> dict:
     }
 
 
+def today() -> datetime.date:
+    """The date registrations are checked against; HTTPKIT_TODAY=YYYY-MM-DD sets it (for tests)."""
+    if override := os.environ.get("HTTPKIT_TODAY"):
+        return datetime.date.fromisoformat(override)
+    return datetime.date.today()
+
+
+def expired_registrations(data: dataset.Dataset, on: datetime.date) -> list[str]:
+    """A warning for each temporary registration past its expiry date: the data may be out of date."""
+    warnings = []
+    for entry in data.statuses:
+        if entry["registration"] == "temporary" and datetime.date.fromisoformat(entry["expires"]) < on:
+            warnings.append(
+                f"status {entry['code']} ({entry['name']}): its temporary registration expired on {entry['expires']}; "
+                "import a current IANA registry (codegen/import_iana.py) to learn whether it was renewed, "
+                "made permanent or withdrawn")
+    return warnings
+
+
 def render_all(root: Path) -> dict[Path, str]:
     """Loads and validates the data and renders every output; raises DatasetError or a Jinja2 error."""
     data = dataset.load(root / DATA_FILE)
     data.path = DATA_FILE
+    for warning in expired_registrations(data, today()):
+        print(f"generate.py: warning: {DATA_FILE.as_posix()}: {warning}", file=sys.stderr)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(root / "templates")),
         undefined=jinja2.StrictUndefined,

@@ -1,6 +1,7 @@
 // httpkit-echo [PORT [HOST]]: answers every request with the JSON of what it received.
 //
-//   /status/<code>       3xx-5xx raised with http::throw_failure; 2xx answered plainly
+//   /status/<code>       3xx-5xx raised with http::throw_failure; 2xx answered plainly; both with
+//                        the header fields the dataset ties to the status, with sample values
 //   /redirect?to=<url>[&status=<3xx>]     /set-cookie?name=<n>&value=<v>
 //   /delay?ms=<n>        a handler that blocks for n ms      /throw   std::runtime_error -> 500
 //   /plaintext           Hello, World!                       /json    {"message":"Hello, World!"}
@@ -42,6 +43,28 @@ std::optional<long> to_number(std::string_view text) {
 std::string_view query(const http::Request& req, std::string_view name) {
     const auto it = req.queries.find(name);
     return it == req.queries.end() ? std::string_view() : std::string_view(it->second);
+}
+
+// The header fields the dataset ties to `status` (Location for a redirect, Allow for 405,
+// WWW-Authenticate for 401 ...), with sample values, so that /status/<code> answers as the RFCs
+// say such a response must.
+http::Headers sample_fields(http::Status status) {
+    static const std::pair<std::string_view, std::string_view> samples[] = {
+        {"Location", "/"},
+        {"Allow", "GET, HEAD"},
+        {"WWW-Authenticate", R"(Basic realm="httpkit-echo")"},
+        {"Proxy-Authenticate", R"(Basic realm="httpkit-echo proxy")"},
+        {"Retry-After", "30"},
+        {"Content-Range", "bytes */0"},
+        {"Upgrade", "HTTP/2.0"},
+    };
+    http::Headers fields;
+    if (const http::StatusInfo* info = http::status_info(status))
+        for (const http::StatusHeader& header : info->headers)
+            for (const auto& [name, value] : samples)
+                if (name == header.name)
+                    fields.add(std::string(name), std::string(value));
+    return fields;
 }
 
 json fields_json(const http::Fields& fields) {
@@ -103,8 +126,9 @@ void handle(http::Request& req, http::Response& res) {
             throw http::BadRequest("/status/<code> takes a final status code, 200-599");
         const auto status = static_cast<http::Status>(*code);
         if (*code >= 300)
-            http::throw_failure(status);
+            http::throw_failure(status, {}, sample_fields(status));
         res.status = status;
+        res.headers = sample_fields(status);
         res.body = http::to_string(status) + "\n";
         return;
     }

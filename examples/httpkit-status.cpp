@@ -10,6 +10,7 @@
 
 #include <charconv>
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -61,6 +62,17 @@ std::optional<http::Status> lookup(std::string_view argument, std::string& probl
     return std::nullopt;
 }
 
+// Whether a temporary registration's expiry date (YYYY-MM-DD) has passed, by the clock: the
+// dataset may then be out of date.
+bool expired(std::string_view expires) {
+    const std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    char today[11];
+    std::strftime(today, sizeof today, "%Y-%m-%d", &utc);
+    return !expires.empty() && expires < std::string_view(today);
+}
+
 std::string class_label(const http::StatusInfo& info) {
     std::string label = std::to_string(info.code() / 100) + "xx " + std::string(http::to_string(info.status_class));
     for (char& c : label)
@@ -78,8 +90,14 @@ nlohmann::ordered_json to_json(const http::StatusInfo& info) {
     out["reference"] = info.reference;
     out["source"] = info.source;
     out["registration"] = http::to_string(info.registration);
-    if (!info.expires.empty())
+    if (!info.expires.empty()) {
         out["expires"] = info.expires;
+        out["expired"] = expired(info.expires);
+    }
+    const http::RetryRule retry = http::retry_rule(info.status);
+    out["retry"] = retry.when == http::RetryWhen::never ? "never"
+                   : retry.when == http::RetryWhen::idempotent ? "idempotent methods" : "any method";
+    out["retry_after"] = retry.retry_after;
     if (!info.deprecated.empty())
         out["deprecated"] = info.deprecated;
     out["aliases"] = nlohmann::ordered_json::array();
@@ -111,9 +129,16 @@ void print_details(const http::StatusInfo& info) {
     line("class", class_label(info));
     line("reference", info.reference);
     std::string registration = std::string(info.source) + ", " + std::string(http::to_string(info.registration));
-    if (!info.expires.empty())
+    if (!info.expires.empty() && expired(info.expires))
+        registration += " (expired " + std::string(info.expires) +
+                        " by this data: the IANA registry may have renewed, made permanent or withdrawn it)";
+    else if (!info.expires.empty())
         registration += " (expires " + std::string(info.expires) + ")";
     line("registration", registration);
+    const http::RetryRule retry = http::retry_rule(info.status);
+    if (retry.when != http::RetryWhen::never)
+        line("retry", std::string(retry.when == http::RetryWhen::idempotent ? "for idempotent methods" : "for any method") +
+                          (retry.retry_after ? ", after Retry-After" : ""));
     line("deprecated", info.deprecated);
     line("aliases", join(info.aliases, [](std::string_view a) { return std::string(a); }));
     line("headers", join(info.headers, [](const http::StatusHeader& h) {

@@ -58,6 +58,27 @@ class GenerateTest(unittest.TestCase):
         result = self.tree.run("generate.py", "--check")
         self.assertEqual(result.returncode, 0, result.stderr)
 
+    def test_an_expired_temporary_registration_is_a_warning(self):
+        # 104 Upload Resumption Supported is registered until 2026-11-13 in the data.
+        before = self.tree.snapshot()
+        for mode in ((), ("--check",)):
+            late = self.tree.run("generate.py", *mode, today="2026-11-14")
+            self.assertEqual(late.returncode, 0, late.stderr)
+            self.assertIn("warning: data/status-codes.toml: status 104 (UPLOAD_RESUMPTION_SUPPORTED): its temporary "
+                          "registration expired on 2026-11-13", late.stderr)
+            self.assertEqual(late.stderr.count("warning:"), 1)
+        self.assertEqual(self.tree.snapshot(), before)  # a warning changes nothing
+        on_the_day = self.tree.run("generate.py", "--check", today="2026-11-13")
+        self.assertEqual(on_the_day.returncode, 0)
+        self.assertNotIn("warning", on_the_day.stderr)
+
+    def test_retry_rules_reach_the_table(self):
+        status = self.tree.read("generated/include/http/status.hpp")
+        self.assertEqual(status.count("{RetryWhen::any_method, true}"), 2)  # 429 and 503
+        self.tree.edit_data('retry = { when = "idempotent" }\n', "")  # 502 loses its rule
+        self.assertEqual(self.tree.run("generate.py").returncode, 0)
+        self.assertEqual(self.tree.read("generated/include/http/status.hpp").count("{RetryWhen::idempotent, false}"), 1)
+
     def test_a_new_entry_reaches_every_output(self):
         self.tree.edit_data(
             "[[status]]\ncode = 500\n",
@@ -152,6 +173,14 @@ class BadDataTest(unittest.TestCase):
     def test_temporary_without_expiry(self):
         self.tree.edit_data('expires = "2026-11-13"\n', "")
         self.assert_refused("status 104 (UPLOAD_RESUMPTION_SUPPORTED)", "a temporary registration needs 'expires'")
+
+    def test_bad_retry_rule(self):
+        self.tree.edit_data('retry = { when = "idempotent" }', 'retry = { when = "sometimes" }')
+        self.assert_refused("status 502 (BAD_GATEWAY)", "retry when 'sometimes' is not one of any-method, idempotent")
+
+    def test_retry_rule_for_a_success(self):
+        self.tree.edit_data('name = "OK"\n', 'name = "OK"\nretry = { when = "any-method" }\n')
+        self.assert_refused("status 200 (OK)", "only a 4xx or 5xx status can be retried")
 
     def test_syntax_error(self):
         self.tree.edit_data('phrase = "Not Found"', 'phrase = "Not Found')

@@ -44,3 +44,33 @@ class PythonHttpStatusTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class StatusToolTest(unittest.TestCase):
+    """httpkit-status shows what the dataset knows: vendors, registration state, retry rules."""
+
+    def run_tool(self, *args: str) -> str:
+        tool = os.environ.get("HTTPKIT_STATUS")
+        if not tool:
+            self.skipTest("HTTPKIT_STATUS (the httpkit-status binary) is not set")
+        return subprocess.run([tool, *args], capture_output=True, text=True, check=True, timeout=60).stdout
+
+    def test_each_vendor_meaning_is_listed(self):
+        out = self.run_tool("499")
+        self.assertIn("vendor       nginx \"Client Closed Request\": ", out)
+        self.assertIn("vendor       Esri ArcGIS \"Token Required\": ", out)
+        vendors = json.loads(self.run_tool("--json", "499"))["vendors"]
+        self.assertEqual([v["vendor"] for v in vendors], ["nginx", "Esri ArcGIS"])
+
+    def test_an_expired_temporary_registration_says_so(self):
+        # 104's registration expires 2026-11-13 by the dataset; the machine's clock is past that.
+        out = self.run_tool("104")
+        self.assertIn("IANA, temporary (expired 2026-11-13 by this data", out)
+        entry = json.loads(self.run_tool("--json", "104"))
+        self.assertEqual((entry["expires"], entry["expired"]), ("2026-11-13", True))
+
+    def test_retry_rules(self):
+        self.assertIn("retry        for any method, after Retry-After", self.run_tool("503"))
+        self.assertIn("retry        for idempotent methods\n", self.run_tool("502"))
+        self.assertNotIn("retry", self.run_tool("404"))
+        self.assertEqual(json.loads(self.run_tool("--json", "504"))["retry"], "idempotent methods")

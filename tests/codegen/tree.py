@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -50,11 +51,17 @@ class Tree:
                 )
         return out
 
-    def run(self, script: str, *args: str) -> subprocess.CompletedProcess:
+    def run(self, script: str, *args: str, today: str | None = None) -> subprocess.CompletedProcess:
+        """Runs a codegen script; `today` (YYYY-MM-DD) is the date it takes for today's."""
+        env = dict(os.environ)
+        env.pop("HTTPKIT_TODAY", None)
+        if today:
+            env["HTTPKIT_TODAY"] = today
         return subprocess.run(
             [sys.executable, str(self.path(f"codegen/{script}")), *args],
             cwd=self.root,
             capture_output=True,
             text=True,
             timeout=120,
+            env=env,
         )

@@ -34,9 +34,10 @@ class ProgramsTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.echo.send_signal(signal.SIGTERM)
-        out, _ = cls.echo.communicate(timeout=10)
+        out, err = cls.echo.communicate(timeout=10)
         assert cls.echo.returncode == 0, cls.echo.returncode
         assert "httpkit-echo stopped" in out
+        assert "was sent without" not in err, err  # every /status/<code> had the fields it needs
 
     def fetch(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         result = subprocess.run([FETCH, *args], capture_output=True, text=True, timeout=30)
@@ -149,6 +150,19 @@ class ProgramsTest(unittest.TestCase):
         started = time.monotonic()
         self.assertEqual(json.loads(self.fetch(self.base + "/delay?ms=200").stdout), {"delayed_ms": 200})
         self.assertGreaterEqual(time.monotonic() - started, 0.2)
+
+    def test_status_sends_the_fields_its_status_requires(self):
+        def headers_of(code: int) -> dict:
+            summary = json.loads(self.fetch("--json", "--no-follow", f"{self.base}/status/{code}").stdout)
+            self.assertEqual(summary["status"], code)
+            return summary["headers"]
+        self.assertEqual(headers_of(301)["Location"], "/")
+        self.assertEqual(headers_of(405)["Allow"], "GET, HEAD")
+        self.assertEqual(headers_of(401)["WWW-Authenticate"], 'Basic realm="httpkit-echo"')
+        self.assertEqual(headers_of(416)["Content-Range"], "bytes */0")
+        self.assertEqual(headers_of(503)["Retry-After"], "30")
+        self.assertNotIn("Content-Type", headers_of(304))
+        # tearDownClass checks that no response was reported as lacking a field.
 
     def test_redirects(self):
         target = self.base + "/json"

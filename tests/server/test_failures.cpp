@@ -18,6 +18,32 @@ void handler(http::Request& req, http::Response& res) {
         throw http::Found("/login/form");
     if (p == "/slow-down")
         throw http::TooManyRequests(std::chrono::seconds(30), "Easy");
+    if (p == "/with-headers")
+        http::throw_failure(http::TOO_MANY_REQUESTS, "later", {{"Retry-After", "7"}, {"X-Quota", "0"}});
+    if (p == "/problem") {
+        auto e = http::Forbidden("no credit");
+        e.problem().type = "https://example.com/probs/out-of-credit";
+        e.problem().instance = "/account/12345";
+        e.problem().extensions["balance"] = "30";
+        throw e;
+    }
+    if (p == "/not-modified") {
+        res.headers["ETag"] = "\"v1\"";
+        throw http::NotModified();  // a failure's problem+json never reaches a 304
+    }
+    if (p == "/no-content") {
+        res.status = http::NO_CONTENT;
+        res.content_type("application/json");
+        return;
+    }
+    if (p == "/405-without-allow")
+        throw http::Failure("no Allow", http::METHOD_NOT_ALLOWED);
+    if (p == "/401-without-challenge")
+        http::throw_failure(http::UNAUTHORIZED);
+    if (p == "/302-without-location") {
+        res.status = http::FOUND;
+        return;
+    }
     if (p == "/unavailable")
         throw http::ServiceUnavailable();
     if (p == "/teapot")
@@ -89,6 +115,58 @@ BOOST_AUTO_TEST_CASE(accept_chooses_the_format) {
                "application/problem+json");
     BOOST_TEST(get("/not-found", "Accept: text/html, */*;q=0.1\r\n").header("Content-Type") == "text/html; charset=utf-8");
     BOOST_TEST(get("/not-found", "Accept: */*\r\n").header("Content-Type") == "application/problem+json");
+}
+
+BOOST_AUTO_TEST_CASE(throw_failure_carries_its_headers) {
+    const auto r = get("/with-headers");
+    BOOST_TEST(r.status == 429);
+    BOOST_TEST(r.header("Retry-After") == "7");
+    BOOST_TEST(r.header("X-Quota") == "0");
+    BOOST_TEST(r.body == R"({"type":"about:blank","title":"Too Many Requests","status":429,"detail":"later"})");
+}
+
+BOOST_AUTO_TEST_CASE(problem_members_set_by_the_handler) {
+    BOOST_TEST(get("/problem").body == R"({"type":"https://example.com/probs/out-of-credit","title":"Forbidden",)"
+                                       R"("status":403,"detail":"no credit","instance":"/account/12345","balance":30})");
+}
+
+BOOST_AUTO_TEST_CASE(no_content_means_no_content_headers) {
+    // RFC 9110, Sections 8.6 and 15.4.5: a 304 or 204 has no content, so no Content-Type or
+    // Content-Length made up for one.
+    test::RawConnection c(server.port());
+    c.send(test::get("/not-modified") + test::get("/no-content") + test::get("/next"));
+    const auto not_modified = c.read_response();
+    BOOST_TEST(not_modified.status == 304);
+    BOOST_TEST(not_modified.header("Content-Type") == "<absent>");
+    BOOST_TEST(not_modified.header("Content-Length") == "<absent>");
+    const auto no_content = c.read_response();
+    BOOST_TEST(no_content.status == 204);
+    BOOST_TEST(no_content.header("Content-Type") == "<absent>");
+    BOOST_TEST(no_content.header("Content-Length") == "<absent>");
+    BOOST_TEST(c.read_response().body == "fine");  // nothing was sent in between
+    // HEAD: the fields a GET would have, no content.
+    test::RawConnection head(server.port());
+    head.send("HEAD /not-found HTTP/1.1\r\nHost: h\r\n\r\nGET /next HTTP/1.1\r\nHost: h\r\n\r\n");
+    const auto r = head.read_response(true);
+    BOOST_TEST(r.status == 404);
+    BOOST_TEST(r.header("Content-Type") == "application/problem+json");
+    BOOST_TEST(r.header("Content-Length") == std::to_string(get("/not-found").body.size()));
+    BOOST_TEST(r.body.empty());
+    BOOST_TEST(head.read_response().body == "fine");
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_required_field_is_reported_once_per_status) {
+    for (int i = 0; i < 3; ++i) {
+        BOOST_TEST(get("/405-without-allow").status == 405);  // still sent
+        BOOST_TEST(get("/401-without-challenge").status == 401);
+        BOOST_TEST(get("/302-without-location").status == 302);
+    }
+    BOOST_TEST(get("/method").header("Allow") == "GET, HEAD");  // with its field: no report
+    const auto errors = server.take_errors();
+    BOOST_REQUIRE(errors.size() == 3u);
+    BOOST_TEST(errors[0] == "httpkit: 405 Method Not Allowed was sent without Allow, which RFC 9110, Section 15.5.6 requires");
+    BOOST_TEST(errors[1].find("401 Unauthorized was sent without WWW-Authenticate") != std::string::npos);
+    BOOST_TEST(errors[2].find("302 Found was sent without Location") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(a_failure_without_a_message_says_its_phrase_once) {

@@ -37,7 +37,12 @@ void check_typed_failure() {
                 caught = true;
                 BOOST_TEST((typeid(failure) == typeid(Expected)));
                 BOOST_TEST((failure.status() == info.status));
+                // The phrase; the problem's detail also says whose code a vendor's code is.
                 BOOST_TEST(failure.what() == info.phrase);
+                BOOST_TEST(failure.problem().detail == http::explain(info.status));
+                BOOST_TEST((info.vendors.empty() == (failure.problem().detail == info.phrase)));
+                BOOST_TEST(failure.problem().title == info.phrase);
+                BOOST_TEST((failure.problem().status == info.status));
                 if constexpr (info.code() < 400)
                     BOOST_TEST(is_a<http::Redirection>(failure));
                 else if constexpr (info.code() < 500)

@@ -4,53 +4,75 @@
 //
 // The failure hierarchy: http::Failure, its class bases Redirection, ClientError and ServerError,
 // and one class per 3xx-5xx status (78 classes). A handler throws one; the server turns it into
-// the response it names. The client throws the same classes from raise_for_status().
+// the response it names, with the header fields the status needs and an RFC 9457 problem. The
+// client throws the same classes from raise_for_status(), with the response's fields and problem.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
+#include <http/date.hpp>
+#include <http/headers.hpp>
+#include <http/problem.hpp>
 #include <http/status.hpp>
 
 namespace http {
 
-/// An HTTP error outcome: a message, a status and the response header fields that status needs.
+/// An HTTP error outcome: a message, a status, the response header fields that status needs,
+/// and the RFC 9457 problem details the response body carries.
 ///
 ///     throw http::Failure("No such user", http::NOT_FOUND);
 ///     throw http::NotFound("No such user");                  // the same, typed
 class Failure : public std::runtime_error {
 public:
-    using Header = std::pair<std::string, std::string>;
-
     /// As in Python's Failure(message='Bad request', status=BAD_REQUEST). Any status is accepted.
     explicit Failure(std::string message = "Bad request", Status status = Status::BAD_REQUEST)
-        : std::runtime_error(message), status_(status) {}
+        : Failure(std::move(message), status, Headers{}) {}
 
     /// Also carries header fields. Throws std::invalid_argument if a name is not a token or a
-    /// value holds CR, LF or NUL (which would let a value inject header fields).
-    Failure(std::string message, Status status, std::vector<Header> headers)
-        : std::runtime_error(message), status_(status) {
-        for (const Header& header : headers)
+    /// value holds a control character other than HTAB (RFC 9110, Section 5.5): CR or LF would
+    /// let a value inject fields of its own.
+    Failure(std::string message, Status status, Headers headers)
+        : std::runtime_error(message), status_(status), state_(std::make_shared<State>()) {
+        for (const auto& header : headers)
             check_header(header);
-        if (!headers.empty())
-            headers_ = std::make_shared<const std::vector<Header>>(std::move(headers));
+        state_->headers = std::move(headers);
+        Problem& p = state_->problem;
+        p.title = std::string(phrase(status));
+        p.status = status;
+        // A message that only repeats the phrase of a vendor's code says whose it is:
+        // "Connection Timed Out (Cloudflare: The TCP handshake with the origin server timed out.)".
+        p.detail = message == p.title ? explain(status) : std::move(message);
     }
 
     Status status() const noexcept { return status_; }
 
-    /// The header fields the response must carry, such as {"Allow", "GET, HEAD"}.
-    const std::vector<Header>& headers() const noexcept {
-        static const std::vector<Header> none;
-        return headers_ ? *headers_ : none;
+    /// The header fields the response must carry, such as Allow: GET, HEAD.
+    const Headers& headers() const noexcept { return state_->headers; }
+
+    /// The problem details of the response body: type "about:blank", the phrase as title, the
+    /// status, the message as detail, until a handler changes them.
+    const Problem& problem() const noexcept { return state_->problem; }
+    Problem& problem() {
+        if (state_.use_count() > 1)  // copies share their state until one of them changes it
+            state_ = std::make_shared<State>(*state_);
+        return state_->problem;
     }
 
 private:
-    static void check_header(const Header& header) {
+    struct State {
+        Headers headers;
+        Problem problem;
+    };
+
+    static void check_header(const Headers::value_type& header) {
         constexpr std::string_view token_symbols = "!#$%&'*+-.^_`|~";
         if (header.first.empty())
             throw std::invalid_argument("http::Failure: empty header name");
@@ -59,13 +81,15 @@ private:
             if (!alnum && token_symbols.find(c) == std::string_view::npos)
                 throw std::invalid_argument("http::Failure: header name '" + header.first + "' is not a token");
         }
-        if (header.second.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
-            throw std::invalid_argument("http::Failure: value of header '" + header.first + "' contains CR, LF or NUL");
+        for (const char c : header.second)
+            if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f)
+                throw std::invalid_argument("http::Failure: value of header '" + header.first +
+                                            "' holds a control character");
     }
 
     Status status_;
-    // Shared so that copying an exception never allocates (and so never throws).
-    std::shared_ptr<const std::vector<Header>> headers_;
+    // Shared, so that copying an exception never allocates (and so never throws).
+    std::shared_ptr<State> state_;
 };
 
 namespace detail {
@@ -77,6 +101,8 @@ inline Status checked(Status status, StatusClass expected, const char* base) {
     return status;
 }
 
+// Header values from constructor parameters, and back (for a failure rebuilt from a response).
+
 inline std::string join_list(const std::vector<std::string>& items) {
     std::string joined;
     for (const std::string& item : items) {
@@ -87,29 +113,91 @@ inline std::string join_list(const std::vector<std::string>& items) {
     return joined;
 }
 
+/// The elements of comma-separated list fields (RFC 9110, Section 5.6.1), trimmed, empty ones
+/// skipped.
+inline std::vector<std::string> split_list(const std::vector<std::string_view>& values) {
+    std::vector<std::string> items;
+    for (std::string_view value : values) {
+        while (!value.empty()) {
+            const std::size_t comma = value.find(',');
+            std::string_view item = value.substr(0, comma);
+            while (!item.empty() && (item.front() == ' ' || item.front() == '\t'))
+                item.remove_prefix(1);
+            while (!item.empty() && (item.back() == ' ' || item.back() == '\t'))
+                item.remove_suffix(1);
+            if (!item.empty())
+                items.emplace_back(item);
+            if (comma == std::string_view::npos)
+                break;
+            value.remove_prefix(comma + 1);
+        }
+    }
+    return items;
+}
+
 inline std::string delay_seconds(std::chrono::seconds delay) {
     if (delay.count() < 0)
         throw std::invalid_argument("http: Retry-After cannot be negative");
     return std::to_string(delay.count());
 }
 
+/// Retry-After (RFC 9110, Section 10.2.3): delay-seconds, or an HTTP-date turned into the
+/// seconds left until it (0 once it has passed). nullopt when absent or malformed.
+inline std::optional<std::chrono::seconds> parse_retry_after(std::string_view value) {
+    if (value.empty())
+        return std::nullopt;
+    if (value.find_first_not_of("0123456789") == std::string_view::npos) {
+        std::int64_t seconds = 0;
+        for (const char c : value) {
+            if (seconds > (INT64_MAX - 9) / 10)
+                return std::chrono::seconds(INT64_MAX / 1000000000);  // "for ever", still a valid duration
+            seconds = seconds * 10 + (c - '0');
+        }
+        return std::chrono::seconds(seconds);
+    }
+    const std::optional<std::chrono::system_clock::time_point> date = parse_http_date(value);
+    if (!date)
+        return std::nullopt;
+    const auto left = std::chrono::ceil<std::chrono::seconds>(*date - std::chrono::system_clock::now());
+    return std::max(left, std::chrono::seconds(0));
+}
+
 inline std::string unsatisfied_range(std::uint64_t complete_length) {
     return "bytes */" + std::to_string(complete_length);
 }
 
-inline std::string message_or_phrase(std::string message, Status status, const char* fallback) {
-    if (!message.empty())
-        return message;
-    const std::string_view p = phrase(status);
-    return p.empty() ? std::string(fallback) : std::string(p);
+/// The complete length of a Content-Range ("bytes */1234" or "bytes 0-9/1234"), or nullopt.
+inline std::optional<std::uint64_t> parse_complete_length(std::string_view value) {
+    const std::size_t slash = value.rfind('/');
+    if (!value.starts_with("bytes ") || slash == std::string_view::npos || slash + 1 == value.size())
+        return std::nullopt;
+    std::uint64_t length = 0;
+    for (const char c : value.substr(slash + 1)) {
+        if (c < '0' || c > '9' || length > (UINT64_MAX - 9) / 10)
+            return std::nullopt;
+        length = length * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    return length;
 }
 
-/// Selects the constructor that throw_failure() uses where a status's required header fields
-/// are unknown to it.
-struct without_headers_t {
-    explicit without_headers_t() = default;
+inline std::string message_or_phrase(std::string message, Status status) {
+    return message.empty() ? std::string(phrase(status)) : std::move(message);
+}
+
+/// Selects the constructor that rebuilds a failure from a response's fields: throw_failure()
+/// and the client use it, where the fields come as they are rather than as parameters.
+struct from_fields_t {
+    explicit from_fields_t() = default;
 };
-inline constexpr without_headers_t without_headers{};
+inline constexpr from_fields_t from_fields{};
+
+/// Throws `failure`, with `problem` if there is one.
+template <class F>
+[[noreturn]] void throw_with(F failure, const Problem* problem) {
+    if (problem)
+        failure.problem() = *problem;
+    throw failure;
+}
 
 }  // namespace detail
 
@@ -118,7 +206,7 @@ class Redirection : public Failure {
 public:
     explicit Redirection(std::string message = "Redirection", Status status = Status::MULTIPLE_CHOICES)
         : Failure(std::move(message), detail::checked(status, StatusClass::redirection, "Redirection")) {}
-    Redirection(std::string message, Status status, std::vector<Header> headers)
+    Redirection(std::string message, Status status, Headers headers)
         : Failure(std::move(message), detail::checked(status, StatusClass::redirection, "Redirection"), std::move(headers)) {}
 };
 
@@ -127,7 +215,7 @@ class ClientError : public Failure {
 public:
     explicit ClientError(std::string message = "Bad Request", Status status = Status::BAD_REQUEST)
         : Failure(std::move(message), detail::checked(status, StatusClass::client_error, "ClientError")) {}
-    ClientError(std::string message, Status status, std::vector<Header> headers)
+    ClientError(std::string message, Status status, Headers headers)
         : Failure(std::move(message), detail::checked(status, StatusClass::client_error, "ClientError"), std::move(headers)) {}
 };
 
@@ -136,16 +224,22 @@ class ServerError : public Failure {
 public:
     explicit ServerError(std::string message = "Internal Server Error", Status status = Status::INTERNAL_SERVER_ERROR)
         : Failure(std::move(message), detail::checked(status, StatusClass::server_error, "ServerError")) {}
-    ServerError(std::string message, Status status, std::vector<Header> headers)
+    ServerError(std::string message, Status status, Headers headers)
         : Failure(std::move(message), detail::checked(status, StatusClass::server_error, "ServerError"), std::move(headers)) {}
 };
 
 /// Throws the typed failure for `status` (NOT_FOUND -> http::NotFound), with `message` or, if it
-/// is empty, the status's phrase. A status without a class of its own throws Redirection,
-/// ClientError or ServerError. Throws std::invalid_argument for a status outside 300-599.
-/// Header fields that a status requires (Location, Allow ...) are left out: throw the class
-/// itself to supply them.
-[[noreturn]] void throw_failure(Status status, std::string message = {});
+/// is empty, the status's phrase, and with `headers`: the fields the status needs
+/// (Location, Allow, Retry-After ...) and any other. A status without a class of its own throws
+/// Redirection, ClientError or ServerError. Throws std::invalid_argument for a status outside
+/// 300-599, or a header as the Failure constructor refuses it.
+///
+///     http::throw_failure(http::TOO_MANY_REQUESTS, "slow down", ('Retry-After', '30'));
+[[noreturn]] void throw_failure(Status status, std::string message = {}, Headers headers = {});
+
+/// The same, with the problem details the response body carries (a gateway passing on what it
+/// was told, say).
+[[noreturn]] void throw_failure(Status status, std::string message, Headers headers, Problem problem);
 
 /// The failure class of a status: `failure_for_t<http::NOT_FOUND>` is http::NotFound.
 template <Status S>
@@ -161,7 +255,13 @@ public:
     explicit MultipleChoices(std::string message = std::string(phrase(status_code)))
         : Redirection(std::move(message), status_code) {}
     explicit MultipleChoices(std::string location, std::string message)
-        : Redirection(std::move(message), status_code, {{"Location", std::move(location)}}) {}
+        : Redirection(std::move(message), status_code, Headers{{"Location", std::move(location)}}) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    MultipleChoices(detail::from_fields_t, std::string message, Headers headers)
+        : Redirection(std::move(message), status_code, std::move(headers)) {}
+
+    /// The URI reference the client is redirected to (RFC 9110, Section 10.2.2). From the Location field (empty when it is absent).
+    std::string location() const { return std::string(headers().get("Location")); }
 };
 template <>
 struct failure_for<Status::MULTIPLE_CHOICES> {
@@ -174,11 +274,13 @@ public:
     static constexpr Status status_code = Status::MOVED_PERMANENTLY;
 
     explicit MovedPermanently(std::string location, std::string message = std::string(phrase(status_code)))
-        : Redirection(std::move(message), status_code, {{"Location", std::move(location)}}) {}
+        : Redirection(std::move(message), status_code, Headers{{"Location", std::move(location)}}) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    MovedPermanently(detail::from_fields_t, std::string message, Headers headers)
+        : Redirection(std::move(message), status_code, std::move(headers)) {}
 
-private:
-    friend void throw_failure(Status, std::string);
-    MovedPermanently(detail::without_headers_t, std::string message) : Redirection(std::move(message), status_code) {}
+    /// The URI reference the client is redirected to (RFC 9110, Section 10.2.2). From the Location field (empty when it is absent).
+    std::string location() const { return std::string(headers().get("Location")); }
 };
 template <>
 struct failure_for<Status::MOVED_PERMANENTLY> {
@@ -191,11 +293,13 @@ public:
     static constexpr Status status_code = Status::FOUND;
 
     explicit Found(std::string location, std::string message = std::string(phrase(status_code)))
-        : Redirection(std::move(message), status_code, {{"Location", std::move(location)}}) {}
+        : Redirection(std::move(message), status_code, Headers{{"Location", std::move(location)}}) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    Found(detail::from_fields_t, std::string message, Headers headers)
+        : Redirection(std::move(message), status_code, std::move(headers)) {}
 
-private:
-    friend void throw_failure(Status, std::string);
-    Found(detail::without_headers_t, std::string message) : Redirection(std::move(message), status_code) {}
+    /// The URI reference the client is redirected to (RFC 9110, Section 10.2.2). From the Location field (empty when it is absent).
+    std::string location() const { return std::string(headers().get("Location")); }
 };
 template <>
 struct failure_for<Status::FOUND> {
@@ -208,11 +312,13 @@ public:
     static constexpr Status status_code = Status::SEE_OTHER;
 
     explicit SeeOther(std::string location, std::string message = std::string(phrase(status_code)))
-        : Redirection(std::move(message), status_code, {{"Location", std::move(location)}}) {}
+        : Redirection(std::move(message), status_code, Headers{{"Location", std::move(location)}}) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    SeeOther(detail::from_fields_t, std::string message, Headers headers)
+        : Redirection(std::move(message), status_code, std::move(headers)) {}
 
-private:
-    friend void throw_failure(Status, std::string);
-    SeeOther(detail::without_headers_t, std::string message) : Redirection(std::move(message), status_code) {}
+    /// The URI reference the client is redirected to (RFC 9110, Section 10.2.2). From the Location field (empty when it is absent).
+    std::string location() const { return std::string(headers().get("Location")); }
 };
 template <>
 struct failure_for<Status::SEE_OTHER> {
@@ -226,6 +332,9 @@ public:
 
     explicit NotModified(std::string message = std::string(phrase(status_code)))
         : Redirection(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    NotModified(detail::from_fields_t, std::string message, Headers headers)
+        : Redirection(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::NOT_MODIFIED> {
@@ -240,6 +349,9 @@ public:
 
     explicit UseProxy(std::string message = std::string(phrase(status_code)))
         : Redirection(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    UseProxy(detail::from_fields_t, std::string message, Headers headers)
+        : Redirection(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::USE_PROXY> {
@@ -253,6 +365,9 @@ public:
 
     explicit SwitchProxy(std::string message = std::string(phrase(status_code)))
         : Redirection(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    SwitchProxy(detail::from_fields_t, std::string message, Headers headers)
+        : Redirection(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::SWITCH_PROXY> {
@@ -265,11 +380,13 @@ public:
     static constexpr Status status_code = Status::TEMPORARY_REDIRECT;
 
     explicit TemporaryRedirect(std::string location, std::string message = std::string(phrase(status_code)))
-        : Redirection(std::move(message), status_code, {{"Location", std::move(location)}}) {}
+        : Redirection(std::move(message), status_code, Headers{{"Location", std::move(location)}}) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    TemporaryRedirect(detail::from_fields_t, std::string message, Headers headers)
+        : Redirection(std::move(message), status_code, std::move(headers)) {}
 
-private:
-    friend void throw_failure(Status, std::string);
-    TemporaryRedirect(detail::without_headers_t, std::string message) : Redirection(std::move(message), status_code) {}
+    /// The URI reference the client is redirected to (RFC 9110, Section 10.2.2). From the Location field (empty when it is absent).
+    std::string location() const { return std::string(headers().get("Location")); }
 };
 template <>
 struct failure_for<Status::TEMPORARY_REDIRECT> {
@@ -282,11 +399,13 @@ public:
     static constexpr Status status_code = Status::PERMANENT_REDIRECT;
 
     explicit PermanentRedirect(std::string location, std::string message = std::string(phrase(status_code)))
-        : Redirection(std::move(message), status_code, {{"Location", std::move(location)}}) {}
+        : Redirection(std::move(message), status_code, Headers{{"Location", std::move(location)}}) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    PermanentRedirect(detail::from_fields_t, std::string message, Headers headers)
+        : Redirection(std::move(message), status_code, std::move(headers)) {}
 
-private:
-    friend void throw_failure(Status, std::string);
-    PermanentRedirect(detail::without_headers_t, std::string message) : Redirection(std::move(message), status_code) {}
+    /// The URI reference the client is redirected to (RFC 9110, Section 10.2.2). From the Location field (empty when it is absent).
+    std::string location() const { return std::string(headers().get("Location")); }
 };
 template <>
 struct failure_for<Status::PERMANENT_REDIRECT> {
@@ -300,6 +419,9 @@ public:
 
     explicit BadRequest(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    BadRequest(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::BAD_REQUEST> {
@@ -312,11 +434,13 @@ public:
     static constexpr Status status_code = Status::UNAUTHORIZED;
 
     explicit Unauthorized(std::string challenge, std::string message = std::string(phrase(status_code)))
-        : ClientError(std::move(message), status_code, {{"WWW-Authenticate", std::move(challenge)}}) {}
+        : ClientError(std::move(message), status_code, Headers{{"WWW-Authenticate", std::move(challenge)}}) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    Unauthorized(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 
-private:
-    friend void throw_failure(Status, std::string);
-    Unauthorized(detail::without_headers_t, std::string message) : ClientError(std::move(message), status_code) {}
+    /// The authentication challenge for the target resource (RFC 9110, Section 11.6.1). From the WWW-Authenticate field (empty when it is absent).
+    std::string challenge() const { return std::string(headers().get("WWW-Authenticate")); }
 };
 template <>
 struct failure_for<Status::UNAUTHORIZED> {
@@ -330,6 +454,9 @@ public:
 
     explicit PaymentRequired(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    PaymentRequired(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::PAYMENT_REQUIRED> {
@@ -343,6 +470,9 @@ public:
 
     explicit Forbidden(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    Forbidden(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::FORBIDDEN> {
@@ -356,6 +486,9 @@ public:
 
     explicit NotFound(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    NotFound(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::NOT_FOUND> {
@@ -368,11 +501,13 @@ public:
     static constexpr Status status_code = Status::METHOD_NOT_ALLOWED;
 
     explicit MethodNotAllowed(const std::vector<std::string>& allowed_methods, std::string message = std::string(phrase(status_code)))
-        : ClientError(std::move(message), status_code, {{"Allow", detail::join_list(allowed_methods)}}) {}
+        : ClientError(std::move(message), status_code, Headers{{"Allow", detail::join_list(allowed_methods)}}) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    MethodNotAllowed(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 
-private:
-    friend void throw_failure(Status, std::string);
-    MethodNotAllowed(detail::without_headers_t, std::string message) : ClientError(std::move(message), status_code) {}
+    /// The methods the target resource supports (RFC 9110, Section 10.2.1). From the Allow field (empty when it is absent).
+    std::vector<std::string> allowed_methods() const { return detail::split_list(headers().get_all("Allow")); }
 };
 template <>
 struct failure_for<Status::METHOD_NOT_ALLOWED> {
@@ -386,6 +521,9 @@ public:
 
     explicit NotAcceptable(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    NotAcceptable(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::NOT_ACCEPTABLE> {
@@ -398,11 +536,13 @@ public:
     static constexpr Status status_code = Status::PROXY_AUTHENTICATION_REQUIRED;
 
     explicit ProxyAuthenticationRequired(std::string proxy_challenge, std::string message = std::string(phrase(status_code)))
-        : ClientError(std::move(message), status_code, {{"Proxy-Authenticate", std::move(proxy_challenge)}}) {}
+        : ClientError(std::move(message), status_code, Headers{{"Proxy-Authenticate", std::move(proxy_challenge)}}) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    ProxyAuthenticationRequired(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 
-private:
-    friend void throw_failure(Status, std::string);
-    ProxyAuthenticationRequired(detail::without_headers_t, std::string message) : ClientError(std::move(message), status_code) {}
+    /// The authentication challenge of the proxy (RFC 9110, Section 11.7.1). From the Proxy-Authenticate field (empty when it is absent).
+    std::string proxy_challenge() const { return std::string(headers().get("Proxy-Authenticate")); }
 };
 template <>
 struct failure_for<Status::PROXY_AUTHENTICATION_REQUIRED> {
@@ -416,6 +556,9 @@ public:
 
     explicit RequestTimeout(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    RequestTimeout(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::REQUEST_TIMEOUT> {
@@ -429,6 +572,9 @@ public:
 
     explicit Conflict(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    Conflict(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::CONFLICT> {
@@ -442,6 +588,9 @@ public:
 
     explicit Gone(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    Gone(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::GONE> {
@@ -455,6 +604,9 @@ public:
 
     explicit LengthRequired(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    LengthRequired(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::LENGTH_REQUIRED> {
@@ -468,6 +620,9 @@ public:
 
     explicit PreconditionFailed(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    PreconditionFailed(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::PRECONDITION_FAILED> {
@@ -482,7 +637,13 @@ public:
     explicit ContentTooLarge(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
     explicit ContentTooLarge(std::chrono::seconds retry_after, std::string message = std::string(phrase(status_code)))
-        : ClientError(std::move(message), status_code, {{"Retry-After", detail::delay_seconds(retry_after)}}) {}
+        : ClientError(std::move(message), status_code, Headers{{"Retry-After", detail::delay_seconds(retry_after)}}) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    ContentTooLarge(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
+
+    /// How long the client ought to wait before a follow-up request (RFC 9110, Section 10.2.3). From the Retry-After field (nullopt, or malformed when it is absent).
+    std::optional<std::chrono::seconds> retry_after() const { return detail::parse_retry_after(headers().get("Retry-After")); }
 };
 using PayloadTooLarge = ContentTooLarge;
 using RequestEntityTooLarge = ContentTooLarge;
@@ -498,6 +659,9 @@ public:
 
     explicit UriTooLong(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    UriTooLong(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
 using RequestUriTooLong = UriTooLong;
 template <>
@@ -512,6 +676,9 @@ public:
 
     explicit UnsupportedMediaType(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    UnsupportedMediaType(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::UNSUPPORTED_MEDIA_TYPE> {
@@ -524,11 +691,13 @@ public:
     static constexpr Status status_code = Status::RANGE_NOT_SATISFIABLE;
 
     explicit RangeNotSatisfiable(std::uint64_t complete_length, std::string message = std::string(phrase(status_code)))
-        : ClientError(std::move(message), status_code, {{"Content-Range", detail::unsatisfied_range(complete_length)}}) {}
+        : ClientError(std::move(message), status_code, Headers{{"Content-Range", detail::unsatisfied_range(complete_length)}}) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    RangeNotSatisfiable(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 
-private:
-    friend void throw_failure(Status, std::string);
-    RangeNotSatisfiable(detail::without_headers_t, std::string message) : ClientError(std::move(message), status_code) {}
+    /// The current length of the selected representation, sent as 'bytes */LENGTH' (RFC 9110, Section 14.4). From the Content-Range field (nullopt, or malformed when it is absent).
+    std::optional<std::uint64_t> complete_length() const { return detail::parse_complete_length(headers().get("Content-Range")); }
 };
 using RequestedRangeNotSatisfiable = RangeNotSatisfiable;
 template <>
@@ -543,6 +712,9 @@ public:
 
     explicit ExpectationFailed(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    ExpectationFailed(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::EXPECTATION_FAILED> {
@@ -556,6 +728,9 @@ public:
 
     explicit ImATeapot(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    ImATeapot(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
 using Teapot = ImATeapot;
 using IAmATeapot = ImATeapot;
@@ -571,6 +746,9 @@ public:
 
     explicit PageExpired(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    PageExpired(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::PAGE_EXPIRED> {
@@ -584,6 +762,9 @@ public:
 
     explicit EnhanceYourCalm(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    EnhanceYourCalm(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
 using MethodFailure = EnhanceYourCalm;
 template <>
@@ -598,6 +779,9 @@ public:
 
     explicit MisdirectedRequest(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    MisdirectedRequest(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::MISDIRECTED_REQUEST> {
@@ -611,6 +795,9 @@ public:
 
     explicit UnprocessableContent(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    UnprocessableContent(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
 using UnprocessableEntity = UnprocessableContent;
 template <>
@@ -625,6 +812,9 @@ public:
 
     explicit Locked(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    Locked(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::LOCKED> {
@@ -638,6 +828,9 @@ public:
 
     explicit FailedDependency(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    FailedDependency(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::FAILED_DEPENDENCY> {
@@ -651,6 +844,9 @@ public:
 
     explicit TooEarly(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    TooEarly(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::TOO_EARLY> {
@@ -663,11 +859,13 @@ public:
     static constexpr Status status_code = Status::UPGRADE_REQUIRED;
 
     explicit UpgradeRequired(std::string upgrade, std::string message = std::string(phrase(status_code)))
-        : ClientError(std::move(message), status_code, {{"Upgrade", std::move(upgrade)}}) {}
+        : ClientError(std::move(message), status_code, Headers{{"Upgrade", std::move(upgrade)}}) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    UpgradeRequired(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 
-private:
-    friend void throw_failure(Status, std::string);
-    UpgradeRequired(detail::without_headers_t, std::string message) : ClientError(std::move(message), status_code) {}
+    /// The protocols the server requires the client to switch to (RFC 9110, Section 7.8). From the Upgrade field (empty when it is absent).
+    std::string upgrade() const { return std::string(headers().get("Upgrade")); }
 };
 template <>
 struct failure_for<Status::UPGRADE_REQUIRED> {
@@ -681,6 +879,9 @@ public:
 
     explicit PreconditionRequired(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    PreconditionRequired(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::PRECONDITION_REQUIRED> {
@@ -695,7 +896,13 @@ public:
     explicit TooManyRequests(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
     explicit TooManyRequests(std::chrono::seconds retry_after, std::string message = std::string(phrase(status_code)))
-        : ClientError(std::move(message), status_code, {{"Retry-After", detail::delay_seconds(retry_after)}}) {}
+        : ClientError(std::move(message), status_code, Headers{{"Retry-After", detail::delay_seconds(retry_after)}}) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    TooManyRequests(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
+
+    /// How long the client ought to wait before a follow-up request (RFC 9110, Section 10.2.3). From the Retry-After field (nullopt, or malformed when it is absent).
+    std::optional<std::chrono::seconds> retry_after() const { return detail::parse_retry_after(headers().get("Retry-After")); }
 };
 template <>
 struct failure_for<Status::TOO_MANY_REQUESTS> {
@@ -709,6 +916,9 @@ public:
 
     explicit RequestHeaderFieldsTooLarge(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    RequestHeaderFieldsTooLarge(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::REQUEST_HEADER_FIELDS_TOO_LARGE> {
@@ -722,6 +932,9 @@ public:
 
     explicit LoginTimeOut(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    LoginTimeOut(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::LOGIN_TIME_OUT> {
@@ -735,6 +948,9 @@ public:
 
     explicit ConnectionClosedWithoutResponse(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    ConnectionClosedWithoutResponse(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
 using NoResponse = ConnectionClosedWithoutResponse;
 template <>
@@ -749,6 +965,9 @@ public:
 
     explicit RetryWith(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    RetryWith(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::RETRY_WITH> {
@@ -762,6 +981,9 @@ public:
 
     explicit BlockedByWindowsParentalControls(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    BlockedByWindowsParentalControls(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::BLOCKED_BY_WINDOWS_PARENTAL_CONTROLS> {
@@ -775,6 +997,9 @@ public:
 
     explicit UnavailableForLegalReasons(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    UnavailableForLegalReasons(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::UNAVAILABLE_FOR_LEGAL_REASONS> {
@@ -788,6 +1013,9 @@ public:
 
     explicit ClientClosedConnection(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    ClientClosedConnection(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::CLIENT_CLOSED_CONNECTION> {
@@ -801,6 +1029,9 @@ public:
 
     explicit TooManyForwardedAddresses(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    TooManyForwardedAddresses(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::TOO_MANY_FORWARDED_ADDRESSES> {
@@ -814,6 +1045,9 @@ public:
 
     explicit IncompatibleProtocolVersions(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    IncompatibleProtocolVersions(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::INCOMPATIBLE_PROTOCOL_VERSIONS> {
@@ -827,6 +1061,9 @@ public:
 
     explicit RequestHeaderTooLarge(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    RequestHeaderTooLarge(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::REQUEST_HEADER_TOO_LARGE> {
@@ -840,6 +1077,9 @@ public:
 
     explicit SslCertificateError(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    SslCertificateError(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::SSL_CERTIFICATE_ERROR> {
@@ -853,6 +1093,9 @@ public:
 
     explicit SslCertificateRequired(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    SslCertificateRequired(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::SSL_CERTIFICATE_REQUIRED> {
@@ -866,6 +1109,9 @@ public:
 
     explicit HttpRequestSentToHttpsPort(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    HttpRequestSentToHttpsPort(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::HTTP_REQUEST_SENT_TO_HTTPS_PORT> {
@@ -879,6 +1125,9 @@ public:
 
     explicit InvalidToken(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    InvalidToken(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::INVALID_TOKEN> {
@@ -892,6 +1141,9 @@ public:
 
     explicit ClientClosedRequest(std::string message = std::string(phrase(status_code)))
         : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    ClientClosedRequest(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
 using TokenRequired = ClientClosedRequest;
 template <>
@@ -906,6 +1158,9 @@ public:
 
     explicit InternalServerError(std::string message = std::string(phrase(status_code)))
         : ServerError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    InternalServerError(detail::from_fields_t, std::string message, Headers headers)
+        : ServerError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::INTERNAL_SERVER_ERROR> {
@@ -919,6 +1174,9 @@ public:
 
     explicit NotImplemented(std::string message = std::string(phrase(status_code)))
         : ServerError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    NotImplemented(detail::from_fields_t, std::string message, Headers headers)
+        : ServerError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::NOT_IMPLEMENTED> {
@@ -932,6 +1190,9 @@ public:
 
     explicit BadGateway(std::string message = std::string(phrase(status_code)))
         : ServerError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    BadGateway(detail::from_fields_t, std::string message, Headers headers)
+        : ServerError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::BAD_GATEWAY> {
@@ -946,7 +1207,13 @@ public:
     explicit ServiceUnavailable(std::string message = std::string(phrase(status_code)))
         : ServerError(std::move(message), status_code) {}
     explicit ServiceUnavailable(std::chrono::seconds retry_after, std::string message = std::string(phrase(status_code)))
-        : ServerError(std::move(message), status_code, {{"Retry-After", detail::delay_seconds(retry_after)}}) {}
+        : ServerError(std::move(message), status_code, Headers{{"Retry-After", detail::delay_seconds(retry_after)}}) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    ServiceUnavailable(detail::from_fields_t, std::string message, Headers headers)
+        : ServerError(std::move(message), status_code, std::move(headers)) {}
+
+    /// How long the client ought to wait before a follow-up request (RFC 9110, Section 10.2.3). From the Retry-After field (nullopt, or malformed when it is absent).
+    std::optional<std::chrono::seconds> retry_after() const { return detail::parse_retry_after(headers().get("Retry-After")); }
 };
 template <>
 struct failure_for<Status::SERVICE_UNAVAILABLE> {
@@ -960,6 +1227,9 @@ public:
 
     explicit GatewayTimeout(std::string message = std::string(phrase(status_code)))
         : ServerError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    GatewayTimeout(detail::from_fields_t, std::string message, Headers headers)
+        : ServerError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::GATEWAY_TIMEOUT> {
@@ -973,6 +1243,9 @@ public:
 
     explicit HttpVersionNotSupported(std::string message = std::string(phrase(status_code)))
         : ServerError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    HttpVersionNotSupported(detail::from_fields_t, std::string message, Headers headers)
+        : ServerError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::HTTP_VERSION_NOT_SUPPORTED> {
@@ -986,6 +1259,9 @@ public:
 
     explicit VariantAlsoNegotiates(std::string message = std::string(phrase(status_code)))
         : ServerError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    VariantAlsoNegotiates(detail::from_fields_t, std::string message, Headers headers)
+        : ServerError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::VARIANT_ALSO_NEGOTIATES> {
@@ -999,6 +1275,9 @@ public:
 
     explicit InsufficientStorage(std::string message = std::string(phrase(status_code)))
         : ServerError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    InsufficientStorage(detail::from_fields_t, std::string message, Headers headers)
+        : ServerError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::INSUFFICIENT_STORAGE> {
@@ -1012,6 +1291,9 @@ public:
 
     explicit LoopDetected(std::string message = std::string(phrase(status_code)))
         : ServerError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    LoopDetected(detail::from_fields_t, std::string message, Headers headers)
+        : ServerError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::LOOP_DETECTED> {
@@ -1025,6 +1307,9 @@ public:
 
     explicit BandwidthLimitExceeded(std::string message = std::string(phrase(status_code)))
         : ServerError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    BandwidthLimitExceeded(detail::from_fields_t, std::string message, Headers headers)
+        : ServerError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::BANDWIDTH_LIMIT_EXCEEDED> {
@@ -1038,6 +1323,9 @@ public:
 
     explicit NotExtended(std::string message = std::string(phrase(status_code)))
         : ServerError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    NotExtended(detail::from_fields_t, std::string message, Headers headers)
+        : ServerError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::NOT_EXTENDED> {
@@ -1051,6 +1339,9 @@ public:
 
     explicit NetworkAuthenticationRequired(std::string message = std::string(phrase(status_code)))
         : ServerError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    NetworkAuthenticationRequired(detail::from_fields_t, std::string message, Headers headers)
+        : ServerError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::NETWORK_AUTHENTICATION_REQUIRED> {
@@ -1064,6 +1355,9 @@ public:
 
     explicit WebServerReturnedAnUnknownError(std::string message = std::string(phrase(status_code)))
         : ServerError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    WebServerReturnedAnUnknownError(detail::from_fields_t, std::string message, Headers headers)
+        : ServerError(std::move(message), status_code, std::move(headers)) {}
 };
 using UnknownError = WebServerReturnedAnUnknownError;
 template <>
@@ -1078,6 +1372,9 @@ public:
 
     explicit WebServerIsDown(std::string message = std::string(phrase(status_code)))
         : ServerError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    WebServerIsDown(detail::from_fields_t, std::string message, Headers headers)
+        : ServerError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::WEB_SERVER_IS_DOWN> {
@@ -1091,6 +1388,9 @@ public:
 
     explicit ConnectionTimedOut(std::string message = std::string(phrase(status_code)))
         : ServerError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    ConnectionTimedOut(detail::from_fields_t, std::string message, Headers headers)
+        : ServerError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::CONNECTION_TIMED_OUT> {
@@ -1104,6 +1404,9 @@ public:
 
     explicit OriginIsUnreachable(std::string message = std::string(phrase(status_code)))
         : ServerError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    OriginIsUnreachable(detail::from_fields_t, std::string message, Headers headers)
+        : ServerError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::ORIGIN_IS_UNREACHABLE> {
@@ -1117,6 +1420,9 @@ public:
 
     explicit ATimeoutOccurred(std::string message = std::string(phrase(status_code)))
         : ServerError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    ATimeoutOccurred(detail::from_fields_t, std::string message, Headers headers)
+        : ServerError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::A_TIMEOUT_OCCURRED> {
@@ -1130,6 +1436,9 @@ public:
 
     explicit SslHandshakeFailed(std::string message = std::string(phrase(status_code)))
         : ServerError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    SslHandshakeFailed(detail::from_fields_t, std::string message, Headers headers)
+        : ServerError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::SSL_HANDSHAKE_FAILED> {
@@ -1143,6 +1452,9 @@ public:
 
     explicit InvalidSslCertificate(std::string message = std::string(phrase(status_code)))
         : ServerError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    InvalidSslCertificate(detail::from_fields_t, std::string message, Headers headers)
+        : ServerError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::INVALID_SSL_CERTIFICATE> {
@@ -1157,6 +1469,9 @@ public:
 
     explicit RailgunError(std::string message = std::string(phrase(status_code)))
         : ServerError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    RailgunError(detail::from_fields_t, std::string message, Headers headers)
+        : ServerError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::RAILGUN_ERROR> {
@@ -1170,6 +1485,9 @@ public:
 
     explicit SiteIsOverloaded(std::string message = std::string(phrase(status_code)))
         : ServerError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    SiteIsOverloaded(detail::from_fields_t, std::string message, Headers headers)
+        : ServerError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::SITE_IS_OVERLOADED> {
@@ -1183,6 +1501,9 @@ public:
 
     explicit SiteIsFrozen(std::string message = std::string(phrase(status_code)))
         : ServerError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    SiteIsFrozen(detail::from_fields_t, std::string message, Headers headers)
+        : ServerError(std::move(message), status_code, std::move(headers)) {}
 };
 using OriginDnsError = SiteIsFrozen;
 template <>
@@ -1197,6 +1518,9 @@ public:
 
     explicit IdentityProviderUnauthorized(std::string message = std::string(phrase(status_code)))
         : ServerError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    IdentityProviderUnauthorized(detail::from_fields_t, std::string message, Headers headers)
+        : ServerError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::IDENTITY_PROVIDER_UNAUTHORIZED> {
@@ -1210,6 +1534,9 @@ public:
 
     explicit NetworkReadTimeoutError(std::string message = std::string(phrase(status_code)))
         : ServerError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    NetworkReadTimeoutError(detail::from_fields_t, std::string message, Headers headers)
+        : ServerError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::NETWORK_READ_TIMEOUT_ERROR> {
@@ -1223,186 +1550,202 @@ public:
 
     explicit NetworkConnectTimeoutError(std::string message = std::string(phrase(status_code)))
         : ServerError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    NetworkConnectTimeoutError(detail::from_fields_t, std::string message, Headers headers)
+        : ServerError(std::move(message), status_code, std::move(headers)) {}
 };
 template <>
 struct failure_for<Status::NETWORK_CONNECT_TIMEOUT_ERROR> {
     using type = NetworkConnectTimeoutError;
 };
 
-[[noreturn]] inline void throw_failure(Status status, std::string message) {
+namespace detail {
+
+[[noreturn]] inline void throw_failure(Status status, std::string message, Headers headers, const Problem* problem) {
+    message = detail::message_or_phrase(std::move(message), status);
     switch (status) {
     case Status::MULTIPLE_CHOICES:
-        throw MultipleChoices(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(MultipleChoices(from_fields, std::move(message), std::move(headers)), problem);
     case Status::MOVED_PERMANENTLY:
-        throw MovedPermanently(detail::without_headers, detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(MovedPermanently(from_fields, std::move(message), std::move(headers)), problem);
     case Status::FOUND:
-        throw Found(detail::without_headers, detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(Found(from_fields, std::move(message), std::move(headers)), problem);
     case Status::SEE_OTHER:
-        throw SeeOther(detail::without_headers, detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(SeeOther(from_fields, std::move(message), std::move(headers)), problem);
     case Status::NOT_MODIFIED:
-        throw NotModified(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(NotModified(from_fields, std::move(message), std::move(headers)), problem);
     case Status::USE_PROXY:
-        throw UseProxy(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(UseProxy(from_fields, std::move(message), std::move(headers)), problem);
     case Status::SWITCH_PROXY:
-        throw SwitchProxy(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(SwitchProxy(from_fields, std::move(message), std::move(headers)), problem);
     case Status::TEMPORARY_REDIRECT:
-        throw TemporaryRedirect(detail::without_headers, detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(TemporaryRedirect(from_fields, std::move(message), std::move(headers)), problem);
     case Status::PERMANENT_REDIRECT:
-        throw PermanentRedirect(detail::without_headers, detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(PermanentRedirect(from_fields, std::move(message), std::move(headers)), problem);
     case Status::BAD_REQUEST:
-        throw BadRequest(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(BadRequest(from_fields, std::move(message), std::move(headers)), problem);
     case Status::UNAUTHORIZED:
-        throw Unauthorized(detail::without_headers, detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(Unauthorized(from_fields, std::move(message), std::move(headers)), problem);
     case Status::PAYMENT_REQUIRED:
-        throw PaymentRequired(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(PaymentRequired(from_fields, std::move(message), std::move(headers)), problem);
     case Status::FORBIDDEN:
-        throw Forbidden(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(Forbidden(from_fields, std::move(message), std::move(headers)), problem);
     case Status::NOT_FOUND:
-        throw NotFound(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(NotFound(from_fields, std::move(message), std::move(headers)), problem);
     case Status::METHOD_NOT_ALLOWED:
-        throw MethodNotAllowed(detail::without_headers, detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(MethodNotAllowed(from_fields, std::move(message), std::move(headers)), problem);
     case Status::NOT_ACCEPTABLE:
-        throw NotAcceptable(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(NotAcceptable(from_fields, std::move(message), std::move(headers)), problem);
     case Status::PROXY_AUTHENTICATION_REQUIRED:
-        throw ProxyAuthenticationRequired(detail::without_headers, detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(ProxyAuthenticationRequired(from_fields, std::move(message), std::move(headers)), problem);
     case Status::REQUEST_TIMEOUT:
-        throw RequestTimeout(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(RequestTimeout(from_fields, std::move(message), std::move(headers)), problem);
     case Status::CONFLICT:
-        throw Conflict(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(Conflict(from_fields, std::move(message), std::move(headers)), problem);
     case Status::GONE:
-        throw Gone(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(Gone(from_fields, std::move(message), std::move(headers)), problem);
     case Status::LENGTH_REQUIRED:
-        throw LengthRequired(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(LengthRequired(from_fields, std::move(message), std::move(headers)), problem);
     case Status::PRECONDITION_FAILED:
-        throw PreconditionFailed(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(PreconditionFailed(from_fields, std::move(message), std::move(headers)), problem);
     case Status::CONTENT_TOO_LARGE:
-        throw ContentTooLarge(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(ContentTooLarge(from_fields, std::move(message), std::move(headers)), problem);
     case Status::URI_TOO_LONG:
-        throw UriTooLong(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(UriTooLong(from_fields, std::move(message), std::move(headers)), problem);
     case Status::UNSUPPORTED_MEDIA_TYPE:
-        throw UnsupportedMediaType(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(UnsupportedMediaType(from_fields, std::move(message), std::move(headers)), problem);
     case Status::RANGE_NOT_SATISFIABLE:
-        throw RangeNotSatisfiable(detail::without_headers, detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(RangeNotSatisfiable(from_fields, std::move(message), std::move(headers)), problem);
     case Status::EXPECTATION_FAILED:
-        throw ExpectationFailed(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(ExpectationFailed(from_fields, std::move(message), std::move(headers)), problem);
     case Status::IM_A_TEAPOT:
-        throw ImATeapot(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(ImATeapot(from_fields, std::move(message), std::move(headers)), problem);
     case Status::PAGE_EXPIRED:
-        throw PageExpired(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(PageExpired(from_fields, std::move(message), std::move(headers)), problem);
     case Status::ENHANCE_YOUR_CALM:
-        throw EnhanceYourCalm(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(EnhanceYourCalm(from_fields, std::move(message), std::move(headers)), problem);
     case Status::MISDIRECTED_REQUEST:
-        throw MisdirectedRequest(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(MisdirectedRequest(from_fields, std::move(message), std::move(headers)), problem);
     case Status::UNPROCESSABLE_CONTENT:
-        throw UnprocessableContent(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(UnprocessableContent(from_fields, std::move(message), std::move(headers)), problem);
     case Status::LOCKED:
-        throw Locked(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(Locked(from_fields, std::move(message), std::move(headers)), problem);
     case Status::FAILED_DEPENDENCY:
-        throw FailedDependency(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(FailedDependency(from_fields, std::move(message), std::move(headers)), problem);
     case Status::TOO_EARLY:
-        throw TooEarly(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(TooEarly(from_fields, std::move(message), std::move(headers)), problem);
     case Status::UPGRADE_REQUIRED:
-        throw UpgradeRequired(detail::without_headers, detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(UpgradeRequired(from_fields, std::move(message), std::move(headers)), problem);
     case Status::PRECONDITION_REQUIRED:
-        throw PreconditionRequired(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(PreconditionRequired(from_fields, std::move(message), std::move(headers)), problem);
     case Status::TOO_MANY_REQUESTS:
-        throw TooManyRequests(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(TooManyRequests(from_fields, std::move(message), std::move(headers)), problem);
     case Status::REQUEST_HEADER_FIELDS_TOO_LARGE:
-        throw RequestHeaderFieldsTooLarge(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(RequestHeaderFieldsTooLarge(from_fields, std::move(message), std::move(headers)), problem);
     case Status::LOGIN_TIME_OUT:
-        throw LoginTimeOut(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(LoginTimeOut(from_fields, std::move(message), std::move(headers)), problem);
     case Status::CONNECTION_CLOSED_WITHOUT_RESPONSE:
-        throw ConnectionClosedWithoutResponse(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(ConnectionClosedWithoutResponse(from_fields, std::move(message), std::move(headers)), problem);
     case Status::RETRY_WITH:
-        throw RetryWith(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(RetryWith(from_fields, std::move(message), std::move(headers)), problem);
     case Status::BLOCKED_BY_WINDOWS_PARENTAL_CONTROLS:
-        throw BlockedByWindowsParentalControls(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(BlockedByWindowsParentalControls(from_fields, std::move(message), std::move(headers)), problem);
     case Status::UNAVAILABLE_FOR_LEGAL_REASONS:
-        throw UnavailableForLegalReasons(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(UnavailableForLegalReasons(from_fields, std::move(message), std::move(headers)), problem);
     case Status::CLIENT_CLOSED_CONNECTION:
-        throw ClientClosedConnection(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(ClientClosedConnection(from_fields, std::move(message), std::move(headers)), problem);
     case Status::TOO_MANY_FORWARDED_ADDRESSES:
-        throw TooManyForwardedAddresses(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(TooManyForwardedAddresses(from_fields, std::move(message), std::move(headers)), problem);
     case Status::INCOMPATIBLE_PROTOCOL_VERSIONS:
-        throw IncompatibleProtocolVersions(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(IncompatibleProtocolVersions(from_fields, std::move(message), std::move(headers)), problem);
     case Status::REQUEST_HEADER_TOO_LARGE:
-        throw RequestHeaderTooLarge(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(RequestHeaderTooLarge(from_fields, std::move(message), std::move(headers)), problem);
     case Status::SSL_CERTIFICATE_ERROR:
-        throw SslCertificateError(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(SslCertificateError(from_fields, std::move(message), std::move(headers)), problem);
     case Status::SSL_CERTIFICATE_REQUIRED:
-        throw SslCertificateRequired(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(SslCertificateRequired(from_fields, std::move(message), std::move(headers)), problem);
     case Status::HTTP_REQUEST_SENT_TO_HTTPS_PORT:
-        throw HttpRequestSentToHttpsPort(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(HttpRequestSentToHttpsPort(from_fields, std::move(message), std::move(headers)), problem);
     case Status::INVALID_TOKEN:
-        throw InvalidToken(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(InvalidToken(from_fields, std::move(message), std::move(headers)), problem);
     case Status::CLIENT_CLOSED_REQUEST:
-        throw ClientClosedRequest(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(ClientClosedRequest(from_fields, std::move(message), std::move(headers)), problem);
     case Status::INTERNAL_SERVER_ERROR:
-        throw InternalServerError(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(InternalServerError(from_fields, std::move(message), std::move(headers)), problem);
     case Status::NOT_IMPLEMENTED:
-        throw NotImplemented(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(NotImplemented(from_fields, std::move(message), std::move(headers)), problem);
     case Status::BAD_GATEWAY:
-        throw BadGateway(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(BadGateway(from_fields, std::move(message), std::move(headers)), problem);
     case Status::SERVICE_UNAVAILABLE:
-        throw ServiceUnavailable(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(ServiceUnavailable(from_fields, std::move(message), std::move(headers)), problem);
     case Status::GATEWAY_TIMEOUT:
-        throw GatewayTimeout(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(GatewayTimeout(from_fields, std::move(message), std::move(headers)), problem);
     case Status::HTTP_VERSION_NOT_SUPPORTED:
-        throw HttpVersionNotSupported(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(HttpVersionNotSupported(from_fields, std::move(message), std::move(headers)), problem);
     case Status::VARIANT_ALSO_NEGOTIATES:
-        throw VariantAlsoNegotiates(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(VariantAlsoNegotiates(from_fields, std::move(message), std::move(headers)), problem);
     case Status::INSUFFICIENT_STORAGE:
-        throw InsufficientStorage(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(InsufficientStorage(from_fields, std::move(message), std::move(headers)), problem);
     case Status::LOOP_DETECTED:
-        throw LoopDetected(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(LoopDetected(from_fields, std::move(message), std::move(headers)), problem);
     case Status::BANDWIDTH_LIMIT_EXCEEDED:
-        throw BandwidthLimitExceeded(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(BandwidthLimitExceeded(from_fields, std::move(message), std::move(headers)), problem);
     case Status::NOT_EXTENDED:
-        throw NotExtended(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(NotExtended(from_fields, std::move(message), std::move(headers)), problem);
     case Status::NETWORK_AUTHENTICATION_REQUIRED:
-        throw NetworkAuthenticationRequired(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(NetworkAuthenticationRequired(from_fields, std::move(message), std::move(headers)), problem);
     case Status::WEB_SERVER_RETURNED_AN_UNKNOWN_ERROR:
-        throw WebServerReturnedAnUnknownError(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(WebServerReturnedAnUnknownError(from_fields, std::move(message), std::move(headers)), problem);
     case Status::WEB_SERVER_IS_DOWN:
-        throw WebServerIsDown(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(WebServerIsDown(from_fields, std::move(message), std::move(headers)), problem);
     case Status::CONNECTION_TIMED_OUT:
-        throw ConnectionTimedOut(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(ConnectionTimedOut(from_fields, std::move(message), std::move(headers)), problem);
     case Status::ORIGIN_IS_UNREACHABLE:
-        throw OriginIsUnreachable(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(OriginIsUnreachable(from_fields, std::move(message), std::move(headers)), problem);
     case Status::A_TIMEOUT_OCCURRED:
-        throw ATimeoutOccurred(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(ATimeoutOccurred(from_fields, std::move(message), std::move(headers)), problem);
     case Status::SSL_HANDSHAKE_FAILED:
-        throw SslHandshakeFailed(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(SslHandshakeFailed(from_fields, std::move(message), std::move(headers)), problem);
     case Status::INVALID_SSL_CERTIFICATE:
-        throw InvalidSslCertificate(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(InvalidSslCertificate(from_fields, std::move(message), std::move(headers)), problem);
     case Status::RAILGUN_ERROR:
-        throw RailgunError(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(RailgunError(from_fields, std::move(message), std::move(headers)), problem);
     case Status::SITE_IS_OVERLOADED:
-        throw SiteIsOverloaded(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(SiteIsOverloaded(from_fields, std::move(message), std::move(headers)), problem);
     case Status::SITE_IS_FROZEN:
-        throw SiteIsFrozen(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(SiteIsFrozen(from_fields, std::move(message), std::move(headers)), problem);
     case Status::IDENTITY_PROVIDER_UNAUTHORIZED:
-        throw IdentityProviderUnauthorized(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(IdentityProviderUnauthorized(from_fields, std::move(message), std::move(headers)), problem);
     case Status::NETWORK_READ_TIMEOUT_ERROR:
-        throw NetworkReadTimeoutError(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(NetworkReadTimeoutError(from_fields, std::move(message), std::move(headers)), problem);
     case Status::NETWORK_CONNECT_TIMEOUT_ERROR:
-        throw NetworkConnectTimeoutError(detail::message_or_phrase(std::move(message), status, ""));
+        throw_with(NetworkConnectTimeoutError(from_fields, std::move(message), std::move(headers)), problem);
     default:
         break;
     }
     switch (status_class(status)) {
     case StatusClass::redirection:
-        throw Redirection(detail::message_or_phrase(std::move(message), status, "Redirection"), status);
+        throw_with(Redirection(message.empty() ? "Redirection" : std::move(message), status, std::move(headers)), problem);
     case StatusClass::client_error:
-        throw ClientError(detail::message_or_phrase(std::move(message), status, "Client Error"), status);
+        throw_with(ClientError(message.empty() ? "Client Error" : std::move(message), status, std::move(headers)), problem);
     case StatusClass::server_error:
         if (static_cast<unsigned>(status) <= 599)
-            throw ServerError(detail::message_or_phrase(std::move(message), status, "Server Error"), status);
+            throw_with(ServerError(message.empty() ? "Server Error" : std::move(message), status, std::move(headers)), problem);
         break;
     default:
         break;
     }
     throw std::invalid_argument("http::throw_failure: " + to_string(status) + " is not a failure status (3xx-5xx)");
+}
+
+}  // namespace detail
+
+[[noreturn]] inline void throw_failure(Status status, std::string message, Headers headers) {
+    detail::throw_failure(status, std::move(message), std::move(headers), nullptr);
+}
+
+[[noreturn]] inline void throw_failure(Status status, std::string message, Headers headers, Problem problem) {
+    detail::throw_failure(status, std::move(message), std::move(headers), &problem);
 }
 
 }  // namespace http

@@ -86,6 +86,13 @@ public:
     /// The largest body accepted, after gzip/deflate decoding: a guard against decompression
     /// bombs. TransportError(too_large) beyond it.
     std::uint64_t max_response_size = std::uint64_t{1} << 30;
+    /// Times a request is sent again when that can help, by the status dataset's rules
+    /// (http::retry_rule()): 408, 425, 429 and 503 for any method, 502 and 504 (and a connection
+    /// that failed) for idempotent ones only. It waits for the response's Retry-After where the
+    /// rule honours it, else 250 ms doubling each time. The last response is returned as usual.
+    int retries = 0;
+    /// The longest wait before a retry, whatever Retry-After asks (a server may ask for a day).
+    std::chrono::seconds max_retry_after{60};
 
     /// Sends `method` to `url` with `data` as the content, follows redirects, and returns the
     /// final response, its body decoded. `request_headers` go with this request only, after

@@ -44,8 +44,13 @@ public:
     void redirect(std::string location, Status status = Status::FOUND);
 
     /// Throws the typed failure (http::NotFound ...) for a 4xx or 5xx status; does nothing otherwise.
-    /// The failure's message is the response body when it is short text, else the phrase.
+    /// The failure carries the fields the dataset ties to the status (so e.retry_after(),
+    /// e.allowed_methods() ... work) and, from an application/problem+json body, its members
+    /// (e.problem()); its message is the problem's detail, or a short text body, else the phrase.
     void raise_for_status() const;
+    /// The same for any 3xx-5xx status (a redirect that was not followed, say). Throws
+    /// std::invalid_argument for other statuses.
+    [[noreturn]] void raise_failure() const;
 };
 
 }  // namespace http

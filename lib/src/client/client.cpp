@@ -8,7 +8,9 @@
 #include "proto/url/percent.hpp"
 #include "proto/url/url.hpp"
 
+#include <algorithm>
 #include <map>
+#include <thread>
 #include <vector>
 
 namespace http {
@@ -75,6 +77,8 @@ public:
                   const Headers& extra_headers);
 
 private:
+    Received exchange_with_retries(Client& settings, const Url& url, std::string_view method, std::string_view data,
+                                   const Headers& request_headers, const std::string& where);
     Received exchange(Client& settings, const Url& url, std::string_view method, std::string_view data,
                       const Headers& request_headers, const std::string& where);
     Received attempt(Client& settings, ClientConnection& connection, std::string_view method,
@@ -107,6 +111,8 @@ Client::Client(const Client& other)
       headers(other.headers),
       no_expect(other.no_expect),
       max_response_size(other.max_response_size),
+      retries(other.retries),
+      max_retry_after(other.max_retry_after),
       impl_(std::make_unique<Impl>()) {}
 
 Client& Client::operator=(const Client& other) {
@@ -156,7 +162,7 @@ Response Client::Impl::send(Client& settings, std::string_view url_text, std::st
 
     while (true) {
         const std::string where = method + " " + url.str();
-        Received received = exchange(settings, url, method, body, request_headers, where);
+        Received received = exchange_with_retries(settings, url, method, body, request_headers, where);
         const std::string_view location = received.headers.get("Location");
         if (!settings.follow_redirect || !is_redirect(received.status) || location.empty()) {
             Response response;
@@ -226,6 +232,36 @@ void Client::Impl::give_back(const Url& url, std::unique_ptr<ClientConnection> c
     auto& pool = idle_[url.origin()];
     if (pool.size() < max_idle_per_origin)
         pool.push_back(std::move(connection));
+}
+
+Received Client::Impl::exchange_with_retries(Client& settings, const Url& url, std::string_view method,
+                                             std::string_view data, const Headers& request_headers,
+                                             const std::string& where) {
+    // The dataset says which statuses a repeat can cure, and for which methods (retry_rule());
+    // a connection that failed is tried again for idempotent methods only, as the server may
+    // have acted on the request.
+    for (int attempt = 0;; ++attempt) {
+        const bool last = attempt >= settings.retries;
+        // Without a Retry-After: 250 ms, doubling each time; never longer than max_retry_after.
+        auto wait = std::chrono::milliseconds(250) * (std::int64_t{1} << std::min(attempt, 16));
+        try {
+            Received received = exchange(settings, url, method, data, request_headers, where);
+            const RetryRule rule = retry_rule(static_cast<Status>(received.status));
+            const bool may = rule.when == RetryWhen::any_method || (rule.when == RetryWhen::idempotent && idempotent(method));
+            if (last || !may)
+                return received;
+            if (rule.retry_after)
+                if (const auto asked = detail::parse_retry_after(received.headers.get("Retry-After")))
+                    wait = std::chrono::duration_cast<std::chrono::milliseconds>(*asked);
+        } catch (const TransportError& error) {
+            const auto kind = error.kind();
+            const bool connection_failed =
+                kind == Kind::connect || kind == Kind::dns || kind == Kind::closed || kind == Kind::io;
+            if (last || !connection_failed || !idempotent(method))
+                throw;
+        }
+        std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(wait, settings.max_retry_after));
+    }
 }
 
 Received Client::Impl::exchange(Client& settings, const Url& url, std::string_view method, std::string_view data,

@@ -393,11 +393,11 @@ Connection::Next Connection::handle() {
             } catch (const std::exception& error) {
                 report(error);
                 response = failure_response(Status::INTERNAL_SERVER_ERROR, "The server met an unexpected condition.",
-                                            {}, request_.headers.get("Accept"));
+                                            request_.headers.get("Accept"));
             } catch (...) {
                 report(std::runtime_error("a handler threw a non-std exception"));
                 response = failure_response(Status::INTERNAL_SERVER_ERROR, "The server met an unexpected condition.",
-                                            {}, request_.headers.get("Accept"));
+                                            request_.headers.get("Accept"));
             }
         }
         response_ = std::move(response);
@@ -421,6 +421,12 @@ Connection::Next Connection::handle() {
 void Connection::queue(Response&& response) {
     if (shutdown_requested_)
         keep_alive_ = false;
+    if (const std::string_view field = missing_required_field(response);
+        !field.empty() && loop_.shared().first_report_for(response.status)) {
+        // Sent as it is (the handler knows its application), but said once per status.
+        report(std::runtime_error("httpkit: " + describe(response.status) + " was sent without " + std::string(field) +
+                                  ", which " + std::string(reference(response.status)) + " requires"));
+    }
     const ResponseFraming framing{request_.method == "HEAD", keep_alive_, head_.version_minor};
     const std::size_t mark = output_.size();
     bool separate_body = false;
@@ -430,7 +436,7 @@ void Connection::queue(Response&& response) {
         // The handler produced a response that cannot be sent (a header value with CR or LF ...).
         report(error);
         output_.resize(mark);
-        response = failure_response(Status::INTERNAL_SERVER_ERROR, "The server produced an invalid response.", {},
+        response = failure_response(Status::INTERNAL_SERVER_ERROR, "The server produced an invalid response.",
                                     request_.headers.get("Accept"));
         separate_body = serialize_response(response, framing, output_);
     }
@@ -445,7 +451,7 @@ void Connection::queue_error(Status status, std::string_view reason) {
     keep_alive_ = false;
     phase_ = Phase::idle;
     writing_ = true;
-    const Response response = failure_response(status, reason, {}, {});
+    const Response response = failure_response(status, reason, {});
     serialize_response(response, ResponseFraming{false, false, 1}, output_);
 }
 

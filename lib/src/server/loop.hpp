@@ -16,6 +16,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -39,6 +40,13 @@ public:
 
     /// Runs the on_error hooks; a hook that throws is ignored.
     void report(const std::exception& error, const ClientInfo& client) const noexcept;
+    /// True the first time it is asked about `status` (codes 0-1023): a response that lacks a
+    /// field its status requires is reported once per status, not once per response.
+    bool first_report_for(Status status) noexcept {
+        const unsigned code = static_cast<unsigned>(status) & 1023;
+        const std::uint64_t bit = std::uint64_t{1} << (code % 64);
+        return !(reported_statuses_[code / 64].fetch_or(bit, std::memory_order_relaxed) & bit);
+    }
 
     /// Wakes the supervisor, which sleeps while there are no connections (no handler can block
     /// then) instead of watching for blocked handlers.
@@ -50,6 +58,7 @@ public:
 
 private:
     const ServerConfig& config_;
+    std::array<std::atomic<std::uint64_t>, 16> reported_statuses_{};
 };
 
 class Loop {

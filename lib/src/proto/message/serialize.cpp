@@ -40,6 +40,16 @@ bool is_framing_field(std::string_view name) {
 
 }  // namespace
 
+std::string_view missing_required_field(const Response& response) noexcept {
+    const StatusInfo* info = status_info(response.status);
+    if (!info)
+        return {};
+    for (const StatusHeader& header : info->headers)
+        if (header.required && !response.headers.contains(header.name))
+            return header.name;
+    return {};
+}
+
 bool serialize_response(const Response& response, const ResponseFraming& framing, std::string& out) {
     const auto code = static_cast<unsigned>(response.status);
     if (code < 100 || code > 999)
@@ -57,6 +67,7 @@ bool serialize_response(const Response& response, const ResponseFraming& framing
     out += current_http_date();
     out += "\r\n";
 
+    const bool no_body = has_no_body(response.status);
     bool has_content_type = false;
     std::string_view declared_length;
     for (const auto& [name, value] : response.headers) {
@@ -65,8 +76,13 @@ bool serialize_response(const Response& response, const ResponseFraming& framing
                 declared_length = value;
             continue;
         }
-        if (!has_content_type && iequals(name, "content-type"))
+        if (iequals(name, "content-type")) {
+            // A status that has no content has no media type either (RFC 9110, Sections 8.3 and
+            // 15.4.5): a 304 or 204 made from a failure or a handler's defaults does not carry one.
+            if (no_body)
+                continue;
             has_content_type = true;
+        }
         out += name;
         out += ": ";
         out += value;
@@ -78,7 +94,6 @@ bool serialize_response(const Response& response, const ResponseFraming& framing
         out += "\r\n";
     }
 
-    const bool no_body = has_no_body(response.status);
     if (!no_body) {
         if (!has_content_type && !response.body.empty())
             out += "Content-Type: text/plain; charset=utf-8\r\n";

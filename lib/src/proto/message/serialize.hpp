@@ -18,10 +18,15 @@ struct ResponseFraming {
 /// Bodies larger than this are written from the Response itself, not copied behind the header.
 inline constexpr std::size_t inline_body_limit = 64 * 1024;
 
+/// The first header field the dataset requires for the response's status (Allow for 405,
+/// Location for a redirect, WWW-Authenticate for 401 ...) that the response lacks, or empty.
+std::string_view missing_required_field(const Response& response) noexcept;
+
 /// Appends the status line and header section of `response` to `out`, and the body unless it is
 /// not sent (HEAD, 1xx, 204, 304) or is larger than inline_body_limit; returns true when the
-/// caller must still write response.body after `out`. Throws std::invalid_argument when a
-/// header name is not a token or a value holds CR, LF or NUL.
+/// caller must still write response.body after `out`. A 1xx, 204 or 304 gets neither
+/// Content-Length nor Content-Type. Throws std::invalid_argument when a header name is not a
+/// token or a value holds CR, LF or NUL.
 bool serialize_response(const Response& response, const ResponseFraming& framing, std::string& out);
 
 }  // namespace http::detail
