@@ -10,5 +10,6 @@
 #include <http/problem.hpp>
 #include <http/request.hpp>
 #include <http/response.hpp>
+#include <http/router.hpp>
 #include <http/server.hpp>
 #include <http/status.hpp>

@@ -45,6 +45,7 @@ public:
     Fields queries;            ///< the query string, percent- and '+'-decoded; a repeated name keeps its last value
     Fields cookies;            ///< the Cookie header (RFC 6265, Section 5.4)
     Fields form;               ///< urlencoded or multipart/form-data fields
+    Fields params;             ///< path parameters of the http::Router route that matched, percent-decoded
     std::map<std::string, UploadedFile, std::less<>> files;  ///< multipart uploads, by field name
     /// The content, raw bytes (chunked framing removed). Empty for multipart/form-data, which is
     /// parsed as it arrives into `form` and `files`.

@@ -6,11 +6,14 @@
 #include <http/status.hpp>
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace http {
+
+class FileContent;  // content sent from a file (send_file())
 
 class Response {
 public:
@@ -19,6 +22,9 @@ public:
     std::string body;
     /// Set-Cookie field values: filled by set_cookie() on a server, by the response on a client.
     std::vector<std::string> cookies;
+    /// Content sent from a file instead of `body` (send_file() sets it): written with
+    /// sendfile(2) as the client reads it, never read into memory.
+    std::shared_ptr<const FileContent> file;
 
     // Filled by http::Client.
     std::string version = "1.1";                   ///< the HTTP version of the response

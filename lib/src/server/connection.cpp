@@ -1,6 +1,7 @@
 #include "server/connection.hpp"
 
 #include "proto/message/parameters.hpp"
+#include "files/file_content.hpp"
 #include "proto/cookies/cookies.hpp"
 #include "proto/multipart/multipart.hpp"
 #include "proto/parser/char_class.hpp"
@@ -9,6 +10,9 @@
 #include "proto/url/percent.hpp"
 
 #include <boost/asio/post.hpp>
+
+#include <sys/sendfile.h>
+#include <unistd.h>
 
 #include <array>
 
@@ -338,6 +342,7 @@ void Connection::build_request() {
     r.queries.clear();
     r.cookies.clear();
     r.form.clear();
+    r.params.clear();
     r.files.clear();
     r.body.clear();
 
@@ -427,17 +432,28 @@ void Connection::queue(Response&& response) {
         report(std::runtime_error("httpkit: " + describe(response.status) + " was sent without " + std::string(field) +
                                   ", which " + std::string(reference(response.status)) + " requires"));
     }
-    const ResponseFraming framing{request_.method == "HEAD", keep_alive_, head_.version_minor};
+    ResponseFraming framing{request_.method == "HEAD", keep_alive_, head_.version_minor, {}};
+    if (response.file)
+        framing.external_length = response.file->size();
     const std::size_t mark = output_.size();
     bool separate_body = false;
     try {
         separate_body = serialize_response(response, framing, output_);
+        // A small file goes out with its head, in one write, read in a single bounded copy.
+        if (separate_body && response.file && *framing.external_length <= inline_body_limit) {
+            if (!append_file_content(*response.file)) {
+                output_.resize(mark);
+                throw std::runtime_error("httpkit: a file being sent could not be read");
+            }
+            separate_body = false;
+        }
     } catch (const std::exception& error) {
         // The handler produced a response that cannot be sent (a header value with CR or LF ...).
         report(error);
         output_.resize(mark);
         response = failure_response(Status::INTERNAL_SERVER_ERROR, "The server produced an invalid response.",
                                     request_.headers.get("Accept"));
+        framing.external_length.reset();
         separate_body = serialize_response(response, framing, output_);
     }
     if (!config_.reply_hooks.empty())
@@ -446,22 +462,76 @@ void Connection::queue(Response&& response) {
         large_response_ = std::move(response);
 }
 
+bool Connection::append_file_content(const FileContent& file) {
+    for (const FileContent::Part& part : file.parts) {
+        if (!part.from_file()) {
+            output_ += part.text;
+            continue;
+        }
+        const std::size_t at = output_.size();
+        output_.resize(at + part.length);
+        std::size_t done = 0;
+        while (done < part.length) {
+            const ssize_t n = ::pread(file.fd(), output_.data() + at + done, part.length - done,
+                                      static_cast<off_t>(part.offset + done));
+            if (n <= 0)
+                return false;  // a read error, or the file shrank
+            done += static_cast<std::size_t>(n);
+        }
+    }
+    return true;
+}
+
 void Connection::queue_error(Status status, std::string_view reason) {
     // After a refused request the byte stream cannot be trusted: answer, then close.
     keep_alive_ = false;
     phase_ = Phase::idle;
     writing_ = true;
     const Response response = failure_response(status, reason, {});
-    serialize_response(response, ResponseFraming{false, false, 1}, output_);
+    serialize_response(response, ResponseFraming{false, false, 1, {}}, output_);
 }
 
 Connection::Next Connection::write_output() {
+    const FileContent* file = large_response_ ? large_response_->file.get() : nullptr;
     while (true) {
+        if (file && output_sent_ == output_.size()) {
+            // The head is out: the file's parts, ranges of it with sendfile(2).
+            if (file_part_ == file->parts.size())
+                return after_write();
+            const FileContent::Part& part = file->parts[file_part_];
+            boost::system::error_code error;
+            std::size_t n = 0;
+            if (part.from_file()) {
+                auto offset = static_cast<off_t>(part.offset + large_sent_);
+                const ssize_t sent = ::sendfile(socket_.native_handle(), file->fd(), &offset,
+                                                std::min<std::uint64_t>(part.length - large_sent_, 1 << 20));
+                if (sent == 0)
+                    return close();  // the file shrank: its Content-Length cannot be kept
+                if (sent < 0)
+                    error = boost::system::error_code(errno, boost::system::system_category());
+                else
+                    n = static_cast<std::size_t>(sent);
+            } else {
+                n = socket_.write_some(asio::buffer(part.text.data() + large_sent_, part.text.size() - large_sent_), error);
+            }
+            if (error == asio::error::would_block || error == asio::error::try_again) {
+                set_deadline(config_.write_timeout);
+                return Next::write;
+            }
+            if (error)
+                return close();
+            large_sent_ += n;
+            if (large_sent_ == part.size()) {
+                ++file_part_;
+                large_sent_ = 0;
+            }
+            continue;
+        }
         const std::array<asio::const_buffer, 2> buffers{
             asio::buffer(output_.data() + output_sent_, output_.size() - output_sent_),
-            large_response_ ? asio::buffer(large_response_->body.data() + large_sent_,
-                                           large_response_->body.size() - large_sent_)
-                            : asio::const_buffer()};
+            large_response_ && !file ? asio::buffer(large_response_->body.data() + large_sent_,
+                                                    large_response_->body.size() - large_sent_)
+                                     : asio::const_buffer()};
         if (buffers[0].size() == 0 && buffers[1].size() == 0)
             return after_write();
         boost::system::error_code error;
@@ -487,6 +557,7 @@ Connection::Next Connection::after_write() {
         output_.shrink_to_fit();
     large_response_.reset();
     large_sent_ = 0;
+    file_part_ = 0;
     if (!sent_replies_.empty()) {
         for (auto& [request, response] : sent_replies_)
             run_hooks(config_.reply_hooks, "on_reply", std::as_const(request), std::as_const(response));

@@ -59,6 +59,8 @@ private:
 
     void queue(Response&& response);
     void queue_error(Status status, std::string_view reason);
+    /// Appends a small file's content to the output (bounded reads); false if it cannot be read.
+    bool append_file_content(const FileContent& file);
     bool has_output() const noexcept { return output_sent_ < output_.size() || large_response_; }
 
     Next close();
@@ -95,7 +97,8 @@ private:
     std::string output_;
     std::size_t output_sent_ = 0;
     std::optional<Response> large_response_;  // a body written from the response, not copied
-    std::size_t large_sent_ = 0;
+    std::size_t large_sent_ = 0;  // of the body, or of the file part being sent
+    std::size_t file_part_ = 0;   // the part of large_response_->file being sent
     std::vector<std::pair<Request, Response>> sent_replies_;  // for on_reply hooks, after the write
 };
 

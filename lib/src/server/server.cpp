@@ -5,6 +5,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include <poll.h>
+#include <signal.h>
 #include <sched.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
@@ -181,6 +182,13 @@ void Server::Impl::spawn(Loop& loop, std::uint64_t generation) {
     Worker& worker = workers.emplace_back();
     worker.thread = std::thread([this, &worker, assignment = Assignment{&loop, generation}]() mutable {
         pthread_setname_np(pthread_self(), "httpkit-io");
+        // sendfile(2) has no MSG_NOSIGNAL: a client gone mid-file would raise SIGPIPE, which
+        // kills a process by default. Blocked in the server's threads, it stays pending there and
+        // the write fails with EPIPE instead.
+        sigset_t sigpipe;
+        sigemptyset(&sigpipe);
+        sigaddset(&sigpipe, SIGPIPE);
+        pthread_sigmask(SIG_BLOCK, &sigpipe, nullptr);
         while (true) {
             try {
                 assignment.loop->run(assignment.generation);

@@ -94,18 +94,18 @@ bool serialize_response(const Response& response, const ResponseFraming& framing
         out += "\r\n";
     }
 
+    const std::uint64_t length = framing.external_length ? *framing.external_length : response.body.size();
     if (!no_body) {
-        if (!has_content_type && !response.body.empty())
+        if (!has_content_type && length > 0)
             out += "Content-Type: text/plain; charset=utf-8\r\n";
         // A HEAD handler may announce the length of what GET would send without producing it.
         std::uint64_t declared = 0;
-        const bool keep_declared = framing.head_request && response.body.empty() &&
-                                   parse_content_length(declared_length, declared);
+        const bool keep_declared = framing.head_request && length == 0 && parse_content_length(declared_length, declared);
         out += "Content-Length: ";
         if (keep_declared)
             out += declared_length;
         else
-            append_number(out, response.body.size());
+            append_number(out, length);
         out += "\r\n";
     }
     if (!framing.keep_alive)
@@ -116,7 +116,7 @@ bool serialize_response(const Response& response, const ResponseFraming& framing
 
     if (no_body || framing.head_request)
         return false;
-    if (response.body.size() > inline_body_limit)
+    if (framing.external_length || response.body.size() > inline_body_limit)
         return true;
     out += response.body;
     return false;

@@ -4,6 +4,8 @@
 #include <http/response.hpp>
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -13,6 +15,9 @@ struct ResponseFraming {
     bool head_request = false;  ///< HEAD: send the header section only
     bool keep_alive = true;     ///< false: announce Connection: close
     int version_minor = 1;      ///< of the request; an HTTP/1.0 keep-alive is announced
+    /// The content is not `body` but comes from elsewhere (a file), this long: announced, and
+    /// left to the caller to write.
+    std::optional<std::uint64_t> external_length;
 };
 
 /// Bodies larger than this are written from the Response itself, not copied behind the header.

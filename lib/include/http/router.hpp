@@ -1,0 +1,116 @@
+// http::Router: routes by method and path pattern, as a tree of segments.
+#pragma once
+
+#include <http/failure.hpp>
+#include <http/request.hpp>
+#include <http/response.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace http {
+
+/// How router.files() and send_file() serve a directory. Every member has a default, so that
+/// designated initializers may leave any out: `{.list_directories = true}`.
+struct FileOptions {
+    /// Serve names that start with '.' (.env, .git/...). Off: they are 404 like absent files.
+    bool dotfiles = false;
+    /// A directory without index.html lists its entries (HTML, names escaped); off: 404.
+    bool list_directories = false;
+    /// The file a directory serves, when present.
+    std::string index = "index.html";
+    /// Cache-Control for files served; empty: none.
+    std::string cache_control{};
+};
+
+/// Routes requests to handlers by method and path, and is itself a handler:
+///
+///     http::Router router;
+///     router.get("/users/{id}", [](http::Request& req, http::Response& res) {
+///         res.write("user " + req.params.at("id"));
+///     });
+///     router.get("/files/{path...}", serve);           // a rest parameter spans segments
+///     router.use([](http::Request& req, http::Response& res, const std::function<void()>& next) {
+///         next();                                      // middleware, in the order added
+///     });
+///     http::Router& api = router.group("/api/v1");     // a prefix, with middleware of its own
+///     server.on_receive(router);
+///
+/// Patterns are split at '/'. A segment is a literal, a parameter `{name}`, or, last, a rest
+/// parameter `{name...}` that takes the rest of the path (at least one segment). Matching works
+/// on the raw path; each parameter is percent-decoded after matching (so "%2F" stays inside one
+/// parameter) into req.params. A literal segment beats a parameter, which beats a rest
+/// parameter, whatever the order of registration. When the path matches but the method does
+/// not: 405 with Allow (http::MethodNotAllowed); OPTIONS: 204 with Allow, unless a handler is
+/// registered for it; HEAD runs the GET handler (the server sends no content); no path matches:
+/// 404 (http::NotFound). A pattern registered with a trailing slash answers the other form with
+/// a 308 to it, and the other way round.
+///
+/// Register routes before the server starts: a Router is not changed while it serves. Copies of
+/// a Router share its routes (server.on_receive(router) keeps one).
+class Router {
+public:
+    using Handler = std::function<void(Request&, Response&)>;
+    using Middleware = std::function<void(Request&, Response&, const std::function<void()>& next)>;
+
+    Router();
+    /// Copies share the routes.
+    Router(const Router& other);
+    Router& operator=(const Router& other);
+    Router(Router&&) noexcept = default;
+    Router& operator=(Router&&) noexcept = default;
+
+    /// Adds a route. Throws std::invalid_argument for a malformed pattern, or one that
+    /// conflicts with a route already there (the same method and pattern, or a pattern that
+    /// matches the same paths: "/users/{id}" and "/users/{name}"), naming both.
+    Router& route(std::string_view method, std::string_view pattern, Handler handler);
+    Router& get(std::string_view pattern, Handler handler) { return route("GET", pattern, std::move(handler)); }
+    Router& post(std::string_view pattern, Handler handler) { return route("POST", pattern, std::move(handler)); }
+    Router& put(std::string_view pattern, Handler handler) { return route("PUT", pattern, std::move(handler)); }
+    Router& patch(std::string_view pattern, Handler handler) { return route("PATCH", pattern, std::move(handler)); }
+    Router& del(std::string_view pattern, Handler handler) { return route("DELETE", pattern, std::move(handler)); }
+
+    /// Middleware for every request this router (or group) handles, in the order added; a
+    /// group's runs after its parent's. It calls next() to go on, or answers by itself.
+    Router& use(Middleware middleware);
+
+    /// A group of routes under `prefix` ("/api/v1"), with middleware of its own. The reference
+    /// stays valid as long as the router does.
+    Router& group(std::string_view prefix);
+
+    /// Serves the files under `directory` at `prefix` (GET and HEAD), as send_file() does:
+    /// conditional and range requests, no way out of the directory. See FileOptions.
+    Router& files(std::string_view prefix, std::filesystem::path directory, FileOptions options = {});
+
+    /// Dispatches a request: the server calls it.
+    void operator()(Request& req, Response& res) const;
+
+    struct State;
+    struct Scope;
+
+private:
+    Router(State* state, Scope* scope) noexcept : state_(state), scope_(scope) {}
+    void no_route(Request& req, Response& res) const;  // 404, 405, OPTIONS, trailing slash
+
+    std::shared_ptr<State> owner_;  // null in the groups the state holds (no cycle)
+    State* state_;
+    Scope* scope_;  // this router's or group's prefix and middleware, owned by the state
+};
+
+/// Answers `req` with the file at `path`: Content-Type by extension, ETag and Last-Modified,
+/// the conditional headers (If-Match, If-Unmodified-Since, If-None-Match, If-Modified-Since, in
+/// RFC 9110 Section 13.2.2's order: 412 or 304), Range (206 with one range, multipart/byteranges
+/// for several, 416 when none can be satisfied) and If-Range. The content is sent from the file
+/// as the client reads it, never read whole into memory. `options.cache_control`, if set, is
+/// sent too. Throws http::NotFound if there is no regular file there, and the failures above
+/// (PreconditionFailed, RangeNotSatisfiable with the length) for the client's conditions.
+void send_file(const Request& req, Response& res, const std::filesystem::path& path, const FileOptions& options = {});
+
+/// The media type for a file name's extension ("index.html" -> "text/html; charset=utf-8");
+/// application/octet-stream for one it does not know.
+std::string_view content_type_for(std::string_view file_name) noexcept;
+
+}  // namespace http

@@ -1,0 +1,37 @@
+// The parts of send_file() and router.files() that tests reach directly.
+#pragma once
+
+#include <http/request.hpp>
+#include <http/response.hpp>
+#include <http/router.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace http::detail {
+
+/// A Range field for a representation of `length` bytes: `present` when it is one to use (a
+/// well-formed bytes range set, 64 ranges at most); `satisfiable` when a range overlaps the
+/// content; `ranges` sorted, overlapping and adjacent ones merged, each [first, last].
+struct RangeRequest {
+    bool present = false;
+    bool satisfiable = false;
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;
+};
+RangeRequest parse_range(std::string_view value, std::uint64_t length);
+
+/// Whether an If-Match / If-None-Match / If-Range list names `etag`: "*" always; the weak
+/// comparison ignores W/ (RFC 9110, Section 8.8.3.2).
+bool etag_matches(std::string_view list, std::string_view etag, bool weak);
+
+/// Answers a request under router.files(prefix, root): `rest` is the raw path after the prefix.
+/// Refuses (400) a segment that is "..", ".", or hides '/', '\' or NUL in escapes; hides (404)
+/// dotfiles unless allowed, and anything whose real path (symbolic links resolved) is outside
+/// `root`. A directory: 308 to its path with a trailing slash, then its index, a listing, or 404.
+void serve_directory(const Request& req, Response& res, const std::filesystem::path& root, std::string_view rest,
+                     const FileOptions& options);
+
+}  // namespace http::detail

@@ -1,0 +1,360 @@
+// The router: a tree of path segments. Each node has literal children (sorted, for binary
+// search), at most one parameter child and at most one rest-parameter child; precedence is the
+// order the matcher tries them in (literal, parameter, rest), with backtracking, so the order
+// of registration never matters.
+#include <http/failure.hpp>
+#include <http/router.hpp>
+
+#include "files/send_file.hpp"
+#include "proto/url/percent.hpp"
+
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <vector>
+
+namespace http {
+
+struct Router::Scope {
+    std::string prefix;  // "/api/v1", or empty for the root
+    std::vector<Middleware> middleware;
+    const Scope* parent = nullptr;
+};
+
+namespace {
+
+struct Route {
+    Router::Handler handler;
+    const Router::Scope* scope;  // whose middleware runs before it
+    std::string pattern;         // as registered, with its group's prefix, for messages
+};
+
+struct Node {
+    std::vector<std::pair<std::string, std::unique_ptr<Node>>> literals;  // sorted by segment
+    std::unique_ptr<Node> param;
+    std::string param_name;
+    std::unique_ptr<Node> rest;  // a leaf: the rest of the path
+    std::string rest_name;
+    std::map<std::string, Route, std::less<>> methods;  // method -> route
+
+    Node* literal(std::string_view segment) const {
+        const auto it = std::lower_bound(literals.begin(), literals.end(), segment,
+                                         [](const auto& entry, std::string_view s) { return entry.first < s; });
+        return it != literals.end() && it->first == segment ? it->second.get() : nullptr;
+    }
+};
+
+// The path's segments as the matcher walks them: "/a/b/" -> "a", "b", "" (a trailing slash is
+// an empty last segment, so "/docs" and "/docs/" are different paths).
+void split(std::string_view path, std::vector<std::string_view>& segments) {
+    segments.clear();
+    if (path.starts_with('/'))
+        path.remove_prefix(1);
+    while (true) {
+        const std::size_t slash = path.find('/');
+        segments.push_back(path.substr(0, slash));
+        if (slash == std::string_view::npos)
+            return;
+        path.remove_prefix(slash + 1);
+    }
+}
+
+std::vector<std::string_view> split(std::string_view path) {
+    std::vector<std::string_view> segments;
+    split(path, segments);
+    return segments;
+}
+
+struct Match {
+    const Node* node = nullptr;
+    std::vector<std::pair<const std::string*, std::string_view>> params;  // name -> raw value
+};
+
+// Finds the first node, in precedence order, that the segments lead to and that `accept`
+// takes; backtracks through parameters and rest parameters.
+template <class Accept>
+bool find(const Node& node, const std::vector<std::string_view>& segments, std::size_t at, Match& match,
+          const Accept& accept) {
+    if (at == segments.size()) {
+        if (!node.methods.empty() && accept(node)) {
+            match.node = &node;
+            return true;
+        }
+        return false;
+    }
+    const std::string_view segment = segments[at];
+    if (const Node* child = node.literal(segment); child && find(*child, segments, at + 1, match, accept))
+        return true;
+    if (node.param && !segment.empty()) {
+        match.params.emplace_back(&node.param_name, segment);
+        if (find(*node.param, segments, at + 1, match, accept))
+            return true;
+        match.params.pop_back();
+    }
+    if (node.rest && !node.rest->methods.empty() && !segment.empty() && accept(*node.rest)) {
+        // The rest of the path, raw, from this segment on.
+        const char* begin = segment.data();
+        const char* end = segments.back().data() + segments.back().size();
+        match.params.emplace_back(&node.rest_name, std::string_view(begin, static_cast<std::size_t>(end - begin)));
+        match.node = node.rest.get();
+        return true;
+    }
+    return false;
+}
+
+const Route* route_for(const Node& node, std::string_view method) {
+    if (const auto it = node.methods.find(method); it != node.methods.end())
+        return &it->second;
+    if (method == "HEAD")
+        if (const auto it = node.methods.find("GET"); it != node.methods.end())
+            return &it->second;
+    return nullptr;
+}
+
+// Allow for a path: every method any matching node takes, with HEAD where GET is and OPTIONS.
+std::string allowed_methods(const Node& root, const std::vector<std::string_view>& segments) {
+    std::set<std::string> methods{"OPTIONS"};
+    Match match;
+    find(root, segments, 0, match, [&](const Node& node) {
+        for (const auto& [method, route] : node.methods) {
+            methods.insert(method);
+            if (method == "GET")
+                methods.insert("HEAD");
+        }
+        return false;  // keep looking: every matching node counts
+    });
+    std::string allow;
+    for (const std::string& method : methods)
+        allow += (allow.empty() ? "" : ", ") + method;
+    return allow;
+}
+
+// The segments of a pattern, checked: "{name}" parameters, a final "{name...}".
+struct PatternSegment {
+    enum Kind { literal, param, rest } kind;
+    std::string text;  // the literal, or the parameter's name
+};
+
+std::vector<PatternSegment> parse_pattern(std::string_view pattern) {
+    if (!pattern.starts_with('/'))
+        throw std::invalid_argument("http::Router: pattern '" + std::string(pattern) + "' does not start with '/'");
+    std::vector<PatternSegment> out;
+    const std::vector<std::string_view> segments = split(pattern);
+    for (std::size_t i = 0; i < segments.size(); ++i) {
+        const std::string_view s = segments[i];
+        auto bad = [&](const char* why) {
+            return std::invalid_argument("http::Router: pattern '" + std::string(pattern) + "': " + why);
+        };
+        if (!s.starts_with('{')) {
+            if (s.find_first_of("{}") != std::string_view::npos)
+                throw bad("a parameter must be a whole segment, {name}");
+            out.push_back({PatternSegment::literal, std::string(s)});
+            continue;
+        }
+        if (!s.ends_with('}'))
+            throw bad("a parameter must be a whole segment, {name}");
+        std::string_view name = s.substr(1, s.size() - 2);
+        const bool rest = name.ends_with("...");
+        if (rest)
+            name.remove_suffix(3);
+        if (name.empty() || name.find_first_of("{}/.") != std::string_view::npos)
+            throw bad("a parameter needs a name of letters, digits and '_'");
+        if (rest && i + 1 != segments.size())
+            throw bad("a rest parameter {name...} must be the last segment");
+        for (const PatternSegment& earlier : out)
+            if (earlier.kind != PatternSegment::literal && earlier.text == name)
+                throw bad("the same parameter name twice");
+        out.push_back({rest ? PatternSegment::rest : PatternSegment::param, std::string(name)});
+    }
+    return out;
+}
+
+std::string join_prefix(std::string_view prefix, std::string_view pattern) {
+    if (prefix.empty())
+        return std::string(pattern);
+    std::string joined(prefix);
+    if (joined.ends_with('/'))
+        joined.pop_back();
+    return joined + std::string(pattern == "/" ? "" : pattern);
+}
+
+}  // namespace
+
+struct Router::State {
+    Node root;
+    std::deque<Scope> scopes;    // stable addresses: routes and groups point at them
+    std::deque<Router> groups;   // they do not own the state (that would be a cycle)
+    std::weak_ptr<State> self;   // for a copy of a group, which must own it
+};
+
+Router::Router() : owner_(std::make_shared<State>()), state_(owner_.get()) {
+    state_->self = owner_;
+    scope_ = &state_->scopes.emplace_back();
+}
+
+Router::Router(const Router& other)
+    : owner_(other.owner_ ? other.owner_ : other.state_->self.lock()), state_(other.state_), scope_(other.scope_) {}
+
+Router& Router::operator=(const Router& other) {
+    if (this != &other)
+        *this = Router(other);
+    return *this;
+}
+
+Router& Router::use(Middleware middleware) {
+    scope_->middleware.push_back(std::move(middleware));
+    return *this;
+}
+
+Router& Router::group(std::string_view prefix) {
+    if (!prefix.starts_with('/') || prefix.find_first_of("{}") != std::string_view::npos)
+        throw std::invalid_argument("http::Router: group prefix '" + std::string(prefix) +
+                                    "' must start with '/' and hold no parameter");
+    Scope& scope = state_->scopes.emplace_back();
+    scope.prefix = join_prefix(scope_->prefix, prefix);
+    scope.parent = scope_;
+    return state_->groups.emplace_back(Router(state_, &scope));  // not owning: see State
+}
+
+Router& Router::route(std::string_view method, std::string_view pattern, Handler handler) {
+    if (method.empty() || method.find_first_of(" \t\r\n/") != std::string_view::npos)
+        throw std::invalid_argument("http::Router: '" + std::string(method) + "' is not a method");
+    if (!handler)
+        throw std::invalid_argument("http::Router: an empty handler for " + std::string(pattern));
+    const std::string full = join_prefix(scope_->prefix, pattern);
+    Node* node = &state_->root;
+    for (const PatternSegment& segment : parse_pattern(full)) {
+        switch (segment.kind) {
+        case PatternSegment::literal: {
+            auto it = std::lower_bound(node->literals.begin(), node->literals.end(), segment.text,
+                                       [](const auto& entry, const std::string& s) { return entry.first < s; });
+            if (it == node->literals.end() || it->first != segment.text)
+                it = node->literals.emplace(it, segment.text, std::make_unique<Node>());
+            node = it->second.get();
+            break;
+        }
+        case PatternSegment::param:
+        case PatternSegment::rest: {
+            const bool rest = segment.kind == PatternSegment::rest;
+            std::unique_ptr<Node>& child = rest ? node->rest : node->param;
+            std::string& name = rest ? node->rest_name : node->param_name;
+            if (child && name != segment.text) {
+                // Another pattern with a differently named parameter here matches the same paths.
+                std::string other = "another route";
+                const Node* probe = child.get();
+                if (!probe->methods.empty())
+                    other = probe->methods.begin()->second.pattern;
+                throw std::invalid_argument("http::Router: '" + full + "' conflicts with '" + other +
+                                            "': the same paths, with the parameter named {" + segment.text +
+                                            "} in one and {" + name + "} in the other");
+            }
+            if (!child) {
+                child = std::make_unique<Node>();
+                name = segment.text;
+            }
+            node = child.get();
+            break;
+        }
+        }
+    }
+    const std::string method_name(method);
+    if (const auto it = node->methods.find(method_name); it != node->methods.end())
+        throw std::invalid_argument("http::Router: " + method_name + " " + full + " conflicts with " + method_name + " " +
+                                    it->second.pattern + ", registered before");
+    node->methods.emplace(method_name, Route{std::move(handler), scope_, full});
+    return *this;
+}
+
+Router& Router::files(std::string_view prefix, std::filesystem::path directory, FileOptions options) {
+    std::error_code error;
+    std::filesystem::path root = std::filesystem::canonical(directory, error);
+    if (error || !std::filesystem::is_directory(root, error))
+        throw std::invalid_argument("http::Router: cannot serve '" + directory.string() + "': not a directory");
+    std::string base(prefix);
+    if (base.ends_with('/'))
+        base.pop_back();
+    Handler serve = [root = std::move(root), options = std::move(options),
+                     skip = join_prefix(scope_->prefix, base).size()](Request& req, Response& res) {
+        detail::serve_directory(req, res, root, std::string_view(req.path).substr(skip), options);
+    };
+    get(base + "/{path...}", serve);
+    return get(base + "/", std::move(serve));
+}
+
+void Router::operator()(Request& req, Response& res) const {
+    const State& state = *state_;
+    const Route* route = nullptr;
+    {
+        // Reused per thread: matching allocates nothing once they have grown.
+        thread_local std::vector<std::string_view> segments;
+        thread_local Match match;
+        split(req.path, segments);
+        match.node = nullptr;
+        match.params.clear();
+        find(state.root, segments, 0, match, [&](const Node& node) { return route_for(node, req.method) != nullptr; });
+        if (match.node) {
+            route = route_for(*match.node, req.method);
+            req.params.clear();
+            for (const auto& [name, raw] : match.params)
+                req.params.insert_or_assign(*name, detail::percent_decode(raw));
+        }
+    }
+    const Scope* scope = route ? route->scope : scope_;
+    if (route && !scope->parent && scope->middleware.empty()) {
+        route->handler(req, res);  // the common case, with nothing in between
+        return;
+    }
+    std::function<void()> finish = route ? std::function<void()>([&] { route->handler(req, res); })
+                                         : std::function<void()>([&] { no_route(req, res); });
+
+    // The middleware of the scope and its parents, outermost first.
+    std::vector<const Middleware*> chain;
+    for (const Scope* s = scope; s; s = s->parent)
+        for (auto it = s->middleware.rbegin(); it != s->middleware.rend(); ++it)
+            chain.push_back(&*it);
+    std::reverse(chain.begin(), chain.end());
+    std::size_t next_index = 0;
+    std::function<void()> next = [&] {
+        if (next_index == chain.size()) {
+            finish();
+            return;
+        }
+        (*chain[next_index++])(req, res, next);
+    };
+    next();
+}
+
+void Router::no_route(Request& req, Response& res) const {
+    const State& state = *state_;
+    const std::vector<std::string_view> segments = split(req.path);
+    const std::string allow = allowed_methods(state.root, segments);
+    if (allow != "OPTIONS") {  // the path exists, for other methods
+        if (req.method == "OPTIONS") {
+            res.status = Status::NO_CONTENT;
+            res.headers.set("Allow", allow);
+            return;
+        }
+        throw MethodNotAllowed(detail::split_list({allow}));
+    }
+    // The other form of a path registered with (or without) a trailing slash.
+    std::vector<std::string_view> other = segments;
+    if (other.size() > 1 && other.back().empty())
+        other.pop_back();
+    else
+        other.push_back({});
+    Match alternative;
+    if (find(state.root, other, 0, alternative, [](const Node&) { return true; })) {
+        std::string location = req.path.ends_with('/') ? req.path.substr(0, req.path.size() - 1) : req.path + "/";
+        if (location.empty())
+            location = "/";
+        if (const std::size_t query = req.request_uri.find('?'); query != std::string::npos)
+            location += req.request_uri.substr(query);
+        res.redirect(std::move(location), Status::PERMANENT_REDIRECT);
+        return;
+    }
+    throw NotFound();
+}
+
+}  // namespace http
