@@ -103,7 +103,7 @@ BOOST_AUTO_TEST_CASE(cookies_user_agent_referer) {
     http::Client client;
     client.user_agent = "probe/1.0";
     client.referer = "https://example.com/from";
-    BOOST_TEST(client.get(site.http("/agent")).body == "probe/1.0|https://example.com/from|gzip, deflate");
+    BOOST_TEST(client.get(site.http("/agent")).body == "probe/1.0|https://example.com/from|gzip, deflate, br, zstd");
 }
 
 BOOST_AUTO_TEST_CASE(connections_are_reused) {

@@ -77,6 +77,15 @@ public:
     /// read_timeout of grace), else 408: a slow POST cannot hold a connection for ever. 0 = off.
     std::size_t min_body_rate = 1024;
 
+    // Response compression.
+    /// Compress responses with the coding the client's Accept-Encoding prefers (q-values, "*",
+    /// identity;q=0): zstd, br (when built with them) or gzip. Only compressible types (text,
+    /// JSON, XML, JavaScript, SVG ...), only bodies of compression_min_size bytes or more (files
+    /// up to 1 MiB), never a 206 or a response already encoded; Vary: Accept-Encoding is added,
+    /// and a compressed variant's ETag differs from the identity one's.
+    bool compression = false;
+    std::size_t compression_min_size = 1024;
+
     // Uploads (multipart/form-data, parsed as the body arrives).
     /// A file part larger than this is written to a temporary file instead of memory; a plain
     /// form field larger than this is refused [413].

@@ -1,6 +1,6 @@
 #include <http/client.hpp>
 
-#include "client/content_coding.hpp"
+#include "coding/content_coding.hpp"
 #include "client/transport.hpp"
 #include "proto/parser/body_reader.hpp"
 #include "proto/parser/char_class.hpp"
@@ -274,7 +274,7 @@ Received Client::Impl::exchange(Client& settings, const Url& url, std::string_vi
     if (!has("Accept"))
         head += "Accept: */*\r\n";
     if (!has("Accept-Encoding"))
-        head += "Accept-Encoding: gzip, deflate\r\n";
+        head.append("Accept-Encoding: ").append(accepted_codings()).append("\r\n");
     if (!settings.referer.empty() && !has("Referer"))
         head += "Referer: " + settings.referer + "\r\n";
     if (!url.userinfo.empty() && !has("Authorization"))

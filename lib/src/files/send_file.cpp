@@ -101,7 +101,16 @@ RangeRequest parse_range(std::string_view value, std::uint64_t length) {
 bool etag_matches(std::string_view list, std::string_view etag, bool weak) {
     if (trim_ows(list) == "*")
         return true;
-    auto opaque = [](std::string_view tag) { return tag.starts_with("W/") ? tag.substr(2) : tag; };
+    // The opaque tag, without W/ and without the "-gzip" a compressed variant's ETag carries
+    // (server.compression): a client holding that variant still has this representation.
+    auto opaque = [](std::string_view tag) {
+        if (tag.starts_with("W/"))
+            tag.remove_prefix(2);
+        for (const std::string_view coding : {"-gzip\"", "-br\"", "-zstd\""})
+            if (tag.ends_with(coding))
+                return std::string(tag.substr(0, tag.size() - coding.size())) + "\"";
+        return std::string(tag);
+    };
     bool match = false;
     for_each_list_element(list, [&](std::string_view candidate) {
         if (weak ? opaque(candidate) == opaque(etag) : (!candidate.starts_with("W/") && !etag.starts_with("W/") &&

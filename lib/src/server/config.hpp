@@ -24,6 +24,8 @@ struct ServerConfig {
     std::size_t max_connections;
     std::size_t min_body_rate;
     std::size_t max_form_fields;
+    bool compression = false;
+    std::size_t compression_min_size = 1024;
     MultipartLimits multipart_limits;
 
     std::vector<std::function<void(const ClientInfo&)>> connect_hooks;

@@ -1,6 +1,7 @@
 #include "server/connection.hpp"
 
 #include "proto/message/parameters.hpp"
+#include "coding/compress_response.hpp"
 #include "files/file_content.hpp"
 #include "proto/cookies/cookies.hpp"
 #include "proto/multipart/multipart.hpp"
@@ -426,6 +427,13 @@ Connection::Next Connection::handle() {
 void Connection::queue(Response&& response) {
     if (shutdown_requested_)
         keep_alive_ = false;
+    if (config_.compression) {
+        try {
+            compress_response(request_.headers.get("Accept-Encoding"), response, config_.compression_min_size);
+        } catch (const std::exception& error) {
+            report(error);  // sent as it is
+        }
+    }
     if (const std::string_view field = missing_required_field(response);
         !field.empty() && loop_.shared().first_report_for(response.status)) {
         // Sent as it is (the handler knows its application), but said once per status.

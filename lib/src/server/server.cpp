@@ -98,6 +98,8 @@ void Server::Impl::start(const Server& s) {
     config.max_connections = s.max_connections;
     config.min_body_rate = s.min_body_rate;
     config.max_form_fields = s.max_form_fields;
+    config.compression = s.compression;
+    config.compression_min_size = s.compression_min_size;
     config.multipart_limits.max_parts = s.max_form_fields;
     config.multipart_limits.max_in_memory = s.max_upload_in_memory;
     config.multipart_limits.temp_directory = s.upload_directory;

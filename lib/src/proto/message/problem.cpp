@@ -1,6 +1,6 @@
 #include "proto/message/problem.hpp"
 
-#include "proto/message/parameters.hpp"
+#include "proto/message/negotiate.hpp"
 #include "proto/parser/char_class.hpp"
 
 #include <algorithm>
@@ -26,53 +26,16 @@ void append_html_escaped(std::string& out, std::string_view text) {
 
 enum class ProblemFormat { json, html, text };
 
-// The format the client's Accept prefers: problem+json unless it asks only for HTML or text.
+// The format the client's Accept prefers: problem+json unless it asks only for HTML or text
+// (a range for application/json counts for problem+json too).
 ProblemFormat negotiate(std::string_view accept) {
-    if (trim_ows(accept).empty())
-        return ProblemFormat::json;
-    // Quality of each candidate, from the most specific media range that matches it.
-    struct Candidate {
-        std::string_view type, subtype;
-        double q = 0;
-        int specificity = -1;
-    };
-    Candidate candidates[] = {{"application", "problem+json"}, {"text", "html"}, {"text", "plain"}};
-    for_each_list_element(accept, [&](std::string_view element) {
-        const ParameterizedValue range = parse_parameterized(element);
-        double q = 1;
-        if (const std::string* value = range.find("q")) {
-            q = 0;
-            std::from_chars(value->data(), value->data() + value->size(), q);
-        }
-        const std::size_t slash = range.value.find('/');
-        if (slash == std::string_view::npos)
-            return;
-        const std::string_view type = range.value.substr(0, slash);
-        const std::string_view subtype = range.value.substr(slash + 1);
-        for (Candidate& c : candidates) {
-            int specificity = -1;
-            if (iequals(type, c.type) && (iequals(subtype, c.subtype) || (c.subtype == "problem+json" && iequals(subtype, "json"))))
-                specificity = 2;
-            else if (iequals(type, c.type) && subtype == "*")
-                specificity = 1;
-            else if (type == "*" && subtype == "*")
-                specificity = 0;
-            if (specificity > c.specificity) {
-                c.specificity = specificity;
-                c.q = q;
-            }
-        }
-    });
-    // Ties go to problem+json, then HTML.
-    ProblemFormat best = ProblemFormat::json;
-    double best_q = candidates[0].q;
-    if (candidates[1].q > best_q) {
-        best = ProblemFormat::html;
-        best_q = candidates[1].q;
+    static constexpr std::string_view candidates[] = {"application/problem+json", "application/json", "text/html",
+                                                      "text/plain"};
+    switch (choose_media_type(accept, candidates)) {
+    case 2: return ProblemFormat::html;
+    case 3: return ProblemFormat::text;
+    default: return ProblemFormat::json;
     }
-    if (candidates[2].q > best_q)
-        best = ProblemFormat::text;
-    return best;
 }
 
 constexpr std::string_view standard_members[] = {"type", "title", "status", "detail", "instance"};
