@@ -1,4 +1,5 @@
-// httpkit-echo [PORT [HOST]]: answers every request with the JSON of what it received.
+// httpkit-echo [PORT [HOST]] [options]: answers every request with the JSON of what it received,
+// routed with http::Router. Options: --static DIR, --compress, --threads N, --access-log FILE|-.
 //
 //   /status/<code>       3xx-5xx raised with http::throw_failure; 2xx answered plainly; both with
 //                        the header fields the dataset ties to the status, with sample values
@@ -9,12 +10,14 @@
 //                         files, http_version}
 #include <http/http.hpp>
 #include <http/json.hpp>
+#include <http/router.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include <charconv>
 #include <csignal>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -109,87 +112,155 @@ void send_json(http::Response& res, const json& value) {
     res.body = value.dump(-1, ' ', false, json::error_handler_t::replace);  // ordered: not write_json()
 }
 
-void handle(http::Request& req, http::Response& res) {
-    const std::string_view path = req.path;
-    if (path == "/plaintext") {
-        res.content_type("text/plain");
-        res.body = "Hello, World!";
-        return;
-    }
-    if (path == "/json") {
-        send_json(res, {{"message", "Hello, World!"}});
-        return;
-    }
-    if (path.starts_with("/status/")) {
-        const auto code = to_number(path.substr(8));
-        if (!code || *code < 200 || *code > 599)
-            throw http::BadRequest("/status/<code> takes a final status code, 200-599");
-        const auto status = static_cast<http::Status>(*code);
-        if (*code >= 300)
-            http::throw_failure(status, {}, sample_fields(status));
-        res.status = status;
-        res.headers = sample_fields(status);
-        res.body = http::to_string(status) + "\n";
-        return;
-    }
-    if (path == "/redirect") {
-        const std::string_view to = query(req, "to");
-        if (to.empty())
-            throw http::BadRequest("/redirect needs ?to=<url>");
-        long code = 302;
-        if (const std::string_view s = query(req, "status"); !s.empty()) {
-            const auto parsed = to_number(s);
-            if (!parsed || *parsed < 300 || *parsed > 399)
-                throw http::BadRequest("/redirect takes a 3xx status");
-            code = *parsed;
-        }
-        try {
-            res.redirect(std::string(to), static_cast<http::Status>(code));
-        } catch (const std::invalid_argument& error) {
-            throw http::BadRequest(error.what());
-        }
-        return;
-    }
-    if (path == "/set-cookie") {
-        try {
-            res.set_cookie(std::string(query(req, "name")), std::string(query(req, "value")), "", "/");
-        } catch (const std::invalid_argument& error) {
-            throw http::BadRequest(error.what());
-        }
-        send_json(res, {{"set-cookie", res.cookies.back()}});
-        return;
-    }
-    if (path == "/delay") {
-        const auto ms = to_number(query(req, "ms"));
-        if (!ms || *ms < 0 || *ms > 60000)
-            throw http::BadRequest("/delay takes ?ms=<0-60000>");
-        std::this_thread::sleep_for(std::chrono::milliseconds(*ms));  // a handler that blocks, on purpose
-        send_json(res, {{"delayed_ms", *ms}});
-        return;
-    }
-    if (path == "/throw")
-        throw std::runtime_error("httpkit-echo: /throw was asked to fail");
-    send_json(res, echo(req));
+void plaintext(http::Request&, http::Response& res) {
+    res.content_type("text/plain");
+    res.body = "Hello, World!";
 }
+
+void status(http::Request& req, http::Response& res) {
+    const auto code = to_number(req.params.at("code"));
+    if (!code || *code < 200 || *code > 599)
+        throw http::BadRequest("/status/<code> takes a final status code, 200-599");
+    const auto status = static_cast<http::Status>(*code);
+    if (*code >= 300)
+        http::throw_failure(status, {}, sample_fields(status));
+    res.status = status;
+    res.headers = sample_fields(status);
+    res.body = http::to_string(status) + "\n";
+}
+
+void redirect(http::Request& req, http::Response& res) {
+    const std::string_view to = query(req, "to");
+    if (to.empty())
+        throw http::BadRequest("/redirect needs ?to=<url>");
+    long code = 302;
+    if (const std::string_view s = query(req, "status"); !s.empty()) {
+        const auto parsed = to_number(s);
+        if (!parsed || *parsed < 300 || *parsed > 399)
+            throw http::BadRequest("/redirect takes a 3xx status");
+        code = *parsed;
+    }
+    try {
+        res.redirect(std::string(to), static_cast<http::Status>(code));
+    } catch (const std::invalid_argument& error) {
+        throw http::BadRequest(error.what());
+    }
+}
+
+void set_cookie(http::Request& req, http::Response& res) {
+    try {
+        res.set_cookie(std::string(query(req, "name")), std::string(query(req, "value")), "", "/");
+    } catch (const std::invalid_argument& error) {
+        throw http::BadRequest(error.what());
+    }
+    send_json(res, {{"set-cookie", res.cookies.back()}});
+}
+
+void delay(http::Request& req, http::Response& res) {
+    const auto ms = to_number(query(req, "ms"));
+    if (!ms || *ms < 0 || *ms > 60000)
+        throw http::BadRequest("/delay takes ?ms=<0-60000>");
+    std::this_thread::sleep_for(std::chrono::milliseconds(*ms));  // a handler that blocks, on purpose
+    send_json(res, {{"delayed_ms", *ms}});
+}
+
+// Every endpoint answers any method, as the echo of anything else does.
+http::Router routes(const std::string& static_directory) {
+    http::Router router;
+    router.any("/plaintext", plaintext);
+    router.any("/json", [](http::Request&, http::Response& res) { send_json(res, {{"message", "Hello, World!"}}); });
+    router.any("/status/{code}", status);
+    router.any("/redirect", redirect);
+    router.any("/set-cookie", set_cookie);
+    router.any("/delay", delay);
+    router.any("/throw", [](http::Request&, http::Response&) {
+        throw std::runtime_error("httpkit-echo: /throw was asked to fail");
+    });
+    if (!static_directory.empty())
+        router.files("/static", static_directory);
+    const auto echo_request = [](http::Request& req, http::Response& res) { send_json(res, echo(req)); };
+    router.any("/", echo_request);
+    router.any("/{path...}", echo_request);
+    return router;
+}
+
+const char* const usage =
+    "usage: httpkit-echo [PORT [HOST]] [options]\n"
+    "  --static DIR       serve DIR's files under /static/\n"
+    "  --compress         compress responses (zstd, br, gzip) for clients that accept it\n"
+    "  --threads N        I/O threads (default: one per CPU)\n"
+    "  --access-log FILE  a line per request (combined log format); - for stdout\n";
 
 }  // namespace
 
 int main(int argc, char** argv) {
     std::uint16_t port = 3000;
     std::string host = "127.0.0.1";
-    if (argc > 1) {
-        const auto parsed = to_number(argv[1]);
-        if (!parsed || *parsed < 0 || *parsed > 65535) {
-            std::cerr << "usage: httpkit-echo [PORT [HOST]]\n";
+    std::string static_directory;
+    std::string access_log;
+    bool compress = false;
+    long threads = 0;
+    int positional = 0;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        auto value = [&]() -> std::string_view {
+            if (i + 1 >= argc) {
+                std::cerr << "httpkit-echo: " << arg << " needs a value\n" << usage;
+                std::exit(2);
+            }
+            return argv[++i];
+        };
+        if (arg == "--static") {
+            static_directory = value();
+        } else if (arg == "--compress") {
+            compress = true;
+        } else if (arg == "--access-log") {
+            access_log = value();
+        } else if (arg == "--threads") {
+            const auto n = to_number(value());
+            if (!n || *n < 1 || *n > 256) {
+                std::cerr << "httpkit-echo: --threads takes 1-256\n";
+                return 2;
+            }
+            threads = *n;
+        } else if (arg == "-h" || arg == "--help") {
+            std::cout << usage;
+            return 0;
+        } else if (arg.starts_with("-") || positional == 2) {
+            std::cerr << "httpkit-echo: unknown option '" << arg << "'\n" << usage;
             return 2;
+        } else if (positional++ == 0) {
+            const auto parsed = to_number(arg);
+            if (!parsed || *parsed < 0 || *parsed > 65535) {
+                std::cerr << usage;
+                return 2;
+            }
+            port = static_cast<std::uint16_t>(*parsed);
+        } else {
+            host = std::string(arg);
         }
-        port = static_cast<std::uint16_t>(*parsed);
     }
-    if (argc > 2)
-        host = argv[2];
 
     http::Server server(port, host);
-    server.on_receive(handle);
+    server.compression = compress;
+    server.io_threads = static_cast<std::size_t>(threads);
+    std::ofstream log_file;
+    if (access_log == "-") {
+        server.access_log(std::cout);
+    } else if (!access_log.empty()) {
+        log_file.open(access_log, std::ios::app);
+        if (!log_file) {
+            std::cerr << "httpkit-echo: cannot open " << access_log << '\n';
+            return 1;
+        }
+        server.access_log(log_file);
+    }
+    try {
+        server.on_receive(routes(static_directory));
+    } catch (const std::exception& error) {
+        std::cerr << "httpkit-echo: " << error.what() << '\n';
+        return 1;
+    }
     server.on_error([](const std::exception& error, const http::ClientInfo& client) {
         std::cerr << "httpkit-echo: " << (client.ip.empty() ? "server" : client.ip) << ": " << error.what() << '\n';
     });

@@ -13,6 +13,7 @@ import unittest
 
 ECHO = os.environ.get("HTTPKIT_ECHO")
 FETCH = os.environ.get("HTTPKIT_FETCH")
+FILES = os.environ.get("HTTPKIT_FILES")
 
 
 def free_port() -> int:
@@ -195,6 +196,62 @@ class ProgramsTest(unittest.TestCase):
         usage = self.fetch("--bogus", check=False)
         self.assertEqual(usage.returncode, 2)
         self.assertEqual(self.fetch("not a url", check=False).returncode, 1)
+
+
+@unittest.skipUnless(FILES, "HTTPKIT_FILES names the program")
+class FilesTest(unittest.TestCase):
+    """httpkit-files serving a directory, as python3 -m http.server would."""
+
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        root = self.dir.name
+        with open(os.path.join(root, "index.html"), "w") as f:
+            f.write("<h1>home</h1>")
+        os.mkdir(os.path.join(root, "docs"))
+        with open(os.path.join(root, "docs", "notes.txt"), "w") as f:
+            f.write("0123456789")
+        with open(os.path.join(root, "app.js"), "w") as f:
+            f.write("console.log('x');\n" * 200)
+        self.port = free_port()
+        self.server = subprocess.Popen([FILES, root, str(self.port), "--list", "--compress"],
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.server.stderr.readline()
+        self.assertIn("serving", line)
+
+    def tearDown(self):
+        self.server.send_signal(signal.SIGTERM)
+        self.server.communicate(timeout=10)
+        self.assertEqual(self.server.returncode, 0)
+        self.dir.cleanup()
+
+    def request(self, method: str, path: str, headers: dict | None = None):
+        import http.client
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        connection.request(method, path, headers=headers or {})
+        response = connection.getresponse()
+        body = response.read()
+        connection.close()
+        return response, body
+
+    def test_files_ranges_listing_and_the_log(self):
+        response, body = self.request("GET", "/")
+        self.assertEqual((response.status, body), (200, b"<h1>home</h1>"))
+        response, body = self.request("GET", "/docs/notes.txt", {"Range": "bytes=2-4"})
+        self.assertEqual((response.status, body, response.getheader("Content-Range")), (206, b"234", "bytes 2-4/10"))
+        response, body = self.request("GET", "/docs/")
+        self.assertEqual(response.status, 200)
+        self.assertIn(b'<a href="notes.txt">notes.txt</a>', body)
+        response, _ = self.request("GET", "/app.js", {"Accept-Encoding": "gzip"})
+        self.assertEqual(response.getheader("Content-Encoding"), "gzip")
+        response, _ = self.request("GET", "/../etc/passwd")
+        self.assertEqual(response.status, 400)
+        self.server.send_signal(signal.SIGTERM)
+        out, _ = self.server.communicate(timeout=10)
+        lines = out.splitlines()
+        self.assertEqual(len(lines), 5)
+        self.assertRegex(lines[1], r'^127\.0\.0\.1 - - \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d \+0000\] '
+                                   r'"GET /docs/notes\.txt HTTP/1\.1" 206 3 "-" "-"$')
+        self.assertIn('"GET /../etc/passwd HTTP/1.1" 400', lines[4])
 
 
 if __name__ == "__main__":

@@ -100,6 +100,9 @@ BOOST_AUTO_TEST_CASE(method_not_allowed_options_and_head) {
     BOOST_TEST(dispatch(r, "OPTIONS", "/items").body == "own options");
     r.route("PURGE", "/items", says("purged"));  // any token is a method
     BOOST_TEST(dispatch(r, "PURGE", "/items").body == "purged");
+    r.any("/items", says("any"));  // every other method
+    BOOST_TEST(dispatch(r, "PUT", "/items").body == "any");
+    BOOST_TEST(dispatch(r, "GET", "/items").body == "list");
 }
 
 BOOST_AUTO_TEST_CASE(the_other_form_of_a_trailing_slash_redirects) {

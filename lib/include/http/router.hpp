@@ -72,6 +72,8 @@ public:
     Router& put(std::string_view pattern, Handler handler) { return route("PUT", pattern, std::move(handler)); }
     Router& patch(std::string_view pattern, Handler handler) { return route("PATCH", pattern, std::move(handler)); }
     Router& del(std::string_view pattern, Handler handler) { return route("DELETE", pattern, std::move(handler)); }
+    /// A route for every method (one registered for a method of its own goes first).
+    Router& any(std::string_view pattern, Handler handler) { return route("*", pattern, std::move(handler)); }
 
     /// Middleware for every request this router (or group) handles, in the order added; a
     /// group's runs after its parent's. It calls next() to go on, or answers by itself.

@@ -10,10 +10,21 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <iosfwd>
 #include <memory>
 #include <string>
 
 namespace http {
+
+/// The format of server.access_log().
+enum class LogFormat {
+    /// Apache's and nginx's "combined": `127.0.0.1 - - [23/Nov/2026:21:04:05 +0000] "GET /a
+    /// HTTP/1.1" 200 13 "-" "curl/7.88.1"`.
+    combined,
+    /// One JSON object per line: time, ip, method, target, version, status, bytes,
+    /// duration_ms (head received to response queued), referer, user_agent.
+    json,
+};
 
 /// Who is on the other end of a connection.
 struct ClientInfo {
@@ -102,6 +113,11 @@ public:
     /// When a handler throws something other than http::Failure (the client gets 500), or a
     /// connection fails. Non-std exceptions arrive as std::runtime_error.
     void on_error(std::function<void(const std::exception&, const ClientInfo&)> fn);
+
+    /// Writes a line per response to `out`, which must outlive the server (std::cout, a
+    /// std::ofstream ...); lines from several threads never interleave. Fields from the client
+    /// are escaped so that a line cannot be split or forged.
+    void access_log(std::ostream& out, LogFormat format = LogFormat::combined);
 
     /// Binds, serves, and blocks until close(). Throws std::system_error if it cannot bind.
     void listen();

@@ -3,6 +3,7 @@
 #include "coding/content_coding.hpp"
 #include "files/file_content.hpp"
 #include "proto/message/negotiate.hpp"
+#include "proto/message/serialize.hpp"
 #include "proto/parser/char_class.hpp"
 
 #include <unistd.h>
@@ -10,11 +11,6 @@
 namespace http::detail {
 
 namespace {
-
-bool has_no_content(Status status) {
-    const auto code = static_cast<unsigned>(status);
-    return code < 200 || code == 204 || code == 304;
-}
 
 // A file's whole content, for compressing it; false if it cannot be read.
 bool read_file(const FileContent& file, std::string& out) {
@@ -64,7 +60,7 @@ bool is_compressible(std::string_view content_type) noexcept {
 }
 
 void compress_response(std::string_view accept_encoding, Response& res, std::size_t min_size) {
-    if (has_no_content(res.status) || res.status == Status::PARTIAL_CONTENT || res.headers.contains("Content-Encoding"))
+    if (response_has_no_content(res.status) || res.status == Status::PARTIAL_CONTENT || res.headers.contains("Content-Encoding"))
         return;
     const std::string_view type = res.headers.get("Content-Type", res.body.empty() ? "" : "text/plain");
     if (!is_compressible(type))

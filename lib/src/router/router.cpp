@@ -110,6 +110,8 @@ const Route* route_for(const Node& node, std::string_view method) {
     if (method == "HEAD")
         if (const auto it = node.methods.find("GET"); it != node.methods.end())
             return &it->second;
+    if (const auto it = node.methods.find("*"); it != node.methods.end())
+        return &it->second;
     return nullptr;
 }
 
@@ -219,7 +221,7 @@ Router& Router::group(std::string_view prefix) {
 }
 
 Router& Router::route(std::string_view method, std::string_view pattern, Handler handler) {
-    if (method.empty() || method.find_first_of(" \t\r\n/") != std::string_view::npos)
+    if (method.empty() || method.find_first_of(" \t\r\n/") != std::string_view::npos)  // "*": any()
         throw std::invalid_argument("http::Router: '" + std::string(method) + "' is not a method");
     if (!handler)
         throw std::invalid_argument("http::Router: an empty handler for " + std::string(pattern));

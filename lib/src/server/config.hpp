@@ -27,6 +27,8 @@ struct ServerConfig {
     bool compression = false;
     std::size_t compression_min_size = 1024;
     MultipartLimits multipart_limits;
+    std::ostream* access_log = nullptr;
+    LogFormat access_log_format = LogFormat::combined;
 
     std::vector<std::function<void(const ClientInfo&)>> connect_hooks;
     std::vector<std::function<void(const ClientInfo&)>> disconnect_hooks;

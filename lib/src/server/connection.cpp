@@ -2,6 +2,7 @@
 
 #include "proto/message/parameters.hpp"
 #include "coding/compress_response.hpp"
+#include "server/access_log.hpp"
 #include "files/file_content.hpp"
 #include "proto/cookies/cookies.hpp"
 #include "proto/multipart/multipart.hpp"
@@ -259,6 +260,7 @@ Connection::Next Connection::parse_head() {
     case RequestHeadParser::Result::complete:
         break;
     }
+    request_started_ = Clock::now();
     build_request();  // copies out of the buffer before the head's bytes are released
     input_.consume(head_.size);
     head_parser_.reset();
@@ -464,10 +466,26 @@ void Connection::queue(Response&& response) {
         framing.external_length.reset();
         separate_body = serialize_response(response, framing, output_);
     }
+    if (config_.access_log) {
+        const bool content = !framing.head_request && !response_has_no_content(response.status);
+        log_access(&request_, response.status,
+                   content ? (framing.external_length ? *framing.external_length : response.body.size()) : 0);
+    }
     if (!config_.reply_hooks.empty())
         sent_replies_.emplace_back(request_, separate_body ? response : std::move(response));
     if (separate_body)
         large_response_ = std::move(response);
+}
+
+void Connection::log_access(const Request* request, Status status, std::uint64_t bytes) {
+    AccessRecord record;
+    record.request = request;
+    record.ip = client_.ip;
+    record.status = status;
+    record.bytes = bytes;
+    record.time = std::chrono::system_clock::now();
+    record.duration = request ? Clock::now() - request_started_ : Clock::duration{};
+    loop_.shared().log_access(format_access_line(config_.access_log_format, record));
 }
 
 bool Connection::append_file_content(const FileContent& file) {
@@ -497,6 +515,8 @@ void Connection::queue_error(Status status, std::string_view reason) {
     writing_ = true;
     const Response response = failure_response(status, reason, {});
     serialize_response(response, ResponseFraming{false, false, 1, {}}, output_);
+    if (config_.access_log)
+        log_access(nullptr, status, response.body.size());
 }
 
 Connection::Next Connection::write_output() {

@@ -61,6 +61,8 @@ private:
     void queue_error(Status status, std::string_view reason);
     /// Appends a small file's content to the output (bounded reads); false if it cannot be read.
     bool append_file_content(const FileContent& file);
+    /// A line for the access log; `request` null for one refused before it was whole.
+    void log_access(const Request* request, Status status, std::uint64_t bytes);
     bool has_output() const noexcept { return output_sent_ < output_.size() || large_response_; }
 
     Next close();
@@ -93,6 +95,7 @@ private:
     std::uint64_t body_received_ = 0;
 
     Request request_;
+    Clock::time_point request_started_{};
     std::optional<Response> response_;  // set by a handler that ran on a thread that lost the loop
     std::string output_;
     std::size_t output_sent_ = 0;

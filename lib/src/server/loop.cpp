@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <memory>
+#include <ostream>
 #include <system_error>
 
 namespace http::detail {
@@ -35,6 +36,15 @@ void ServerShared::report(const std::exception& error, const ClientInfo& client)
             hook(error, client);
         } catch (...) {
         }
+    }
+}
+
+void ServerShared::log_access(std::string_view line) noexcept {
+    try {
+        const std::lock_guard lock(log_mutex_);
+        config_.access_log->write(line.data(), static_cast<std::streamsize>(line.size()));
+        config_.access_log->flush();
+    } catch (...) {
     }
 }
 

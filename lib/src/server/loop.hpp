@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cstdint>
 #include <exception>
+#include <mutex>
 
 namespace http::detail {
 
@@ -40,6 +41,8 @@ public:
 
     /// Runs the on_error hooks; a hook that throws is ignored.
     void report(const std::exception& error, const ClientInfo& client) const noexcept;
+    /// Writes a line to the access log, whole.
+    void log_access(std::string_view line) noexcept;
     /// True the first time it is asked about `status` (codes 0-1023): a response that lacks a
     /// field its status requires is reported once per status, not once per response.
     bool first_report_for(Status status) noexcept {
@@ -59,6 +62,7 @@ public:
 private:
     const ServerConfig& config_;
     std::array<std::atomic<std::uint64_t>, 16> reported_statuses_{};
+    std::mutex log_mutex_;
 };
 
 class Loop {

@@ -291,6 +291,11 @@ void Server::on_error(std::function<void(const std::exception&, const ClientInfo
     impl_->config.error_hooks.push_back(std::move(fn));
 }
 
+void Server::access_log(std::ostream& out, LogFormat format) {
+    impl_->config.access_log = &out;
+    impl_->config.access_log_format = format;
+}
+
 void Server::start() { impl_->start(*this); }
 
 void Server::wait() {

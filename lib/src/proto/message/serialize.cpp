@@ -12,11 +12,6 @@ namespace http::detail {
 
 namespace {
 
-bool has_no_body(Status status) {
-    const auto code = static_cast<unsigned>(status);
-    return code < 200 || code == 204 || code == 304;
-}
-
 void append_number(std::string& out, std::uint64_t n) {
     char digits[24];
     const auto result = std::to_chars(digits, digits + sizeof digits, n);
@@ -67,7 +62,7 @@ bool serialize_response(const Response& response, const ResponseFraming& framing
     out += current_http_date();
     out += "\r\n";
 
-    const bool no_body = has_no_body(response.status);
+    const bool no_body = response_has_no_content(response.status);
     bool has_content_type = false;
     std::string_view declared_length;
     for (const auto& [name, value] : response.headers) {

@@ -23,6 +23,12 @@ struct ResponseFraming {
 /// Bodies larger than this are written from the Response itself, not copied behind the header.
 inline constexpr std::size_t inline_body_limit = 64 * 1024;
 
+/// True for 1xx, 204 and 304: statuses that never have content (RFC 9110, Section 6.4.1).
+constexpr bool response_has_no_content(Status status) noexcept {
+    const auto code = static_cast<unsigned>(status);
+    return code < 200 || code == 204 || code == 304;
+}
+
 /// The first header field the dataset requires for the response's status (Allow for 405,
 /// Location for a redirect, WWW-Authenticate for 401 ...) that the response lacks, or empty.
 std::string_view missing_required_field(const Response& response) noexcept;

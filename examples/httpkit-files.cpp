@@ -1,0 +1,96 @@
+// httpkit-files [DIR [PORT [HOST]]] [options]: a static file server over router.files, like
+// `python3 -m http.server`: conditional and range requests, an access log line per request on
+// stdout. DIR defaults to ".", PORT to 8000, HOST to 127.0.0.1.
+#include <http/router.hpp>
+#include <http/server.hpp>
+
+#include <charconv>
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <string_view>
+
+namespace {
+
+http::Server* running_server = nullptr;
+
+extern "C" void stop_on_signal(int) {
+    if (running_server)
+        running_server->close();  // async-signal-safe
+}
+
+const char* const usage =
+    "usage: httpkit-files [DIR [PORT [HOST]]] [options]\n"
+    "  --compress   compress text, JSON, JS, CSS, SVG ... for clients that accept it\n"
+    "  --list       list directories that have no index.html\n"
+    "  --dotfiles   serve names that start with '.'\n"
+    "  --quiet      no access log on stdout\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string directory = ".";
+    std::uint16_t port = 8000;
+    std::string host = "127.0.0.1";
+    http::FileOptions options;
+    bool compress = false;
+    bool quiet = false;
+    int positional = 0;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        if (arg == "--compress") {
+            compress = true;
+        } else if (arg == "--list") {
+            options.list_directories = true;
+        } else if (arg == "--dotfiles") {
+            options.dotfiles = true;
+        } else if (arg == "--quiet") {
+            quiet = true;
+        } else if (arg == "-h" || arg == "--help") {
+            std::cout << usage;
+            return 0;
+        } else if (arg.starts_with("-") || positional == 3) {
+            std::cerr << "httpkit-files: unknown option '" << arg << "'\n" << usage;
+            return 2;
+        } else if (positional == 0) {
+            directory = std::string(arg);
+            ++positional;
+        } else if (positional == 1) {
+            unsigned value = 0;
+            const auto [end, error] = std::from_chars(arg.data(), arg.data() + arg.size(), value);
+            if (error != std::errc{} || end != arg.data() + arg.size() || value > 65535) {
+                std::cerr << "httpkit-files: '" << arg << "' is not a port\n" << usage;
+                return 2;
+            }
+            port = static_cast<std::uint16_t>(value);
+            ++positional;
+        } else {
+            host = std::string(arg);
+            ++positional;
+        }
+    }
+
+    http::Server server(port, host);
+    server.compression = compress;
+    if (!quiet)
+        server.access_log(std::cout);
+    server.on_error([](const std::exception& error, const http::ClientInfo& client) {
+        std::cerr << "httpkit-files: " << (client.ip.empty() ? "server" : client.ip) << ": " << error.what() << '\n';
+    });
+    try {
+        http::Router router;
+        router.files("/", directory, options);
+        server.on_receive(router);
+        server.start();
+    } catch (const std::exception& error) {
+        std::cerr << "httpkit-files: " << error.what() << '\n';
+        return 1;
+    }
+    running_server = &server;
+    std::signal(SIGINT, stop_on_signal);
+    std::signal(SIGTERM, stop_on_signal);
+    std::cerr << "httpkit-files: serving " << directory << " on http://" << host << ':' << server.port() << '/' << std::endl;
+    server.wait();
+    return 0;
+}
