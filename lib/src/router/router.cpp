@@ -9,6 +9,7 @@
 #include "proto/url/percent.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <set>
@@ -27,22 +28,40 @@ namespace {
 
 struct Route {
     Router::Handler handler;
-    const Router::Scope* scope;  // whose middleware runs before it
-    std::string pattern;         // as registered, with its group's prefix, for messages
+    const Router::Scope* scope;            // whose middleware runs before it
+    std::string pattern;                   // as registered, with its group's prefix, for messages
+    std::vector<std::string> param_names;  // of its parameters, in path order
 };
 
-struct Node {
-    std::vector<std::pair<std::string, std::unique_ptr<Node>>> literals;  // sorted by segment
-    std::unique_ptr<Node> param;
-    std::string param_name;
-    std::unique_ptr<Node> rest;  // a leaf: the rest of the path
-    std::string rest_name;
-    std::map<std::string, Route, std::less<>> methods;  // method -> route
+// Literal segments are ordered by length first: most comparisons then stop at the length.
+bool shorter_or_before(std::string_view a, std::string_view b) noexcept {
+    return a.size() != b.size() ? a.size() < b.size() : a < b;
+}
 
+struct Node {
+    std::vector<std::pair<std::string, std::unique_ptr<Node>>> literals;  // by shorter_or_before
+    std::unique_ptr<Node> param;  // its name is each route's own: /a/{x} and /a/{y}/b may share it
+    std::unique_ptr<Node> rest;   // a leaf: the rest of the path
+    std::vector<std::pair<std::string, Route>> methods;  // a few per node: searched in turn
+
+    auto literal_position(std::string_view segment) const {
+        return std::lower_bound(literals.begin(), literals.end(), segment,
+                                [](const auto& entry, std::string_view s) { return shorter_or_before(entry.first, s); });
+    }
     Node* literal(std::string_view segment) const {
-        const auto it = std::lower_bound(literals.begin(), literals.end(), segment,
-                                         [](const auto& entry, std::string_view s) { return entry.first < s; });
-        return it != literals.end() && it->first == segment ? it->second.get() : nullptr;
+        // The literals of the segment's length, found by comparing lengths only, then each.
+        auto it = std::lower_bound(literals.begin(), literals.end(), segment.size(),
+                                   [](const auto& entry, std::size_t size) { return entry.first.size() < size; });
+        for (; it != literals.end() && it->first.size() == segment.size(); ++it)
+            if (std::memcmp(it->first.data(), segment.data(), segment.size()) == 0)
+                return it->second.get();
+        return nullptr;
+    }
+    const Route* method(std::string_view name) const noexcept {
+        for (const auto& [method_name, route] : methods)
+            if (method_name == name)
+                return &route;
+        return nullptr;
     }
 };
 
@@ -69,7 +88,7 @@ std::vector<std::string_view> split(std::string_view path) {
 
 struct Match {
     const Node* node = nullptr;
-    std::vector<std::pair<const std::string*, std::string_view>> params;  // name -> raw value
+    std::vector<std::string_view> params;  // raw values, in path order
 };
 
 // Finds the first node, in precedence order, that the segments lead to and that `accept`
@@ -88,7 +107,7 @@ bool find(const Node& node, const std::vector<std::string_view>& segments, std::
     if (const Node* child = node.literal(segment); child && find(*child, segments, at + 1, match, accept))
         return true;
     if (node.param && !segment.empty()) {
-        match.params.emplace_back(&node.param_name, segment);
+        match.params.push_back(segment);
         if (find(*node.param, segments, at + 1, match, accept))
             return true;
         match.params.pop_back();
@@ -97,22 +116,45 @@ bool find(const Node& node, const std::vector<std::string_view>& segments, std::
         // The rest of the path, raw, from this segment on.
         const char* begin = segment.data();
         const char* end = segments.back().data() + segments.back().size();
-        match.params.emplace_back(&node.rest_name, std::string_view(begin, static_cast<std::size_t>(end - begin)));
+        match.params.emplace_back(begin, static_cast<std::size_t>(end - begin));
         match.node = node.rest.get();
         return true;
     }
     return false;
 }
 
+// Fills `params` with the decoded values, reusing its map nodes (and their strings' storage): a
+// connection's Request is reused request after request, so routing allocates nothing in the
+// steady state.
+void set_params(Fields& params, const std::vector<std::string>& names, const std::vector<std::string_view>& raw) {
+    thread_local std::vector<Fields::node_type> spare;
+    while (!params.empty())
+        spare.push_back(params.extract(params.begin()));
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+        if (spare.empty()) {
+            params.insert_or_assign(names[i], detail::percent_decode(raw[i]));
+            continue;
+        }
+        Fields::node_type node = std::move(spare.back());
+        spare.pop_back();
+        node.key() = names[i];
+        if (raw[i].find('%') == std::string_view::npos)
+            node.mapped().assign(raw[i]);
+        else
+            node.mapped() = detail::percent_decode(raw[i]);
+        params.insert(std::move(node));
+    }
+    if (spare.size() > 16)
+        spare.resize(16);
+}
+
 const Route* route_for(const Node& node, std::string_view method) {
-    if (const auto it = node.methods.find(method); it != node.methods.end())
-        return &it->second;
+    if (const Route* route = node.method(method))
+        return route;
     if (method == "HEAD")
-        if (const auto it = node.methods.find("GET"); it != node.methods.end())
-            return &it->second;
-    if (const auto it = node.methods.find("*"); it != node.methods.end())
-        return &it->second;
-    return nullptr;
+        if (const Route* route = node.method("GET"))
+            return route;
+    return node.method("*");
 }
 
 // Allow for a path: every method any matching node takes, with HEAD where GET is and OPTIONS.
@@ -227,11 +269,11 @@ Router& Router::route(std::string_view method, std::string_view pattern, Handler
         throw std::invalid_argument("http::Router: an empty handler for " + std::string(pattern));
     const std::string full = join_prefix(scope_->prefix, pattern);
     Node* node = &state_->root;
+    std::vector<std::string> param_names;
     for (const PatternSegment& segment : parse_pattern(full)) {
         switch (segment.kind) {
         case PatternSegment::literal: {
-            auto it = std::lower_bound(node->literals.begin(), node->literals.end(), segment.text,
-                                       [](const auto& entry, const std::string& s) { return entry.first < s; });
+            auto it = node->literal_position(segment.text);
             if (it == node->literals.end() || it->first != segment.text)
                 it = node->literals.emplace(it, segment.text, std::make_unique<Node>());
             node = it->second.get();
@@ -239,33 +281,21 @@ Router& Router::route(std::string_view method, std::string_view pattern, Handler
         }
         case PatternSegment::param:
         case PatternSegment::rest: {
-            const bool rest = segment.kind == PatternSegment::rest;
-            std::unique_ptr<Node>& child = rest ? node->rest : node->param;
-            std::string& name = rest ? node->rest_name : node->param_name;
-            if (child && name != segment.text) {
-                // Another pattern with a differently named parameter here matches the same paths.
-                std::string other = "another route";
-                const Node* probe = child.get();
-                if (!probe->methods.empty())
-                    other = probe->methods.begin()->second.pattern;
-                throw std::invalid_argument("http::Router: '" + full + "' conflicts with '" + other +
-                                            "': the same paths, with the parameter named {" + segment.text +
-                                            "} in one and {" + name + "} in the other");
-            }
-            if (!child) {
+            std::unique_ptr<Node>& child = segment.kind == PatternSegment::rest ? node->rest : node->param;
+            if (!child)
                 child = std::make_unique<Node>();
-                name = segment.text;
-            }
             node = child.get();
+            param_names.push_back(segment.text);
             break;
         }
         }
     }
     const std::string method_name(method);
-    if (const auto it = node->methods.find(method_name); it != node->methods.end())
+    // The same node is the same paths, whatever the parameters are called.
+    if (const Route* existing = node->method(method_name))
         throw std::invalid_argument("http::Router: " + method_name + " " + full + " conflicts with " + method_name + " " +
-                                    it->second.pattern + ", registered before");
-    node->methods.emplace(method_name, Route{std::move(handler), scope_, full});
+                                    existing->pattern + ", registered before: they match the same paths");
+    node->methods.emplace_back(method_name, Route{std::move(handler), scope_, full, std::move(param_names)});
     return *this;
 }
 
@@ -298,9 +328,7 @@ void Router::operator()(Request& req, Response& res) const {
         find(state.root, segments, 0, match, [&](const Node& node) { return route_for(node, req.method) != nullptr; });
         if (match.node) {
             route = route_for(*match.node, req.method);
-            req.params.clear();
-            for (const auto& [name, raw] : match.params)
-                req.params.insert_or_assign(*name, detail::percent_decode(raw));
+            set_params(req.params, route->param_names, match.params);
         }
     }
     const Scope* scope = route ? route->scope : scope_;
