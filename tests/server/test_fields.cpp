@@ -74,9 +74,4 @@ BOOST_AUTO_TEST_CASE(host_rules) {
     BOOST_TEST(r.header("X-Host") == "[::1]:8080");
 }
 
-BOOST_AUTO_TEST_CASE(x_forwarded_host_wins) {
-    const auto r = test::exchange(server.port(), test::get("/", "X-Forwarded-Host: front.example, proxy.example\r\n"));
-    BOOST_TEST(r.header("X-Host") == "front.example");
-}
-
 BOOST_AUTO_TEST_SUITE_END()

@@ -36,8 +36,9 @@ public:
     std::string request_uri;   ///< the request-target as sent: "/users?sort=desc"
     std::string path;          ///< its path, not percent-decoded: "/users"
     std::string method;        ///< "GET", "POST" ... (case-sensitive, as sent)
-    std::string host;          ///< the first X-Forwarded-Host value, else the target's or Host's authority
-    std::string ip;            ///< the peer's address
+    std::string host;          ///< the target's or Host's authority; from a trusted proxy, the forwarded host
+    std::string ip;            ///< the peer's address; from a trusted proxy, the client's (Server::trusted_proxies)
+    std::string scheme = "http";  ///< "http" or "https": the connection's, or from a trusted proxy, the client's
     std::uint16_t port = 0;    ///< the peer's port
     std::string http_version = "1.1";
     Headers headers;           ///< the header section, in order, without trailers

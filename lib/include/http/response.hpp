@@ -46,7 +46,7 @@ public:
     void set_cookie(const Cookie& cookie);
 
     /// Sets Location and a 3xx status, and clears the body. Throws std::invalid_argument for a
-    /// status outside 300-399, or a location holding CR, LF or NUL.
+    /// status outside 300-399, or a location holding a control character (RFC 9110, Section 5.5).
     void redirect(std::string location, Status status = Status::FOUND);
 
     /// Throws the typed failure (http::NotFound ...) for a 4xx or 5xx status; does nothing otherwise.

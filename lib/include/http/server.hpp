@@ -13,6 +13,7 @@
 #include <iosfwd>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace http {
 
@@ -96,6 +97,15 @@ public:
     /// and a compressed variant's ETag differs from the identity one's.
     bool compression = false;
     std::size_t compression_min_size = 1024;
+
+    // Behind proxies.
+    /// Peers whose Forwarded (RFC 7239) and X-Forwarded-For / -Host / -Proto fields are believed,
+    /// as CIDR strings ("10.0.0.0/8", "127.0.0.1", "::1/128"); by default none. From such a peer,
+    /// req.ip is the first address of the chain that is not a trusted proxy, req.host the
+    /// forwarded host (validated as Host is) and req.scheme the forwarded protocol; from any other
+    /// peer those fields are ignored, so that a client cannot choose its own address or host
+    /// (host-header poisoning). start() throws std::invalid_argument for a malformed entry.
+    std::vector<std::string> trusted_proxies;
 
     // Uploads (multipart/form-data, parsed as the body arrives).
     /// A file part larger than this is written to a temporary file instead of memory; a plain

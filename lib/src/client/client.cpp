@@ -4,6 +4,7 @@
 #include "client/transport.hpp"
 #include "proto/parser/body_reader.hpp"
 #include "proto/parser/char_class.hpp"
+#include "proto/parser/scan.hpp"
 #include "proto/parser/response_parser.hpp"
 #include "proto/url/percent.hpp"
 #include "proto/url/url.hpp"
@@ -280,7 +281,7 @@ Received Client::Impl::exchange(Client& settings, const Url& url, std::string_vi
     if (!url.userinfo.empty() && !has("Authorization"))
         head += "Authorization: Basic " + base64(percent_decode(url.userinfo)) + "\r\n";
     for (const auto& [name, value] : request_headers) {
-        if (!is_token(name) || value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
+        if (!is_token(name) || !is_field_value(value))
             throw TransportError(Kind::invalid_url, url.str(), where + ": header '" + name + "' is not a valid field");
         if (iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding") || iequals(name, "Host"))
             continue;  // framing is the client's

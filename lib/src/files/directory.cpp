@@ -7,7 +7,14 @@
 #include "proto/parser/char_class.hpp"
 #include "proto/url/percent.hpp"
 
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <system_error>
 #include <vector>
 
@@ -79,9 +86,51 @@ void list_directory(const std::filesystem::path& directory, std::string_view sho
 
 }  // namespace
 
-void serve_directory(const Request& req, Response& res, const std::filesystem::path& root, std::string_view rest,
+ServedDirectory::ServedDirectory(std::filesystem::path root) : root_(std::move(root)) {
+    fd_ = ::open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd_ >= 0) {
+        // Does this kernel (and its seccomp filter) have openat2? Probe once.
+        open_how how{};
+        how.flags = O_PATH | O_CLOEXEC;
+        how.resolve = RESOLVE_BENEATH;
+        const long probe = ::syscall(SYS_openat2, fd_, ".", &how, sizeof how);
+        if (probe >= 0) {
+            ::close(static_cast<int>(probe));
+        } else {
+            ::close(fd_);
+            fd_ = -1;
+        }
+    }
+}
+
+ServedDirectory::~ServedDirectory() {
+    if (fd_ >= 0)
+        ::close(fd_);
+}
+
+int ServedDirectory::open(const std::string& relative) const {
+    if (fd_ >= 0) {
+        // One system call: the kernel refuses any step (a symbolic link, say) out of the root.
+        open_how how{};
+        how.flags = O_RDONLY | O_CLOEXEC;
+        how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+        const auto fd = static_cast<int>(::syscall(SYS_openat2, fd_, relative.empty() ? "." : relative.c_str(), &how, sizeof how));
+        // EXDEV: a step would leave the root, or is an absolute symbolic link, which may still
+        // point inside it: the real path decides.
+        if (fd >= 0 || errno != EXDEV)
+            return fd;
+    }
+    std::error_code error;
+    const std::filesystem::path real = std::filesystem::canonical(root_ / relative, error);
+    if (error || !within(real, root_))
+        return -1;  // absent, or a symbolic link out of the root
+    return ::open(real.c_str(), O_RDONLY | O_CLOEXEC);
+}
+
+void serve_directory(const Request& req, Response& res, const ServedDirectory& root, std::string_view rest,
                      const FileOptions& options) {
-    std::filesystem::path path = root;
+    std::string relative;
+    std::string_view last_segment;
     while (!rest.empty()) {
         if (rest.front() == '/') {
             rest.remove_prefix(1);
@@ -92,23 +141,30 @@ void serve_directory(const Request& req, Response& res, const std::filesystem::p
         // Escaped separators and NUL would make one segment into several, or end a C string.
         if (contains_escape(raw, "2f") || contains_escape(raw, "5c") || contains_escape(raw, "00"))
             throw BadRequest("the path holds an escaped '/', '\\' or NUL");
-        const std::string segment = percent_decode(raw);
+        const std::string segment = raw.find('%') == std::string_view::npos ? std::string(raw) : percent_decode(raw);
         if (segment == "." || segment == "..")
             throw BadRequest("the path leaves the served directory");
         if (segment.find('\0') != std::string::npos || segment.find('\\') != std::string::npos)
             throw BadRequest("the path holds a '\\' or NUL");
         if (segment.starts_with('.') && !options.dotfiles)
             throw NotFound();
-        path /= segment;
+        if (!relative.empty())
+            relative += '/';
+        relative += segment;
     }
-    std::error_code error;
-    const std::filesystem::path real = std::filesystem::canonical(path, error);
-    if (error || !within(real, root))
-        throw NotFound();  // absent, or a symbolic link out of the root
-    if (!std::filesystem::is_directory(real, error)) {
-        send_file(req, res, real, options);
+    const int fd = root.open(relative);
+    if (fd < 0)
+        throw NotFound();  // absent, or out of the root
+    struct stat info {};
+    if (::fstat(fd, &info) != 0) {
+        ::close(fd);
+        throw NotFound();
+    }
+    if (!S_ISDIR(info.st_mode)) {
+        send_open_file(req, res, fd, info, relative, options);
         return;
     }
+    ::close(fd);
     if (!req.path.ends_with('/')) {
         std::string location = req.path + "/";
         if (const std::size_t query = req.request_uri.find('?'); query != std::string::npos)
@@ -117,15 +173,19 @@ void serve_directory(const Request& req, Response& res, const std::filesystem::p
         return;
     }
     if (!options.index.empty()) {
-        const std::filesystem::path index = real / options.index;
-        if (std::filesystem::is_regular_file(index, error)) {
-            send_file(req, res, index, options);
-            return;
+        const std::string index = relative.empty() ? options.index : relative + "/" + options.index;
+        if (const int index_fd = root.open(index); index_fd >= 0) {
+            struct stat index_info {};
+            if (::fstat(index_fd, &index_info) == 0 && S_ISREG(index_info.st_mode)) {
+                send_open_file(req, res, index_fd, index_info, options.index, options);
+                return;
+            }
+            ::close(index_fd);
         }
     }
     if (!options.list_directories)
         throw NotFound();
-    list_directory(real, req.path, options, res);
+    list_directory(root.root() / relative, req.path, options, res);
 }
 
 }  // namespace http::detail

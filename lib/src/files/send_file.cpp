@@ -147,9 +147,20 @@ void send_file(const Request& req, Response& res, const std::filesystem::path& p
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         throw NotFound();
-    auto content = std::make_shared<FileContent>(fd);
     struct stat info {};
-    if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode))
+    if (::fstat(fd, &info) != 0) {
+        ::close(fd);
+        throw NotFound();
+    }
+    detail::send_open_file(req, res, fd, info, path.filename().native(), options);
+}
+
+namespace detail {
+
+void send_open_file(const Request& req, Response& res, int fd, const struct stat& info, std::string_view name,
+                    const FileOptions& options) {
+    auto content = std::make_shared<FileContent>(fd);  // closes it, whatever happens next
+    if (!S_ISREG(info.st_mode))
         throw NotFound();
     const auto length = static_cast<std::uint64_t>(info.st_size);
     const auto modified_ns = static_cast<std::uint64_t>(info.st_mtim.tv_sec) * 1000000000u +
@@ -190,7 +201,7 @@ void send_file(const Request& req, Response& res, const std::filesystem::path& p
             return not_modified();
     }
 
-    const std::string_view type = content_type_for(path.filename().native());
+    const std::string_view type = content_type_for(name);
     res.status = Status::OK;
     res.body.clear();
     res.headers.set("Content-Type", std::string(type));
@@ -234,5 +245,7 @@ void send_file(const Request& req, Response& res, const std::filesystem::path& p
     }
     res.file = std::move(content);
 }
+
+}  // namespace detail
 
 }  // namespace http

@@ -307,9 +307,9 @@ Router& Router::files(std::string_view prefix, std::filesystem::path directory, 
     std::string base(prefix);
     if (base.ends_with('/'))
         base.pop_back();
-    Handler serve = [root = std::move(root), options = std::move(options),
+    Handler serve = [served = std::make_shared<const detail::ServedDirectory>(std::move(root)), options = std::move(options),
                      skip = join_prefix(scope_->prefix, base).size()](Request& req, Response& res) {
-        detail::serve_directory(req, res, root, std::string_view(req.path).substr(skip), options);
+        detail::serve_directory(req, res, *served, std::string_view(req.path).substr(skip), options);
     };
     get(base + "/{path...}", serve);
     return get(base + "/", std::move(serve));

@@ -1,6 +1,7 @@
 // What every part of a running server reads: settings and hooks, fixed once it starts.
 #pragma once
 
+#include "proto/message/forwarded.hpp"
 #include "proto/multipart/multipart.hpp"
 #include "proto/parser/chunked.hpp"
 #include "proto/parser/request_parser.hpp"
@@ -27,6 +28,7 @@ struct ServerConfig {
     bool compression = false;
     std::size_t compression_min_size = 1024;
     MultipartLimits multipart_limits;
+    std::vector<Network> trusted_proxies;
     std::ostream* access_log = nullptr;
     LogFormat access_log_format = LogFormat::combined;
 

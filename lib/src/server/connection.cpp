@@ -13,6 +13,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/sendfile.h>
 #include <unistd.h>
 
@@ -368,16 +370,22 @@ void Connection::build_request() {
         parse_urlencoded(q.substr(0, q.find('#')), r.queries);
     }
 
-    std::string_view forwarded_host;
     r.headers.reserve(head_.fields.size());
     for (const Field& field : head_.fields) {
         r.headers.add(std::string(field.name), std::string(field.value));
         if (field.name.size() == 6 && iequals(field.name, "cookie"))
             parse_cookie_header(field.value, r.cookies);
-        else if (forwarded_host.empty() && field.name.size() == 16 && iequals(field.name, "x-forwarded-host"))
-            forwarded_host = trim_ows(field.value.substr(0, field.value.find(',')));
     }
-    r.host.assign(forwarded_host.empty() ? head_.host : forwarded_host);
+    r.host.assign(head_.host);
+    r.scheme = "http";
+    if (!config_.trusted_proxies.empty()) {
+        Origin origin = resolve_origin(r.headers, client_.ip, config_.trusted_proxies);
+        r.ip = std::move(origin.ip);
+        if (!origin.host.empty())
+            r.host = std::move(origin.host);
+        if (!origin.scheme.empty())
+            r.scheme = std::move(origin.scheme);
+    }
 }
 
 bool Connection::decode_form() {
@@ -488,6 +496,12 @@ void Connection::log_access(const Request* request, Status status, std::uint64_t
     loop_.shared().log_access(format_access_line(config_.access_log_format, record));
 }
 
+void Connection::set_cork(bool on) noexcept {
+    const int value = on ? 1 : 0;
+    ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_CORK, &value, sizeof value);
+    corked_ = on;
+}
+
 bool Connection::append_file_content(const FileContent& file) {
     for (const FileContent::Part& part : file.parts) {
         if (!part.from_file()) {
@@ -521,11 +535,18 @@ void Connection::queue_error(Status status, std::string_view reason) {
 
 Connection::Next Connection::write_output() {
     const FileContent* file = large_response_ ? large_response_->file.get() : nullptr;
+    if (file && !corked_) {
+        // Corked while a file goes out, as nginx's tcp_nopush: the head and the file leave in
+        // full segments rather than one per sendfile page, which costs the receiver dearly.
+        set_cork(true);
+    }
     while (true) {
         if (file && output_sent_ == output_.size()) {
             // The head is out: the file's parts, ranges of it with sendfile(2).
-            if (file_part_ == file->parts.size())
+            if (file_part_ == file->parts.size()) {
+                set_cork(false);  // sends what is left at once
                 return after_write();
+            }
             const FileContent::Part& part = file->parts[file_part_];
             boost::system::error_code error;
             std::size_t n = 0;

@@ -61,6 +61,7 @@ private:
     void queue_error(Status status, std::string_view reason);
     /// Appends a small file's content to the output (bounded reads); false if it cannot be read.
     bool append_file_content(const FileContent& file);
+    void set_cork(bool on) noexcept;
     /// A line for the access log; `request` null for one refused before it was whole.
     void log_access(const Request* request, Status status, std::uint64_t bytes);
     bool has_output() const noexcept { return output_sent_ < output_.size() || large_response_; }
@@ -102,6 +103,7 @@ private:
     std::optional<Response> large_response_;  // a body written from the response, not copied
     std::size_t large_sent_ = 0;  // of the body, or of the file part being sent
     std::size_t file_part_ = 0;   // the part of large_response_->file being sent
+    bool corked_ = false;         // TCP_CORK is on while a file is sent
     std::vector<std::pair<Request, Response>> sent_replies_;  // for on_reply hooks, after the write
 };
 

@@ -98,6 +98,13 @@ void Server::Impl::start(const Server& s) {
     config.max_connections = s.max_connections;
     config.min_body_rate = s.min_body_rate;
     config.max_form_fields = s.max_form_fields;
+    config.trusted_proxies.clear();
+    for (const std::string& entry : s.trusted_proxies) {
+        const auto network = parse_network(entry);
+        if (!network)
+            throw std::invalid_argument("http::Server: trusted_proxies: '" + entry + "' is not an address or CIDR network");
+        config.trusted_proxies.push_back(*network);
+    }
     config.compression = s.compression;
     config.compression_min_size = s.compression_min_size;
     config.multipart_limits.max_parts = s.max_form_fields;

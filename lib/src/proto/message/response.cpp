@@ -2,6 +2,7 @@
 #include <http/response.hpp>
 
 #include "proto/message/problem.hpp"
+#include "proto/parser/scan.hpp"
 
 #include <optional>
 #include <stdexcept>
@@ -11,8 +12,8 @@ namespace http {
 void Response::redirect(std::string location, Status redirect_status) {
     if (!is_redirection(redirect_status))
         throw std::invalid_argument("http::Response::redirect: " + to_string(redirect_status) + " is not a 3xx status");
-    if (location.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos)
-        throw std::invalid_argument("http::Response::redirect: location contains CR, LF or NUL");
+    if (!detail::is_field_value(location))
+        throw std::invalid_argument("http::Response::redirect: location holds a control character");
     headers.set("Location", std::move(location));
     status = redirect_status;
     body.clear();

@@ -3,6 +3,7 @@
 #include "proto/message/http_date.hpp"
 #include "proto/message/parameters.hpp"
 #include "proto/parser/char_class.hpp"
+#include "proto/parser/scan.hpp"
 #include "proto/parser/head_parser.hpp"
 
 #include <charconv>
@@ -21,10 +22,9 @@ void append_number(std::string& out, std::uint64_t n) {
 void check_field(std::string_view name, std::string_view value) {
     if (!is_token(name))
         throw std::invalid_argument("http::Response: header name '" + std::string(name) + "' is not a token");
-    for (const char c : value)
-        if (c == '\r' || c == '\n' || c == '\0')
-            throw std::invalid_argument("http::Response: value of header '" + std::string(name) +
-                                        "' contains CR, LF or NUL");
+    if (!is_field_value(value))
+        throw std::invalid_argument("http::Response: value of header '" + std::string(name) +
+                                    "' holds a control character");
 }
 
 // Fields the server writes itself, from the response's framing.

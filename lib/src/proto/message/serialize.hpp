@@ -37,7 +37,7 @@ std::string_view missing_required_field(const Response& response) noexcept;
 /// not sent (HEAD, 1xx, 204, 304) or is larger than inline_body_limit; returns true when the
 /// caller must still write response.body after `out`. A 1xx, 204 or 304 gets neither
 /// Content-Length nor Content-Type. Throws std::invalid_argument when a header name is not a
-/// token or a value holds CR, LF or NUL.
+/// token or a value holds a control character other than HTAB.
 bool serialize_response(const Response& response, const ResponseFraming& framing, std::string& out);
 
 }  // namespace http::detail

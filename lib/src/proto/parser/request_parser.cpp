@@ -13,9 +13,12 @@ namespace {
 // an unfinished one is refused as too long.
 constexpr std::size_t request_line_slack = 64;
 
+
+}  // namespace
+
 // uri-host [ ":" port ] (RFC 9110, Section 7.2; RFC 3986, Section 3.2): the Host field and an
 // absolute-form target's authority. An empty value is allowed (a URI may have an empty host).
-bool valid_authority(std::string_view authority) {
+bool valid_authority(std::string_view authority) noexcept {
     std::string_view port;
     if (authority.starts_with('[')) {
         const std::size_t close = authority.find(']');
@@ -41,8 +44,6 @@ bool valid_authority(std::string_view authority) {
             return false;
     return true;
 }
-
-}  // namespace
 
 void RequestHeadParser::reset() noexcept {
     reset_head();

@@ -85,4 +85,9 @@ private:
     bool expect_continue_ = false;
 };
 
+/// uri-host [ ":" port ] (RFC 9110, Section 7.2; RFC 3986, Section 3.2): what a Host field, an
+/// absolute-form target's authority or a forwarded host may be. Empty is allowed (a URI may
+/// have an empty host).
+bool valid_authority(std::string_view authority) noexcept;
+
 }  // namespace http::detail

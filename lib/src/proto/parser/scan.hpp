@@ -4,6 +4,8 @@
 
 #include "proto/parser/char_class.hpp"
 
+#include <string_view>
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -80,6 +82,13 @@ inline bool valid_field_value(const char* floor, const char* p, const char* end)
         if (!is(*p, field_vchar))
             return false;
     return true;
+}
+
+/// True if `value` may be sent as a field value (RFC 9110, Section 5.5): no control character but
+/// HTAB, no DEL. CR and LF would start a field or a message of the sender's choosing; the other
+/// controls are refused too, as every recipient is allowed to.
+inline bool is_field_value(std::string_view value) noexcept {
+    return valid_field_value(value.data(), value.data(), value.data() + value.size());
 }
 
 }  // namespace http::detail
