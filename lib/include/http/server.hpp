@@ -66,6 +66,15 @@ public:
     /// An idle keep-alive connection is closed after this long without a new request.
     std::chrono::milliseconds keep_alive_timeout{5000};
     bool reuse_address = true;
+    /// Listen on this Unix domain socket instead of TCP ("/run/app.sock"): for a proxy on the
+    /// same machine. A socket file left by a server that is gone is replaced; the file gets the
+    /// process's umask (set it, or chmod after start(), to choose who may connect), and is
+    /// removed when the server has closed. req.ip is "unix:" for its clients.
+    std::string unix_socket;
+    /// Accept on the listening sockets systemd passes (LISTEN_FDS, LISTEN_PID; sd_listen_fds(3))
+    /// instead of opening one: TCP or Unix, as the .socket unit says. start() throws
+    /// std::system_error when there are none.
+    bool socket_activation = false;
     /// I/O threads, each with its own event loop and listening socket; 0 = one per CPU this
     /// process may run on (its affinity mask).
     std::size_t io_threads = 0;
@@ -74,6 +83,9 @@ public:
     std::chrono::milliseconds blocking_threshold{5};
     /// At most this many threads in all (I/O threads plus the ones that replace blocked ones).
     std::size_t max_threads = 256;
+    /// After close(), how long in-flight requests have to finish before their connections are
+    /// closed (a handler still running is let finish; its connection closes after it).
+    std::chrono::milliseconds shutdown_timeout{30000};
 
     // Limits. A request over one gets the status in brackets and the connection is closed.
     std::size_t max_request_target = 8 * 1024;  ///< request-target bytes [414]
@@ -100,7 +112,8 @@ public:
 
     // Behind proxies.
     /// Peers whose Forwarded (RFC 7239) and X-Forwarded-For / -Host / -Proto fields are believed,
-    /// as CIDR strings ("10.0.0.0/8", "127.0.0.1", "::1/128"); by default none. From such a peer,
+    /// as CIDR strings ("10.0.0.0/8", "127.0.0.1", "::1/128"), or "unix:" for the peers of a
+    /// Unix socket (server.unix_socket, socket activation); by default none. From such a peer,
     /// req.ip is the first address of the chain that is not a trusted proxy, req.host the
     /// forwarded host (validated as Host is) and req.scheme the forwarded protocol; from any other
     /// peer those fields are ignored, so that a client cannot choose its own address or host
@@ -136,7 +149,8 @@ public:
     void start();
     /// Blocks until a started server has closed.
     void wait();
-    /// Stops accepting, lets in-flight requests finish, closes idle connections, and makes
+    /// Stops accepting, closes idle connections, lets in-flight requests finish (their responses
+    /// carry Connection: close) for up to shutdown_timeout, then closes what is left, and makes
     /// listen()/wait() return. Safe from any thread and from a signal handler.
     void close() noexcept;
 

@@ -130,7 +130,6 @@ int ServedDirectory::open(const std::string& relative) const {
 void serve_directory(const Request& req, Response& res, const ServedDirectory& root, std::string_view rest,
                      const FileOptions& options) {
     std::string relative;
-    std::string_view last_segment;
     while (!rest.empty()) {
         if (rest.front() == '/') {
             rest.remove_prefix(1);

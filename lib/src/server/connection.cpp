@@ -31,7 +31,7 @@ constexpr std::size_t max_lingering_bytes = 1024 * 1024;
 
 }  // namespace
 
-Connection::Connection(Loop& loop, tcp::socket socket, ClientInfo client)
+Connection::Connection(Loop& loop, stream::socket socket, ClientInfo client)
     : loop_(loop),
       config_(loop.config()),
       socket_(std::move(socket)),
@@ -60,7 +60,7 @@ void Connection::start() {
     loop_.add(this);
     boost::system::error_code ignored;
     socket_.non_blocking(true, ignored);
-    socket_.set_option(tcp::no_delay(true), ignored);
+    socket_.set_option(tcp::no_delay(true), ignored);  // an error on a Unix socket: ignored
     process();
 }
 
@@ -83,7 +83,7 @@ void Connection::process() {
         break;
     }
     case Next::write:
-        socket_.async_wait(tcp::socket::wait_write, [self = std::move(self)](const boost::system::error_code& error) {
+        socket_.async_wait(stream::socket::wait_write, [self = std::move(self)](const boost::system::error_code& error) {
             self->on_writable(error);
         });
         break;
@@ -101,7 +101,7 @@ void Connection::on_read(const boost::system::error_code& error, std::size_t byt
         return;
     if (error && error != asio::error::eof) {
         // Cancelled by check_deadline() or shut_down(): step() acts on why.
-        if (error == asio::error::operation_aborted && (timed_out_ || shutdown_requested_))
+        if (error == asio::error::operation_aborted && (timed_out_ || shutdown_requested_ || cut_.load(std::memory_order_relaxed)))
             process();
         else if (error != asio::error::operation_aborted)
             close();
@@ -125,7 +125,7 @@ void Connection::on_read(const boost::system::error_code& error, std::size_t byt
 void Connection::on_writable(const boost::system::error_code& error) {
     if (phase_ == Phase::closed)
         return;
-    if (error && !(error == asio::error::operation_aborted && timed_out_)) {
+    if (error && !(error == asio::error::operation_aborted && (timed_out_ || cut_.load(std::memory_order_relaxed)))) {
         if (error != asio::error::operation_aborted)
             close();
         return;
@@ -148,6 +148,12 @@ void Connection::check_deadline(Clock::time_point now) {
     socket_.cancel(ignored);  // wakes the pending read or write, which sees timed_out_
 }
 
+void Connection::cut() {
+    cut_.store(true, std::memory_order_relaxed);
+    boost::system::error_code ignored;
+    socket_.cancel(ignored);  // wakes the pending read or write, which closes
+}
+
 void Connection::shut_down() {
     shutdown_requested_ = true;
     if (phase_ == Phase::idle && !writing_ && input_.empty()) {
@@ -159,6 +165,12 @@ void Connection::shut_down() {
 Connection::Next Connection::step() {
     if (phase_ == Phase::closed)
         return Next::stop;
+    if (cut_.load(std::memory_order_relaxed) && phase_ != Phase::handling) {
+        // The shutdown deadline passed: no more waiting on this client.
+        boost::system::error_code ignored;
+        socket_.set_option(asio::socket_base::linger(true, 0), ignored);
+        return close();
+    }
     if (timed_out_) {
         timed_out_ = false;
         if (writing_) {
@@ -621,7 +633,7 @@ Connection::Next Connection::linger() {
     // Close our sending side first and drain what the client still sends, so that a response to
     // a request whose body was not read is not destroyed by a TCP reset (RFC 9112, Section 9.6).
     boost::system::error_code error;
-    socket_.shutdown(tcp::socket::shutdown_send, error);
+    socket_.shutdown(stream::socket::shutdown_send, error);
     if (error || peer_closed_)
         return close();
     phase_ = Phase::lingering;

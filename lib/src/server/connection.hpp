@@ -23,7 +23,7 @@ namespace http::detail {
 
 class Connection : public std::enable_shared_from_this<Connection> {
 public:
-    Connection(Loop& loop, tcp::socket socket, ClientInfo client);
+    Connection(Loop& loop, stream::socket socket, ClientInfo client);
     ~Connection();
 
     /// Runs the on_connect hooks and starts reading. Owner thread.
@@ -33,6 +33,9 @@ public:
     /// The server is shutting down: close now if idle, else after the response in progress.
     /// Owner thread.
     void shut_down();
+    /// The shutdown deadline has passed: close, unless a handler is running (then after it).
+    /// Owner thread.
+    void cut();
 
     // The loop's intrusive list.
     Connection* previous = nullptr;
@@ -75,7 +78,7 @@ private:
 
     Loop& loop_;
     const ServerConfig& config_;
-    tcp::socket socket_;
+    stream::socket socket_;
     ClientInfo client_;
     Phase phase_ = Phase::connecting;
     bool keep_alive_ = true;
@@ -83,6 +86,7 @@ private:
     bool timed_out_ = false;  // set by check_deadline; the woken operation acts on it
     bool peer_closed_ = false;  // the client sent its last byte
     std::atomic<bool> shutdown_requested_{false};
+    std::atomic<bool> cut_{false};
     std::atomic<std::int64_t> deadline_{INT64_MAX};  // steady-clock ticks
     std::size_t lingering_discarded_ = 0;
 

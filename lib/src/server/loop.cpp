@@ -4,6 +4,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -53,25 +55,82 @@ Loop::Loop(const ServerConfig& config, ServerShared& shared)
       shared_(shared),
       context_(),
       work_(asio::make_work_guard(context_)),
-      acceptor_(context_),
       sweeper_(context_) {}
 
 Loop::~Loop() = default;
 
 void Loop::listen(const tcp::endpoint& endpoint, bool reuse_address, bool use_reuse_port) {
-    acceptor_.open(endpoint.protocol());
-    acceptor_.set_option(tcp::acceptor::reuse_address(reuse_address));
+    auto acceptor = std::make_unique<Acceptor>(context_);
+    const stream::endpoint where(endpoint);
+    acceptor->open(where.protocol());
+    acceptor->set_option(asio::socket_base::reuse_address(reuse_address));
     if (use_reuse_port)
-        acceptor_.set_option(reuse_port(true));
-    acceptor_.bind(endpoint);
-    acceptor_.listen(asio::socket_base::max_listen_connections);
+        acceptor->set_option(reuse_port(true));
+    acceptor->bind(where);
+    acceptor->listen(asio::socket_base::max_listen_connections);
+    acceptors_.push_back(std::move(acceptor));
 }
 
-std::uint16_t Loop::local_port() const { return acceptor_.local_endpoint().port(); }
+void Loop::adopt(int fd) {
+    sockaddr_storage address{};
+    socklen_t length = sizeof address;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+        const int saved = errno;
+        ::close(fd);
+        throw boost::system::system_error(saved, boost::system::system_category(), "getsockname");
+    }
+    const int family = address.ss_family;
+    auto acceptor = std::make_unique<Acceptor>(context_);
+    acceptor->assign(stream(family, family == AF_UNIX ? 0 : IPPROTO_TCP), fd);
+    acceptors_.push_back(std::move(acceptor));
+}
+
+std::uint16_t Loop::local_port() const {
+    for (const auto& acceptor : acceptors_) {
+        boost::system::error_code error;
+        const stream::endpoint local = acceptor->local_endpoint(error);
+        if (error)
+            continue;
+        const sockaddr* address = local.data();
+        if (address->sa_family == AF_INET)
+            return ntohs(reinterpret_cast<const sockaddr_in*>(address)->sin_port);
+        if (address->sa_family == AF_INET6)
+            return ntohs(reinterpret_cast<const sockaddr_in6*>(address)->sin6_port);
+    }
+    return 0;
+}
+
+ClientInfo peer_of(const stream::socket& socket) {
+    ClientInfo client;
+    boost::system::error_code error;
+    const stream::endpoint peer = socket.remote_endpoint(error);
+    if (error)
+        return client;
+    const sockaddr* address = peer.data();
+    char text[INET6_ADDRSTRLEN] = "";
+    if (address->sa_family == AF_INET) {
+        const auto* v4 = reinterpret_cast<const sockaddr_in*>(address);
+        ::inet_ntop(AF_INET, &v4->sin_addr, text, sizeof text);
+        client.port = ntohs(v4->sin_port);
+    } else if (address->sa_family == AF_INET6) {
+        const auto* v6 = reinterpret_cast<const sockaddr_in6*>(address);
+        if (IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr))
+            ::inet_ntop(AF_INET, v6->sin6_addr.s6_addr + 12, text, sizeof text);
+        else
+            ::inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof text);
+        client.port = ntohs(v6->sin6_port);
+    } else if (address->sa_family == AF_UNIX) {
+        client.ip = "unix:";
+        return client;
+    }
+    client.ip = text;
+    return client;
+}
 
 void Loop::start(std::chrono::milliseconds tick) {
     tick_ = tick;
-    accept();
+    for (const auto& acceptor : acceptors_)
+        accept(*acceptor);
     sweep();
 }
 
@@ -114,29 +173,31 @@ std::uint64_t Loop::take_over_if_stalled() noexcept {
     return owner_generation_.fetch_add(1, std::memory_order_acq_rel) + 1;
 }
 
-void Loop::accept() {
-    acceptor_.async_accept([this](const boost::system::error_code& error, tcp::socket socket) {
-        if (error == asio::error::operation_aborted || !acceptor_.is_open())
+void Loop::accept(Acceptor& acceptor) {
+    acceptor.async_accept([this, &acceptor](const boost::system::error_code& error, stream::socket socket) {
+        if (error == asio::error::operation_aborted || !acceptor.is_open())
             return;
         if (error) {
-            // Out of descriptors or memory: say so, and try again shortly rather than spin.
-            shared_.report(std::system_error(error, "httpkit: accept failed"), ClientInfo{});
+            // Out of descriptors (EMFILE, ENFILE) or memory: accepting pauses and is tried again
+            // shortly, rather than spinning on a listening socket that stays readable; said once
+            // until an accept succeeds again.
+            if (!accept_failing_) {
+                accept_failing_ = true;
+                shared_.report(std::system_error(to_std_error(error), "httpkit: accept failed; accepting pauses, and resumes "
+                                                                      "when it can"),
+                               ClientInfo{});
+            }
             auto retry = std::make_shared<asio::steady_timer>(context_, std::chrono::milliseconds(100));
-            retry->async_wait([this, retry](const boost::system::error_code& e) {
-                if (!e && acceptor_.is_open())
-                    accept();
+            retry->async_wait([this, retry, &acceptor](const boost::system::error_code& e) {
+                if (!e && acceptor.is_open())
+                    accept(acceptor);
             });
             return;
         }
-        accept();
+        accept_failing_ = false;
+        accept(acceptor);
 
-        ClientInfo client;
-        boost::system::error_code endpoint_error;
-        const tcp::endpoint peer = socket.remote_endpoint(endpoint_error);
-        if (!endpoint_error) {
-            client.ip = peer.address().to_string();
-            client.port = peer.port();
-        }
+        ClientInfo client = peer_of(socket);
         const std::size_t open = shared_.connections.fetch_add(1) + 1;  // seq_cst: see supervise()
         if (config_.max_connections != 0 && open > config_.max_connections) {
             shared_.connections.fetch_sub(1, std::memory_order_relaxed);
@@ -147,7 +208,7 @@ void Loop::accept() {
             boost::system::error_code ignored;
             socket.non_blocking(true, ignored);
             socket.write_some(asio::buffer(busy), ignored);
-            socket.shutdown(tcp::socket::shutdown_both, ignored);
+            socket.shutdown(stream::socket::shutdown_both, ignored);
             socket.close(ignored);
             return;
         }
@@ -201,13 +262,24 @@ void Loop::begin_shutdown() {
     asio::post(context_, [this] {
         shutting_down_ = true;
         boost::system::error_code ignored;
-        acceptor_.close(ignored);
+        for (const auto& acceptor : acceptors_)
+            acceptor->close(ignored);
         for (Connection* c = first_; c != nullptr;) {
             Connection* next = c->next;
             c->shut_down();
             c = next;
         }
         finish_if_drained();
+    });
+}
+
+void Loop::cut_connections() {
+    asio::post(context_, [this] {
+        for (Connection* c = first_; c != nullptr;) {
+            Connection* next = c->next;
+            c->cut();
+            c = next;
+        }
     });
 }
 

@@ -12,6 +12,7 @@
 #include "server/config.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -21,12 +22,26 @@
 #include <chrono>
 #include <cstdint>
 #include <exception>
+#include <memory>
+#include <system_error>
+#include <vector>
 #include <mutex>
 
 namespace http::detail {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
+// TCP and Unix domain sockets alike (server.unix_socket, systemd's sockets).
+using stream = asio::generic::stream_protocol;
+
+/// A Boost error as a std::error_code (POSIX errno values on this platform). Converting through
+/// Boost's own category bridge trips UBSan's vptr check when an error is raised in a hot path.
+inline std::error_code to_std_error(const boost::system::error_code& error) noexcept {
+    return std::error_code(error.value(), std::system_category());
+}
+
+/// Who is at the other end of `socket`: an IP address and port, or "unix:" for a Unix socket.
+ClientInfo peer_of(const stream::socket& socket);
 using Clock = std::chrono::steady_clock;
 
 class Connection;
@@ -76,9 +91,13 @@ public:
     const ServerConfig& config() const noexcept { return config_; }
     ServerShared& shared() noexcept { return shared_; }
 
-    /// Opens this loop's listening socket (SO_REUSEPORT lets every loop have one on the same port).
-    /// Throws std::system_error.
+    /// Opens a TCP listening socket of this loop's (SO_REUSEPORT lets every loop have one on the
+    /// same port). Throws boost::system::system_error.
     void listen(const tcp::endpoint& endpoint, bool reuse_address, bool reuse_port);
+    /// Accepts on a listening socket it is given (its own duplicate of a shared one: a Unix
+    /// socket, systemd's sockets). Throws boost::system::system_error.
+    void adopt(int fd);
+    /// The port of the first TCP listening socket; 0 if there is none.
     std::uint16_t local_port() const;
 
     /// Starts accepting and the timeout sweep; call before any thread runs the loop.
@@ -89,6 +108,9 @@ public:
     /// Stops accepting and closes idle connections; the loop ends when its last connection does.
     /// Thread-safe: the work is posted to the loop.
     void begin_shutdown();
+    /// The shutdown deadline passed: closes the connections still open (those in a handler once
+    /// it returns). Thread-safe: the work is posted to the loop.
+    void cut_connections();
 
     // For connections, on the owner thread.
     void add(Connection* connection) noexcept;
@@ -117,7 +139,8 @@ public:
     bool finished() const noexcept { return finished_.load(std::memory_order_acquire); }
 
 private:
-    void accept();
+    using Acceptor = asio::basic_socket_acceptor<stream>;
+    void accept(Acceptor& acceptor);
     void sweep();
     void finish_if_drained();
 
@@ -125,7 +148,8 @@ private:
     ServerShared& shared_;
     asio::io_context context_;
     asio::executor_work_guard<asio::io_context::executor_type> work_;
-    tcp::acceptor acceptor_;
+    std::vector<std::unique_ptr<Acceptor>> acceptors_;
+    bool accept_failing_ = false;  // reported once until an accept succeeds again
     asio::steady_timer sweeper_;
     std::chrono::milliseconds tick_{100};
     bool shutting_down_ = false;

@@ -8,10 +8,16 @@
 #include <signal.h>
 #include <sched.h>
 #include <pthread.h>
+#include <fcntl.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <condition_variable>
 #include <list>
 #include <mutex>
@@ -46,18 +52,24 @@ public:
     }
 
     void start(const Server& settings);
+    void listen_tcp(bool reuse_address);
+    void listen_unix(const std::string& path);
+    void take_systemd_sockets();
+    void adopt_in_every_loop(int fd);
     void supervise();
     void spawn(Loop& loop, std::uint64_t generation);
     void reap(bool all);
 
     std::uint16_t requested_port;
     std::string host;
+    std::string unix_socket_path;  // the socket file this server made, removed when it has closed
     std::atomic<std::uint16_t> bound_port{0};
 
     ServerConfig config{};
     std::unique_ptr<ServerShared> shared;
     std::vector<std::unique_ptr<Loop>> loops;
     std::chrono::milliseconds blocking_threshold{};  // from the settings, at start()
+    std::chrono::milliseconds shutdown_timeout{};
     std::size_t max_threads = 256;
 
     struct Worker {
@@ -111,51 +123,21 @@ void Server::Impl::start(const Server& s) {
     config.multipart_limits.max_in_memory = s.max_upload_in_memory;
     config.multipart_limits.temp_directory = s.upload_directory;
     blocking_threshold = std::max(s.blocking_threshold, std::chrono::milliseconds(2));
+    shutdown_timeout = s.shutdown_timeout;
     max_threads = s.max_threads;
     shared = std::make_unique<ServerShared>(config);
 
     const std::size_t count = s.io_threads ? s.io_threads : usable_cpus();
     max_threads = std::max(max_threads, count);
 
-    boost::system::error_code error;
-    asio::ip::address address = asio::ip::make_address(host, error);
-    if (error) {
-        asio::io_context resolver_context;
-        tcp::resolver resolver(resolver_context);
-        const auto results = resolver.resolve(host, "", error);
-        if (error || results.empty())
-            throw std::system_error(error, "httpkit: cannot resolve listening host '" + host + "'");
-        address = results.begin()->endpoint().address();
-    }
-
-    std::uint16_t port = requested_port;
-    auto cannot_listen = [&](const boost::system::error_code& code) {
-        return std::system_error(code, "httpkit: cannot listen on " + host + ":" + std::to_string(port));
-    };
-    if (count > 1) {
-        // SO_REUSEPORT would let these sockets share the port with another server of the same
-        // user; a plain bind first makes "address in use" an error, as it should be.
-        asio::io_context probe_context;
-        tcp::acceptor probe(probe_context);
-        probe.open(address.is_v6() ? tcp::v6() : tcp::v4(), error);
-        if (!error)
-            probe.set_option(tcp::acceptor::reuse_address(s.reuse_address), error);
-        if (!error)
-            probe.bind(tcp::endpoint(address, port), error);
-        if (error)
-            throw cannot_listen(error);
-        port = probe.local_endpoint().port();
-    }
-    for (std::size_t i = 0; i < count; ++i) {
+    for (std::size_t i = 0; i < count; ++i)
         loops.push_back(std::make_unique<Loop>(config, *shared));
-        try {
-            loops.back()->listen(tcp::endpoint(address, port), s.reuse_address, count > 1);
-        } catch (const boost::system::system_error& e) {
-            throw cannot_listen(e.code());
-        }
-        port = loops.back()->local_port();
-    }
-    bound_port = port;
+    if (s.socket_activation)
+        take_systemd_sockets();
+    else if (!s.unix_socket.empty())
+        listen_unix(s.unix_socket);
+    else
+        listen_tcp(s.reuse_address);
 
     const int fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (fd < 0)
@@ -174,6 +156,126 @@ void Server::Impl::start(const Server& s) {
         pthread_setname_np(pthread_self(), "httpkit-watch");
         supervise();
     });
+}
+
+void Server::Impl::listen_tcp(bool reuse_address) {
+    boost::system::error_code error;
+    asio::ip::address address = asio::ip::make_address(host, error);
+    if (error) {
+        asio::io_context resolver_context;
+        tcp::resolver resolver(resolver_context);
+        const auto results = resolver.resolve(host, "", error);
+        if (error || results.empty())
+            throw std::system_error(to_std_error(error), "httpkit: cannot resolve listening host '" + host + "'");
+        address = results.begin()->endpoint().address();
+    }
+
+    std::uint16_t port = requested_port;
+    auto cannot_listen = [&](const boost::system::error_code& code) {
+        return std::system_error(to_std_error(code), "httpkit: cannot listen on " + host + ":" + std::to_string(port));
+    };
+    if (loops.size() > 1) {
+        // SO_REUSEPORT would let these sockets share the port with another server of the same
+        // user; a plain bind first makes "address in use" an error, as it should be.
+        asio::io_context probe_context;
+        tcp::acceptor probe(probe_context);
+        probe.open(address.is_v6() ? tcp::v6() : tcp::v4(), error);
+        if (!error)
+            probe.set_option(tcp::acceptor::reuse_address(reuse_address), error);
+        if (!error)
+            probe.bind(tcp::endpoint(address, port), error);
+        if (error)
+            throw cannot_listen(error);
+        port = probe.local_endpoint().port();
+    }
+    for (auto& loop : loops) {
+        try {
+            loop->listen(tcp::endpoint(address, port), reuse_address, loops.size() > 1);
+        } catch (const boost::system::system_error& e) {
+            throw cannot_listen(e.code());
+        }
+        port = loop->local_port();
+    }
+    bound_port = port;
+}
+
+void Server::Impl::listen_unix(const std::string& path) {
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (path.empty() || path.size() >= sizeof address.sun_path)
+        throw std::invalid_argument("http::Server: unix_socket '" + path + "' is empty or too long");
+    path.copy(address.sun_path, path.size());
+    auto fail = [&](const std::string& what, int error) {
+        return std::system_error(error, std::system_category(), "httpkit: cannot listen on " + path + ": " + what);
+    };
+    // A socket file left by a server that is gone is replaced; one that answers, or another
+    // kind of file, is not.
+    struct stat info {};
+    if (::lstat(path.c_str(), &info) == 0) {
+        if (!S_ISSOCK(info.st_mode))
+            throw fail("it exists and is not a socket", EEXIST);
+        const int probe = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        const bool answered = ::connect(probe, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
+        const int error = errno;
+        ::close(probe);
+        if (answered)
+            throw fail("another server is listening there", EADDRINUSE);
+        if (error != ECONNREFUSED && error != ENOENT)
+            throw fail("cannot tell whether it is in use", error);
+        ::unlink(path.c_str());
+    }
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        throw fail("socket", errno);
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0 ||
+        ::listen(fd, SOMAXCONN) != 0) {
+        const int error = errno;
+        ::close(fd);
+        throw fail("bind", error);
+    }
+    unix_socket_path = path;  // removed when the server has closed
+    adopt_in_every_loop(fd);
+    ::close(fd);
+}
+
+void Server::Impl::take_systemd_sockets() {
+    // sd_listen_fds(3): LISTEN_PID names this process, LISTEN_FDS counts descriptors from 3.
+    const char* pid = std::getenv("LISTEN_PID");
+    const char* fds = std::getenv("LISTEN_FDS");
+    if (!pid || !fds || std::strtol(pid, nullptr, 10) != ::getpid())
+        throw std::system_error(ENOENT, std::system_category(),
+                                "httpkit: socket_activation: no sockets were passed (LISTEN_PID, LISTEN_FDS)");
+    const long count = std::strtol(fds, nullptr, 10);
+    if (count <= 0 || count > 64)
+        throw std::system_error(EINVAL, std::system_category(), "httpkit: socket_activation: LISTEN_FDS is " + std::string(fds));
+    ::unsetenv("LISTEN_PID");
+    ::unsetenv("LISTEN_FDS");
+    ::unsetenv("LISTEN_FDNAMES");
+    for (int fd = 3; fd < 3 + count; ++fd) {
+        int listening = 0;
+        socklen_t length = sizeof listening;
+        if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) != 0 || !listening)
+            throw std::system_error(ENOTSOCK, std::system_category(),
+                                    "httpkit: socket_activation: descriptor " + std::to_string(fd) + " is not a listening socket");
+        ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+        adopt_in_every_loop(fd);
+        ::close(fd);
+    }
+    bound_port = loops.front()->local_port();
+}
+
+void Server::Impl::adopt_in_every_loop(int fd) {
+    // Each loop accepts on its own duplicate of the one listening socket.
+    for (auto& loop : loops) {
+        const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (copy < 0)
+            throw std::system_error(errno, std::system_category(), "httpkit: dup");
+        try {
+            loop->adopt(copy);
+        } catch (const boost::system::system_error& e) {
+            throw std::system_error(to_std_error(e.code()), "httpkit: cannot accept on a listening socket");
+        }
+    }
 }
 
 void Server::Impl::spawn(Loop& loop, std::uint64_t generation) {
@@ -240,6 +342,8 @@ void Server::Impl::reap(bool all) {
 void Server::Impl::supervise() {
     const int interval = static_cast<int>(std::max<std::int64_t>(1, blocking_threshold.count() / 2));
     bool shutting_down = false;
+    bool cut = false;
+    Clock::time_point shutdown_started{};
     while (true) {
         // With no connection open no handler can be blocked: sleep until the first one opens
         // (the accepting loop signals wake_fd after counting it) or close() is called. Both
@@ -253,8 +357,14 @@ void Server::Impl::supervise() {
         }
         if (close_requested.load() && !shutting_down) {
             shutting_down = true;
+            shutdown_started = Clock::now();
             for (auto& loop : loops)
                 loop->begin_shutdown();
+        }
+        if (shutting_down && !cut && Clock::now() - shutdown_started >= shutdown_timeout) {
+            cut = true;  // in-flight requests had their time
+            for (auto& loop : loops)
+                loop->cut_connections();
         }
         if (shutting_down && std::all_of(loops.begin(), loops.end(), [](const auto& l) { return l->finished(); })) {
             const std::lock_guard lock(spare_mutex);
@@ -308,6 +418,10 @@ void Server::start() { impl_->start(*this); }
 void Server::wait() {
     if (impl_->supervisor.joinable())
         impl_->supervisor.join();
+    if (!impl_->unix_socket_path.empty()) {
+        ::unlink(impl_->unix_socket_path.c_str());
+        impl_->unix_socket_path.clear();
+    }
 }
 
 void Server::listen() {

@@ -14,6 +14,12 @@ namespace http::detail {
 namespace {
 
 bool trusted_address(std::string_view text, const std::vector<Network>& trusted) {
+    if (text == "unix:") {
+        for (const Network& network : trusted)
+            if (network.unix_peers)
+                return true;
+        return false;
+    }
     const auto ip = parse_ip(text);
     if (!ip)
         return false;
@@ -57,6 +63,8 @@ struct Hop {
 }  // namespace
 
 bool Network::contains(const std::array<std::uint8_t, 16>& ip) const noexcept {
+    if (unix_peers)
+        return false;
     const unsigned whole = prefix / 8;
     for (unsigned i = 0; i < whole; ++i)
         if (ip[i] != address[i])
@@ -88,6 +96,11 @@ std::optional<std::array<std::uint8_t, 16>> parse_ip(std::string_view text) {
 }
 
 std::optional<Network> parse_network(std::string_view text) {
+    if (text == "unix:") {
+        Network network;
+        network.unix_peers = true;
+        return network;
+    }
     const std::size_t slash = text.find('/');
     const auto ip = parse_ip(text.substr(0, slash));
     if (!ip)

@@ -13,10 +13,12 @@
 
 namespace http::detail {
 
-/// An IPv4 or IPv6 network ("10.0.0.0/8", "::1/128", "192.0.2.7" for one address).
+/// An IPv4 or IPv6 network ("10.0.0.0/8", "::1/128", "192.0.2.7" for one address), or "unix:":
+/// every peer of a Unix domain socket (only local processes allowed by the file's permissions).
 struct Network {
     std::array<std::uint8_t, 16> address{};  // IPv4 as ::ffff:a.b.c.d
     unsigned prefix = 128;
+    bool unix_peers = false;
 
     bool contains(const std::array<std::uint8_t, 16>& ip) const noexcept;
 };
