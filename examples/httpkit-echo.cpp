@@ -1,5 +1,6 @@
 // httpkit-echo [PORT [HOST]] [options]: answers every request with the JSON of what it received,
-// routed with http::Router. Options: --static DIR, --compress, --threads N, --access-log FILE|-.
+// routed with http::Router. Options: --static DIR, --compress, --threads N, --access-log FILE|-,
+// --trusted-proxy CIDR, --unix PATH, --socket-activation. /metrics: Prometheus text.
 //
 //   /status/<code>       3xx-5xx raised with http::throw_failure; 2xx answered plainly; both with
 //                        the header fields the dataset ties to the status, with sample values
@@ -23,6 +24,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -104,7 +106,8 @@ json echo(const http::Request& req) {
     return {{"request_uri", req.request_uri}, {"path", req.path},          {"method", req.method},
             {"host", req.host},               {"ip", req.ip},              {"headers", headers},
             {"queries", fields_json(req.queries)}, {"cookies", fields_json(req.cookies)},
-            {"body", body_json(req)},         {"files", files},            {"http_version", req.http_version}};
+            {"body", body_json(req)},         {"files", files},            {"http_version", req.http_version},
+            {"scheme", req.scheme}};
 }
 
 void send_json(http::Response& res, const json& value) {
@@ -165,8 +168,12 @@ void delay(http::Request& req, http::Response& res) {
 }
 
 // Every endpoint answers any method, as the echo of anything else does.
-http::Router routes(const std::string& static_directory) {
+http::Router routes(const http::Server& server, const std::string& static_directory) {
     http::Router router;
+    router.get("/metrics", [&server](http::Request&, http::Response& res) {
+        res.content_type("text/plain; version=0.0.4; charset=utf-8");
+        res.body = server.metrics();
+    });
     router.any("/plaintext", plaintext);
     router.any("/json", [](http::Request&, http::Response& res) { send_json(res, {{"message", "Hello, World!"}}); });
     router.any("/status/{code}", status);
@@ -189,7 +196,11 @@ const char* const usage =
     "  --static DIR       serve DIR's files under /static/\n"
     "  --compress         compress responses (zstd, br, gzip) for clients that accept it\n"
     "  --threads N        I/O threads (default: one per CPU)\n"
-    "  --access-log FILE  a line per request (combined log format); - for stdout\n";
+    "  --access-log FILE  a line per request (combined log format); - for stdout\n"
+    "  --trusted-proxy CIDR  believe Forwarded / X-Forwarded-* from these peers (repeatable;\n"
+    "                     'unix:' for the peers of a Unix socket)\n"
+    "  --unix PATH        listen on a Unix domain socket instead of TCP\n"
+    "  --socket-activation  accept on the sockets systemd passes (LISTEN_FDS)\n";
 
 }  // namespace
 
@@ -199,7 +210,10 @@ int main(int argc, char** argv) {
     std::string static_directory;
     std::string access_log;
     bool compress = false;
+    bool socket_activation = false;
     long threads = 0;
+    std::string unix_socket;
+    std::vector<std::string> trusted;
     int positional = 0;
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
@@ -214,6 +228,12 @@ int main(int argc, char** argv) {
             static_directory = value();
         } else if (arg == "--compress") {
             compress = true;
+        } else if (arg == "--trusted-proxy") {
+            trusted.emplace_back(value());
+        } else if (arg == "--unix") {
+            unix_socket = value();
+        } else if (arg == "--socket-activation") {
+            socket_activation = true;
         } else if (arg == "--access-log") {
             access_log = value();
         } else if (arg == "--threads") {
@@ -243,6 +263,9 @@ int main(int argc, char** argv) {
 
     http::Server server(port, host);
     server.compression = compress;
+    server.trusted_proxies = trusted;
+    server.unix_socket = unix_socket;
+    server.socket_activation = socket_activation;
     server.io_threads = static_cast<std::size_t>(threads);
     std::ofstream log_file;
     if (access_log == "-") {
@@ -256,7 +279,7 @@ int main(int argc, char** argv) {
         server.access_log(log_file);
     }
     try {
-        server.on_receive(routes(static_directory));
+        server.on_receive(routes(server, static_directory));
     } catch (const std::exception& error) {
         std::cerr << "httpkit-echo: " << error.what() << '\n';
         return 1;
@@ -273,7 +296,12 @@ int main(int argc, char** argv) {
     running_server = &server;
     std::signal(SIGINT, stop_on_signal);
     std::signal(SIGTERM, stop_on_signal);
-    std::cout << "httpkit-echo listening on http://" << host << ':' << server.port() << '/' << std::endl;
+    if (socket_activation)
+        std::cout << "httpkit-echo listening on the sockets systemd passed" << std::endl;
+    else if (!unix_socket.empty())
+        std::cout << "httpkit-echo listening on unix:" << unix_socket << std::endl;
+    else
+        std::cout << "httpkit-echo listening on http://" << host << ':' << server.port() << '/' << std::endl;
     server.wait();
     std::cout << "httpkit-echo stopped" << std::endl;
     return 0;

@@ -198,6 +198,77 @@ class ProgramsTest(unittest.TestCase):
         self.assertEqual(self.fetch("not a url", check=False).returncode, 1)
 
 
+@unittest.skipUnless(ECHO, "HTTPKIT_ECHO names the program")
+class ProductionTest(unittest.TestCase):
+    """httpkit-echo as a service runs: on a Unix socket, under systemd's socket activation,
+    behind a trusted proxy, scraped by Prometheus, stopped by SIGTERM."""
+
+    def start(self, *args: str, env: dict | None = None, command: list[str] | None = None) -> subprocess.Popen:
+        process = subprocess.Popen(command or [ECHO, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   env=env)
+        self.addCleanup(lambda: process.poll() is None and process.kill())
+        return process
+
+    def stop(self, process: subprocess.Popen) -> str:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=10)
+        self.assertEqual(process.returncode, 0, err)
+        return out
+
+    def curl(self, *args: str) -> str:
+        return subprocess.run(["curl", "-s", *args], capture_output=True, text=True, timeout=30, check=True).stdout
+
+    def test_unix_socket(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "echo.sock")
+            echo = self.start("--unix", path)
+            self.assertIn(f"unix:{path}", echo.stdout.readline())
+            out = json.loads(self.curl("--unix-socket", path, "http://local/hi?x=1"))
+            self.assertEqual((out["path"], out["ip"], out["queries"]), ("/hi", "unix:", {"x": "1"}))
+            self.stop(echo)
+            self.assertFalse(os.path.exists(path))
+
+    def test_socket_activation(self):
+        port = free_port()
+        echo = self.start(command=["systemd-socket-activate", "-l", f"127.0.0.1:{port}", ECHO, "--socket-activation"])
+        # systemd-socket-activate listens first and starts the server at the first connection.
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        out = json.loads(self.curl(f"http://127.0.0.1:{port}/activated"))
+        self.assertEqual(out["path"], "/activated")
+        self.stop(echo)
+
+    def test_trusted_proxy_metrics_and_sigterm(self):
+        port = free_port()
+        echo = self.start(str(port), "--trusted-proxy", "127.0.0.1")
+        echo.stdout.readline()
+        url = f"http://127.0.0.1:{port}"
+        out = json.loads(self.curl("-H", "X-Forwarded-For: 198.51.100.23", "-H", "X-Forwarded-Proto: https", url + "/who"))
+        self.assertEqual((out["ip"], out["scheme"]), ("198.51.100.23", "https"))
+        self.curl(url + "/status/404")
+        self.curl("--http1.0", "-X", "BAD METHOD", url + "/")  # refused by the parser: 400
+        metrics = self.curl(url + "/metrics")
+        self.assertIn('httpkit_requests_total{method="GET",status_class="2xx"} 1\n', metrics)
+        self.assertIn('httpkit_requests_total{method="GET",status_class="4xx"} 1\n', metrics)
+        self.assertIn('httpkit_refused_requests_total{status="400"} 1\n', metrics)
+        self.assertIn("# TYPE httpkit_request_duration_seconds histogram", metrics)
+        self.assertRegex(metrics, r'httpkit_request_duration_seconds_bucket\{le="\+Inf"\} 2\n')
+        self.assertIn("httpkit_open_connections 1\n", metrics)
+        # SIGTERM while a request is in flight: it is answered, then the server exits 0.
+        slow = subprocess.Popen(["curl", "-s", url + "/delay?ms=300"], stdout=subprocess.PIPE, text=True)
+        time.sleep(0.1)
+        out = self.stop(echo)
+        self.assertIn("httpkit-echo stopped", out)
+        self.assertEqual(json.loads(slow.communicate(timeout=10)[0]), {"delayed_ms": 300})
+
+
 @unittest.skipUnless(FILES, "HTTPKIT_FILES names the program")
 class FilesTest(unittest.TestCase):
     """httpkit-files serving a directory, as python3 -m http.server would."""

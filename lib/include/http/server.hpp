@@ -142,6 +142,14 @@ public:
     /// are escaped so that a line cannot be split or forged.
     void access_log(std::ostream& out, LogFormat format = LogFormat::combined);
 
+    /// The server's counters in the Prometheus text exposition format (for a /metrics route):
+    /// httpkit_requests_total{method,status_class}, the httpkit_request_duration_seconds
+    /// histogram (head received to response queued), httpkit_refused_requests_total{status}
+    /// (requests refused before a handler, by the parser, the limits or max_connections),
+    /// httpkit_open_connections, httpkit_received_bytes_total and httpkit_sent_bytes_total.
+    /// Safe from any thread, a handler included.
+    std::string metrics() const;
+
     /// Binds, serves, and blocks until close(). Throws std::system_error if it cannot bind.
     void listen();
     /// Binds and serves in the background; returns once the server accepts connections.

@@ -117,6 +117,7 @@ void Connection::on_read(const boost::system::error_code& error, std::size_t byt
         return;
     }
     input_.commit(bytes);
+    loop_.metrics().count_bytes_in(bytes);
     if (error)
         peer_closed_ = true;
     process();
@@ -486,6 +487,7 @@ void Connection::queue(Response&& response) {
         framing.external_length.reset();
         separate_body = serialize_response(response, framing, output_);
     }
+    loop_.metrics().count_response(request_.method, response.status, Clock::now() - request_started_);
     if (config_.access_log) {
         const bool content = !framing.head_request && !response_has_no_content(response.status);
         log_access(&request_, response.status,
@@ -539,6 +541,7 @@ void Connection::queue_error(Status status, std::string_view reason) {
     keep_alive_ = false;
     phase_ = Phase::idle;
     writing_ = true;
+    loop_.metrics().count_refusal(status);
     const Response response = failure_response(status, reason, {});
     serialize_response(response, ResponseFraming{false, false, 1, {}}, output_);
     if (config_.access_log)
@@ -582,6 +585,7 @@ Connection::Next Connection::write_output() {
             if (error)
                 return close();
             large_sent_ += n;
+            loop_.metrics().count_bytes_out(n);
             if (large_sent_ == part.size()) {
                 ++file_part_;
                 large_sent_ = 0;
@@ -603,6 +607,7 @@ Connection::Next Connection::write_output() {
         }
         if (error)
             return close();  // the client went away: nothing to report
+        loop_.metrics().count_bytes_out(n);
         const std::size_t from_output = std::min(n, output_.size() - output_sent_);
         output_sent_ += from_output;
         large_sent_ += n - from_output;

@@ -201,6 +201,7 @@ void Loop::accept(Acceptor& acceptor) {
         const std::size_t open = shared_.connections.fetch_add(1) + 1;  // seq_cst: see supervise()
         if (config_.max_connections != 0 && open > config_.max_connections) {
             shared_.connections.fetch_sub(1, std::memory_order_relaxed);
+            metrics_.count_refusal(Status::SERVICE_UNAVAILABLE);
             // Over the limit: a short answer, best effort, and close.
             static constexpr std::string_view busy =
                 "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 20\r\n"

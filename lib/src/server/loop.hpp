@@ -10,6 +10,7 @@
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp needs it under C++20
 
 #include "server/config.hpp"
+#include "server/metrics.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
@@ -88,6 +89,7 @@ public:
     Loop& operator=(const Loop&) = delete;
 
     asio::io_context& context() noexcept { return context_; }
+    LoopMetrics& metrics() noexcept { return metrics_; }
     const ServerConfig& config() const noexcept { return config_; }
     ServerShared& shared() noexcept { return shared_; }
 
@@ -149,6 +151,7 @@ private:
     asio::io_context context_;
     asio::executor_work_guard<asio::io_context::executor_type> work_;
     std::vector<std::unique_ptr<Acceptor>> acceptors_;
+    LoopMetrics metrics_;
     bool accept_failing_ = false;  // reported once until an accept succeeds again
     asio::steady_timer sweeper_;
     std::chrono::milliseconds tick_{100};

@@ -413,6 +413,13 @@ void Server::access_log(std::ostream& out, LogFormat format) {
     impl_->config.access_log_format = format;
 }
 
+std::string Server::metrics() const {
+    std::vector<const LoopMetrics*> loops;
+    for (const auto& loop : impl_->loops)
+        loops.push_back(&loop->metrics());
+    return LoopMetrics::exposition(loops, impl_->shared ? impl_->shared->connections.load() : 0);
+}
+
 void Server::start() { impl_->start(*this); }
 
 void Server::wait() {
