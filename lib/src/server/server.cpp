@@ -52,7 +52,7 @@ public:
     }
 
     void start(const Server& settings);
-    void listen_tcp(bool reuse_address);
+    void listen_tcp(bool reuse);
     void listen_unix(const std::string& path);
     void take_systemd_sockets();
     void adopt_in_every_loop(int fd);
@@ -158,7 +158,7 @@ void Server::Impl::start(const Server& s) {
     });
 }
 
-void Server::Impl::listen_tcp(bool reuse_address) {
+void Server::Impl::listen_tcp(bool reuse) {
     boost::system::error_code error;
     asio::ip::address address = asio::ip::make_address(host, error);
     if (error) {
@@ -181,7 +181,7 @@ void Server::Impl::listen_tcp(bool reuse_address) {
         tcp::acceptor probe(probe_context);
         probe.open(address.is_v6() ? tcp::v6() : tcp::v4(), error);
         if (!error)
-            probe.set_option(tcp::acceptor::reuse_address(reuse_address), error);
+            probe.set_option(tcp::acceptor::reuse_address(reuse), error);
         if (!error)
             probe.bind(tcp::endpoint(address, port), error);
         if (error)
@@ -190,7 +190,7 @@ void Server::Impl::listen_tcp(bool reuse_address) {
     }
     for (auto& loop : loops) {
         try {
-            loop->listen(tcp::endpoint(address, port), reuse_address, loops.size() > 1);
+            loop->listen(tcp::endpoint(address, port), reuse, loops.size() > 1);
         } catch (const boost::system::system_error& e) {
             throw cannot_listen(e.code());
         }
