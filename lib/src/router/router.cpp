@@ -53,7 +53,7 @@ struct Node {
         auto it = std::lower_bound(literals.begin(), literals.end(), segment.size(),
                                    [](const auto& entry, std::size_t size) { return entry.first.size() < size; });
         for (; it != literals.end() && it->first.size() == segment.size(); ++it)
-            if (std::memcmp(it->first.data(), segment.data(), segment.size()) == 0)
+            if (std::string_view(it->first) == segment)
                 return it->second.get();
         return nullptr;
     }

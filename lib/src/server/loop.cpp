@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <memory>
 #include <ostream>
 #include <system_error>
@@ -55,7 +56,8 @@ Loop::Loop(const ServerConfig& config, ServerShared& shared)
       shared_(shared),
       context_(),
       work_(asio::make_work_guard(context_)),
-      sweeper_(context_) {}
+      sweeper_(context_),
+      accept_retry_(context_) {}
 
 Loop::~Loop() = default;
 
@@ -183,15 +185,29 @@ void Loop::accept(Acceptor& acceptor) {
             // until an accept succeeds again.
             if (!accept_failing_) {
                 accept_failing_ = true;
-                shared_.report(std::system_error(to_std_error(error), "httpkit: accept failed; accepting pauses, and resumes "
-                                                                      "when it can"),
+                // The message from strerror, not through an error category's virtual message():
+                // with no descriptor left even the sanitizers' runtime cannot check that call.
+                char text[128];
+                const char* reason = ::strerror_r(error.value(), text, sizeof text);
+                shared_.report(std::runtime_error(std::string("httpkit: accept failed: ") + reason +
+                                                  "; accepting pauses, and resumes when it can"),
                                ClientInfo{});
             }
-            auto retry = std::make_shared<asio::steady_timer>(context_, std::chrono::milliseconds(100));
-            retry->async_wait([this, retry, &acceptor](const boost::system::error_code& e) {
-                if (!e && acceptor.is_open())
-                    accept(acceptor);
-            });
+            // One member timer for every paused acceptor: nothing allocated, and nothing that the
+            // sanitizers would check for the first time, while the process is out of descriptors.
+            paused_acceptors_.push_back(&acceptor);
+            if (paused_acceptors_.size() == 1) {
+                accept_retry_.expires_after(std::chrono::milliseconds(100));
+                accept_retry_.async_wait([this](const boost::system::error_code& e) {
+                    std::vector<Acceptor*> paused;
+                    paused.swap(paused_acceptors_);
+                    if (e)
+                        return;
+                    for (Acceptor* a : paused)
+                        if (a->is_open())
+                            accept(*a);
+                });
+            }
             return;
         }
         accept_failing_ = false;
@@ -265,6 +281,7 @@ void Loop::begin_shutdown() {
         boost::system::error_code ignored;
         for (const auto& acceptor : acceptors_)
             acceptor->close(ignored);
+        accept_retry_.cancel();
         for (Connection* c = first_; c != nullptr;) {
             Connection* next = c->next;
             c->shut_down();

@@ -154,6 +154,8 @@ private:
     LoopMetrics metrics_;
     bool accept_failing_ = false;  // reported once until an accept succeeds again
     asio::steady_timer sweeper_;
+    asio::steady_timer accept_retry_;           // accepting again after running out of descriptors
+    std::vector<Acceptor*> paused_acceptors_;  // waiting for it
     std::chrono::milliseconds tick_{100};
     bool shutting_down_ = false;
     std::atomic<bool> finished_{false};
