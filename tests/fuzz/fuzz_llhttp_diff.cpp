@@ -154,7 +154,7 @@ bool explained(std::string_view input, const Outcome& a, const Outcome& b) {
               "mixed CRLF and LF line ends", "obsolete line folding is not accepted", "bare CR in header section",
               "bare CR in field value", "empty field name", "whitespace between field name and colon",
               "invalid character in field name", "invalid character in field value", "NUL in field value",
-              "bare CR before the request-line", "too many empty lines before the request-line",
+              "bare CR before the start-line", "too many empty lines before the start-line",
               // RFC 9112 §6, §7.1: framing, chunk lines strictly CRLF.
               "unsupported transfer coding", "chunked is not the final transfer coding", "invalid Transfer-Encoding",
               "chunked applied more than once", "both Transfer-Encoding and Content-Length",
