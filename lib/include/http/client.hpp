@@ -7,6 +7,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -24,12 +27,13 @@ public:
         dns,                 ///< the host name did not resolve
         connect,             ///< no connection (refused, unreachable, timed out)
         tls,                 ///< TLS handshake or certificate verification failed
-        timeout,             ///< no response data within receive_timeout
+        timeout,             ///< no response data within receive_timeout, or the request past client.timeout
         closed,              ///< the server closed the connection before the response was complete
         malformed_response,  ///< the server's bytes are not an HTTP/1.x response
         too_large,           ///< the response exceeded max_response_size
         too_many_redirects,  ///< more than max_redirects redirects
-        io,                  ///< another socket error
+        io,                  ///< another socket error, or a file to upload or download that failed
+        aborted,             ///< on_progress returned false
     };
 
     /// The message reads "<METHOD> <url>: <what happened>".
@@ -42,6 +46,15 @@ public:
 private:
     Kind kind_;
     std::string url_;
+};
+
+/// How far a request has got, for Client::on_progress. Totals are known when the server says
+/// (Content-Length) and for every upload.
+struct Progress {
+    std::uint64_t downloaded = 0;                  ///< content bytes of the response received so far
+    std::optional<std::uint64_t> download_total;   ///< the response's Content-Length, if it has one
+    std::uint64_t uploaded = 0;                    ///< content bytes of the request sent so far
+    std::optional<std::uint64_t> upload_total;     ///< the request's content length
 };
 
 /// An HTTP client. Connections are kept alive and reused per origin; one Client serves one
@@ -93,6 +106,13 @@ public:
     int retries = 0;
     /// The longest wait before a retry, whatever Retry-After asks (a server may ask for a day).
     std::chrono::seconds max_retry_after{60};
+    /// A deadline for the whole request, redirects and retries included; 0: none. A server that
+    /// drips a byte at a time cannot hold a request past it (receive_timeout is per read).
+    /// TransportError (timeout) past it.
+    std::chrono::milliseconds timeout{0};
+    /// Called as content goes out and comes in; returning false aborts the request
+    /// (TransportError, aborted). Runs on the calling thread.
+    std::function<bool(const Progress&)> on_progress;
 
     /// Sends `method` to `url` with `data` as the content, follows redirects, and returns the
     /// final response, its body decoded. `request_headers` go with this request only, after
@@ -116,6 +136,16 @@ public:
     Response del(std::string_view url, const Headers& request_headers = {}) {
         return send_request(url, "DELETE", {}, request_headers);
     }
+
+    /// GETs `url` and writes the final response's body to `path` as it arrives (never held in
+    /// memory; asked for uncoded, as it is stored), whatever the status: check it. The returned
+    /// Response has an empty body. Removes the file and throws TransportError if the transfer
+    /// fails or the file cannot be written.
+    Response download(std::string_view url, const std::filesystem::path& path, const Headers& request_headers = {});
+    /// Sends the file at `path` as the content (PUT by default; application/octet-stream unless
+    /// the headers say otherwise), read as it is sent. Throws TransportError.
+    Response upload(std::string_view url, const std::filesystem::path& path, std::string_view method = "PUT",
+                    const Headers& request_headers = {});
 
     class Impl;
 

@@ -27,6 +27,9 @@ public:
     std::shared_ptr<const FileContent> file;
 
     // Filled by http::Client.
+    /// Trailer fields of a chunked response (RFC 9110, Section 6.5), apart from `headers`: a
+    /// trailer never sets a cookie or redirects.
+    Headers trailers;
     std::string version = "1.1";                   ///< the HTTP version of the response
     std::chrono::microseconds time_taken{0};       ///< from sending the first request to the last byte
     int redirects = 0;                             ///< how many redirects were followed

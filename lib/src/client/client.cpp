@@ -10,6 +10,8 @@
 #include "proto/url/url.hpp"
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <thread>
 #include <vector>
@@ -67,26 +69,58 @@ struct Received {
     int status = 0;
     int version_minor = 1;
     Headers headers;
+    Headers trailers;
     std::string body;
+};
+
+// What one send_request(), download() or upload() asks, through its redirects and retries.
+struct Transfer {
+    std::string_view data;              // the content, when it is in memory
+    std::filesystem::path upload;       // or the file it comes from (upload())
+    std::uint64_t content_size = 0;
+    std::ofstream* download = nullptr;  // where the final response's body goes (download())
+    Clock::time_point deadline = Clock::time_point::max();  // client.timeout
+    std::chrono::milliseconds timeout{0};
+    const std::function<bool(const Progress&)>* on_progress = nullptr;
+    Progress progress;
+
+    bool has_content() const noexcept { return content_size > 0 || !upload.empty(); }
+    // The deadline of one wait: its own timeout, within the whole request's.
+    Clock::time_point until(std::chrono::milliseconds wait) const noexcept {
+        const auto now = Clock::now();
+        return deadline - now < wait ? deadline : now + wait;
+    }
+    bool past_deadline() const noexcept { return Clock::now() >= deadline; }
+    void tell_progress() {
+        if (on_progress && *on_progress && !(*on_progress)(progress))
+            throw NetFailure(Kind::aborted, "on_progress asked to stop");
+    }
+    void drop_content() noexcept {
+        data = {};
+        upload.clear();
+        content_size = 0;
+        progress.upload_total.reset();
+    }
 };
 
 }  // namespace
 
 class Client::Impl {
 public:
-    Response send(Client& settings, std::string_view url_text, std::string_view method, std::string_view data,
+    Response send(Client& settings, std::string_view url_text, std::string_view method, Transfer& transfer,
                   const Headers& extra_headers);
 
 private:
-    Received exchange_with_retries(Client& settings, const Url& url, std::string_view method, std::string_view data,
+    Received exchange_with_retries(Client& settings, const Url& url, std::string_view method, Transfer& transfer,
                                    const Headers& request_headers, const std::string& where);
-    Received exchange(Client& settings, const Url& url, std::string_view method, std::string_view data,
+    Received exchange(Client& settings, const Url& url, std::string_view method, Transfer& transfer,
                       const Headers& request_headers, const std::string& where);
-    Received attempt(Client& settings, ClientConnection& connection, std::string_view method,
-                     std::string_view data, const std::string& request_head, bool& reusable, bool& any_byte);
+    Received attempt(Client& settings, ClientConnection& connection, std::string_view method, Transfer& transfer,
+                     const std::string& request_head, bool& reusable, bool& any_byte);
     std::unique_ptr<ClientConnection> take(const Url& url);
     void give_back(const Url& url, std::unique_ptr<ClientConnection> connection);
     TlsContext& tls_context(const Client& settings);
+    static void send_content(Stream& stream, Transfer& transfer, std::chrono::milliseconds timeout);
 
     std::map<std::string, std::vector<std::unique_ptr<ClientConnection>>, std::less<>> idle_;
     std::unique_ptr<TlsContext> tls_;
@@ -114,6 +148,8 @@ Client::Client(const Client& other)
       max_response_size(other.max_response_size),
       retries(other.retries),
       max_retry_after(other.max_retry_after),
+      timeout(other.timeout),
+      on_progress(other.on_progress),
       impl_(std::make_unique<Impl>()) {}
 
 Client& Client::operator=(const Client& other) {
@@ -126,7 +162,54 @@ Response Client::send_request(std::string_view url, std::string_view method, std
                               const Headers& request_headers) {
     if (!impl_)
         impl_ = std::make_unique<Impl>();
-    return impl_->send(*this, url, method, data, request_headers);
+    Transfer transfer;
+    transfer.data = data;
+    transfer.content_size = data.size();
+    return impl_->send(*this, url, method, transfer, request_headers);
+}
+
+Response Client::download(std::string_view url, const std::filesystem::path& path, const Headers& request_headers) {
+    if (!impl_)
+        impl_ = std::make_unique<Impl>();
+    std::ofstream file(path, std::ios::binary | std::ios::trunc);
+    if (!file)
+        throw TransportError(Kind::io, std::string(url), "GET " + std::string(url) + ": cannot write " + path.string());
+    Transfer transfer;
+    transfer.download = &file;
+    // Asked as it is stored: a body that goes to disk as it arrives is not decoded.
+    Headers asked = request_headers;
+    if (!asked.contains("Accept-Encoding"))
+        asked.add("Accept-Encoding", "identity");
+    try {
+        Response response = impl_->send(*this, url, "GET", transfer, asked);
+        file.flush();
+        if (!file)
+            throw TransportError(Kind::io, std::string(url), "GET " + std::string(url) + ": cannot write " + path.string());
+        return response;
+    } catch (...) {
+        file.close();
+        std::error_code ignored;
+        std::filesystem::remove(path, ignored);  // no half a file left behind
+        throw;
+    }
+}
+
+Response Client::upload(std::string_view url, const std::filesystem::path& path, std::string_view method,
+                        const Headers& request_headers) {
+    if (!impl_)
+        impl_ = std::make_unique<Impl>();
+    std::error_code error;
+    const std::uint64_t size = std::filesystem::file_size(path, error);
+    if (error)
+        throw TransportError(Kind::io, std::string(url),
+                             std::string(method) + " " + std::string(url) + ": cannot read " + path.string() + ": " + error.message());
+    Transfer transfer;
+    transfer.upload = path;
+    transfer.content_size = size;
+    Headers asked = request_headers;
+    if (!asked.contains("Content-Type"))
+        asked.add("Content-Type", "application/octet-stream");
+    return impl_->send(*this, url, method, transfer, asked);
 }
 
 Response get(std::string_view url) { return Client().get(url); }
@@ -143,10 +226,16 @@ Client set_headers(Headers headers) {
 // --- one request, with its redirects ---------------------------------------------------------
 
 Response Client::Impl::send(Client& settings, std::string_view url_text, std::string_view method_text,
-                            std::string_view data, const Headers& extra_headers) {
+                            Transfer& transfer, const Headers& extra_headers) {
     const auto started = Clock::now();
     std::string method(method_text.empty() ? "GET" : method_text);
-    std::string body(data);
+    if (settings.timeout.count() > 0) {
+        transfer.deadline = started + settings.timeout;
+        transfer.timeout = settings.timeout;
+    }
+    transfer.on_progress = &settings.on_progress;
+    if (transfer.has_content())
+        transfer.progress.upload_total = transfer.content_size;
     std::string error;
     const auto parsed = parse_url(url_text, error);
     if (!parsed)
@@ -163,7 +252,7 @@ Response Client::Impl::send(Client& settings, std::string_view url_text, std::st
 
     while (true) {
         const std::string where = method + " " + url.str();
-        Received received = exchange_with_retries(settings, url, method, body, request_headers, where);
+        Received received = exchange_with_retries(settings, url, method, transfer, request_headers, where);
         const std::string_view location = received.headers.get("Location");
         if (!settings.follow_redirect || !is_redirect(received.status) || location.empty()) {
             Response response;
@@ -173,6 +262,7 @@ Response Client::Impl::send(Client& settings, std::string_view url_text, std::st
                 if (iequals(name, "set-cookie"))
                     response.cookies.push_back(value);
             response.headers = std::move(received.headers);
+            response.trailers = std::move(received.trailers);
             response.body = std::move(received.body);
             response.redirects = redirects;
             response.responder = url.str();
@@ -191,7 +281,7 @@ Response Client::Impl::send(Client& settings, std::string_view url_text, std::st
         if ((received.status == 303 && method != "HEAD") ||
             ((received.status == 301 || received.status == 302) && method == "POST")) {
             method = "GET";
-            body.clear();
+            transfer.drop_content();
             request_headers.erase("Content-Type");
         }
         // Credentials stay with the origin they were meant for.
@@ -236,7 +326,7 @@ void Client::Impl::give_back(const Url& url, std::unique_ptr<ClientConnection> c
 }
 
 Received Client::Impl::exchange_with_retries(Client& settings, const Url& url, std::string_view method,
-                                             std::string_view data, const Headers& request_headers,
+                                             Transfer& transfer, const Headers& request_headers,
                                              const std::string& where) {
     // The dataset says which statuses a repeat can cure, and for which methods (retry_rule());
     // a connection that failed is tried again for idempotent methods only, as the server may
@@ -246,7 +336,7 @@ Received Client::Impl::exchange_with_retries(Client& settings, const Url& url, s
         // Without a Retry-After: 250 ms, doubling each time; never longer than max_retry_after.
         auto wait = std::chrono::milliseconds(250) * (std::int64_t{1} << std::min(attempt, 16));
         try {
-            Received received = exchange(settings, url, method, data, request_headers, where);
+            Received received = exchange(settings, url, method, transfer, request_headers, where);
             const RetryRule rule = retry_rule(static_cast<Status>(received.status));
             const bool may = rule.when == RetryWhen::any_method || (rule.when == RetryWhen::idempotent && idempotent(method));
             if (last || !may)
@@ -261,11 +351,15 @@ Received Client::Impl::exchange_with_retries(Client& settings, const Url& url, s
             if (last || !connection_failed || !idempotent(method))
                 throw;
         }
-        std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(wait, settings.max_retry_after));
+        wait = std::min<std::chrono::milliseconds>(wait, settings.max_retry_after);
+        if (transfer.deadline - Clock::now() <= wait)
+            throw TransportError(Kind::timeout, url.str(), where + ": a retry would end past client.timeout (" +
+                                                               std::to_string(transfer.timeout.count()) + " ms)");
+        std::this_thread::sleep_for(wait);
     }
 }
 
-Received Client::Impl::exchange(Client& settings, const Url& url, std::string_view method, std::string_view data,
+Received Client::Impl::exchange(Client& settings, const Url& url, std::string_view method, Transfer& transfer,
                                 const Headers& request_headers, const std::string& where) {
     // The request head, the same for a first attempt and a retry.
     std::string head = std::string(method) + " " + url.target + " HTTP/1.1\r\nHost: " + url.authority() + "\r\n";
@@ -287,12 +381,12 @@ Received Client::Impl::exchange(Client& settings, const Url& url, std::string_vi
             continue;  // framing is the client's
         head += name + ": " + value + "\r\n";
     }
-    const bool has_content = !data.empty() || method == "POST" || method == "PUT" || method == "PATCH";
+    const bool has_content = transfer.has_content() || method == "POST" || method == "PUT" || method == "PATCH";
     if (has_content) {
-        head += "Content-Length: " + std::to_string(data.size()) + "\r\n";
-        if (!data.empty() && !has("Content-Type"))
+        head += "Content-Length: " + std::to_string(transfer.content_size) + "\r\n";
+        if (transfer.content_size > 0 && !has("Content-Type"))
             head += "Content-Type: application/x-www-form-urlencoded\r\n";
-        if (data.size() >= expect_threshold && !settings.no_expect)
+        if (transfer.content_size >= expect_threshold && !settings.no_expect)
             head += "Expect: 100-continue\r\n";
     }
     head += "\r\n";
@@ -312,9 +406,9 @@ Received Client::Impl::exchange(Client& settings, const Url& url, std::string_vi
         try {
             if (!connection) {
                 connection = open_connection(url, tls, !settings.skip_hostname_verification,
-                                                    Clock::now() + settings.connect_timeout);
+                                             transfer.until(settings.connect_timeout));
             }
-            Received received = this->attempt(settings, *connection, method, data, head, reusable, any_byte);
+            Received received = this->attempt(settings, *connection, method, transfer, head, reusable, any_byte);
             if (reusable)
                 give_back(url, std::move(connection));
             return received;
@@ -323,22 +417,54 @@ Received Client::Impl::exchange(Client& settings, const Url& url, std::string_vi
             // when nothing came back and repeating the request is safe (RFC 9110, Section 9.2.2).
             const bool stale = connection && connection->reused && !any_byte &&
                                (failure.kind == Kind::closed || failure.kind == Kind::io);
-            if (stale && idempotent(method) && attempt_number == 0)
+            if (stale && idempotent(method) && attempt_number == 0 && !transfer.past_deadline())
                 continue;
+            if ((failure.kind == Kind::timeout || failure.kind == Kind::connect || failure.kind == Kind::dns) &&
+                transfer.past_deadline())
+                throw TransportError(Kind::timeout, url.str(), where + ": the request took longer than client.timeout (" +
+                                                                   std::to_string(transfer.timeout.count()) + " ms)");
             throw TransportError(failure.kind, url.str(), where + ": " + failure.what());
         }
     }
 }
 
+void Client::Impl::send_content(Stream& stream, Transfer& transfer, std::chrono::milliseconds timeout) {
+    transfer.progress.uploaded = 0;
+    constexpr std::size_t piece = 64 * 1024;
+    if (transfer.upload.empty()) {
+        // In pieces, so that on_progress hears of a large body as it goes.
+        for (std::string_view rest = transfer.data; !rest.empty();) {
+            const std::string_view part = rest.substr(0, piece);
+            stream.write_all(part, transfer.until(timeout));
+            rest.remove_prefix(part.size());
+            transfer.progress.uploaded += part.size();
+            transfer.tell_progress();
+        }
+        return;
+    }
+    std::ifstream file(transfer.upload, std::ios::binary);
+    if (!file)
+        throw NetFailure(Kind::io, "cannot read " + transfer.upload.string());
+    std::vector<char> buffer(piece);
+    while (transfer.progress.uploaded < transfer.content_size) {
+        const auto want = static_cast<std::streamsize>(std::min<std::uint64_t>(piece, transfer.content_size - transfer.progress.uploaded));
+        file.read(buffer.data(), want);
+        if (file.gcount() != want)
+            throw NetFailure(Kind::io, transfer.upload.string() + " became shorter while it was sent");
+        stream.write_all(std::string_view(buffer.data(), static_cast<std::size_t>(want)), transfer.until(timeout));
+        transfer.progress.uploaded += static_cast<std::uint64_t>(want);
+        transfer.tell_progress();
+    }
+}
+
 Received Client::Impl::attempt(Client& settings, ClientConnection& connection, std::string_view method,
-                               std::string_view data, const std::string& request_head, bool& reusable,
-                               bool& any_byte) {
-    const auto send_deadline = [&] { return Clock::now() + settings.receive_timeout; };
+                               Transfer& transfer, const std::string& request_head, bool& reusable, bool& any_byte) {
+    Stream& stream = *connection.stream;
     const bool expect = request_head.find("\r\nExpect: 100-continue\r\n") != std::string::npos;
-    connection.stream->write_all(request_head, send_deadline());
-    bool body_sent = data.empty();
-    if (!body_sent && (!expect || !connection.stream->wait_readable(Clock::now() + continue_wait))) {
-        connection.stream->write_all(data, send_deadline());  // no Expect, or no answer to it in time
+    stream.write_all(request_head, transfer.until(settings.receive_timeout));
+    bool body_sent = !transfer.has_content();
+    if (!body_sent && (!expect || !stream.wait_readable(transfer.until(continue_wait)))) {
+        send_content(stream, transfer, settings.receive_timeout);  // no Expect, or no answer to it in time
         body_sent = true;
     }
 
@@ -348,7 +474,7 @@ Received Client::Impl::attempt(Client& settings, ClientConnection& connection, s
     const bool head_request = method == "HEAD";
     char chunk[64 * 1024];
     auto read_more = [&] {
-        const std::size_t n = connection.stream->read_some(chunk, sizeof chunk, Clock::now() + settings.receive_timeout);
+        const std::size_t n = stream.read_some(chunk, sizeof chunk, transfer.until(settings.receive_timeout));
         if (n > 0) {
             any_byte = true;
             buffer.append(chunk, n);
@@ -374,7 +500,7 @@ Received Client::Impl::attempt(Client& settings, ClientConnection& connection, s
         buffer.erase(0, head.size);
         parser.reset();
         if (head.status == 100 && !body_sent) {
-            connection.stream->write_all(data, send_deadline());
+            send_content(stream, transfer, settings.receive_timeout);
             body_sent = true;
         }
     }
@@ -390,17 +516,36 @@ Received Client::Impl::attempt(Client& settings, ClientConnection& connection, s
     if (head.framing == Framing::content_length && head.content_length > settings.max_response_size)
         throw NetFailure(Kind::too_large, "the response body (" + std::to_string(head.content_length) +
                                                " bytes) exceeds max_response_size");
+    // A download's body goes to its file as it arrives, unless this response is a redirect that
+    // will be followed.
+    const bool followed = settings.follow_redirect && is_redirect(head.status) && received.headers.contains("Location");
+    std::ofstream* file = transfer.download && !followed && !head_request ? transfer.download : nullptr;
+    transfer.progress.downloaded = 0;
+    transfer.progress.download_total.reset();
+    if (head.framing == Framing::content_length)
+        transfer.progress.download_total = head.content_length;
     ChunkedLimits limits;
-    limits.max_body_size = settings.max_response_size;
+    limits.max_body_size = file ? UINT64_MAX : settings.max_response_size;  // a file is as large as it is
     BodyReader reader(limits);
     reader.start(head.framing, head.content_length, head.until_close);
-    if (head.framing == Framing::content_length)
+    if (head.framing == Framing::content_length && !file)
         received.body.reserve(static_cast<std::size_t>(head.content_length));
     std::string_view pending = buffer;
     while (true) {
         std::size_t used = 0;
+        const std::size_t before = received.body.size();
         auto result = reader.feed(pending, used, received.body);
         pending.remove_prefix(used);
+        if (received.body.size() != before) {
+            transfer.progress.downloaded += received.body.size() - before;
+            if (file) {
+                file->write(received.body.data(), static_cast<std::streamsize>(received.body.size()));
+                received.body.clear();
+                if (!*file)
+                    throw NetFailure(Kind::io, "cannot write the downloaded file");
+            }
+            transfer.tell_progress();
+        }
         if (result == BodyReader::Result::complete)
             break;
         if (result == BodyReader::Result::error)
@@ -408,7 +553,7 @@ Received Client::Impl::attempt(Client& settings, ClientConnection& connection, s
                              reader.error().status == Status::CONTENT_TOO_LARGE
                                  ? "the response body exceeds max_response_size"
                                  : "malformed response body: " + std::string(reader.error().reason));
-        const std::size_t n = connection.stream->read_some(chunk, sizeof chunk, Clock::now() + settings.receive_timeout);
+        const std::size_t n = stream.read_some(chunk, sizeof chunk, transfer.until(settings.receive_timeout));
         if (n == 0) {
             if (reader.finish() == BodyReader::Result::complete)
                 break;
@@ -417,14 +562,16 @@ Received Client::Impl::attempt(Client& settings, ClientConnection& connection, s
         }
         pending = std::string_view(chunk, n);
     }
+    // Trailer fields stay apart (RFC 9110, Section 6.5.1): never merged into the header section,
+    // so that a trailer cannot set a cookie or redirect.
     for (const Field& f : reader.trailers())
-        received.headers.add(std::string(f.name), std::string(f.value));
+        received.trailers.add(std::string(f.name), std::string(f.value));
 
     // Reusable only if the exchange ended cleanly on a message boundary.
     reusable = head.keep_alive && body_sent && pending.empty() && !head.until_close;
 
     if (const std::string_view coding = received.headers.get("Content-Encoding"); !coding.empty() && !head_request &&
-                                                                                   !received.body.empty()) {
+                                                                                   !received.body.empty() && !file) {
         std::string error;
         switch (decode_content(received.body, coding, settings.max_response_size, error)) {
         case DecodeResult::ok:

@@ -89,6 +89,11 @@ BOOST_AUTO_TEST_CASE(framing_in_the_rfcs_order) {
     const Parsed neither = parse("HTTP/1.1 200 OK\r\n\r\n");
     BOOST_TEST(neither.head.until_close);
     BOOST_TEST(!neither.head.keep_alive);
+    // HTTP/1.0 has no transfer codings: faulty framing, read to the close, never reused.
+    const Parsed old = parse("HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\nConnection: keep-alive\r\n\r\n");
+    BOOST_TEST((old.head.framing == Framing::none));
+    BOOST_TEST(old.head.until_close);
+    BOOST_TEST(!old.head.keep_alive);
     // Content-Length: 0 is an empty body on a reusable connection.
     const Parsed empty = parse("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
     BOOST_TEST((empty.head.framing == Framing::none));

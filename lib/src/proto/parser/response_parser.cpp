@@ -82,6 +82,13 @@ ResponseHeadParser::Result ResponseHeadParser::finish(std::string_view input, Re
     // given where it can, but never reuses a connection whose framing was ambiguous.
     if (head_request || status_ < 200 || status_ == 204 || status_ == 304)
         return Result::complete;
+    if (framing_.has_transfer_encoding && version_minor_ == 0) {
+        // HTTP/1.0 has no transfer codings: the framing is faulty, read to the end and close
+        // (RFC 9112, Section 6.1), whatever Content-Length says.
+        head.until_close = true;
+        head.keep_alive = false;
+        return Result::complete;
+    }
     if (framing_.has_transfer_encoding) {
         if (framing_.chunked_last)
             head.framing = Framing::chunked;
