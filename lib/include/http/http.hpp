@@ -13,3 +13,4 @@
 #include <http/router.hpp>
 #include <http/server.hpp>
 #include <http/status.hpp>
+#include <http/stream.hpp>

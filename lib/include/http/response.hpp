@@ -4,6 +4,7 @@
 #include <http/cookie.hpp>
 #include <http/headers.hpp>
 #include <http/status.hpp>
+#include <http/stream.hpp>
 
 #include <chrono>
 #include <memory>
@@ -25,6 +26,9 @@ public:
     /// Content sent from a file instead of `body` (send_file() sets it): written with
     /// sendfile(2) as the client reads it, never read into memory.
     std::shared_ptr<const FileContent> file;
+    /// Content sent as it is written, through stream() or an EventStream; what the server
+    /// sends from (set by them).
+    std::shared_ptr<StreamState> stream_state;
 
     // Filled by http::Client.
     /// Trailer fields of a chunked response (RFC 9110, Section 6.5), apart from `headers`: a
@@ -37,6 +41,10 @@ public:
 
     /// Appends to the body.
     void write(std::string_view data) { body.append(data); }
+
+    /// Makes the body a stream, written while it goes out (see http::BodyStream): the handler may
+    /// return before it ends. What `body` held goes first. Calling it again gives the same stream.
+    BodyStream stream();
 
     /// Sets Content-Type.
     void content_type(std::string mime_type) { headers.set("Content-Type", std::move(mime_type)); }

@@ -101,6 +101,11 @@ public:
     /// read_timeout of grace), else 408: a slow POST cannot hold a connection for ever. 0 = off.
     std::size_t min_body_rate = 1024;
 
+    /// A streamed response's (res.stream(), http::EventStream) unsent bytes: a producer on
+    /// another thread waits past it; past it on the I/O thread, or for an event stream, the
+    /// client is disconnected (it is not reading) and the writer sees false.
+    std::size_t stream_buffer_size = 1024 * 1024;
+
     // Response compression.
     /// Compress responses with the coding the client's Accept-Encoding prefers (q-values, "*",
     /// identity;q=0): zstd, br (when built with them) or gzip. Only compressible types (text,

@@ -16,9 +16,11 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
 
 namespace http::detail {
 
@@ -40,7 +42,10 @@ Connection::Connection(Loop& loop, stream::socket socket, ClientInfo client)
       body_(loop.config().chunked_limits) {}
 
 // close() unlinks a connection from its loop; one destroyed unclosed only goes with its loop.
-Connection::~Connection() = default;
+Connection::~Connection() {
+    if (stream_)
+        stream_->detach();
+}
 
 template <class Hooks, class... Args>
 void Connection::run_hooks(const Hooks& hooks, const char* name, Args&... args) noexcept {
@@ -143,6 +148,11 @@ void Connection::check_deadline(Clock::time_point now) {
     // on is never touched here.
     if (now.time_since_epoch().count() < deadline_.load(std::memory_order_relaxed))
         return;
+    if (stream_ && stream_->heartbeat()) {
+        // A parked event stream has been quiet for its heartbeat interval.
+        set_deadline(stream_->heartbeat_interval());
+        return;
+    }
     clear_deadline();
     timed_out_ = true;
     boost::system::error_code ignored;
@@ -153,10 +163,14 @@ void Connection::cut() {
     cut_.store(true, std::memory_order_relaxed);
     boost::system::error_code ignored;
     socket_.cancel(ignored);  // wakes the pending read or write, which closes
+    if (stream_ && stream_->unpark())
+        process();  // parked for a producer: no operation to wake
 }
 
 void Connection::shut_down() {
     shutdown_requested_ = true;
+    if (stream_)
+        stream_->end_for_shutdown();  // an event stream ends now; a body stream is let finish
     if (phase_ == Phase::idle && !writing_ && input_.empty()) {
         boost::system::error_code ignored;
         socket_.cancel(ignored);  // wakes the idle read, which closes
@@ -412,22 +426,31 @@ Connection::Next Connection::handle() {
     if (!response_) {
         clear_deadline();
         Response response;
+        // A handler that failed after starting a stream sends the failure instead: the stream's
+        // producers see false.
+        const auto replace = [&response](Response&& failure) {
+            if (response.stream_state)
+                response.stream_state->detach();
+            response = std::move(failure);
+        };
         {
             Loop::UserCode user_code(loop_);
+            StreamState::current = &loop_.stream_context();  // for streams the handler makes
             try {
                 for (const auto& hook : config_.receive_hooks)
                     hook(request_, response);
             } catch (const Failure& failure) {
-                response = failure_response(failure, request_.headers.get("Accept"));
+                replace(failure_response(failure, request_.headers.get("Accept")));
             } catch (const std::exception& error) {
                 report(error);
-                response = failure_response(Status::INTERNAL_SERVER_ERROR, "The server met an unexpected condition.",
-                                            request_.headers.get("Accept"));
+                replace(failure_response(Status::INTERNAL_SERVER_ERROR, "The server met an unexpected condition.",
+                                         request_.headers.get("Accept")));
             } catch (...) {
                 report(std::runtime_error("a handler threw a non-std exception"));
-                response = failure_response(Status::INTERNAL_SERVER_ERROR, "The server met an unexpected condition.",
-                                            request_.headers.get("Accept"));
+                replace(failure_response(Status::INTERNAL_SERVER_ERROR, "The server met an unexpected condition.",
+                                         request_.headers.get("Accept")));
             }
+            StreamState::current = nullptr;
         }
         response_ = std::move(response);
         // This thread blocked long enough to be replaced: the loop's new owner goes on.
@@ -442,7 +465,7 @@ Connection::Next Connection::handle() {
     if (request_.body.capacity() > 64 * 1024)
         std::string().swap(request_.body);
     phase_ = Phase::idle;
-    if (!keep_alive_ || large_response_ || output_.size() >= output_batch_limit)
+    if (!keep_alive_ || large_response_ || stream_ || output_.size() >= output_batch_limit)
         writing_ = true;
     return Next::again;
 }
@@ -450,7 +473,7 @@ Connection::Next Connection::handle() {
 void Connection::queue(Response&& response) {
     if (shutdown_requested_)
         keep_alive_ = false;
-    if (config_.compression) {
+    if (config_.compression && !response.stream_state) {
         try {
             compress_response(request_.headers.get("Accept-Encoding"), response, config_.compression_min_size);
         } catch (const std::exception& error) {
@@ -466,6 +489,24 @@ void Connection::queue(Response&& response) {
     ResponseFraming framing{request_.method == "HEAD", keep_alive_, head_.version_minor, {}};
     if (response.file)
         framing.external_length = response.file->size();
+    std::shared_ptr<StreamState> streamed = std::move(response.stream_state);
+    StreamState::Framing stream_framing = StreamState::Framing::chunked;
+    std::uint64_t stream_length = 0;
+    if (streamed) {
+        // A length the handler declared is kept to; otherwise chunked, or for HTTP/1.0 (which
+        // has no chunked coding) the end of the connection ends the body.
+        if (framing.head_request || response_has_no_content(response.status))
+            stream_framing = StreamState::Framing::none;
+        else if (parse_content_length(response.headers.get("Content-Length"), stream_length))
+            stream_framing = StreamState::Framing::length;
+        else if (head_.version_minor == 0)
+            stream_framing = StreamState::Framing::until_close;
+        if (stream_framing == StreamState::Framing::length)
+            framing.external_length = stream_length;
+        else if (stream_framing == StreamState::Framing::until_close)
+            framing.keep_alive = keep_alive_ = false;
+        framing.stream = stream_framing != StreamState::Framing::length;
+    }
     const std::size_t mark = output_.size();
     bool separate_body = false;
     try {
@@ -485,17 +526,33 @@ void Connection::queue(Response&& response) {
         response = failure_response(Status::INTERNAL_SERVER_ERROR, "The server produced an invalid response.",
                                     request_.headers.get("Accept"));
         framing.external_length.reset();
+        framing.stream = false;
+        if (streamed)
+            streamed->detach();
+        streamed.reset();
         separate_body = serialize_response(response, framing, output_);
     }
+    if (streamed) {
+        stream_until_close_ = stream_framing == StreamState::Framing::until_close;
+        stream_status_ = response.status;
+        streamed->attach(stream_framing, stream_length,
+                       [weak = weak_from_this(), &context = loop_.context()] {
+                           asio::post(context, [weak] {
+                               if (const auto connection = weak.lock())
+                                   connection->process();
+                           });
+                       });
+        stream_ = std::move(streamed);
+    }
     loop_.metrics().count_response(request_.method, response.status, Clock::now() - request_started_);
-    if (config_.access_log) {
+    if (config_.access_log && !stream_) {
         const bool content = !framing.head_request && !response_has_no_content(response.status);
         log_access(&request_, response.status,
                    content ? (framing.external_length ? *framing.external_length : response.body.size()) : 0);
     }
     if (!config_.reply_hooks.empty())
         sent_replies_.emplace_back(request_, separate_body ? response : std::move(response));
-    if (separate_body)
+    if (separate_body && !stream_)
         large_response_ = std::move(response);
 }
 
@@ -592,6 +649,8 @@ Connection::Next Connection::write_output() {
             }
             continue;
         }
+        if (stream_ && output_sent_ == output_.size())
+            return write_stream();
         const std::array<asio::const_buffer, 2> buffers{
             asio::buffer(output_.data() + output_sent_, output_.size() - output_sent_),
             large_response_ && !file ? asio::buffer(large_response_->body.data() + large_sent_,
@@ -612,6 +671,92 @@ Connection::Next Connection::write_output() {
         output_sent_ += from_output;
         large_sent_ += n - from_output;
     }
+}
+
+Connection::Next Connection::write_stream() {
+    while (true) {
+        if (stream_sent_ < stream_out_.size()) {
+            boost::system::error_code error;
+            const std::size_t n =
+                socket_.write_some(asio::buffer(stream_out_.data() + stream_sent_, stream_out_.size() - stream_sent_), error);
+            if (error == asio::error::would_block || error == asio::error::try_again) {
+                set_deadline(config_.write_timeout);  // a client that stops reading is let go
+                return Next::write;
+            }
+            if (error)
+                return close();
+            loop_.metrics().count_bytes_out(n);
+            stream_sent_ += n;
+            continue;
+        }
+        stream_out_.clear();
+        stream_sent_ = 0;
+        switch (stream_->take(stream_out_)) {
+        case StreamState::Take::data:
+            break;
+        case StreamState::Take::empty:
+            // Nothing written yet: an on_drain producer makes some now, else wait for a write.
+            if (stream_->drain([this](const std::exception& error) { report(error); })) {
+                if (!loop_.on_owner_thread())
+                    return Next::handoff;
+                continue;
+            }
+            if (!stream_->park())
+                continue;  // written meanwhile
+            if (const auto interval = stream_->heartbeat_interval(); interval.count() > 0)
+                set_deadline(interval);
+            else
+                clear_deadline();
+            watch_peer();
+            return Next::stop;  // the next write posts process()
+        case StreamState::Take::done:
+            finish_stream();
+            return after_write();
+        case StreamState::Take::abort: {
+            // The client is not reading what is produced: reset, do not leave it in the kernel.
+            boost::system::error_code ignored;
+            socket_.set_option(asio::socket_base::linger(true, 0), ignored);
+            return close();
+        }
+        }
+        // An on_drain producer refills while this batch goes out.
+        if (stream_->drain([this](const std::exception& error) { report(error); }) && !loop_.on_owner_thread())
+            return Next::handoff;
+    }
+}
+
+void Connection::finish_stream() {
+    if (stream_->truncated() || stream_until_close_)
+        keep_alive_ = false;  // the body ended short, or only the end of the connection ends it
+    if (config_.access_log)
+        log_access(&request_, stream_status_, stream_->content_bytes());
+    stream_->detach();
+    stream_.reset();
+    std::string().swap(stream_out_);
+    if (peer_watch_) {
+        // The watch must not outlive the stream: nothing else may act on this connection.
+        boost::system::error_code ignored;
+        socket_.cancel(ignored);
+        peer_watch_ = false;
+    }
+}
+
+void Connection::watch_peer() {
+    if (peer_watch_)
+        return;
+    peer_watch_ = true;
+    socket_.async_wait(stream::socket::wait_read, [self = shared_from_this()](const boost::system::error_code& error) {
+        if (error == asio::error::operation_aborted || self->phase_ == Phase::closed || !self->stream_)
+            return;
+        self->peer_watch_ = false;
+        char byte;
+        const ssize_t n = ::recv(self->socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+            self->close();  // the client closed or reset: the producers see false at once
+        else if (n < 0)
+            self->watch_peer();
+        // n > 0: the client sent its next request; it is read when this response is out.
+    });
 }
 
 Connection::Next Connection::after_write() {
@@ -655,6 +800,10 @@ Connection::Next Connection::close() {
     boost::system::error_code ignored;
     socket_.close(ignored);
     input_.clear();
+    if (stream_) {
+        stream_->detach();  // its producers see false
+        stream_.reset();
+    }
     loop_.remove(this);
     if (!config_.disconnect_hooks.empty())
         run_hooks(config_.disconnect_hooks, "on_disconnect", std::as_const(client_));

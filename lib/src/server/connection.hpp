@@ -67,7 +67,13 @@ private:
     void set_cork(bool on) noexcept;
     /// A line for the access log; `request` null for one refused before it was whole.
     void log_access(const Request* request, Status status, std::uint64_t bytes);
-    bool has_output() const noexcept { return output_sent_ < output_.size() || large_response_; }
+    bool has_output() const noexcept { return output_sent_ < output_.size() || large_response_ || stream_; }
+    /// Sends a streamed body: what its producers wrote, until it ends.
+    Next write_stream();
+    /// The stream's last byte is out (or it was cut short).
+    void finish_stream();
+    /// While parked, notices a client that closes (a read of 0) instead of at the next write.
+    void watch_peer();
 
     Next close();
     void set_deadline(std::chrono::milliseconds timeout) noexcept;
@@ -108,6 +114,12 @@ private:
     std::size_t large_sent_ = 0;  // of the body, or of the file part being sent
     std::size_t file_part_ = 0;   // the part of large_response_->file being sent
     bool corked_ = false;         // TCP_CORK is on while a file is sent
+    std::shared_ptr<StreamState> stream_;  // the streamed body being sent
+    std::string stream_out_;               // of it, taken from its producers, being written
+    std::size_t stream_sent_ = 0;
+    Status stream_status_ = Status::OK;    // for the access log, written when the stream ends
+    bool stream_until_close_ = false;
+    bool peer_watch_ = false;              // watch_peer()'s wait is pending
     std::vector<std::pair<Request, Response>> sent_replies_;  // for on_reply hooks, after the write
 };
 

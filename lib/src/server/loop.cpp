@@ -57,7 +57,10 @@ Loop::Loop(const ServerConfig& config, ServerShared& shared)
       context_(),
       work_(asio::make_work_guard(context_)),
       sweeper_(context_),
-      accept_retry_(context_) {}
+      accept_retry_(context_) {
+    stream_context_.bound = config.stream_buffer_size;
+    stream_context_.on_io_thread = [this] { return on_owner_thread(); };
+}
 
 Loop::~Loop() = default;
 

@@ -11,6 +11,7 @@
 
 #include "server/config.hpp"
 #include "server/metrics.hpp"
+#include "server/stream_state.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
@@ -92,6 +93,8 @@ public:
     LoopMetrics& metrics() noexcept { return metrics_; }
     const ServerConfig& config() const noexcept { return config_; }
     ServerShared& shared() noexcept { return shared_; }
+    /// What streams made by this loop's handlers know of it.
+    const StreamState::Context& stream_context() const noexcept { return stream_context_; }
 
     /// Opens a TCP listening socket of this loop's (SO_REUSEPORT lets every loop have one on the
     /// same port). Throws boost::system::system_error.
@@ -152,6 +155,7 @@ private:
     asio::executor_work_guard<asio::io_context::executor_type> work_;
     std::vector<std::unique_ptr<Acceptor>> acceptors_;
     LoopMetrics metrics_;
+    StreamState::Context stream_context_;
     bool accept_failing_ = false;  // reported once until an accept succeeds again
     asio::steady_timer sweeper_;
     asio::steady_timer accept_retry_;           // accepting again after running out of descriptors

@@ -110,6 +110,7 @@ void Server::Impl::start(const Server& s) {
     config.max_connections = s.max_connections;
     config.min_body_rate = s.min_body_rate;
     config.max_form_fields = s.max_form_fields;
+    config.stream_buffer_size = s.stream_buffer_size;
     config.trusted_proxies.clear();
     for (const std::string& entry : s.trusted_proxies) {
         const auto network = parse_network(entry);

@@ -90,7 +90,10 @@ bool serialize_response(const Response& response, const ResponseFraming& framing
     }
 
     const std::uint64_t length = framing.external_length ? *framing.external_length : response.body.size();
-    if (!no_body) {
+    if (!no_body && framing.stream) {
+        if (framing.version_minor >= 1)
+            out += "Transfer-Encoding: chunked\r\n";
+    } else if (!no_body) {
         if (!has_content_type && length > 0)
             out += "Content-Type: text/plain; charset=utf-8\r\n";
         // A HEAD handler may announce the length of what GET would send without producing it.
@@ -109,7 +112,7 @@ bool serialize_response(const Response& response, const ResponseFraming& framing
         out += "Connection: keep-alive\r\n";
     out += "\r\n";
 
-    if (no_body || framing.head_request)
+    if (no_body || framing.head_request || framing.stream)
         return false;
     if (framing.external_length || response.body.size() > inline_body_limit)
         return true;

@@ -18,6 +18,9 @@ struct ResponseFraming {
     /// The content is not `body` but comes from elsewhere (a file), this long: announced, and
     /// left to the caller to write.
     std::optional<std::uint64_t> external_length;
+    /// The content is a stream of unknown length, left to the caller: chunked, or for an
+    /// HTTP/1.0 request (keep_alive must then be false) delimited by the end of the connection.
+    bool stream = false;
 };
 
 /// Bodies larger than this are written from the Response itself, not copied behind the header.
