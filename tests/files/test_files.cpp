@@ -4,6 +4,7 @@
 #include <http/server.hpp>
 
 #include "files/send_file.hpp"
+#include "support/process.hpp"
 #include "support/nginx.hpp"
 #include "support/raw_connection.hpp"
 #include "support/test_server.hpp"
@@ -22,16 +23,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Runs a shell command and returns what it printed.
-std::string run(const std::string& command) {
-    std::string out;
-    std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
-    BOOST_REQUIRE(pipe);
-    std::array<char, 4096> buffer{};
-    while (const std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe.get()))
-        out.append(buffer.data(), n);
-    return out;
-}
+using test::run;
 
 void write_file(const fs::path& path, std::string_view content) {
     fs::create_directories(path.parent_path());

@@ -4,6 +4,7 @@
 #include <http/router.hpp>
 #include <http/server.hpp>
 
+#include "support/process.hpp"
 #include "support/nginx.hpp"
 #include "support/raw_connection.hpp"
 #include "support/test_server.hpp"
@@ -17,21 +18,13 @@
 
 namespace {
 
+using test::run;
+
 std::string json_body() {
     std::string body = "[";
     for (int i = 0; i < 400; ++i)
         body += (i ? "," : "") + std::string(R"({"id":)") + std::to_string(i) + R"(,"name":"item","tags":["a","b"]})";
     return body + "]";
-}
-
-std::string run(const std::string& command) {
-    std::string out;
-    std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
-    BOOST_REQUIRE(pipe);
-    std::array<char, 4096> buffer{};
-    while (const std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe.get()))
-        out.append(buffer.data(), n);
-    return out;
 }
 
 struct Fixture {

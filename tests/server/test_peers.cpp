@@ -1,6 +1,7 @@
 // Real clients against the server: curl and Python's http.client.
 #include <http/server.hpp>
 
+#include "support/process.hpp"
 #include "support/test_server.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -11,17 +12,7 @@
 
 namespace {
 
-// Runs a shell command; returns its standard output, and its exit status in `status`.
-std::string run(const std::string& command, int& status) {
-    std::string output;
-    FILE* pipe = ::popen(command.c_str(), "r");
-    BOOST_REQUIRE(pipe);
-    std::array<char, 4096> buffer;
-    while (const std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe))
-        output.append(buffer.data(), n);
-    status = ::pclose(pipe);
-    return output;
-}
+using test::run;
 
 struct Fixture {
     test::TestServer server{[](http::Server& s) {

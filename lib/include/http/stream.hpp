@@ -47,7 +47,8 @@ public:
     ~BodyStream();
 
     /// Appends `data` to the body. False if the client is gone (or was disconnected as above)
-    /// or the stream was closed. Throws std::length_error past a declared Content-Length.
+    /// or the stream was closed. Throws std::length_error past a declared Content-Length (what the
+    /// handler wrote before it returned is cut to that length, and on_error is told).
     bool write(std::string_view data);
     /// Ends the body. Further writes return false. Safe to call more than once.
     void close();

@@ -535,13 +535,16 @@ void Connection::queue(Response&& response) {
     if (streamed) {
         stream_until_close_ = stream_framing == StreamState::Framing::until_close;
         stream_status_ = response.status;
-        streamed->attach(stream_framing, stream_length,
-                       [weak = weak_from_this(), &context = loop_.context()] {
-                           asio::post(context, [weak] {
-                               if (const auto connection = weak.lock())
-                                   connection->process();
-                           });
-                       });
+        const std::uint64_t excess = streamed->attach(stream_framing, stream_length,
+                                                      [weak = weak_from_this(), &context = loop_.context()] {
+                                                          asio::post(context, [weak] {
+                                                              if (const auto connection = weak.lock())
+                                                                  connection->process();
+                                                          });
+                                                      });
+        if (excess > 0)
+            report(std::runtime_error("httpkit: a handler wrote " + std::to_string(excess) +
+                                      " bytes to a stream past its Content-Length; they were not sent"));
         stream_ = std::move(streamed);
     }
     loop_.metrics().count_response(request_.method, response.status, Clock::now() - request_started_);

@@ -23,13 +23,14 @@ bool StreamState::write(std::string_view data) {
 }
 
 bool StreamState::append_locked(std::string_view data, std::unique_lock<std::mutex>& lock) {
+    // Past the declared length is a mistake in the producer, even once that length closed it.
+    if (attached_ && framing_ == Framing::length && !gone_ && data.size() > remaining_)
+        throw std::length_error("http::BodyStream: " + std::to_string(data.size()) + " bytes written where " +
+                                std::to_string(remaining_) + " remain of the declared Content-Length");
     if (closed_ || gone_)
         return false;
     if (data.empty())
         return true;
-    if (attached_ && framing_ == Framing::length && data.size() > remaining_)
-        throw std::length_error("http::BodyStream: " + std::to_string(data.size()) + " bytes written where " +
-                                std::to_string(remaining_) + " remain of the declared Content-Length");
     // The handler's own writes before it returns are its body, as res.body would be: unbounded.
     const bool handler_writing = !attached_ && std::this_thread::get_id() == creator_;
     if (!handler_writing) {
@@ -152,7 +153,7 @@ void StreamState::drop_handle() {
         close_locked();
 }
 
-void StreamState::attach(Framing framing, std::uint64_t length, std::function<void()> wake) {
+std::uint64_t StreamState::attach(Framing framing, std::uint64_t length, std::function<void()> wake) {
     std::lock_guard lock(mutex_);
     attached_ = true;
     framing_ = framing;
@@ -165,14 +166,16 @@ void StreamState::attach(Framing framing, std::uint64_t length, std::function<vo
         ended_ = true;
         on_drain_ = nullptr;
         room_.notify_all();
-        return;
+        return 0;
     }
     std::string early;
     early.swap(pending_);
+    const std::uint64_t excess = framing == Framing::length && early.size() > length ? early.size() - length : 0;
     frame_locked(early);
     if (closed_)
         end_locked();
     room_.notify_all();
+    return excess;
 }
 
 StreamState::Take StreamState::take(std::string& out) {

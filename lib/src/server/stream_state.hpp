@@ -49,8 +49,8 @@ public:
 
     // The connection (its loop's thread).
     /// Starts sending, framed so, waking the connection with `wake`. What was written before
-    /// goes out first.
-    void attach(Framing framing, std::uint64_t length, std::function<void()> wake);
+    /// goes out first; returns how many of those bytes were past `length` and dropped.
+    std::uint64_t attach(Framing framing, std::uint64_t length, std::function<void()> wake);
     /// Appends every pending byte to `out`: `data`; `empty` when there is none yet; `done` when
     /// the body is complete and all of it was taken; `abort` when the client must be
     /// disconnected (a producer passed the bound).
