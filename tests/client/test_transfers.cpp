@@ -2,6 +2,7 @@
 // deadline for the whole request, trailers kept apart, and HTTP/1.0's lack of transfer codings.
 #include <http/client.hpp>
 #include <http/server.hpp>
+#include <http/stream.hpp>
 
 #include "site.hpp"
 #include "support/raw_server.hpp"
@@ -10,6 +11,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
+#include <mutex>
+#include <vector>
 #include <fstream>
 #include <sstream>
 
@@ -163,6 +166,83 @@ BOOST_AUTO_TEST_CASE(http_1_0_with_transfer_encoding_reads_to_the_close) {
     BOOST_TEST(client.get(raw.url()).body == "5\r\nhello\r\n0\r\n\r\n");
     BOOST_TEST(client.get(raw.url()).body == "5\r\nhello\r\n0\r\n\r\n");
     BOOST_TEST(connections == 2);  // never reused
+}
+
+BOOST_AUTO_TEST_CASE(events_reconnect_with_the_last_event_id) {
+    // Each connection gets three events after the one the client says it saw, then ends; the
+    // client reconnects after the retry: delay the server asked for.
+    std::mutex mutex;
+    std::vector<std::string> asked_ids;
+    test::TestServer server([&](http::Server& s) {
+        s.on_receive([&](http::Request& req, http::Response& res) {
+            if (req.path == "/gone") {
+                res.status = http::NO_CONTENT;
+                return;
+            }
+            if (req.path == "/missing")
+                throw http::NotFound("no such stream");
+            const std::string last(req.headers.get("Last-Event-ID"));
+            {
+                std::lock_guard lock(mutex);
+                asked_ids.push_back(last);
+            }
+            http::EventStream events(res);
+            events.retry(50ms);
+            const int first = last.empty() ? 1 : std::stoi(last) + 1;
+            for (int id = first; id < first + 3; ++id)
+                events.send("event " + std::to_string(id) + "\nline two", id % 2 ? "odd" : "", std::to_string(id));
+            events.close();
+        });
+    });
+    const std::string base = "http://127.0.0.1:" + std::to_string(server.port());
+    http::Client client;
+    std::vector<http::Event> seen;
+    client.events(base + "/events", [&](const http::Event& e) {
+        seen.push_back(e);
+        return seen.size() < 7;
+    });
+    BOOST_REQUIRE(seen.size() == 7u);
+    for (std::size_t i = 0; i < seen.size(); ++i) {
+        BOOST_TEST(seen[i].id == std::to_string(i + 1));
+        BOOST_TEST(seen[i].data == "event " + std::to_string(i + 1) + "\nline two");
+        BOOST_TEST(seen[i].event == ((i + 1) % 2 ? "odd" : "message"));
+    }
+    {
+        std::lock_guard lock(mutex);
+        BOOST_TEST(asked_ids == (std::vector<std::string>{"", "3", "6"}), boost::test_tools::per_element());
+    }
+    // 204 says stop; a 404 is the typed failure; a body that is not an event stream is refused.
+    int calls = 0;
+    client.events(base + "/gone", [&](const http::Event&) { return ++calls > 0; });
+    BOOST_TEST(calls == 0);
+    BOOST_CHECK_THROW(client.events(base + "/missing", [](const http::Event&) { return true; }), http::NotFound);
+}
+
+BOOST_AUTO_TEST_CASE(events_end_at_client_timeout) {
+    // A stream that never ends, and a client.timeout that ends the call.
+    test::TestServer server([&](http::Server& s) {
+        s.on_receive([&](http::Request&, http::Response& res) {
+            http::EventStream events(res);
+            events.send("only one");
+        });
+    });
+    http::Client client;
+    client.timeout = 500ms;
+    client.receive_timeout = 200ms;  // quiet for this long: reconnect
+    int seen = 0;
+    const auto started = std::chrono::steady_clock::now();
+    try {
+        client.events("http://127.0.0.1:" + std::to_string(server.port()) + "/", [&](const http::Event&) {
+            ++seen;
+            return true;
+        });
+        BOOST_FAIL("client.timeout must end events()");
+    } catch (const http::TransportError& e) {
+        BOOST_TEST((e.kind() == Kind::timeout));
+    }
+    BOOST_TEST(seen >= 1);
+    BOOST_TEST((std::chrono::steady_clock::now() - started < 5s));
+    BOOST_TEST(client.timeout.count() == 500);  // restored
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -57,6 +57,13 @@ struct Progress {
     std::optional<std::uint64_t> upload_total;     ///< the request's content length
 };
 
+/// One Server-Sent Event, as Client::events() reads it.
+struct Event {
+    std::string data;   ///< its data: lines joined with LF
+    std::string event;  ///< its type: "message" unless the server named one
+    std::string id;     ///< the last event ID the stream set (sent as Last-Event-ID on reconnecting)
+};
+
 /// An HTTP client. Connections are kept alive and reused per origin; one Client serves one
 /// request at a time (use one per thread).
 ///
@@ -146,6 +153,15 @@ public:
     /// the headers say otherwise), read as it is sent. Throws TransportError.
     Response upload(std::string_view url, const std::filesystem::path& path, std::string_view method = "PUT",
                     const Headers& request_headers = {});
+
+    /// Reads the Server-Sent Events at `url` (GET, Accept: text/event-stream), calling `fn` for
+    /// each on the calling thread until it returns false. When the connection ends or goes quiet
+    /// for receive_timeout, it reconnects after the server's retry: delay (3 s until one is
+    /// given), sending Last-Event-ID. It returns when `fn` returns false or the server answers
+    /// 204 No Content; a response that is not a 200 event stream throws (the typed failure for a
+    /// 4xx or 5xx, else TransportError malformed_response), as does a first connection that
+    /// fails. client.timeout, when set, bounds the whole call (TransportError timeout).
+    void events(std::string_view url, const std::function<bool(const Event&)>& fn, const Headers& request_headers = {});
 
     class Impl;
 

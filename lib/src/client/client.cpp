@@ -2,6 +2,8 @@
 
 #include "coding/content_coding.hpp"
 #include "client/transport.hpp"
+#include "proto/events/event_parser.hpp"
+#include "proto/message/parameters.hpp"
 #include "proto/parser/body_reader.hpp"
 #include "proto/parser/char_class.hpp"
 #include "proto/parser/scan.hpp"
@@ -78,7 +80,10 @@ struct Transfer {
     std::string_view data;              // the content, when it is in memory
     std::filesystem::path upload;       // or the file it comes from (upload())
     std::uint64_t content_size = 0;
-    std::ofstream* download = nullptr;  // where the final response's body goes (download())
+    // Where the final response's body goes instead of Response::body (download(), events()),
+    // if take_body says so once its head is known.
+    std::function<bool(const Received&)> take_body;
+    std::function<void(std::string_view)> sink;
     Clock::time_point deadline = Clock::time_point::max();  // client.timeout
     std::chrono::milliseconds timeout{0};
     const std::function<bool(const Progress&)>* on_progress = nullptr;
@@ -175,7 +180,11 @@ Response Client::download(std::string_view url, const std::filesystem::path& pat
     if (!file)
         throw TransportError(Kind::io, std::string(url), "GET " + std::string(url) + ": cannot write " + path.string());
     Transfer transfer;
-    transfer.download = &file;
+    transfer.sink = [&file](std::string_view data) {
+        file.write(data.data(), static_cast<std::streamsize>(data.size()));
+        if (!file)
+            throw NetFailure(Kind::io, "cannot write the downloaded file");
+    };
     // Asked as it is stored: a body that goes to disk as it arrives is not decoded.
     Headers asked = request_headers;
     if (!asked.contains("Accept-Encoding"))
@@ -210,6 +219,79 @@ Response Client::upload(std::string_view url, const std::filesystem::path& path,
     if (!asked.contains("Content-Type"))
         asked.add("Content-Type", "application/octet-stream");
     return impl_->send(*this, url, method, transfer, asked);
+}
+
+namespace {
+
+// Thrown through the exchange when the events() callback returns false.
+struct StopEvents {};
+
+}  // namespace
+
+void Client::events(std::string_view url, const std::function<bool(const Event&)>& fn, const Headers& request_headers) {
+    if (!impl_)
+        impl_ = std::make_unique<Impl>();
+    const auto deadline = timeout.count() > 0 ? Clock::now() + timeout : Clock::time_point::max();
+    // Each connection gets what is left of client.timeout.
+    const auto saved_timeout = timeout;
+    struct Restore {
+        Client& client;
+        std::chrono::milliseconds value;
+        ~Restore() { client.timeout = value; }
+    } restore{*this, saved_timeout};
+
+    detail::EventParser parser(static_cast<std::size_t>(std::min<std::uint64_t>(max_response_size, SIZE_MAX)));
+    std::chrono::milliseconds delay{3000};  // the standard leaves it to the client; browsers wait ~3 s
+    bool connected_once = false;
+    while (true) {
+        Headers asked = request_headers;
+        asked.set("Accept", "text/event-stream");
+        asked.set("Cache-Control", "no-cache");
+        if (!parser.last_event_id().empty())
+            asked.set("Last-Event-ID", parser.last_event_id());
+        Transfer transfer;
+        transfer.take_body = [](const Received& head) {
+            return head.status == 200 &&
+                   iequals(detail::parse_parameterized(head.headers.get("Content-Type")).value, "text/event-stream");
+        };
+        transfer.sink = [&](std::string_view data) {
+            connected_once = true;
+            if (!parser.feed(data, fn))
+                throw StopEvents{};
+        };
+        if (deadline != Clock::time_point::max()) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+            timeout = std::max(left, std::chrono::milliseconds(1));
+        }
+        try {
+            const Response response = impl_->send(*this, url, "GET", transfer, asked);
+            if (response.status == Status::NO_CONTENT)
+                return;  // the server says: stop reconnecting
+            if (!transfer.take_body(Received{static_cast<int>(response.status), 1, response.headers, {}, {}})) {
+                response.raise_for_status();
+                throw TransportError(Kind::malformed_response, std::string(url),
+                                     "GET " + std::string(url) + ": not an event stream (" + to_string(response.status) +
+                                         ", " + std::string(response.headers.get("Content-Type")) + ")");
+            }
+            connected_once = true;  // the stream ended: reconnect
+        } catch (const StopEvents&) {
+            return;
+        } catch (const TransportError& error) {
+            // A stream that worked once is reconnected; one that never did is a mistake to report.
+            const bool lost = error.kind() == Kind::closed || error.kind() == Kind::timeout ||
+                              error.kind() == Kind::connect || error.kind() == Kind::io;
+            if (!connected_once || !lost || Clock::now() >= deadline)
+                throw;
+        }
+        parser.restart();
+        if (const auto asked_delay = parser.retry())
+            delay = *asked_delay;
+        if (Clock::now() + delay >= deadline)
+            throw TransportError(Kind::timeout, std::string(url),
+                                 "GET " + std::string(url) + ": past client.timeout (" +
+                                     std::to_string(saved_timeout.count()) + " ms)");
+        std::this_thread::sleep_for(delay);
+    }
 }
 
 Response get(std::string_view url) { return Client().get(url); }
@@ -516,10 +598,10 @@ Received Client::Impl::attempt(Client& settings, ClientConnection& connection, s
     if (head.framing == Framing::content_length && head.content_length > settings.max_response_size)
         throw NetFailure(Kind::too_large, "the response body (" + std::to_string(head.content_length) +
                                                " bytes) exceeds max_response_size");
-    // A download's body goes to its file as it arrives, unless this response is a redirect that
+    // A download's body goes to its sink as it arrives, unless this response is a redirect that
     // will be followed.
     const bool followed = settings.follow_redirect && is_redirect(head.status) && received.headers.contains("Location");
-    std::ofstream* file = transfer.download && !followed && !head_request ? transfer.download : nullptr;
+    const bool file = transfer.sink && !followed && !head_request && (!transfer.take_body || transfer.take_body(received));
     transfer.progress.downloaded = 0;
     transfer.progress.download_total.reset();
     if (head.framing == Framing::content_length)
@@ -539,10 +621,8 @@ Received Client::Impl::attempt(Client& settings, ClientConnection& connection, s
         if (received.body.size() != before) {
             transfer.progress.downloaded += received.body.size() - before;
             if (file) {
-                file->write(received.body.data(), static_cast<std::streamsize>(received.body.size()));
+                transfer.sink(received.body);
                 received.body.clear();
-                if (!*file)
-                    throw NetFailure(Kind::io, "cannot write the downloaded file");
             }
             transfer.tell_progress();
         }
