@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <future>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
 
@@ -242,11 +243,15 @@ BOOST_AUTO_TEST_CASE(an_event_client_that_stops_reading_is_let_go_at_the_bound) 
 }
 
 BOOST_AUTO_TEST_CASE(server_sent_events_read_by_curl) {
+    std::mutex mutex;  // the handler's thread writes, the test's reads: TSan sees no socket order
     std::string last_event_id;
     std::atomic<int> refused{0};
     test::TestServer server([&](http::Server& s) {
         s.on_receive([&](http::Request& req, http::Response& res) {
-            last_event_id = std::string(req.headers.get("Last-Event-ID"));
+            {
+                std::lock_guard lock(mutex);
+                last_event_id = std::string(req.headers.get("Last-Event-ID"));
+            }
             http::EventStream events(res, 50ms);
             events.retry(1500ms);
             events.send("one line", "greeting", "7");
@@ -270,7 +275,10 @@ BOOST_AUTO_TEST_CASE(server_sent_events_read_by_curl) {
     int status = 0;
     const std::string out = test::run("curl -sN -i --max-time 10 -H 'Last-Event-ID: 6' " + url, status);
     BOOST_TEST(status == 0);
-    BOOST_TEST(last_event_id == "6");
+    {
+        std::lock_guard lock(mutex);
+        BOOST_TEST(last_event_id == "6");
+    }
     BOOST_TEST(refused == 2);
     BOOST_TEST(out.find("Content-Type: text/event-stream") != std::string::npos);
     BOOST_TEST(out.find("Cache-Control: no-cache") != std::string::npos);

@@ -27,8 +27,8 @@ BodyStream start_stream(Response& res, bool may_wait);  // for res.stream() and 
 ///
 /// Threading: write() and close() may be called from any thread, concurrently with the
 /// connection sending what was written. A write from a thread other than the server's I/O
-/// thread waits while the stream's unsent bytes exceed server.stream_buffer_size
-/// (backpressure); on the I/O thread (the handler itself, an on_drain callback) it never waits,
+/// thread waits until the handler has returned and the head is out, and while the stream's
+/// unsent bytes exceed server.stream_buffer_size (backpressure); on the I/O thread (the handler itself, an on_drain callback) it never waits,
 /// and a write that would pass that bound disconnects the client instead, as does a client that
 /// stops reading for write_timeout. Either way write() then returns false, as it does once the
 /// client is gone: a producer stops on false.

@@ -43,8 +43,11 @@ Connection::Connection(Loop& loop, stream::socket socket, ClientInfo client)
 
 // close() unlinks a connection from its loop; one destroyed unclosed only goes with its loop.
 Connection::~Connection() {
+    // Gone with its loop: producers waiting on a stream see false.
     if (stream_)
         stream_->detach();
+    if (response_ && response_->stream_state)
+        response_->stream_state->detach();
 }
 
 template <class Hooks, class... Args>

@@ -23,6 +23,12 @@ bool StreamState::write(std::string_view data) {
 }
 
 bool StreamState::append_locked(std::string_view data, std::unique_lock<std::mutex>& lock) {
+    // The handler's own writes before it returns are its body, as res.body would be: unbounded.
+    const bool handler_writing = !attached_ && std::this_thread::get_id() == creator_;
+    const bool can_wait = may_wait_ && !(on_io_thread_ && on_io_thread_());
+    // Another thread waits for the head to be sent: only then is the framing known.
+    if (!handler_writing && can_wait)
+        room_.wait(lock, [this] { return attached_ || closed_ || gone_; });
     // Past the declared length is a mistake in the producer, even once that length closed it.
     if (attached_ && framing_ == Framing::length && !gone_ && data.size() > remaining_)
         throw std::length_error("http::BodyStream: " + std::to_string(data.size()) + " bytes written where " +
@@ -31,10 +37,7 @@ bool StreamState::append_locked(std::string_view data, std::unique_lock<std::mut
         return false;
     if (data.empty())
         return true;
-    // The handler's own writes before it returns are its body, as res.body would be: unbounded.
-    const bool handler_writing = !attached_ && std::this_thread::get_id() == creator_;
     if (!handler_writing) {
-        const bool can_wait = may_wait_ && !(on_io_thread_ && on_io_thread_());
         // A single write larger than the bound still goes, alone.
         while (!pending_.empty() && pending_.size() + data.size() > bound_) {
             if (!can_wait) {
