@@ -1,16 +1,22 @@
 // httpkit-fetch [options] URL: a small curl-like client over http::Client.
 //
-//   -X METHOD   -d DATA (or @FILE)   -H 'Name: value' (repeatable)   -o FILE
+//   -X METHOD   -d DATA (or @FILE)   -H 'Name: value' (repeatable)   -o FILE   -T FILE
 //   --cacert FILE   --insecure   --no-verify-host   --no-follow
-//   --connect-timeout MS   --timeout MS   --json
+//   --connect-timeout MS   --timeout MS   --max-time MS   --progress   -s   --json
 //
-// Prints the body (or, with --json, a summary of the response). Exit status 0 when a response
-// arrived, whatever its status; otherwise 1 with a one-line reason on stderr (2: bad usage).
+// Prints the body (or, with --json, a summary of the response); -o streams it to a file as it
+// arrives, -T streams a file up. A progress bar goes to stderr when it is a terminal. Exit status
+// 0 when a response arrived, whatever its status; otherwise 1 with a one-line reason on stderr
+// (2: bad usage).
 #include <http/client.hpp>
 
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include <charconv>
+#include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -24,13 +30,17 @@ constexpr std::string_view usage = R"(usage: httpkit-fetch [options] URL
   -X METHOD               request method (default GET, or POST with -d)
   -d DATA                 request content; @FILE reads it from FILE
   -H 'Name: value'        add a request header (repeatable)
-  -o FILE                 write the body to FILE instead of standard output
+  -o FILE                 write the body to FILE as it arrives, instead of standard output
+  -T FILE                 upload FILE as the content, as it is read (PUT unless -X says)
   --cacert FILE           trust the CA certificates in FILE (PEM)
   --insecure              do not verify the server's certificate
   --no-verify-host        verify the certificate but not the host name in it
   --no-follow             do not follow redirects
   --connect-timeout MS    time for DNS, connect and TLS handshake (default 60000)
   --timeout MS            longest wait for more of the response (default 300000)
+  --max-time MS           the whole transfer, redirects included, must end within MS
+  --progress              show the progress bar even when stderr is not a terminal
+  -s, --silent            no progress bar
   --json                  print a JSON summary instead of the body
 )";
 
@@ -47,6 +57,65 @@ std::chrono::milliseconds milliseconds(std::string_view option, std::string_view
     return std::chrono::milliseconds(value);
 }
 
+std::string human_bytes(double bytes) {
+    static const char* const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int unit = 0;
+    while (bytes >= 1024 && unit < 4) {
+        bytes /= 1024;
+        ++unit;
+    }
+    char text[32];
+    std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.1f %s", bytes, units[unit]);
+    return text;
+}
+
+// A one-line progress bar on stderr, as curl draws one: bytes so far, the total when known, the
+// rate and the time left; redrawn at most ten times a second.
+class ProgressBar {
+public:
+    bool update(const http::Progress& p) {
+        const auto now = Clock::now();
+        if (now - drawn_ < std::chrono::milliseconds(100))
+            return true;
+        drawn_ = now;
+        const bool up = p.upload_total && p.uploaded < *p.upload_total;
+        const std::uint64_t done = up ? p.uploaded : p.downloaded;
+        const std::optional<std::uint64_t> total = up ? p.upload_total : p.download_total;
+        const double seconds = std::chrono::duration<double>(now - started_).count();
+        const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0;
+        std::string line = std::string(up ? "up " : "") + human_bytes(static_cast<double>(done));
+        if (total && *total > 0) {
+            const double fraction = static_cast<double>(done) / static_cast<double>(*total);
+            const int filled = static_cast<int>(fraction * 20);
+            line = "[" + std::string(filled, '#') + std::string(20 - filled, ' ') + "] " + line + " / " +
+                   human_bytes(static_cast<double>(*total));
+            char percent[16];
+            std::snprintf(percent, sizeof percent, " %5.1f%%", fraction * 100);
+            line += percent;
+            if (rate > 0) {
+                const auto left = static_cast<long>(static_cast<double>(*total - std::min(done, *total)) / rate);
+                char eta[32];
+                std::snprintf(eta, sizeof eta, "  ETA %ld:%02ld", left / 60, left % 60);
+                line += eta;
+            }
+        }
+        line += "  " + human_bytes(rate) + "/s";
+        std::cerr << '\r' << line << "\x1b[K" << std::flush;
+        shown_ = true;
+        return true;
+    }
+    void finish() {
+        if (shown_)
+            std::cerr << '\n';
+    }
+
+private:
+    using Clock = std::chrono::steady_clock;
+    Clock::time_point started_ = Clock::now();
+    Clock::time_point drawn_{};
+    bool shown_ = false;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -54,8 +123,10 @@ int main(int argc, char** argv) {
     std::string method;
     std::optional<std::string> data;
     std::string output;
+    std::string upload;
     std::string url;
     bool json = false;
+    bool progress = ::isatty(STDERR_FILENO) == 1;
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
         auto value = [&]() -> std::string_view {
@@ -88,6 +159,14 @@ int main(int argc, char** argv) {
             client.headers.add(std::string(header.substr(0, colon)), std::string(field_value));
         } else if (arg == "-o") {
             output = value();
+        } else if (arg == "-T") {
+            upload = value();
+        } else if (arg == "--max-time") {
+            client.timeout = milliseconds(arg, value());
+        } else if (arg == "--progress") {
+            progress = true;
+        } else if (arg == "-s" || arg == "--silent") {
+            progress = false;
         } else if (arg == "--cacert") {
             client.ca_cert = value();
         } else if (arg == "--insecure" || arg == "-k") {
@@ -115,18 +194,35 @@ int main(int argc, char** argv) {
     }
     if (url.empty())
         bad_usage("no URL");
+    if (data && !upload.empty())
+        bad_usage("-d and -T both give the content: one of them");
     if (method.empty())
-        method = data ? "POST" : "GET";
+        method = !upload.empty() ? "PUT" : data ? "POST" : "GET";
 
+    ProgressBar bar;
+    std::uint64_t received = 0;
+    client.on_progress = [&](const http::Progress& p) {
+        received = p.downloaded;
+        return !progress || bar.update(p);
+    };
+    // A GET to a file streams to disk; anything else is held, then written.
+    const bool streamed = !output.empty() && method == "GET" && upload.empty() && !data;
     http::Response response;
     try {
-        response = client.send_request(url, method, data.value_or(""));
+        if (streamed)
+            response = client.download(url, output);
+        else if (!upload.empty())
+            response = client.upload(url, upload, method);
+        else
+            response = client.send_request(url, method, data.value_or(""));
+        bar.finish();
     } catch (const std::exception& error) {
+        bar.finish();
         std::cerr << "httpkit-fetch: " << error.what() << "\n";
         return 1;
     }
 
-    if (!output.empty()) {
+    if (!output.empty() && !streamed) {
         std::ofstream out(output, std::ios::binary);
         out << response.body;
         if (!out) {
@@ -150,7 +246,7 @@ int main(int argc, char** argv) {
             {"redirects", response.redirects},
             {"responder", response.responder},
             {"time_taken", std::chrono::duration<double>(response.time_taken).count()},
-            {"body_size", response.body.size()},
+            {"body_size", streamed ? received : response.body.size()},
         };
         std::cout << summary.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
     } else if (output.empty()) {
