@@ -263,7 +263,12 @@ private:
                     entry->events.close();
                     entry->left = 0;
                 }
-                entry->due += entry->interval;
+                // After the first event, on the interval's grid: streams with the same interval
+                // tick together, so a tick is one broadcast to all of them.
+                if (const auto interval = entry->interval.count(); interval > 0) {
+                    const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count();
+                    entry->due = Clock::time_point(std::chrono::milliseconds((since / interval + 1) * interval));
+                }
             }
             lock.lock();
             std::erase_if(entries_, [](const auto& entry) { return entry->left == 0; });

@@ -353,4 +353,28 @@ BOOST_AUTO_TEST_CASE(a_producer_without_a_thread) {
     BOOST_TEST(failures == 0);
 }
 
+BOOST_AUTO_TEST_CASE(the_bound_at_and_past_it_on_the_io_thread) {
+    // On the I/O thread nothing may wait: a write up to room() goes, one past the bound lets the
+    // client go (it is not keeping up) and returns false.
+    std::atomic<int> at_the_bound{-1}, past_it{-1};
+    test::TestServer server([&](http::Server& s) {
+        s.stream_buffer_size = 64 * 1024;
+        s.on_receive([&](http::Request&, http::Response& res) {
+            http::BodyStream out = res.stream();
+            out.on_drain([&](http::BodyStream& body) {
+                if (at_the_bound != -1)
+                    return;
+                at_the_bound = body.write(std::string(body.room(), 'x'));
+                past_it = body.write(std::string(64 * 1024, 'y'));
+            });
+        });
+    });
+    test::RawConnection connection(server.port());
+    connection.send(get("/"));
+    const std::string raw = connection.read_until_close();
+    BOOST_TEST(at_the_bound == 1);
+    BOOST_TEST(past_it == 0);
+    BOOST_TEST(raw.find("0\r\n\r\n") == std::string::npos);  // never completed (reset)
+}
+
 BOOST_AUTO_TEST_SUITE_END()
