@@ -3,16 +3,22 @@
 
 #include <http/headers.hpp>
 
+#include <any>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace http {
 
 /// Name/value pairs decoded from a query string, a form, or a Cookie header.
 using Fields = std::map<std::string, std::string, std::less<>>;
+
+/// Takes a request's content as it arrives, a piece at a time, instead of req.body: see
+/// Router::stream_body() and Server::on_body().
+using BodySink = std::function<void(std::string_view piece)>;
 
 /// A file sent in a multipart/form-data request (RFC 7578). Small files are kept in `content`;
 /// one larger than the server's `max_upload_in_memory` is written to a temporary file instead,
@@ -51,6 +57,9 @@ public:
     /// The content, raw bytes (chunked framing removed). Empty for multipart/form-data, which is
     /// parsed as it arrives into `form` and `files`.
     std::string body;
+    /// The application's own per-request state: what a body sink hands its handler, what
+    /// middleware passes on. Empty for each new request.
+    std::any locals;
 };
 
 }  // namespace http

@@ -77,6 +77,26 @@ public:
 
     /// Middleware for every request this router (or group) handles, in the order added; a
     /// group's runs after its parent's. It calls next() to go on, or answers by itself.
+    /// A route whose content is not buffered: when a request's head is in, `start` runs (with
+    /// req.params set) and returns the sink that gets the content a piece at a time as it
+    /// arrives (on the I/O thread; it may block as a handler may); the route's `handler` runs
+    /// when it has all come, with req.body empty. An upload of any size takes constant memory:
+    /// max_body_size does not apply (the body rate and timeouts do). State the two share goes
+    /// in req.locals. A Failure thrown by either is the response. Needs server.on_receive(router)
+    /// with the Router itself (not wrapped in another function), which also installs on_body.
+    ///
+    ///     router.stream_body("PUT", "/files/{name}",
+    ///         [](http::Request& req) -> http::BodySink {
+    ///             auto out = std::make_shared<std::ofstream>(dir / req.params.at("name"));
+    ///             return [out](std::string_view piece) { out->write(piece.data(), piece.size()); };
+    ///         },
+    ///         [](http::Request&, http::Response& res) { res.status = http::CREATED; });
+    Router& stream_body(std::string_view method, std::string_view pattern, std::function<BodySink(Request&)> start,
+                        Handler handler);
+
+    /// The sink of the stream_body() route matching `req`, or none (the body is buffered).
+    BodySink start_body(Request& req) const;
+
     Router& use(Middleware middleware);
 
     /// A group of routes under `prefix` ("/api/v1"), with middleware of its own. The reference

@@ -17,6 +17,8 @@
 
 namespace http {
 
+class Router;
+
 /// The format of server.access_log().
 enum class LogFormat {
     /// Apache's and nginx's "combined": `127.0.0.1 - - [23/Nov/2026:21:04:05 +0000] "GET /a
@@ -136,6 +138,15 @@ public:
     void on_connect(std::function<void(const ClientInfo&)> fn);
     void on_disconnect(std::function<void(const ClientInfo&)> fn);
     void on_receive(std::function<void(Request&, Response&)> fn);
+    /// Routes with `router` (a copy of it): its handlers, and the body sinks of its
+    /// stream_body() routes.
+    void on_receive(const Router& router);
+    /// Runs when a request's head is in and it has content: a sink returned (not empty) takes
+    /// the content a piece at a time as it arrives, instead of req.body (the first hook to
+    /// return one wins); on_receive's handlers run when it has all come. max_body_size does not
+    /// apply to such a body; the body rate, read_timeout and the chunked limits do. A Failure
+    /// thrown by the hook or the sink is the response (and the connection closes).
+    void on_body(std::function<BodySink(Request&)> fn);
     /// After a response was sent.
     void on_reply(std::function<void(const Request&, const Response&)> fn);
     /// When a handler throws something other than http::Failure (the client gets 500), or a

@@ -28,6 +28,7 @@ namespace {
 
 struct Route {
     Router::Handler handler;
+    std::function<BodySink(Request&)> start_body;  // a stream_body() route's
     const Router::Scope* scope;            // whose middleware runs before it
     std::string pattern;                   // as registered, with its group's prefix, for messages
     std::vector<std::string> param_names;  // of its parameters, in path order
@@ -231,6 +232,7 @@ struct Router::State {
     std::deque<Scope> scopes;    // stable addresses: routes and groups point at them
     std::deque<Router> groups;   // they do not own the state (that would be a cycle)
     std::weak_ptr<State> self;   // for a copy of a group, which must own it
+    Route* last_added = nullptr; // for stream_body(), right after route()
 };
 
 Router::Router() : owner_(std::make_shared<State>()), state_(owner_.get()) {
@@ -295,8 +297,43 @@ Router& Router::route(std::string_view method, std::string_view pattern, Handler
     if (const Route* existing = node->method(method_name))
         throw std::invalid_argument("http::Router: " + method_name + " " + full + " conflicts with " + method_name + " " +
                                     existing->pattern + ", registered before: they match the same paths");
-    node->methods.emplace_back(method_name, Route{std::move(handler), scope_, full, std::move(param_names)});
+    node->methods.emplace_back(method_name, Route{std::move(handler), {}, scope_, full, std::move(param_names)});
+    state_->last_added = &node->methods.back().second;
     return *this;
+}
+
+Router& Router::stream_body(std::string_view method, std::string_view pattern, std::function<BodySink(Request&)> start,
+                            Handler handler) {
+    if (!start)
+        throw std::invalid_argument("http::Router: an empty body sink for " + std::string(pattern));
+    route(method, pattern, std::move(handler));
+    state_->last_added->start_body = std::move(start);
+    return *this;
+}
+
+namespace {
+
+// The route for the request's method and path, with req.params set; null if none.
+const Route* match_route(const Node& root, Request& req) {
+    // Reused per thread: matching allocates nothing once they have grown.
+    thread_local std::vector<std::string_view> segments;
+    thread_local Match match;
+    split(req.path, segments);
+    match.node = nullptr;
+    match.params.clear();
+    find(root, segments, 0, match, [&](const Node& node) { return route_for(node, req.method) != nullptr; });
+    if (!match.node)
+        return nullptr;
+    const Route* route = route_for(*match.node, req.method);
+    set_params(req.params, route->param_names, match.params);
+    return route;
+}
+
+}  // namespace
+
+BodySink Router::start_body(Request& req) const {
+    const Route* route = match_route(state_->root, req);
+    return route && route->start_body ? route->start_body(req) : BodySink();
 }
 
 Router& Router::files(std::string_view prefix, std::filesystem::path directory, FileOptions options) {
@@ -316,21 +353,7 @@ Router& Router::files(std::string_view prefix, std::filesystem::path directory, 
 }
 
 void Router::operator()(Request& req, Response& res) const {
-    const State& state = *state_;
-    const Route* route = nullptr;
-    {
-        // Reused per thread: matching allocates nothing once they have grown.
-        thread_local std::vector<std::string_view> segments;
-        thread_local Match match;
-        split(req.path, segments);
-        match.node = nullptr;
-        match.params.clear();
-        find(state.root, segments, 0, match, [&](const Node& node) { return route_for(node, req.method) != nullptr; });
-        if (match.node) {
-            route = route_for(*match.node, req.method);
-            set_params(req.params, route->param_names, match.params);
-        }
-    }
+    const Route* route = match_route(state_->root, req);
     const Scope* scope = route ? route->scope : scope_;
     if (route && !scope->parent && scope->middleware.empty()) {
         route->handler(req, res);  // the common case, with nothing in between

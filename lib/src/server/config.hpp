@@ -36,6 +36,7 @@ struct ServerConfig {
     std::vector<std::function<void(const ClientInfo&)>> connect_hooks;
     std::vector<std::function<void(const ClientInfo&)>> disconnect_hooks;
     std::vector<std::function<void(Request&, Response&)>> receive_hooks;
+    std::vector<std::function<BodySink(Request&)>> body_hooks;
     std::vector<std::function<void(const Request&, const Response&)>> reply_hooks;
     std::vector<std::function<void(const std::exception&, const ClientInfo&)>> error_hooks;
 };

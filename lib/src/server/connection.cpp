@@ -302,19 +302,22 @@ Connection::Next Connection::parse_head() {
         phase_ = Phase::handling;
         return Next::again;
     }
-    if (head_.framing == Framing::content_length) {
-        if (head_.content_length > config_.max_body_size) {
-            // Refused from the header alone, before any of the body is read.
-            queue_error(Status::CONTENT_TOO_LARGE, "the content is larger than the server accepts");
-            return Next::again;
-        }
+    // The application may take this body as it arrives (Server::on_body).
+    body_sink_ = nullptr;
+    if (!config_.body_hooks.empty() && !start_body_sink())
+        return Next::again;  // refused by the hook
+    if (head_.framing == Framing::content_length && !body_sink_ && head_.content_length > config_.max_body_size) {
+        // Refused from the header alone, before any of the body is read.
+        queue_error(Status::CONTENT_TOO_LARGE, "the content is larger than the server accepts");
+        return Next::again;
     }
+    body_.set_max_body_size(body_sink_ ? UINT64_MAX : config_.max_body_size);
     body_.start(head_.framing, head_.content_length);
     body_started_ = Clock::now();
     body_received_ = 0;
     multipart_.reset();
     if (const ParameterizedValue type = parse_parameterized(request_.headers.get("Content-Type"));
-        iequals(type.value, "multipart/form-data")) {
+        !body_sink_ && iequals(type.value, "multipart/form-data")) {
         const std::string* boundary = type.find("boundary");
         if (!boundary) {
             queue_error(Status::BAD_REQUEST, "multipart/form-data without a boundary");
@@ -329,7 +332,61 @@ Connection::Next Connection::parse_head() {
     // must not get one (RFC 9110, Section 10.1.1).
     if (head_.expect_continue && head_.version_minor >= 1 && input_.empty())
         output_ += "HTTP/1.1 100 Continue\r\n\r\n";
+    if (body_sink_ && !loop_.on_owner_thread())
+        return Next::handoff;  // the hook held this thread long enough to be replaced
     return read_body();
+}
+
+bool Connection::start_body_sink() {
+    Loop::UserCode user_code(loop_);
+    try {
+        for (const auto& hook : config_.body_hooks)
+            if ((body_sink_ = hook(request_)))
+                break;
+        return true;
+    } catch (const Failure& failure) {
+        refuse(failure_response(failure, request_.headers.get("Accept")));
+    } catch (const std::exception& error) {
+        report(error);
+        refuse(failure_response(Status::INTERNAL_SERVER_ERROR, "The server met an unexpected condition.",
+                                request_.headers.get("Accept")));
+    } catch (...) {
+        report(std::runtime_error("an on_body hook threw a non-std exception"));
+        refuse(failure_response(Status::INTERNAL_SERVER_ERROR, "The server met an unexpected condition.",
+                                request_.headers.get("Accept")));
+    }
+    body_sink_ = nullptr;
+    return false;
+}
+
+bool Connection::feed_body_sink() {
+    Loop::UserCode user_code(loop_);
+    try {
+        body_sink_(request_.body);
+        request_.body.clear();
+        return true;
+    } catch (const Failure& failure) {
+        refuse(failure_response(failure, request_.headers.get("Accept")));
+    } catch (const std::exception& error) {
+        report(error);
+        refuse(failure_response(Status::INTERNAL_SERVER_ERROR, "The server met an unexpected condition.",
+                                request_.headers.get("Accept")));
+    } catch (...) {
+        report(std::runtime_error("a body sink threw a non-std exception"));
+        refuse(failure_response(Status::INTERNAL_SERVER_ERROR, "The server met an unexpected condition.",
+                                request_.headers.get("Accept")));
+    }
+    body_sink_ = nullptr;
+    request_.body.clear();
+    return false;
+}
+
+void Connection::refuse(Response&& response) {
+    // The rest of the body will not be read: answer, then close.
+    keep_alive_ = false;
+    queue(std::move(response));
+    phase_ = Phase::idle;
+    writing_ = true;
 }
 
 Connection::Next Connection::read_body() {
@@ -352,17 +409,29 @@ Connection::Next Connection::read_body() {
             return Next::again;
         }
     }
+    if (body_sink_ && !request_.body.empty()) {
+        if (!feed_body_sink())
+            return Next::again;  // refused
+        if (!loop_.on_owner_thread())
+            // Replaced while in the sink: the loop's new owner reads on (or, complete, handles).
+            return result == BodyReader::Result::complete ? finish_body() : Next::handoff;
+    }
     if (result == BodyReader::Result::incomplete)
         return need_input();
+    return finish_body();
+}
+
+Connection::Next Connection::finish_body() {
     for (const Field& field : body_.trailers())
         request_.trailers.add(std::string(field.name), std::string(field.value));
     multipart_.reset();
+    body_sink_ = nullptr;  // what it holds (a file, a digest) is done with before the handler runs
     if (!decode_form()) {
         queue_error(Status::CONTENT_TOO_LARGE, "too many form fields");
         return Next::again;
     }
     phase_ = Phase::handling;
-    return Next::again;
+    return loop_.on_owner_thread() ? Next::again : Next::handoff;
 }
 
 void Connection::build_request() {
@@ -380,6 +449,7 @@ void Connection::build_request() {
     r.params.clear();
     r.files.clear();
     r.body.clear();
+    r.locals.reset();
 
     std::string_view target = head_.target;
     if (target.front() != '/' && target != "*") {

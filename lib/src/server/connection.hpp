@@ -53,6 +53,13 @@ private:
     Next need_input();
     Next parse_head();
     Next read_body();
+    Next finish_body();
+    /// Runs the on_body hooks; false if one refused the request (the response is queued).
+    bool start_body_sink();
+    /// Passes request_.body to the sink and empties it; false if the sink refused.
+    bool feed_body_sink();
+    /// Answers with `response` before the body is read, and closes after.
+    void refuse(Response&& response);
     void build_request();
     bool decode_form();  ///< false: more fields than max_form_fields
     Next handle();
@@ -102,6 +109,7 @@ private:
     BodyReader body_;
     std::unique_ptr<MultipartReader> multipart_;  // a multipart body, parsed as it arrives
     std::string body_piece_;                       // what the body reader passes to it
+    BodySink body_sink_;                           // the application takes this body as it arrives
     Clock::time_point body_started_{};
     std::uint64_t body_received_ = 0;
 

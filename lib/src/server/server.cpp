@@ -1,4 +1,5 @@
 #include <http/server.hpp>
+#include <http/router.hpp>
 
 #include "server/loop.hpp"
 
@@ -399,6 +400,17 @@ void Server::on_connect(std::function<void(const ClientInfo&)> fn) { impl_->conf
 void Server::on_disconnect(std::function<void(const ClientInfo&)> fn) {
     impl_->config.disconnect_hooks.push_back(std::move(fn));
 }
+void Server::on_receive(const Router& router) {
+    // One copy for both: the routes' handlers, and their body sinks (Router::stream_body()).
+    auto shared = std::make_shared<const Router>(router);
+    on_receive([shared](Request& req, Response& res) { (*shared)(req, res); });
+    on_body([shared](Request& req) { return shared->start_body(req); });
+}
+
+void Server::on_body(std::function<BodySink(Request&)> fn) {
+    impl_->config.body_hooks.push_back(std::move(fn));
+}
+
 void Server::on_receive(std::function<void(Request&, Response&)> fn) {
     impl_->config.receive_hooks.push_back(std::move(fn));
 }

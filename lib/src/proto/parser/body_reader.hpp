@@ -21,6 +21,12 @@ public:
     /// Content-Length or chunked framing).
     void start(Framing framing, std::uint64_t content_length, bool until_close = false);
 
+    /// The largest body from the next start() on (a body streamed to the application has none).
+    void set_max_body_size(std::uint64_t max) noexcept {
+        max_body_size_ = max;
+        chunked_.set_max_body_size(max);
+    }
+
     /// Appends what `input` holds of the body to `body`; `consumed` says how many bytes it used.
     Result feed(std::string_view input, std::size_t& consumed, std::string& body);
     /// The connection ended: completes a close-delimited body, and is an error for any other.

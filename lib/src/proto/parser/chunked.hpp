@@ -34,6 +34,7 @@ public:
     /// The trailer fields, once complete; they view storage the decoder owns until reset().
     const std::vector<Field>& trailers() const noexcept { return trailers_; }
     void reset();
+    void set_max_body_size(std::uint64_t max) noexcept { limits_.max_body_size = max; }
 
 private:
     enum class State : std::uint8_t { size, extension, size_lf, data, data_cr, data_lf, trailer, done };
