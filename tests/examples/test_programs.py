@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -184,6 +185,36 @@ class ProgramsTest(unittest.TestCase):
         self.assertEqual(set(summary), {"status", "version", "headers", "cookies", "redirects", "responder",
                                         "time_taken", "body_size"})
         self.assertEqual(summary["body_size"], 13)
+
+    def test_streams_events_and_streamed_uploads(self):
+        # /stream: chunked, the exact size; fetch -o streams it to disk; --max-time bounds it.
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "stream.bin")
+            self.fetch("-s", "-o", path, self.base + "/stream?bytes=3000001")
+            self.assertEqual(os.path.getsize(path), 3000001)
+            with open(path, "rb") as f:
+                self.assertEqual(f.read(37), b"abcdefghijklmnopqrstuvwxyz0123456789\n")
+            # /upload-stream: any size, hashed as it arrives; -T sends a file as it is read.
+            upload = os.path.join(d, "upload.bin")
+            data = os.urandom(3 * 1024 * 1024) + b"end"
+            with open(upload, "wb") as f:
+                f.write(data)
+            answer = json.loads(self.fetch("-s", "-T", upload, self.base + "/upload-stream").stdout)
+            self.assertEqual(answer, {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+            chunked = subprocess.run(["curl", "-s", "-H", "Transfer-Encoding: chunked", "-X", "POST", "-T", upload,
+                                      self.base + "/upload-stream"], capture_output=True, text=True, timeout=30)
+            self.assertEqual(json.loads(chunked.stdout)["sha256"], hashlib.sha256(data).hexdigest())
+        slow = self.fetch("-s", "--max-time", "300", self.base + "/delay?ms=2000", check=False)
+        self.assertEqual(slow.returncode, 1)
+        self.assertIn("client.timeout (300 ms)", slow.stderr)
+        # /events: N events, ids after the client's Last-Event-ID.
+        events = subprocess.run(["curl", "-sN", "--max-time", "10", "-H", "Last-Event-ID: 41",
+                                 self.base + "/events?n=3&interval=10"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(events.returncode, 0, events.stderr)
+        blocks = [b for b in events.stdout.split("\n\n") if b]
+        self.assertEqual([b.splitlines()[0] for b in blocks], ["id: 42", "id: 43", "id: 44"])
+        self.assertTrue(all(b.splitlines()[1] == "event: tick" for b in blocks))
+        self.assertEqual(json.loads(blocks[0].splitlines()[2][len("data: "):])["id"], 42)
 
     def test_fetch_failures(self):
         refused = self.fetch(f"http://127.0.0.1:{free_port()}/", check=False)

@@ -1,16 +1,20 @@
 // Streamed response bodies and Server-Sent Events, over real sockets: framing, producers on other
 // threads, backpressure, the bound past which a client that does not read is let go, and curl
 // reading them.
+#include <http/router.hpp>
 #include <http/server.hpp>
 #include <http/stream.hpp>
 
+#include "support/nginx.hpp"
 #include "support/process.hpp"
 #include "support/raw_connection.hpp"
 #include "support/test_server.hpp"
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <fstream>
 #include <future>
 #include <mutex>
 #include <stdexcept>
@@ -375,6 +379,115 @@ BOOST_AUTO_TEST_CASE(the_bound_at_and_past_it_on_the_io_thread) {
     BOOST_TEST(at_the_bound == 1);
     BOOST_TEST(past_it == 0);
     BOOST_TEST(raw.find("0\r\n\r\n") == std::string::npos);  // never completed (reset)
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Request bodies taken as they arrive.
+namespace {
+
+std::uint64_t fnv1a(std::string_view data, std::uint64_t hash = 14695981039346656037ull) {
+    for (const unsigned char c : data)
+        hash = (hash ^ c) * 1099511628211ull;
+    return hash;
+}
+
+struct Sum {
+    std::uint64_t size = 0;
+    std::uint64_t hash = 14695981039346656037ull;
+    std::size_t largest_piece = 0;
+};
+
+// A router with a streamed upload route, a buffered one, and one whose sink refuses.
+http::Router upload_routes() {
+    http::Router router;
+    router.stream_body(
+        "PUT", "/stream/{name}",
+        [](http::Request& req) -> http::BodySink {
+            Sum& sum = req.locals.emplace<Sum>();
+            return [&sum](std::string_view piece) {
+                sum.size += piece.size();
+                sum.hash = fnv1a(piece, sum.hash);
+                sum.largest_piece = std::max(sum.largest_piece, piece.size());
+            };
+        },
+        [](http::Request& req, http::Response& res) {
+            const Sum* sum = std::any_cast<Sum>(&req.locals);
+            res.body = req.params.at("name") + " " + (sum ? std::to_string(sum->size) + " " + std::to_string(sum->hash) +
+                                                                 " " + std::to_string(sum->largest_piece)
+                                                           : std::string("none")) +
+                       " body:" + std::to_string(req.body.size());
+        });
+    router.put("/buffered", [](http::Request& req, http::Response& res) { res.body = std::to_string(req.body.size()); });
+    router.stream_body(
+        "PUT", "/refuse",
+        [](http::Request&) -> http::BodySink {
+            return [seen = std::uint64_t{0}](std::string_view piece) mutable {
+                seen += piece.size();
+                if (seen > 100000)
+                    throw http::ContentTooLarge("no more than 100000 bytes here");
+            };
+        },
+        [](http::Request&, http::Response& res) { res.body = "fine"; });
+    return router;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(streamed_request_bodies)
+
+BOOST_AUTO_TEST_CASE(an_upload_larger_than_max_body_size_in_pieces) {
+    test::TestServer server([](http::Server& s) {
+        s.max_body_size = 64 * 1024;
+        s.on_receive(upload_routes());
+    });
+    std::string content(5 * 1024 * 1024 + 3, '\0');
+    for (std::size_t i = 0; i < content.size(); ++i)
+        content[i] = static_cast<char>(i * 7 + i / 4096);
+    const std::string expected = std::to_string(content.size()) + " " + std::to_string(fnv1a(content));
+    test::TempDir dir;
+    const std::string file = (dir.path() / "upload.bin").string();
+    std::ofstream(file, std::ios::binary) << content;
+    const std::string url = "http://127.0.0.1:" + std::to_string(server.port());
+
+    // curl, with a length and chunked.
+    int status = 0;
+    std::string out = test::run("curl -s --max-time 20 -T " + file + " " + url + "/stream/a", status);
+    BOOST_TEST(status == 0);
+    BOOST_TEST(out.starts_with("a " + expected + " "));
+    BOOST_TEST(out.ends_with(" body:0"));  // never in req.body
+    // Pieces are what arrived, not the whole: memory stays constant.
+    const std::size_t largest = std::stoul(out.substr(out.rfind(' ', out.rfind(" body:") - 1) + 1));
+    BOOST_TEST(largest <= 1024u * 1024u);
+    out = test::run("curl -s --max-time 20 -H 'Transfer-Encoding: chunked' -T " + file + " " + url + "/stream/b", status);
+    BOOST_TEST(out.starts_with("b " + expected + " "));
+
+    // The buffered route keeps max_body_size; no content means no sink, and the handler still runs.
+    BOOST_TEST(test::run("curl -s -o /dev/null -w '%{http_code}' --max-time 20 -T " + file + " " + url + "/buffered", status) == "413");
+    BOOST_TEST(test::exchange(server.port(), "PUT /stream/c HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n").body == "c none body:0");
+}
+
+BOOST_AUTO_TEST_CASE(a_sink_that_refuses_and_a_client_that_stops_sending) {
+    test::TestServer server([](http::Server& s) {
+        s.read_timeout = std::chrono::milliseconds(300);
+        s.on_receive(upload_routes());
+    });
+    // A Failure from the sink is the response; the connection closes after it.
+    test::RawConnection refused(server.port());
+    refused.send("PUT /refuse HTTP/1.1\r\nHost: t\r\nContent-Length: 200000\r\n\r\n" + std::string(200000, 'r'));
+    const test::RawResponse r = refused.read_response();
+    BOOST_TEST(r.status == 413);
+    BOOST_TEST(r.body.find("no more than 100000 bytes here") != std::string::npos);
+    BOOST_TEST(r.header("Connection") == "close");
+
+    // A client that stops sending gets 408, as for a buffered body.
+    test::RawConnection stalled(server.port());
+    stalled.send("PUT /stream/s HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n0123456789");
+    BOOST_TEST(stalled.read_response().status == 408);
+
+    // And the server goes on.
+    BOOST_TEST(test::exchange(server.port(), "PUT /stream/ok HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc")
+                   .body.starts_with("ok 3 "));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
