@@ -3,6 +3,7 @@
 //   -X METHOD   -d DATA (or @FILE)   -H 'Name: value' (repeatable)   -o FILE   -T FILE
 //   --cacert FILE   --insecure   --no-verify-host   --no-follow
 //   --connect-timeout MS   --timeout MS   --max-time MS   --progress   -s   --json
+//   -b FILE (cookies to send, curl's cookie file)   -c FILE (cookies to write after)
 //
 // Prints the body (or, with --json, a summary of the response); -o streams it to a file as it
 // arrives, -T streams a file up. A progress bar goes to stderr when it is a terminal. Exit status
@@ -20,6 +21,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +43,8 @@ constexpr std::string_view usage = R"(usage: httpkit-fetch [options] URL
   --max-time MS           the whole transfer, redirects included, must end within MS
   --progress              show the progress bar even when stderr is not a terminal
   -s, --silent            no progress bar
+  -b FILE                 send the cookies of FILE (curl's cookie-file format), keep new ones
+  -c FILE                 write the cookies to FILE afterwards, in that format
   --json                  print a JSON summary instead of the body
 )";
 
@@ -124,6 +128,7 @@ int main(int argc, char** argv) {
     std::optional<std::string> data;
     std::string output;
     std::string upload;
+    std::string cookies_in, cookies_out;
     std::string url;
     bool json = false;
     bool progress = ::isatty(STDERR_FILENO) == 1;
@@ -159,6 +164,10 @@ int main(int argc, char** argv) {
             client.headers.add(std::string(header.substr(0, colon)), std::string(field_value));
         } else if (arg == "-o") {
             output = value();
+        } else if (arg == "-b") {
+            cookies_in = value();
+        } else if (arg == "-c") {
+            cookies_out = value();
         } else if (arg == "-T") {
             upload = value();
         } else if (arg == "--max-time") {
@@ -199,6 +208,17 @@ int main(int argc, char** argv) {
     if (method.empty())
         method = !upload.empty() ? "PUT" : data ? "POST" : "GET";
 
+    if (!cookies_in.empty() || !cookies_out.empty()) {
+        client.cookie_jar = std::make_shared<http::CookieJar>();
+        try {
+            if (!cookies_in.empty())
+                client.cookie_jar->load(cookies_in);
+        } catch (const std::exception& error) {
+            std::cerr << "httpkit-fetch: " << error.what() << "\n";
+            return 1;
+        }
+    }
+
     ProgressBar bar;
     std::uint64_t received = 0;
     client.on_progress = [&](const http::Progress& p) {
@@ -222,6 +242,14 @@ int main(int argc, char** argv) {
         return 1;
     }
 
+    if (!cookies_out.empty()) {
+        try {
+            client.cookie_jar->save(cookies_out);
+        } catch (const std::exception& error) {
+            std::cerr << "httpkit-fetch: " << error.what() << "\n";
+            return 1;
+        }
+    }
     if (!output.empty() && !streamed) {
         std::ofstream out(output, std::ios::binary);
         out << response.body;

@@ -1,6 +1,7 @@
 // http::Client: an HTTP/1.1 client over http and https, in the style of Blade's HttpClient.
 #pragma once
 
+#include <http/cookie_jar.hpp>
 #include <http/failure.hpp>
 #include <http/headers.hpp>
 #include <http/response.hpp>
@@ -117,6 +118,10 @@ public:
     /// drips a byte at a time cannot hold a request past it (receive_timeout is per read).
     /// TransportError (timeout) past it.
     std::chrono::milliseconds timeout{0};
+    /// Where cookies are kept between requests (RFC 6265): each response's Set-Cookie fields
+    /// are stored, redirects included, and each request sends what applies. Null: no cookies
+    /// kept (the default). Share one jar between clients to share their cookies.
+    std::shared_ptr<CookieJar> cookie_jar;
     /// Called as content goes out and comes in; returning false aborts the request
     /// (TransportError, aborted). Runs on the calling thread.
     std::function<bool(const Progress&)> on_progress;

@@ -334,7 +334,23 @@ Response Client::Impl::send(Client& settings, std::string_view url_text, std::st
 
     while (true) {
         const std::string where = method + " " + url.str();
-        Received received = exchange_with_retries(settings, url, method, transfer, request_headers, where);
+        Received received;
+        if (settings.cookie_jar) {
+            // The jar's cookies for this URL (each redirect has its own), after any the caller set.
+            Headers with_cookies = request_headers;
+            if (const std::string cookies = settings.cookie_jar->cookie_header(url.str()); !cookies.empty()) {
+                const std::string given(with_cookies.get("Cookie"));
+                with_cookies.set("Cookie", given.empty() ? cookies : given + "; " + cookies);
+            }
+            received = exchange_with_retries(settings, url, method, transfer, with_cookies, where);
+            std::vector<std::string> set_cookies;
+            for (const std::string_view value : received.headers.get_all("Set-Cookie"))
+                set_cookies.emplace_back(value);
+            if (!set_cookies.empty())
+                settings.cookie_jar->store(url.str(), set_cookies);
+        } else {
+            received = exchange_with_retries(settings, url, method, transfer, request_headers, where);
+        }
         const std::string_view location = received.headers.get("Location");
         if (!settings.follow_redirect || !is_redirect(received.status) || location.empty()) {
             Response response;
