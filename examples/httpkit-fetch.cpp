@@ -3,7 +3,7 @@
 //   -X METHOD   -d DATA (or @FILE)   -H 'Name: value' (repeatable)   -o FILE   -T FILE
 //   --cacert FILE   --insecure   --no-verify-host   --no-follow
 //   --connect-timeout MS   --timeout MS   --max-time MS   --progress   -s   --json
-//   -b FILE (cookies to send, curl's cookie file)   -c FILE (cookies to write after)
+//   -b FILE (cookies to send, curl's cookie file)   -c FILE (cookies to write after)   --proxy URL
 //
 // Prints the body (or, with --json, a summary of the response); -o streams it to a file as it
 // arrives, -T streams a file up. A progress bar goes to stderr when it is a terminal. Exit status
@@ -43,6 +43,7 @@ constexpr std::string_view usage = R"(usage: httpkit-fetch [options] URL
   --max-time MS           the whole transfer, redirects included, must end within MS
   --progress              show the progress bar even when stderr is not a terminal
   -s, --silent            no progress bar
+  --proxy URL             through this HTTP proxy (default: http_proxy, HTTPS_PROXY, NO_PROXY)
   -b FILE                 send the cookies of FILE (curl's cookie-file format), keep new ones
   -c FILE                 write the cookies to FILE afterwards, in that format
   --json                  print a JSON summary instead of the body
@@ -164,6 +165,8 @@ int main(int argc, char** argv) {
             client.headers.add(std::string(header.substr(0, colon)), std::string(field_value));
         } else if (arg == "-o") {
             output = value();
+        } else if (arg == "--proxy" || arg == "-x") {
+            client.proxy = value();
         } else if (arg == "-b") {
             cookies_in = value();
         } else if (arg == "-c") {

@@ -118,6 +118,12 @@ public:
     /// drips a byte at a time cannot hold a request past it (receive_timeout is per read).
     /// TransportError (timeout) past it.
     std::chrono::milliseconds timeout{0};
+    /// An HTTP proxy, "http://[user:password@]host:port" ("host:port" will do): plain http
+    /// requests go to it whole, https through a CONNECT tunnel (TLS stays end to end). Empty: the
+    /// environment as curl reads it: http_proxy (lower case only, as curl: a CGI program's
+    /// HTTP_PROXY can come from a request's Proxy header), HTTPS_PROXY or https_proxy, ALL_PROXY;
+    /// NO_PROXY (or no_proxy) lists hosts and domains to reach directly, "*" for all.
+    std::string proxy;
     /// Where cookies are kept between requests (RFC 6265): each response's Set-Cookie fields
     /// are stored, redirects included, and each request sends what applies. Null: no cookies
     /// kept (the default). Share one jar between clients to share their cookies.

@@ -110,6 +110,69 @@ struct Transfer {
 
 }  // namespace
 
+namespace {
+
+// Whether `host` is in a NO_PROXY list, as curl reads one: names separated by commas (or
+// spaces), each matching itself and its subdomains (a leading dot is optional), "*" all.
+bool no_proxy_for(std::string_view list, std::string_view host) {
+    while (!list.empty()) {
+        const std::size_t end = list.find_first_of(", ");
+        std::string_view entry = list.substr(0, end);
+        list = end == std::string_view::npos ? std::string_view() : list.substr(end + 1);
+        if (entry == "*")
+            return true;
+        if (entry.starts_with('.'))
+            entry.remove_prefix(1);
+        if (entry.empty())
+            continue;
+        if (iequals(host, entry) ||
+            (host.size() > entry.size() && host[host.size() - entry.size() - 1] == '.' &&
+             iequals(host.substr(host.size() - entry.size()), entry)))
+            return true;
+    }
+    return false;
+}
+
+std::string environment(const char* name) {
+    const char* value = std::getenv(name);
+    return value ? value : "";
+}
+
+// The proxy for `url`: client.proxy, else the environment as curl reads it (http_proxy in lower
+// case only, HTTPS_PROXY or https_proxy, ALL_PROXY or all_proxy), unless NO_PROXY names the host.
+std::optional<Proxy> proxy_for(const Client& settings, const Url& url, const std::string& where) {
+    std::string text = settings.proxy;
+    if (text.empty()) {
+        text = url.scheme == "https" ? environment("https_proxy") : environment("http_proxy");
+        if (text.empty() && url.scheme == "https")
+            text = environment("HTTPS_PROXY");
+        if (text.empty())
+            text = environment("all_proxy");
+        if (text.empty())
+            text = environment("ALL_PROXY");
+    }
+    if (text.empty())
+        return std::nullopt;
+    std::string no_proxy = environment("no_proxy");
+    if (no_proxy.empty())
+        no_proxy = environment("NO_PROXY");
+    if (no_proxy_for(no_proxy, url.host))
+        return std::nullopt;
+    if (text.find("://") == std::string::npos)
+        text = "http://" + text;  // "host:port", as curl takes it
+    std::string error;
+    std::optional<Url> parsed = parse_url(text, error);
+    if (!parsed || parsed->scheme != "http")
+        throw TransportError(Kind::invalid_url, url.str(),
+                             where + ": the proxy '" + text + "' is not an http:// URL" + (parsed ? "" : ": " + error));
+    Proxy proxy{std::move(*parsed), {}};
+    if (!proxy.url.userinfo.empty())
+        proxy.authorization = "Basic " + base64(percent_decode(proxy.url.userinfo));
+    return proxy;
+}
+
+}  // namespace
+
 class Client::Impl {
 public:
     Response send(Client& settings, std::string_view url_text, std::string_view method, Transfer& transfer,
@@ -122,8 +185,9 @@ private:
                       const Headers& request_headers, const std::string& where);
     Received attempt(Client& settings, ClientConnection& connection, std::string_view method, Transfer& transfer,
                      const std::string& request_head, bool& reusable, bool& any_byte);
-    std::unique_ptr<ClientConnection> take(const Url& url);
-    void give_back(const Url& url, std::unique_ptr<ClientConnection> connection);
+    // Idle connections, by origin (and the proxy they go through).
+    std::unique_ptr<ClientConnection> take(const std::string& key);
+    void give_back(const std::string& key, std::unique_ptr<ClientConnection> connection);
     TlsContext& tls_context(const Client& settings);
     static void send_content(Stream& stream, Transfer& transfer, std::chrono::milliseconds timeout);
 
@@ -402,8 +466,8 @@ TlsContext& Client::Impl::tls_context(const Client& settings) {
     return *tls_;
 }
 
-std::unique_ptr<ClientConnection> Client::Impl::take(const Url& url) {
-    const auto it = idle_.find(url.origin());
+std::unique_ptr<ClientConnection> Client::Impl::take(const std::string& key) {
+    const auto it = idle_.find(key);
     if (it == idle_.end())
         return nullptr;
     while (!it->second.empty()) {
@@ -417,8 +481,8 @@ std::unique_ptr<ClientConnection> Client::Impl::take(const Url& url) {
     return nullptr;
 }
 
-void Client::Impl::give_back(const Url& url, std::unique_ptr<ClientConnection> connection) {
-    auto& pool = idle_[url.origin()];
+void Client::Impl::give_back(const std::string& key, std::unique_ptr<ClientConnection> connection) {
+    auto& pool = idle_[key];
     if (pool.size() < max_idle_per_origin)
         pool.push_back(std::move(connection));
 }
@@ -459,8 +523,15 @@ Received Client::Impl::exchange_with_retries(Client& settings, const Url& url, s
 
 Received Client::Impl::exchange(Client& settings, const Url& url, std::string_view method, Transfer& transfer,
                                 const Headers& request_headers, const std::string& where) {
+    // Through a proxy, plain http names the whole URL (absolute-form); https goes through a
+    // tunnel and is sent as to the origin itself.
+    const std::optional<Proxy> proxy = proxy_for(settings, url, where);
+    const bool absolute_form = proxy && url.scheme == "http";
     // The request head, the same for a first attempt and a retry.
-    std::string head = std::string(method) + " " + url.target + " HTTP/1.1\r\nHost: " + url.authority() + "\r\n";
+    std::string head = std::string(method) + " " + (absolute_form ? url.str() : url.target) + " HTTP/1.1\r\nHost: " +
+                       url.authority() + "\r\n";
+    if (absolute_form && !proxy->authorization.empty())
+        head += "Proxy-Authorization: " + proxy->authorization + "\r\n";
     auto has = [&](std::string_view name) { return request_headers.contains(name); };
     if (!has("User-Agent") && !settings.user_agent.empty())
         head += "User-Agent: " + settings.user_agent + "\r\n";
@@ -497,18 +568,21 @@ Received Client::Impl::exchange(Client& settings, const Url& url, std::string_vi
         throw TransportError(failure.kind, url.str(), where + ": " + failure.what());
     }
 
+    // A tunnel opened with some proxy credentials is not reused with others.
+    const std::string pool_key =
+        proxy ? proxy->url.origin() + " " + proxy->authorization + " " + url.origin() : url.origin();
     for (int attempt_number = 0;; ++attempt_number) {
-        std::unique_ptr<ClientConnection> connection = attempt_number == 0 ? take(url) : nullptr;
+        std::unique_ptr<ClientConnection> connection = attempt_number == 0 ? take(pool_key) : nullptr;
         bool reusable = false;
         bool any_byte = false;
         try {
             if (!connection) {
                 connection = open_connection(url, tls, !settings.skip_hostname_verification,
-                                             transfer.until(settings.connect_timeout));
+                                             transfer.until(settings.connect_timeout), proxy ? &*proxy : nullptr);
             }
             Received received = this->attempt(settings, *connection, method, transfer, head, reusable, any_byte);
             if (reusable)
-                give_back(url, std::move(connection));
+                give_back(pool_key, std::move(connection));
             return received;
         } catch (const NetFailure& failure) {
             // A kept-alive connection the server closed meanwhile: one more try on a fresh one,

@@ -79,6 +79,8 @@ class TcpStream final : public Stream {
 public:
     explicit TcpStream(std::unique_ptr<Socket> socket) noexcept : Stream(std::move(socket)) {}
     bool still_usable() override;
+    /// Gives the socket up (for TLS over a proxy's tunnel); the stream is then unusable.
+    std::unique_ptr<Socket> release() noexcept { return std::move(socket_); }
 
 private:
     std::size_t read_part(char* buffer, std::size_t size, Clock::time_point deadline) override;

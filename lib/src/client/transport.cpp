@@ -1,5 +1,7 @@
 #include "client/transport.hpp"
 
+#include "proto/parser/response_parser.hpp"
+
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -82,10 +84,8 @@ Addresses resolve(const Url& url, Clock::time_point deadline) {
     return Addresses(lookup->request.ar_result);
 }
 
-}  // namespace
-
-std::unique_ptr<ClientConnection> open_connection(const Url& url, TlsContext* tls, bool verify_host,
-                                                  Clock::time_point deadline) {
+// A TCP connection to `url`'s host and port, tried on each address in turn.
+std::unique_ptr<Socket> connect_socket(const Url& url, Clock::time_point deadline) {
     const Addresses addresses = resolve(url, deadline);
     std::string failure;
     for (const addrinfo* a = addresses.get(); a != nullptr; a = a->ai_next) {
@@ -115,14 +115,59 @@ std::unique_ptr<ClientConnection> open_connection(const Url& url, TlsContext* tl
             failure = "connect to " + peer + " failed: " + errno_text(ready < 0 ? errno : error);
             continue;
         }
-        auto connection = std::make_unique<ClientConnection>();
-        if (tls)
-            connection->stream = std::make_unique<TlsStream>(std::move(socket), *tls, url.host, verify_host, deadline);
-        else
-            connection->stream = std::make_unique<TcpStream>(std::move(socket));
-        return connection;
+        return socket;
     }
     throw NetFailure(Kind::connect, failure.empty() ? "no address for '" + url.host + "'" : failure);
+}
+
+// Asks `proxy` for a tunnel to `url`'s authority (RFC 9110, Section 9.3.6) over `stream`.
+void open_tunnel(TcpStream& stream, const Url& url, const Proxy& proxy, Clock::time_point deadline) {
+    std::string request = "CONNECT " + url.authority() + " HTTP/1.1\r\nHost: " + url.authority() + "\r\n";
+    if (!proxy.authorization.empty())
+        request += "Proxy-Authorization: " + proxy.authorization + "\r\n";
+    request += "\r\n";
+    stream.write_all(request, deadline);
+    ResponseHeadParser parser;
+    ResponseHead head;
+    std::string received;
+    char buffer[4096];
+    while (true) {
+        const std::size_t n = stream.read_some(buffer, sizeof buffer, deadline);
+        if (n == 0)
+            throw NetFailure(Kind::connect, "the proxy " + proxy.url.authority() + " closed the connection during CONNECT");
+        received.append(buffer, n);
+        const auto result = parser.parse(received, head, true);
+        if (result == ResponseHeadParser::Result::error)
+            throw NetFailure(Kind::malformed_response, "the proxy " + proxy.url.authority() +
+                                                           " answered CONNECT with a malformed response: " +
+                                                           std::string(parser.error().reason));
+        if (result == ResponseHeadParser::Result::complete)
+            break;
+    }
+    if (head.status < 200 || head.status > 299)
+        throw NetFailure(Kind::connect, "the proxy " + proxy.url.authority() + " refused CONNECT to " + url.authority() +
+                                            ": " + to_string(static_cast<Status>(head.status)));
+    if (received.size() != head.size)
+        throw NetFailure(Kind::malformed_response, "the proxy " + proxy.url.authority() + " sent bytes after its CONNECT answer");
+}
+
+}  // namespace
+
+std::unique_ptr<ClientConnection> open_connection(const Url& url, TlsContext* tls, bool verify_host,
+                                                  Clock::time_point deadline, const Proxy* proxy) {
+    std::unique_ptr<Socket> socket = connect_socket(proxy ? proxy->url : url, deadline);
+    auto connection = std::make_unique<ClientConnection>();
+    if (tls) {
+        if (proxy) {
+            TcpStream tunnel(std::move(socket));
+            open_tunnel(tunnel, url, *proxy, deadline);
+            socket = tunnel.release();
+        }
+        connection->stream = std::make_unique<TlsStream>(std::move(socket), *tls, url.host, verify_host, deadline);
+    } else {
+        connection->stream = std::make_unique<TcpStream>(std::move(socket));
+    }
+    return connection;
 }
 
 }  // namespace http::detail

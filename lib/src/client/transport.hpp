@@ -22,10 +22,18 @@ struct ClientConnection {
     bool reused = false;  ///< taken from the idle pool rather than opened for this request
 };
 
+/// An HTTP proxy: its URL (http://[user:password@]host:port) and the Proxy-Authorization
+/// value its userinfo makes (empty without one).
+struct Proxy {
+    Url url;
+    std::string authorization;
+};
+
 /// Resolves `url`'s host, connects, and for https completes a verified TLS handshake (`tls` is
 /// null for http), all before `deadline`. `verify_host`: check the certificate names the host.
-/// Throws NetFailure.
+/// Through `proxy` when there is one: a plain connection to it for http (the request then names
+/// the URL whole), a CONNECT tunnel for https. Throws NetFailure.
 std::unique_ptr<ClientConnection> open_connection(const Url& url, TlsContext* tls, bool verify_host,
-                                                  Clock::time_point deadline);
+                                                  Clock::time_point deadline, const Proxy* proxy = nullptr);
 
 }  // namespace http::detail
