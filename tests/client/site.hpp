@@ -55,6 +55,9 @@ private:
             text += "line " + std::to_string(i) + " of a text that compresses well\n";
         std::ofstream(dir.path() / "www" / "text.txt", std::ios::binary) << text;
         std::ofstream(dir.path() / "www" / "small.txt") << "small file\n";
+        std::filesystem::create_directory(dir.path() / "www" / "basic");
+        std::ofstream(dir.path() / "www" / "basic" / "secret.txt") << "behind basic\n";
+        std::ofstream(dir.path() / "htpasswd") << "user:{PLAIN}s3cret\n";
 
         const std::string tls_server = R"(
   server {
@@ -99,6 +102,7 @@ private:
     location = /connection { return 200 "$connection"; }
     location = /agent { return 200 "$http_user_agent|$http_referer|$http_accept_encoding"; }
     location = /missing { return 404; }
+    location /basic/ { auth_basic "httpkit"; auth_basic_user_file )" + d + R"(/htpasswd; }
   }
   server {
     listen 127.0.0.1:)" + std::to_string(other_port) +

@@ -58,6 +58,13 @@ struct Progress {
     std::optional<std::uint64_t> upload_total;     ///< the request's content length
 };
 
+/// How a Client answers a server's 401 (as Blade's Auth).
+enum class Auth {
+    any,     ///< the strongest scheme the server's challenge offers: Digest SHA-256, Digest MD5, Basic
+    basic,   ///< Basic, sent with the first request (no challenge needed)
+    digest,  ///< Digest only (RFC 7616), in answer to the challenge
+};
+
 /// One Server-Sent Event, as Client::events() reads it.
 struct Event {
     std::string data;   ///< its data: lines joined with LF
@@ -118,6 +125,14 @@ public:
     /// drips a byte at a time cannot hold a request past it (receive_timeout is per read).
     /// TransportError (timeout) past it.
     std::chrono::milliseconds timeout{0};
+    /// Credentials for the origin of the URL asked (a redirect elsewhere never gets them), used
+    /// as auth_method says; credentials in the URL ("https://user:pass@host/") come first.
+    std::string username;
+    std::string password;
+    /// How to authenticate. With `any` or `digest` the first request goes without credentials
+    /// and a 401's challenge is answered once (again if a Digest nonce went stale); later
+    /// requests to that origin authenticate at once (Digest counting its nonce up).
+    Auth auth_method = Auth::any;
     /// An HTTP proxy, "http://[user:password@]host:port" ("host:port" will do): plain http
     /// requests go to it whole, https through a CONNECT tunnel (TLS stays end to end). Empty: the
     /// environment as curl reads it: http_proxy (lower case only, as curl: a CGI program's

@@ -1,6 +1,7 @@
 #include <http/client.hpp>
 
 #include "coding/content_coding.hpp"
+#include "client/auth.hpp"
 #include "client/transport.hpp"
 #include "proto/events/event_parser.hpp"
 #include "proto/message/parameters.hpp"
@@ -38,30 +39,6 @@ bool idempotent(std::string_view method) {
            method == "TRACE";
 }
 
-std::string base64(std::string_view in) {
-    constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    std::size_t i = 0;
-    for (; i + 2 < in.size(); i += 3) {
-        const unsigned n = static_cast<unsigned char>(in[i]) << 16 | static_cast<unsigned char>(in[i + 1]) << 8 |
-                           static_cast<unsigned char>(in[i + 2]);
-        out += alphabet[n >> 18];
-        out += alphabet[(n >> 12) & 63];
-        out += alphabet[(n >> 6) & 63];
-        out += alphabet[n & 63];
-    }
-    if (i < in.size()) {
-        unsigned n = static_cast<unsigned char>(in[i]) << 16;
-        if (i + 1 < in.size())
-            n |= static_cast<unsigned char>(in[i + 1]) << 8;
-        out += alphabet[n >> 18];
-        out += alphabet[(n >> 12) & 63];
-        out += i + 1 < in.size() ? alphabet[(n >> 6) & 63] : '=';
-        out += '=';
-    }
-    return out;
-}
-
 bool is_redirect(int status) {
     return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
@@ -84,6 +61,7 @@ struct Transfer {
     // if take_body says so once its head is known.
     std::function<bool(const Received&)> take_body;
     std::function<void(std::string_view)> sink;
+    bool answering_401 = false;  // a 401 will be answered with credentials: its body is not kept
     Clock::time_point deadline = Clock::time_point::max();  // client.timeout
     std::chrono::milliseconds timeout{0};
     const std::function<bool(const Progress&)>* on_progress = nullptr;
@@ -192,6 +170,8 @@ private:
     static void send_content(Stream& stream, Transfer& transfer, std::chrono::milliseconds timeout);
 
     std::map<std::string, std::vector<std::unique_ptr<ClientConnection>>, std::less<>> idle_;
+    // How each origin was authenticated to, once it challenged (or at once for Auth::basic).
+    std::map<std::string, Authenticator, std::less<>> authenticators_;
     std::unique_ptr<TlsContext> tls_;
 };
 
@@ -389,6 +369,16 @@ Response Client::Impl::send(Client& settings, std::string_view url_text, std::st
                              method + " " + std::string(url_text) + ": invalid URL: " + error);
     Url url = *parsed;
     const std::string first_origin = url.origin();
+    // Credentials go to the origin they were given for, never elsewhere.
+    std::optional<Credentials> credentials;
+    if (!url.userinfo.empty()) {
+        const std::string decoded = percent_decode(url.userinfo);
+        const std::size_t colon = decoded.find(':');
+        credentials = Credentials{decoded.substr(0, colon), colon == std::string::npos ? "" : decoded.substr(colon + 1)};
+    } else if (!settings.username.empty()) {
+        credentials = Credentials{settings.username, settings.password};
+    }
+    int challenges_answered = 0;
     Headers request_headers = settings.headers;
     for (const auto& [name, value] : extra_headers)
         request_headers.erase(name);
@@ -399,22 +389,52 @@ Response Client::Impl::send(Client& settings, std::string_view url_text, std::st
     while (true) {
         const std::string where = method + " " + url.str();
         Received received;
-        if (settings.cookie_jar) {
+        const bool authenticating = credentials && url.origin() == first_origin && !request_headers.contains("Authorization");
+        if (settings.cookie_jar || authenticating) {
+            Headers asked = request_headers;
             // The jar's cookies for this URL (each redirect has its own), after any the caller set.
-            Headers with_cookies = request_headers;
-            if (const std::string cookies = settings.cookie_jar->cookie_header(url.str()); !cookies.empty()) {
-                const std::string given(with_cookies.get("Cookie"));
-                with_cookies.set("Cookie", given.empty() ? cookies : given + "; " + cookies);
+            if (settings.cookie_jar) {
+                if (const std::string cookies = settings.cookie_jar->cookie_header(url.str()); !cookies.empty()) {
+                    const std::string given(asked.get("Cookie"));
+                    asked.set("Cookie", given.empty() ? cookies : given + "; " + cookies);
+                }
             }
-            received = exchange_with_retries(settings, url, method, transfer, with_cookies, where);
-            std::vector<std::string> set_cookies;
-            for (const std::string_view value : received.headers.get_all("Set-Cookie"))
-                set_cookies.emplace_back(value);
-            if (!set_cookies.empty())
-                settings.cookie_jar->store(url.str(), set_cookies);
+            if (authenticating) {
+                auto known = authenticators_.find(url.origin());
+                if (known == authenticators_.end() && settings.auth_method == Auth::basic)
+                    known = authenticators_.emplace(url.origin(), Authenticator::basic()).first;
+                if (known != authenticators_.end())
+                    asked.set("Authorization", known->second.authorization(*credentials, method, url.target));
+            }
+            // A 401 this request will answer is not the body a download keeps.
+            transfer.answering_401 = authenticating && challenges_answered < 2;
+            received = exchange_with_retries(settings, url, method, transfer, asked, where);
+            if (settings.cookie_jar) {
+                std::vector<std::string> set_cookies;
+                for (const std::string_view value : received.headers.get_all("Set-Cookie"))
+                    set_cookies.emplace_back(value);
+                if (!set_cookies.empty())
+                    settings.cookie_jar->store(url.str(), set_cookies);
+            }
         } else {
             received = exchange_with_retries(settings, url, method, transfer, request_headers, where);
         }
+        if (received.status == 401 && transfer.answering_401) {
+            // Answer the challenge once; once more if a Digest nonce went stale.
+            const std::vector<Challenge> challenges = challenges_of(received.headers);
+            const auto known = authenticators_.find(url.origin());
+            if (challenges_answered == 0 || known == authenticators_.end()) {
+                if (auto chosen = Authenticator::choose(challenges, settings.auth_method)) {
+                    authenticators_.insert_or_assign(url.origin(), std::move(*chosen));
+                    challenges_answered = 1;
+                    continue;
+                }
+            } else if (known->second.stale_with(challenges)) {
+                challenges_answered = 2;
+                continue;
+            }
+        }
+        transfer.answering_401 = false;
         const std::string_view location = received.headers.get("Location");
         if (!settings.follow_redirect || !is_redirect(received.status) || location.empty()) {
             Response response;
@@ -541,8 +561,6 @@ Received Client::Impl::exchange(Client& settings, const Url& url, std::string_vi
         head.append("Accept-Encoding: ").append(accepted_codings()).append("\r\n");
     if (!settings.referer.empty() && !has("Referer"))
         head += "Referer: " + settings.referer + "\r\n";
-    if (!url.userinfo.empty() && !has("Authorization"))
-        head += "Authorization: Basic " + base64(percent_decode(url.userinfo)) + "\r\n";
     for (const auto& [name, value] : request_headers) {
         if (!is_token(name) || !is_field_value(value))
             throw TransportError(Kind::invalid_url, url.str(), where + ": header '" + name + "' is not a valid field");
@@ -691,7 +709,8 @@ Received Client::Impl::attempt(Client& settings, ClientConnection& connection, s
     // A download's body goes to its sink as it arrives, unless this response is a redirect that
     // will be followed.
     const bool followed = settings.follow_redirect && is_redirect(head.status) && received.headers.contains("Location");
-    const bool file = transfer.sink && !followed && !head_request && (!transfer.take_body || transfer.take_body(received));
+    const bool file = transfer.sink && !followed && !head_request && !(head.status == 401 && transfer.answering_401) &&
+                      (!transfer.take_body || transfer.take_body(received));
     transfer.progress.downloaded = 0;
     transfer.progress.download_total.reset();
     if (head.framing == Framing::content_length)

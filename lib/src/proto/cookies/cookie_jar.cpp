@@ -25,14 +25,6 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z')
-            c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
-
 bool is_ip_address(std::string_view host) {
     return host.find(':') != std::string_view::npos ||
            (!host.empty() && host.find_first_not_of("0123456789.") == std::string_view::npos);
@@ -88,7 +80,7 @@ std::optional<CookieJar::Entry> parse_set_cookie(std::string_view text, const de
         const std::string_view attribute = rest.substr(0, end);
         rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
         const std::size_t eq = attribute.find('=');
-        const std::string name = lower(trim(attribute.substr(0, eq)));
+        const std::string name = detail::ascii_lower(trim(attribute.substr(0, eq)));
         const std::string_view value = eq == std::string_view::npos ? std::string_view() : trim(attribute.substr(eq + 1));
         if (name == "expires") {
             if (const auto when = parse_http_date(value))
@@ -104,7 +96,7 @@ std::optional<CookieJar::Entry> parse_set_cookie(std::string_view text, const de
             if (d.starts_with('.'))
                 d.remove_prefix(1);
             if (!d.empty())
-                domain = lower(d);
+                domain = detail::ascii_lower(d);
         } else if (name == "path") {
             if (value.starts_with('/'))
                 path = value;
@@ -115,7 +107,7 @@ std::optional<CookieJar::Entry> parse_set_cookie(std::string_view text, const de
         }
     }
     entry.expires = max_age ? max_age : expires;  // Max-Age wins over Expires
-    const std::string host = lower(url.host);
+    const std::string host = detail::ascii_lower(url.host);
     if (!domain.empty()) {
         // No public suffix list: a single label ("com", "localhost") counts as one.
         if (domain.find('.') == std::string::npos && !is_ip_address(domain)) {
@@ -165,7 +157,7 @@ std::string CookieJar::cookie_header(std::string_view url_text) const {
     const auto url = detail::parse_url(url_text, error);
     if (!url)
         return {};
-    const std::string host = lower(url->host);
+    const std::string host = detail::ascii_lower(url->host);
     const std::string path = request_path(*url);
     const auto now = Clock::now();
     std::vector<const Entry*> matching;
@@ -242,7 +234,7 @@ void CookieJar::load(const std::filesystem::path& path) {
         long long expiry = 0;
         if (std::from_chars(fields[4].data(), fields[4].data() + fields[4].size(), expiry).ec != std::errc{})
             continue;
-        entry.domain = lower(domain);
+        entry.domain = detail::ascii_lower(domain);
         entry.host_only = fields[1] != "TRUE";
         entry.path = fields[2].empty() ? "/" : std::string(fields[2]);
         entry.secure = fields[3] == "TRUE";

@@ -49,13 +49,6 @@ std::string_view unquote(std::string_view value) {
 
 bool valid_scheme(std::string_view scheme) { return iequals(scheme, "http") || iequals(scheme, "https"); }
 
-std::string lower(std::string_view text) {
-    std::string out(text);
-    for (char& c : out)
-        c = ascii_lower(c);
-    return out;
-}
-
 struct Hop {
     std::string_view for_node, host, proto;
 };
@@ -164,7 +157,7 @@ Origin resolve_origin(const Headers& headers, std::string_view peer, const std::
         if (!hops[i].host.empty() && valid_authority(hops[i].host))
             origin.host = std::string(hops[i].host);
         if (valid_scheme(hops[i].proto))
-            origin.scheme = lower(hops[i].proto);
+            origin.scheme = ascii_lower(hops[i].proto);
         return origin;
     }
 
@@ -184,7 +177,7 @@ Origin resolve_origin(const Headers& headers, std::string_view peer, const std::
         origin.host = std::string(forwarded_host);
     const std::string_view proto = trim_ows(headers.get("X-Forwarded-Proto").substr(0, headers.get("X-Forwarded-Proto").find(',')));
     if (valid_scheme(proto))
-        origin.scheme = lower(proto);
+        origin.scheme = ascii_lower(proto);
     return origin;
 }
 

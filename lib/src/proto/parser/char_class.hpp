@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <string_view>
 
 namespace http::detail {
@@ -54,6 +55,14 @@ constexpr bool is_token(std::string_view s) noexcept {
 }
 
 constexpr char ascii_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+
+/// `text` with ASCII letters lower-cased (names, schemes, hosts: never locale-dependent).
+inline std::string ascii_lower(std::string_view text) {
+    std::string out(text);
+    for (char& c : out)
+        c = ascii_lower(c);
+    return out;
+}
 
 /// `s` equals `lower`, ignoring ASCII case in `s`. `lower` must hold only characters whose 0x20
 /// bit is set (lower-case letters, digits, '-'): then OR-ing 0x20 folds only letters, and eight
