@@ -241,7 +241,8 @@ BOOST_AUTO_TEST_CASE(an_event_client_that_stops_reading_is_let_go_at_the_bound) 
     BOOST_REQUIRE(result.wait_for(20s) == std::future_status::ready);
     const std::uint64_t sent = result.get();
     BOOST_TEST(sent < (256u << 20), "send() never returned false");
-    BOOST_TEST(sent >= 64u * 1024, "refused before the bound: " << sent);
+    // Never refused before the bound is (nearly: each event's framing counts too) full.
+    BOOST_TEST(sent >= 60u * 1024, "refused before the bound: " << sent);
     BOOST_TEST(connection.closed_by_server() == false);  // the head and some events did arrive
     BOOST_TEST(connection.pending().starts_with("HTTP/1.1 200 OK"));
 }

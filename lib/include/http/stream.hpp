@@ -79,7 +79,9 @@ private:
 ///
 /// Sets Content-Type: text/event-stream and Cache-Control: no-cache, then sends events as they
 /// come. Sending never waits: a client that does not read past server.stream_buffer_size is
-/// disconnected and send() returns false, so one slow client cannot stall a broadcast. A comment
+/// disconnected and send() returns false, so one slow client cannot stall a broadcast (so is one
+/// sent a burst of events larger than that bound faster than the server hands them to the
+/// kernel: keep bursts under it). A comment
 /// line goes out after each `heartbeat` of silence, so proxies keep the connection and a client
 /// that vanished is noticed. The client's Last-Event-ID is req.headers.get("Last-Event-ID").
 /// The stream ends at close() or when the server closes (clients reconnect).

@@ -337,47 +337,44 @@ Connection::Next Connection::parse_head() {
     return read_body();
 }
 
+template <class Fn>
+std::optional<Response> Connection::guarded(const char* what, Fn&& fn) {
+    try {
+        fn();
+        return std::nullopt;
+    } catch (const Failure& failure) {
+        return failure_response(failure, request_.headers.get("Accept"));
+    } catch (const std::exception& error) {
+        report(error);
+    } catch (...) {
+        report(std::runtime_error(std::string(what) + " threw a non-std exception"));
+    }
+    return failure_response(Status::INTERNAL_SERVER_ERROR, "The server met an unexpected condition.",
+                            request_.headers.get("Accept"));
+}
+
 bool Connection::start_body_sink() {
     Loop::UserCode user_code(loop_);
-    try {
+    std::optional<Response> failure = guarded("an on_body hook", [this] {
         for (const auto& hook : config_.body_hooks)
             if ((body_sink_ = hook(request_)))
                 break;
+    });
+    if (!failure)
         return true;
-    } catch (const Failure& failure) {
-        refuse(failure_response(failure, request_.headers.get("Accept")));
-    } catch (const std::exception& error) {
-        report(error);
-        refuse(failure_response(Status::INTERNAL_SERVER_ERROR, "The server met an unexpected condition.",
-                                request_.headers.get("Accept")));
-    } catch (...) {
-        report(std::runtime_error("an on_body hook threw a non-std exception"));
-        refuse(failure_response(Status::INTERNAL_SERVER_ERROR, "The server met an unexpected condition.",
-                                request_.headers.get("Accept")));
-    }
     body_sink_ = nullptr;
+    refuse(std::move(*failure));
     return false;
 }
 
 bool Connection::feed_body_sink() {
     Loop::UserCode user_code(loop_);
-    try {
-        body_sink_(request_.body);
-        request_.body.clear();
-        return true;
-    } catch (const Failure& failure) {
-        refuse(failure_response(failure, request_.headers.get("Accept")));
-    } catch (const std::exception& error) {
-        report(error);
-        refuse(failure_response(Status::INTERNAL_SERVER_ERROR, "The server met an unexpected condition.",
-                                request_.headers.get("Accept")));
-    } catch (...) {
-        report(std::runtime_error("a body sink threw a non-std exception"));
-        refuse(failure_response(Status::INTERNAL_SERVER_ERROR, "The server met an unexpected condition.",
-                                request_.headers.get("Accept")));
-    }
-    body_sink_ = nullptr;
+    std::optional<Response> failure = guarded("a body sink", [this] { body_sink_(request_.body); });
     request_.body.clear();
+    if (!failure)
+        return true;
+    body_sink_ = nullptr;
+    refuse(std::move(*failure));
     return false;
 }
 
@@ -509,21 +506,13 @@ Connection::Next Connection::handle() {
         {
             Loop::UserCode user_code(loop_);
             StreamState::current = &loop_.stream_context();  // for streams the handler makes
-            try {
+            std::optional<Response> failure = guarded("a handler", [&] {
                 for (const auto& hook : config_.receive_hooks)
                     hook(request_, response);
-            } catch (const Failure& failure) {
-                replace(failure_response(failure, request_.headers.get("Accept")));
-            } catch (const std::exception& error) {
-                report(error);
-                replace(failure_response(Status::INTERNAL_SERVER_ERROR, "The server met an unexpected condition.",
-                                         request_.headers.get("Accept")));
-            } catch (...) {
-                report(std::runtime_error("a handler threw a non-std exception"));
-                replace(failure_response(Status::INTERNAL_SERVER_ERROR, "The server met an unexpected condition.",
-                                         request_.headers.get("Accept")));
-            }
+            });
             StreamState::current = nullptr;
+            if (failure)
+                replace(std::move(*failure));
         }
         response_ = std::move(response);
         // This thread blocked long enough to be replaced: the loop's new owner goes on.

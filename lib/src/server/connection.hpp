@@ -54,6 +54,10 @@ private:
     Next parse_head();
     Next read_body();
     Next finish_body();
+    /// Runs application code: nullopt, or what it threw as the response to send instead (a
+    /// Failure as itself, anything else as a 500 reported to on_error).
+    template <class Fn>
+    std::optional<Response> guarded(const char* what, Fn&& fn);
     /// Runs the on_body hooks; false if one refused the request (the response is queued).
     bool start_body_sink();
     /// Passes request_.body to the sink and empties it; false if the sink refused.

@@ -30,7 +30,7 @@ bool StreamState::append_locked(std::string_view data, std::unique_lock<std::mut
     if (!handler_writing && can_wait)
         room_.wait(lock, [this] { return attached_ || closed_ || gone_; });
     // Past the declared length is a mistake in the producer, even once that length closed it.
-    if (attached_ && framing_ == Framing::length && !gone_ && data.size() > remaining_)
+    if (attached_ && framing_ == Framing::length && data.size() > remaining_)
         throw std::length_error("http::BodyStream: " + std::to_string(data.size()) + " bytes written where " +
                                 std::to_string(remaining_) + " remain of the declared Content-Length");
     if (closed_ || gone_)
