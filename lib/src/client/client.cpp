@@ -545,13 +545,13 @@ Received Client::Impl::exchange(Client& settings, const Url& url, std::string_vi
                                 const Headers& request_headers, const std::string& where) {
     // Through a proxy, plain http names the whole URL (absolute-form); https goes through a
     // tunnel and is sent as to the origin itself.
-    const std::optional<Proxy> proxy = proxy_for(settings, url, where);
-    const bool absolute_form = proxy && url.scheme == "http";
+    const std::optional<Proxy> via = proxy_for(settings, url, where);
+    const bool absolute_form = via && url.scheme == "http";
     // The request head, the same for a first attempt and a retry.
     std::string head = std::string(method) + " " + (absolute_form ? url.str() : url.target) + " HTTP/1.1\r\nHost: " +
                        url.authority() + "\r\n";
-    if (absolute_form && !proxy->authorization.empty())
-        head += "Proxy-Authorization: " + proxy->authorization + "\r\n";
+    if (absolute_form && !via->authorization.empty())
+        head += "Proxy-Authorization: " + via->authorization + "\r\n";
     auto has = [&](std::string_view name) { return request_headers.contains(name); };
     if (!has("User-Agent") && !settings.user_agent.empty())
         head += "User-Agent: " + settings.user_agent + "\r\n";
@@ -588,7 +588,7 @@ Received Client::Impl::exchange(Client& settings, const Url& url, std::string_vi
 
     // A tunnel opened with some proxy credentials is not reused with others.
     const std::string pool_key =
-        proxy ? proxy->url.origin() + " " + proxy->authorization + " " + url.origin() : url.origin();
+        via ? via->url.origin() + " " + via->authorization + " " + url.origin() : url.origin();
     for (int attempt_number = 0;; ++attempt_number) {
         std::unique_ptr<ClientConnection> connection = attempt_number == 0 ? take(pool_key) : nullptr;
         bool reusable = false;
@@ -596,7 +596,7 @@ Received Client::Impl::exchange(Client& settings, const Url& url, std::string_vi
         try {
             if (!connection) {
                 connection = open_connection(url, tls, !settings.skip_hostname_verification,
-                                             transfer.until(settings.connect_timeout), proxy ? &*proxy : nullptr);
+                                             transfer.until(settings.connect_timeout), via ? &*via : nullptr);
             }
             Received received = this->attempt(settings, *connection, method, transfer, head, reusable, any_byte);
             if (reusable)
