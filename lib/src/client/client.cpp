@@ -270,6 +270,11 @@ namespace {
 // Thrown through the exchange when the events() callback returns false.
 struct StopEvents {};
 
+// A response events() reads: a 200 text/event-stream.
+bool is_event_stream(int status, const Headers& headers) {
+    return status == 200 && iequals(detail::parse_parameterized(headers.get("Content-Type")).value, "text/event-stream");
+}
+
 }  // namespace
 
 void Client::events(std::string_view url, const std::function<bool(const Event&)>& fn, const Headers& request_headers) {
@@ -294,10 +299,7 @@ void Client::events(std::string_view url, const std::function<bool(const Event&)
         if (!parser.last_event_id().empty())
             asked.set("Last-Event-ID", parser.last_event_id());
         Transfer transfer;
-        transfer.take_body = [](const Received& head) {
-            return head.status == 200 &&
-                   iequals(detail::parse_parameterized(head.headers.get("Content-Type")).value, "text/event-stream");
-        };
+        transfer.take_body = [](const Received& head) { return is_event_stream(head.status, head.headers); };
         transfer.sink = [&](std::string_view data) {
             connected_once = true;
             if (!parser.feed(data, fn))
@@ -311,7 +313,7 @@ void Client::events(std::string_view url, const std::function<bool(const Event&)
             const Response response = impl_->send(*this, url, "GET", transfer, asked);
             if (response.status == Status::NO_CONTENT)
                 return;  // the server says: stop reconnecting
-            if (!transfer.take_body(Received{static_cast<int>(response.status), 1, response.headers, {}, {}})) {
+            if (!is_event_stream(static_cast<int>(response.status), response.headers)) {
                 response.raise_for_status();
                 throw TransportError(Kind::malformed_response, std::string(url),
                                      "GET " + std::string(url) + ": not an event stream (" + to_string(response.status) +
