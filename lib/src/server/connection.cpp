@@ -11,8 +11,6 @@
 #include "proto/message/serialize.hpp"
 #include "proto/url/percent.hpp"
 
-#include <boost/asio/post.hpp>
-
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/sendfile.h>
@@ -33,16 +31,18 @@ constexpr std::size_t max_lingering_bytes = 1024 * 1024;
 
 }  // namespace
 
-Connection::Connection(Loop& loop, stream::socket socket, ClientInfo client)
+Connection::Connection(Loop& loop, int fd, ClientInfo client)
     : loop_(loop),
       config_(loop.config()),
-      socket_(std::move(socket)),
+      fd_(fd),
       client_(std::move(client)),
       head_parser_(loop.config().head_rules),
       body_(loop.config().chunked_limits) {}
 
 // close() unlinks a connection from its loop; one destroyed unclosed only goes with its loop.
 Connection::~Connection() {
+    if (fd_ >= 0)
+        ::close(fd_);
     // Gone with its loop: producers waiting on a stream see false.
     if (stream_)
         stream_->detach();
@@ -65,81 +65,141 @@ void Connection::run_hooks(const Hooks& hooks, const char* name, Args&... args) 
 }
 
 void Connection::start() {
+    self_ = shared_from_this();
     loop_.add(this);
-    boost::system::error_code ignored;
-    socket_.non_blocking(true, ignored);
-    socket_.set_option(tcp::no_delay(true), ignored);  // an error on a Unix socket: ignored
+    const int on = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);  // fails on a Unix socket: ignored
+    try {
+        loop_.reactor().watch(fd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, *this);
+    } catch (const std::exception& error) {
+        report(error);
+        close();
+        return;
+    }
     process();
+}
+
+void Connection::abandon() noexcept {
+    loop_.remove(this);
+    self_.reset();  // may destroy this
+}
+
+void Connection::on_events(std::uint32_t events) {
+    if (phase_ == Phase::closed)
+        return;
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+        readable_ = true;
+    if (peer_watch_ && readable_) {
+        // Parked on a stream: a client that closes or resets is noticed now, not at the next write.
+        char byte;
+        const ssize_t n = ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+            close();  // the producers see false at once
+            return;
+        }
+        if (n > 0)
+            peer_watch_ = false;  // the client sent its next request; it is read when this response is out
+        else
+            readable_ = false;
+    }
+    const bool resume = (waiting_ == Wait::read && readable_) ||
+                        (waiting_ == Wait::write && (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)));
+    if (resume) {
+        waiting_ = Wait::none;
+        process();
+    }
 }
 
 void Connection::process() {
-    Next wanted;
-    do {
-        wanted = step();
-    } while (wanted == Next::again);
+    const std::shared_ptr<Connection> keep = self_;  // closing in a step must not end this call
+    while (true) {
+        Next wanted;
+        do {
+            wanted = step();
+        } while (wanted == Next::again);
 
-    // The one asynchronous operation the connection waits for; nothing touches it after this.
-    auto self = shared_from_this();
-    switch (wanted) {
-    case Next::read: {
-        std::size_t room = 0;
-        char* space = input_.space(room);
-        socket_.async_read_some(asio::buffer(space, room),
-                                [self = std::move(self)](const boost::system::error_code& error, std::size_t n) {
-                                    self->on_read(error, n);
-                                });
-        break;
-    }
-    case Next::write:
-        socket_.async_wait(stream::socket::wait_write, [self = std::move(self)](const boost::system::error_code& error) {
-            self->on_writable(error);
-        });
-        break;
-    case Next::handoff:
-        asio::post(loop_.context(), [self = std::move(self)] { self->process(); });
-        break;
-    case Next::again:
-    case Next::stop:
-        break;
-    }
-}
-
-void Connection::on_read(const boost::system::error_code& error, std::size_t bytes) {
-    if (phase_ == Phase::closed)
-        return;
-    if (error && error != asio::error::eof) {
-        // Cancelled by check_deadline() or shut_down(): step() acts on why.
-        if (error == asio::error::operation_aborted && (timed_out_ || shutdown_requested_ || cut_.load(std::memory_order_relaxed)))
-            process();
-        else if (error != asio::error::operation_aborted)
-            close();
-        return;
-    }
-    if (phase_ == Phase::lingering) {
-        lingering_discarded_ += bytes;
-        if (error || lingering_discarded_ > max_lingering_bytes) {
-            close();
+        // What the connection waits for; nothing touches it after this.
+        switch (wanted) {
+        case Next::read:
+            if (receive())
+                continue;
+            waiting_ = Wait::read;
+            return;
+        case Next::write:
+            waiting_ = Wait::write;
+            return;
+        case Next::handoff:
+            loop_.reactor().post([keep] { keep->process(); });
+            return;
+        case Next::again:
+        case Next::stop:
             return;
         }
-        process();
-        return;
     }
-    input_.commit(bytes);
-    loop_.metrics().count_bytes_in(bytes);
-    if (error)
-        peer_closed_ = true;
-    process();
 }
 
-void Connection::on_writable(const boost::system::error_code& error) {
-    if (phase_ == Phase::closed)
-        return;
-    if (error && !(error == asio::error::operation_aborted && (timed_out_ || cut_.load(std::memory_order_relaxed)))) {
-        if (error != asio::error::operation_aborted)
-            close();
-        return;
+bool Connection::receive() {
+    if (!readable_)
+        return false;
+    std::size_t room = 0;
+    char* space = input_.space(room);
+    char discard[4096];
+    if (phase_ == Phase::lingering) {
+        space = discard;
+        room = sizeof discard;
     }
-    process();
+    ssize_t n;
+    do {
+        n = ::recv(fd_, space, room, 0);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            readable_ = false;
+            return false;
+        }
+        close();  // reset by the client, say: nothing to report
+        return true;
+    }
+    const auto got = static_cast<std::size_t>(n);
+    // A short read emptied the socket: the next bytes bring another edge.
+    readable_ = got == room;
+    if (phase_ == Phase::lingering) {
+        lingering_discarded_ += got;
+        if (got == 0 || lingering_discarded_ > max_lingering_bytes)
+            close();
+        return true;
+    }
+    input_.commit(got);
+    loop_.metrics().count_bytes_in(got);
+    if (got == 0)
+        peer_closed_ = true;
+    return true;
+}
+
+void Connection::wake() {
+    if (waiting_ == Wait::none)
+        return;
+    waiting_ = Wait::none;
+    loop_.reactor().post([self = self_] {
+        if (self)
+            self->process();
+    });
+}
+
+ssize_t Connection::send(const iovec* buffers, int count) noexcept {
+    msghdr message{};
+    message.msg_iov = const_cast<iovec*>(buffers);
+    message.msg_iovlen = static_cast<std::size_t>(count);
+    ssize_t n;
+    do {
+        n = ::sendmsg(fd_, &message, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    return n;
+}
+
+void Connection::reset_on_close() noexcept {
+    const ::linger reset{1, 0};  // the struct, not Connection::linger()
+    ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
 }
 
 void Connection::set_deadline(std::chrono::milliseconds timeout) noexcept {
@@ -158,14 +218,12 @@ void Connection::check_deadline(Clock::time_point now) {
     }
     clear_deadline();
     timed_out_ = true;
-    boost::system::error_code ignored;
-    socket_.cancel(ignored);  // wakes the pending read or write, which sees timed_out_
+    wake();  // the read or write it waits for sees timed_out_
 }
 
 void Connection::cut() {
     cut_.store(true, std::memory_order_relaxed);
-    boost::system::error_code ignored;
-    socket_.cancel(ignored);  // wakes the pending read or write, which closes
+    wake();  // the read or write it waits for closes
     if (stream_ && stream_->unpark())
         process();  // parked for a producer: no operation to wake
 }
@@ -174,10 +232,8 @@ void Connection::shut_down() {
     shutdown_requested_ = true;
     if (stream_)
         stream_->end_for_shutdown();  // an event stream ends now; a body stream is let finish
-    if (phase_ == Phase::idle && !writing_ && input_.empty()) {
-        boost::system::error_code ignored;
-        socket_.cancel(ignored);  // wakes the idle read, which closes
-    }
+    if (phase_ == Phase::idle && !writing_ && input_.empty())
+        wake();  // the idle read closes
 }
 
 Connection::Next Connection::step() {
@@ -185,16 +241,14 @@ Connection::Next Connection::step() {
         return Next::stop;
     if (cut_.load(std::memory_order_relaxed) && phase_ != Phase::handling) {
         // The shutdown deadline passed: no more waiting on this client.
-        boost::system::error_code ignored;
-        socket_.set_option(asio::socket_base::linger(true, 0), ignored);
+        reset_on_close();
         return close();
     }
     if (timed_out_) {
         timed_out_ = false;
         if (writing_) {
             // The client stopped reading: reset rather than leave the unsent bytes in the kernel.
-            boost::system::error_code ignored;
-            socket_.set_option(asio::socket_base::linger(true, 0), ignored);
+            reset_on_close();
             return close();
         }
         if (phase_ == Phase::idle || phase_ == Phase::lingering)
@@ -598,8 +652,8 @@ void Connection::queue(Response&& response) {
         stream_until_close_ = stream_framing == StreamState::Framing::until_close;
         stream_status_ = response.status;
         const std::uint64_t excess = streamed->attach(stream_framing, stream_length,
-                                                      [weak = weak_from_this(), &context = loop_.context()] {
-                                                          asio::post(context, [weak] {
+                                                      [weak = weak_from_this(), &reactor = loop_.reactor()] {
+                                                          reactor.post([weak] {
                                                               if (const auto connection = weak.lock())
                                                                   connection->process();
                                                           });
@@ -634,7 +688,7 @@ void Connection::log_access(const Request* request, Status status, std::uint64_t
 
 void Connection::set_cork(bool on) noexcept {
     const int value = on ? 1 : 0;
-    ::setsockopt(socket_.native_handle(), IPPROTO_TCP, TCP_CORK, &value, sizeof value);
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_CORK, &value, sizeof value);
     corked_ = on;
 }
 
@@ -685,27 +739,23 @@ Connection::Next Connection::write_output() {
                 return after_write();
             }
             const FileContent::Part& part = file->parts[file_part_];
-            boost::system::error_code error;
-            std::size_t n = 0;
+            ssize_t sent;
             if (part.from_file()) {
                 auto offset = static_cast<off_t>(part.offset + large_sent_);
-                const ssize_t sent = ::sendfile(socket_.native_handle(), file->fd(), &offset,
-                                                std::min<std::uint64_t>(part.length - large_sent_, 1 << 20));
+                sent = ::sendfile(fd_, file->fd(), &offset, std::min<std::uint64_t>(part.length - large_sent_, 1 << 20));
                 if (sent == 0)
                     return close();  // the file shrank: its Content-Length cannot be kept
-                if (sent < 0)
-                    error = boost::system::error_code(errno, boost::system::system_category());
-                else
-                    n = static_cast<std::size_t>(sent);
             } else {
-                n = socket_.write_some(asio::buffer(part.text.data() + large_sent_, part.text.size() - large_sent_), error);
+                const iovec text{const_cast<char*>(part.text.data() + large_sent_), part.text.size() - large_sent_};
+                sent = send(&text, 1);
             }
-            if (error == asio::error::would_block || error == asio::error::try_again) {
+            if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
                 set_deadline(config_.write_timeout);
                 return Next::write;
             }
-            if (error)
+            if (sent < 0)
                 return close();
+            const auto n = static_cast<std::size_t>(sent);
             large_sent_ += n;
             loop_.metrics().count_bytes_out(n);
             if (large_sent_ == part.size()) {
@@ -716,21 +766,22 @@ Connection::Next Connection::write_output() {
         }
         if (stream_ && output_sent_ == output_.size())
             return write_stream();
-        const std::array<asio::const_buffer, 2> buffers{
-            asio::buffer(output_.data() + output_sent_, output_.size() - output_sent_),
-            large_response_ && !file ? asio::buffer(large_response_->body.data() + large_sent_,
-                                                    large_response_->body.size() - large_sent_)
-                                     : asio::const_buffer()};
-        if (buffers[0].size() == 0 && buffers[1].size() == 0)
+        std::array<iovec, 2> buffers{};
+        int count = 0;
+        if (output_sent_ < output_.size())
+            buffers[count++] = iovec{output_.data() + output_sent_, output_.size() - output_sent_};
+        if (large_response_ && !file && large_sent_ < large_response_->body.size())
+            buffers[count++] = iovec{large_response_->body.data() + large_sent_, large_response_->body.size() - large_sent_};
+        if (count == 0)
             return after_write();
-        boost::system::error_code error;
-        const std::size_t n = socket_.write_some(buffers, error);
-        if (error == asio::error::would_block || error == asio::error::try_again) {
+        const ssize_t sent = send(buffers.data(), count);
+        if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             set_deadline(config_.write_timeout);
             return Next::write;
         }
-        if (error)
+        if (sent < 0)
             return close();  // the client went away: nothing to report
+        const auto n = static_cast<std::size_t>(sent);
         loop_.metrics().count_bytes_out(n);
         const std::size_t from_output = std::min(n, output_.size() - output_sent_);
         output_sent_ += from_output;
@@ -741,15 +792,15 @@ Connection::Next Connection::write_output() {
 Connection::Next Connection::write_stream() {
     while (true) {
         if (stream_sent_ < stream_out_.size()) {
-            boost::system::error_code error;
-            const std::size_t n =
-                socket_.write_some(asio::buffer(stream_out_.data() + stream_sent_, stream_out_.size() - stream_sent_), error);
-            if (error == asio::error::would_block || error == asio::error::try_again) {
+            const iovec out{stream_out_.data() + stream_sent_, stream_out_.size() - stream_sent_};
+            const ssize_t sent = send(&out, 1);
+            if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
                 set_deadline(config_.write_timeout);  // a client that stops reading is let go
                 return Next::write;
             }
-            if (error)
+            if (sent < 0)
                 return close();
+            const auto n = static_cast<std::size_t>(sent);
             loop_.metrics().count_bytes_out(n);
             stream_sent_ += n;
             continue;
@@ -779,8 +830,7 @@ Connection::Next Connection::write_stream() {
             return after_write();
         case StreamState::Take::abort: {
             // The client is not reading what is produced: reset, do not leave it in the kernel.
-            boost::system::error_code ignored;
-            socket_.set_option(asio::socket_base::linger(true, 0), ignored);
+            reset_on_close();
             return close();
         }
         }
@@ -798,30 +848,19 @@ void Connection::finish_stream() {
     stream_->detach();
     stream_.reset();
     std::string().swap(stream_out_);
-    if (peer_watch_) {
-        // The watch must not outlive the stream: nothing else may act on this connection.
-        boost::system::error_code ignored;
-        socket_.cancel(ignored);
-        peer_watch_ = false;
-    }
+    peer_watch_ = false;  // the watch does not outlive the stream
 }
 
 void Connection::watch_peer() {
     if (peer_watch_)
         return;
     peer_watch_ = true;
-    socket_.async_wait(stream::socket::wait_read, [self = shared_from_this()](const boost::system::error_code& error) {
-        if (error == asio::error::operation_aborted || self->phase_ == Phase::closed || !self->stream_)
-            return;
-        self->peer_watch_ = false;
-        char byte;
-        const ssize_t n = ::recv(self->socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
-            self->close();  // the client closed or reset: the producers see false at once
-        else if (n < 0)
-            self->watch_peer();
-        // n > 0: the client sent its next request; it is read when this response is out.
-    });
+    // The client may have closed already, its edge come and gone: look once now.
+    if (readable_)
+        loop_.reactor().post([self = self_] {
+            if (self)
+                self->on_events(0);
+        });
 }
 
 Connection::Next Connection::after_write() {
@@ -847,9 +886,7 @@ Connection::Next Connection::after_write() {
 Connection::Next Connection::linger() {
     // Close our sending side first and drain what the client still sends, so that a response to
     // a request whose body was not read is not destroyed by a TCP reset (RFC 9112, Section 9.6).
-    boost::system::error_code error;
-    socket_.shutdown(stream::socket::shutdown_send, error);
-    if (error || peer_closed_)
+    if (::shutdown(fd_, SHUT_WR) != 0 || peer_closed_)
         return close();
     phase_ = Phase::lingering;
     input_.clear();
@@ -862,14 +899,18 @@ Connection::Next Connection::close() {
         return Next::stop;
     phase_ = Phase::closed;
     clear_deadline();
-    boost::system::error_code ignored;
-    socket_.close(ignored);
+    waiting_ = Wait::none;
+    peer_watch_ = false;
+    ::close(fd_);  // and so no longer watched by the reactor
+    fd_ = -1;
     input_.clear();
     if (stream_) {
         stream_->detach();  // its producers see false
         stream_.reset();
     }
     loop_.remove(this);
+    // Events for it may already have been taken from the kernel: it lives until they are seen.
+    loop_.reactor().release_later(std::move(self_));
     if (!config_.disconnect_hooks.empty())
         run_hooks(config_.disconnect_hooks, "on_disconnect", std::as_const(client_));
     return Next::stop;

@@ -1,9 +1,13 @@
 // One client connection: reads requests, runs the handlers, writes the responses, in order.
 //
-// process() drives it: it calls step() until a step must wait, then starts that one
-// asynchronous operation as its very last action. So at most one operation is pending, and a
-// thread that lost the loop while in a handler can hand the connection back (`handoff`) without
-// touching it again.
+// process() drives it: it calls step() until a step must wait for the socket, then records what
+// it waits for (`waiting_`) as its very last action; the loop's events resume it. So at most one
+// wait is pending, and a thread that lost the loop while in a handler can hand the connection
+// back (`handoff`) without touching it again.
+//
+// The socket is registered with the loop's reactor once, edge-triggered, for reading and writing.
+// `readable_` keeps what the last edge said until a read comes back short (the kernel had no
+// more), so a read is made only when there is something to read.
 #pragma once
 
 #include "proto/parser/body_reader.hpp"
@@ -13,6 +17,9 @@
 #include <http/request.hpp>
 #include <http/response.hpp>
 
+#include <sys/types.h>
+#include <sys/uio.h>
+
 #include <atomic>
 #include <memory>
 #include <optional>
@@ -21,13 +28,20 @@
 
 namespace http::detail {
 
-class Connection : public std::enable_shared_from_this<Connection> {
+class Connection final : public Watcher, public std::enable_shared_from_this<Connection> {
 public:
-    Connection(Loop& loop, stream::socket socket, ClientInfo client);
+    /// Takes over `fd`, a connected non-blocking socket.
+    Connection(Loop& loop, int fd, ClientInfo client);
     ~Connection();
 
-    /// Runs the on_connect hooks and starts reading. Owner thread.
+    /// Registers with the loop, runs the on_connect hooks and starts reading; the connection
+    /// keeps itself alive until it closes. Owner thread.
     void start();
+    /// The loop is going away with this connection open: unlinks it and lets it go, running no
+    /// hook. Owner thread.
+    void abandon() noexcept;
+    /// The reactor's report on the socket: resumes what waits for it. Owner thread.
+    void on_events(std::uint32_t events) override;
     /// Acts on a passed deadline: 408 for a late request, closing otherwise. Owner thread.
     void check_deadline(Clock::time_point now);
     /// The server is shutting down: close now if idle, else after the response in progress.
@@ -44,11 +58,20 @@ public:
 private:
     enum class Phase : std::uint8_t { connecting, idle, head, body, handling, lingering, closed };
     enum class Next : std::uint8_t { again, read, write, handoff, stop };
+    enum class Wait : std::uint8_t { none, read, write };
 
     void process();
     Next step();
-    void on_read(const boost::system::error_code& error, std::size_t bytes);
-    void on_writable(const boost::system::error_code& error);
+    /// Reads what the socket has into the input (or drops it, lingering); false if it had
+    /// nothing (EAGAIN), and the connection must wait.
+    bool receive();
+    /// Resumes a connection waiting on its socket (a deadline passed, the server closes), through
+    /// the loop rather than at once: the caller may be walking the loop's connections.
+    void wake();
+    /// A non-blocking send of `count` buffers; the bytes sent, or -1 with errno set.
+    ssize_t send(const iovec* buffers, int count) noexcept;
+    /// Closes with a TCP reset rather than an orderly end (SO_LINGER 0): what is unsent is dropped.
+    void reset_on_close() noexcept;
 
     Next need_input();
     Next parse_head();
@@ -95,9 +118,13 @@ private:
 
     Loop& loop_;
     const ServerConfig& config_;
-    stream::socket socket_;
+    int fd_;
+    std::shared_ptr<Connection> self_;  // the loop's reference, from start() until close()
     ClientInfo client_;
     Phase phase_ = Phase::connecting;
+    Wait waiting_ = Wait::none;
+    bool readable_ = false;   // the last edge said bytes (or the end) can be read, and no read has
+                              // found it empty since
     bool keep_alive_ = true;
     bool writing_ = false;    // a write is under way: finish it before anything else
     bool timed_out_ = false;  // set by check_deadline; the woken operation acts on it

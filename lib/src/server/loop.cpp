@@ -2,9 +2,8 @@
 
 #include "server/connection.hpp"
 
-#include <boost/asio/post.hpp>
-
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -21,8 +20,6 @@ namespace {
 // Which loop (and which generation of its ownership) the calling thread runs.
 thread_local const Loop* current_loop = nullptr;
 thread_local std::uint64_t current_generation = 0;
-
-using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
 }  // namespace
 
@@ -51,80 +48,99 @@ void ServerShared::log_access(std::string_view line) noexcept {
     }
 }
 
-Loop::Loop(const ServerConfig& config, ServerShared& shared)
-    : config_(config),
-      shared_(shared),
-      context_(),
-      work_(asio::make_work_guard(context_)),
-      sweeper_(context_),
-      accept_retry_(context_) {
+Loop::Loop(const ServerConfig& config, ServerShared& shared) : config_(config), shared_(shared) {
     stream_context_.bound = config.stream_buffer_size;
     stream_context_.on_io_thread = [this] { return on_owner_thread(); };
 }
 
-Loop::~Loop() = default;
+Loop::~Loop() {
+    // Connections still open go with their loop (a server that failed to start).
+    while (first_ != nullptr)
+        first_->abandon();
+}
 
-void Loop::listen(const tcp::endpoint& endpoint, bool reuse_address, bool use_reuse_port) {
-    auto acceptor = std::make_unique<Acceptor>(context_);
-    const stream::endpoint where(endpoint);
-    acceptor->open(where.protocol());
-    acceptor->set_option(asio::socket_base::reuse_address(reuse_address));
-    if (use_reuse_port)
-        acceptor->set_option(reuse_port(true));
-    acceptor->bind(where);
-    acceptor->listen(asio::socket_base::max_listen_connections);
-    acceptors_.push_back(std::move(acceptor));
+Loop::Listener::~Listener() {
+    if (fd >= 0)
+        ::close(fd);
+}
+
+void Loop::add_listener(int fd) {
+    auto listener = std::make_unique<Listener>(*this, fd);
+    reactor_.watch(fd, EPOLLIN, *listener);
+    listeners_.push_back(std::move(listener));
+}
+
+void Loop::listen(const sockaddr_storage& address, socklen_t length, bool reuse_address, bool use_reuse_port) {
+    const int fd = ::socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        throw std::system_error(errno, std::system_category(), "socket");
+    const int on = 1;
+    const char* failed = nullptr;
+    if (reuse_address && ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0)
+        failed = "SO_REUSEADDR";
+    else if (use_reuse_port && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0)
+        failed = "SO_REUSEPORT";
+    else if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), length) != 0)
+        failed = "bind";
+    else if (::listen(fd, SOMAXCONN) != 0)
+        failed = "listen";
+    if (failed) {
+        const int error = errno;
+        ::close(fd);
+        throw std::system_error(error, std::system_category(), failed);
+    }
+    try {
+        add_listener(fd);
+    } catch (...) {
+        ::close(fd);
+        throw;
+    }
 }
 
 void Loop::adopt(int fd) {
-    sockaddr_storage address{};
-    socklen_t length = sizeof address;
-    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-        const int saved = errno;
+    const int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+        const int error = errno;
         ::close(fd);
-        throw boost::system::system_error(saved, boost::system::system_category(), "getsockname");
+        throw std::system_error(error, std::system_category(), "fcntl");
     }
-    const int family = address.ss_family;
-    auto acceptor = std::make_unique<Acceptor>(context_);
-    acceptor->assign(stream(family, family == AF_UNIX ? 0 : IPPROTO_TCP), fd);
-    acceptors_.push_back(std::move(acceptor));
+    try {
+        add_listener(fd);
+    } catch (...) {
+        ::close(fd);
+        throw;
+    }
 }
 
 std::uint16_t Loop::local_port() const {
-    for (const auto& acceptor : acceptors_) {
-        boost::system::error_code error;
-        const stream::endpoint local = acceptor->local_endpoint(error);
-        if (error)
+    for (const auto& listener : listeners_) {
+        sockaddr_storage local{};
+        socklen_t length = sizeof local;
+        if (::getsockname(listener->fd, reinterpret_cast<sockaddr*>(&local), &length) != 0)
             continue;
-        const sockaddr* address = local.data();
-        if (address->sa_family == AF_INET)
-            return ntohs(reinterpret_cast<const sockaddr_in*>(address)->sin_port);
-        if (address->sa_family == AF_INET6)
-            return ntohs(reinterpret_cast<const sockaddr_in6*>(address)->sin6_port);
+        if (local.ss_family == AF_INET)
+            return ntohs(reinterpret_cast<const sockaddr_in*>(&local)->sin_port);
+        if (local.ss_family == AF_INET6)
+            return ntohs(reinterpret_cast<const sockaddr_in6*>(&local)->sin6_port);
     }
     return 0;
 }
 
-ClientInfo peer_of(const stream::socket& socket) {
+ClientInfo peer_of(const sockaddr_storage& address) {
     ClientInfo client;
-    boost::system::error_code error;
-    const stream::endpoint peer = socket.remote_endpoint(error);
-    if (error)
-        return client;
-    const sockaddr* address = peer.data();
     char text[INET6_ADDRSTRLEN] = "";
-    if (address->sa_family == AF_INET) {
-        const auto* v4 = reinterpret_cast<const sockaddr_in*>(address);
+    if (address.ss_family == AF_INET) {
+        const auto* v4 = reinterpret_cast<const sockaddr_in*>(&address);
         ::inet_ntop(AF_INET, &v4->sin_addr, text, sizeof text);
         client.port = ntohs(v4->sin_port);
-    } else if (address->sa_family == AF_INET6) {
-        const auto* v6 = reinterpret_cast<const sockaddr_in6*>(address);
+    } else if (address.ss_family == AF_INET6) {
+        const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&address);
         if (IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr))
             ::inet_ntop(AF_INET, v6->sin6_addr.s6_addr + 12, text, sizeof text);
         else
             ::inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof text);
         client.port = ntohs(v6->sin6_port);
-    } else if (address->sa_family == AF_UNIX) {
+    } else if (address.ss_family == AF_UNIX) {
         client.ip = "unix:";
         return client;
     }
@@ -134,16 +150,14 @@ ClientInfo peer_of(const stream::socket& socket) {
 
 void Loop::start(std::chrono::milliseconds tick) {
     tick_ = tick;
-    for (const auto& acceptor : acceptors_)
-        accept(*acceptor);
-    sweep();
+    reactor_.after(tick_, [this] { sweep(); });
 }
 
 void Loop::run(std::uint64_t generation) {
     current_loop = this;
     current_generation = generation;
     while (owner_generation_.load(std::memory_order_acquire) == generation) {
-        if (context_.run_one() == 0)
+        if (!reactor_.run_one(owner_generation_, generation))
             break;  // the loop has finished
     }
     current_loop = nullptr;
@@ -178,81 +192,94 @@ std::uint64_t Loop::take_over_if_stalled() noexcept {
     return owner_generation_.fetch_add(1, std::memory_order_acq_rel) + 1;
 }
 
-void Loop::accept(Acceptor& acceptor) {
-    acceptor.async_accept([this, &acceptor](const boost::system::error_code& error, stream::socket socket) {
-        if (error == asio::error::operation_aborted || !acceptor.is_open())
-            return;
-        if (error) {
-            // Out of descriptors (EMFILE, ENFILE) or memory: accepting pauses and is tried again
-            // shortly, rather than spinning on a listening socket that stays readable; said once
-            // until an accept succeeds again.
-            if (!accept_failing_) {
-                accept_failing_ = true;
-                // The message from strerror, not through an error category's virtual message():
-                // with no descriptor left even the sanitizers' runtime cannot check that call.
-                char text[128];
-                const char* reason = ::strerror_r(error.value(), text, sizeof text);
-                shared_.report(std::runtime_error(std::string("httpkit: accept failed: ") + reason +
-                                                  "; accepting pauses, and resumes when it can"),
-                               ClientInfo{});
-            }
-            // One member timer for every paused acceptor: nothing allocated, and nothing that the
-            // sanitizers would check for the first time, while the process is out of descriptors.
-            paused_acceptors_.push_back(&acceptor);
-            if (paused_acceptors_.size() == 1) {
-                accept_retry_.expires_after(std::chrono::milliseconds(100));
-                accept_retry_.async_wait([this](const boost::system::error_code& e) {
-                    std::vector<Acceptor*> paused;
-                    paused.swap(paused_acceptors_);
-                    if (e)
-                        return;
-                    for (Acceptor* a : paused)
-                        if (a->is_open())
-                            accept(*a);
-                });
-            }
+void Loop::accept(Listener& listener) {
+    // A bounded batch per wake-up, so that one busy listening socket cannot starve the
+    // connections; being level-triggered, it is reported again if more are waiting.
+    for (int i = 0; i < 64 && listener.fd >= 0 && !listener.paused; ++i) {
+        sockaddr_storage address{};
+        socklen_t length = sizeof address;
+        const int fd = ::accept4(listener.fd, reinterpret_cast<sockaddr*>(&address), &length,
+                                 SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            const int error = errno;
+            if (error == EAGAIN || error == EWOULDBLOCK)
+                return;
+            if (error == EINTR || error == ECONNABORTED || error == EPROTO || error == EPERM)
+                continue;  // that client is gone, or a firewall said no: the next one
+            pause(listener, error);
             return;
         }
         accept_failing_ = false;
-        accept(acceptor);
+        start_connection(fd, address);
+    }
+}
 
-        ClientInfo client = peer_of(socket);
-        const std::size_t open = shared_.connections.fetch_add(1) + 1;  // seq_cst: see supervise()
-        if (config_.max_connections != 0 && open > config_.max_connections) {
-            shared_.connections.fetch_sub(1, std::memory_order_relaxed);
-            metrics_.count_refusal(Status::SERVICE_UNAVAILABLE);
-            // Over the limit: a short answer, best effort, and close.
-            static constexpr std::string_view busy =
-                "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 20\r\n"
-                "Retry-After: 1\r\nConnection: close\r\n\r\nToo many connections";
-            boost::system::error_code ignored;
-            socket.non_blocking(true, ignored);
-            socket.write_some(asio::buffer(busy), ignored);
-            socket.shutdown(stream::socket::shutdown_both, ignored);
-            socket.close(ignored);
+void Loop::pause(Listener& listener, int error) {
+    // Out of descriptors (EMFILE, ENFILE) or memory: accepting pauses and is tried again shortly,
+    // rather than spinning on a listening socket that stays readable; said once until an accept
+    // succeeds again.
+    if (!accept_failing_) {
+        accept_failing_ = true;
+        // The message from strerror, not through an error category's virtual message(): with no
+        // descriptor left even the sanitizers' runtime cannot check that call.
+        char text[128];
+        const char* reason = ::strerror_r(error, text, sizeof text);
+        shared_.report(std::runtime_error(std::string("httpkit: accept failed: ") + reason +
+                                          "; accepting pauses, and resumes when it can"),
+                       ClientInfo{});
+    }
+    listener.paused = true;
+    reactor_.forget(listener.fd);
+    if (retry_scheduled_)
+        return;
+    retry_scheduled_ = true;
+    reactor_.after(std::chrono::milliseconds(100), [this] {
+        retry_scheduled_ = false;
+        if (shutting_down_)
             return;
+        for (const auto& paused : listeners_) {
+            if (!paused->paused || paused->fd < 0)
+                continue;
+            try {
+                reactor_.watch(paused->fd, EPOLLIN, *paused);
+                paused->paused = false;
+            } catch (const std::system_error& e) {
+                pause(*paused, e.code().value());
+            }
         }
-        if (open == 1)
-            shared_.connection_opened_after_none();
-        std::make_shared<Connection>(*this, std::move(socket), std::move(client))->start();
     });
 }
 
+void Loop::start_connection(int fd, const sockaddr_storage& address) {
+    const std::size_t open = shared_.connections.fetch_add(1) + 1;  // seq_cst: see supervise()
+    if (config_.max_connections != 0 && open > config_.max_connections) {
+        shared_.connections.fetch_sub(1, std::memory_order_relaxed);
+        metrics_.count_refusal(Status::SERVICE_UNAVAILABLE);
+        // Over the limit: a short answer, best effort, and close.
+        static constexpr std::string_view busy =
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 20\r\n"
+            "Retry-After: 1\r\nConnection: close\r\n\r\nToo many connections";
+        [[maybe_unused]] const auto sent = ::send(fd, busy.data(), busy.size(), MSG_NOSIGNAL);
+        ::shutdown(fd, SHUT_RDWR);
+        ::close(fd);
+        return;
+    }
+    if (open == 1)
+        shared_.connection_opened_after_none();
+    auto connection = std::make_shared<Connection>(*this, fd, peer_of(address));
+    connection->start();
+}
+
 void Loop::sweep() {
-    sweeper_.expires_after(tick_);
-    sweeper_.async_wait([this](const boost::system::error_code& error) {
-        // A wait that completed just before finish_if_drained() cancelled it arrives without an
-        // error: it must not start another.
-        if (error || finished_.load(std::memory_order_relaxed))
-            return;
-        const Clock::time_point now = Clock::now();
-        for (Connection* c = first_; c != nullptr;) {
-            Connection* next = c->next;  // check_deadline may unlink c
-            c->check_deadline(now);
-            c = next;
-        }
-        sweep();
-    });
+    if (finished_.load(std::memory_order_relaxed))
+        return;
+    const Clock::time_point now = Clock::now();
+    for (Connection* c = first_; c != nullptr;) {
+        Connection* next = c->next;  // check_deadline may unlink c
+        c->check_deadline(now);
+        c = next;
+    }
+    reactor_.after(tick_, [this] { sweep(); });
 }
 
 void Loop::add(Connection* connection) noexcept {
@@ -279,12 +306,13 @@ void Loop::remove(Connection* connection) noexcept {
 }
 
 void Loop::begin_shutdown() {
-    asio::post(context_, [this] {
+    reactor_.post([this] {
         shutting_down_ = true;
-        boost::system::error_code ignored;
-        for (const auto& acceptor : acceptors_)
-            acceptor->close(ignored);
-        accept_retry_.cancel();
+        for (const auto& listener : listeners_) {
+            if (listener->fd >= 0)
+                ::close(listener->fd);  // and so no longer watched
+            listener->fd = -1;
+        }
         for (Connection* c = first_; c != nullptr;) {
             Connection* next = c->next;
             c->shut_down();
@@ -295,7 +323,7 @@ void Loop::begin_shutdown() {
 }
 
 void Loop::cut_connections() {
-    asio::post(context_, [this] {
+    reactor_.post([this] {
         for (Connection* c = first_; c != nullptr;) {
             Connection* next = c->next;
             c->cut();
@@ -307,9 +335,8 @@ void Loop::cut_connections() {
 void Loop::finish_if_drained() {
     if (!shutting_down_ || first_ != nullptr || finished_.load(std::memory_order_relaxed))
         return;
-    // Nothing left: let the loop run out of work, so its thread returns.
-    sweeper_.cancel();
-    work_.reset();
+    // Nothing left: the loop runs out of work, so its thread returns.
+    reactor_.finish();
     finished_.store(true, std::memory_order_release);
 }
 

@@ -7,17 +7,12 @@
 // the loop's event handlers, so a loop's state needs no lock.
 #pragma once
 
-#include <utility>  // before Asio: Boost 1.74's awaitable.hpp needs it under C++20
-
 #include "server/config.hpp"
 #include "server/metrics.hpp"
+#include "server/reactor.hpp"
 #include "server/stream_state.hpp"
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/generic/stream_protocol.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <sys/socket.h>
 
 #include <array>
 #include <atomic>
@@ -25,25 +20,15 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <system_error>
 #include <vector>
-#include <mutex>
 
 namespace http::detail {
 
-namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
-// TCP and Unix domain sockets alike (server.unix_socket, systemd's sockets).
-using stream = asio::generic::stream_protocol;
-
-/// A Boost error as a std::error_code (POSIX errno values on this platform). Converting through
-/// Boost's own category bridge trips UBSan's vptr check when an error is raised in a hot path.
-inline std::error_code to_std_error(const boost::system::error_code& error) noexcept {
-    return std::error_code(error.value(), std::system_category());
-}
-
-/// Who is at the other end of `socket`: an IP address and port, or "unix:" for a Unix socket.
-ClientInfo peer_of(const stream::socket& socket);
+/// Who is at `address` (as accept(2) gave it): an IP address and port, or "unix:" for a Unix
+/// socket.
+ClientInfo peer_of(const sockaddr_storage& address);
 using Clock = std::chrono::steady_clock;
 
 class Connection;
@@ -89,18 +74,18 @@ public:
     Loop(const Loop&) = delete;
     Loop& operator=(const Loop&) = delete;
 
-    asio::io_context& context() noexcept { return context_; }
+    Reactor& reactor() noexcept { return reactor_; }
     LoopMetrics& metrics() noexcept { return metrics_; }
     const ServerConfig& config() const noexcept { return config_; }
     ServerShared& shared() noexcept { return shared_; }
     /// What streams made by this loop's handlers know of it.
     const StreamState::Context& stream_context() const noexcept { return stream_context_; }
 
-    /// Opens a TCP listening socket of this loop's (SO_REUSEPORT lets every loop have one on the
-    /// same port). Throws boost::system::system_error.
-    void listen(const tcp::endpoint& endpoint, bool reuse_address, bool reuse_port);
+    /// Opens a TCP listening socket of this loop's on `address` (SO_REUSEPORT lets every loop
+    /// have one on the same port). Throws std::system_error.
+    void listen(const sockaddr_storage& address, socklen_t length, bool reuse_address, bool reuse_port);
     /// Accepts on a listening socket it is given (its own duplicate of a shared one: a Unix
-    /// socket, systemd's sockets). Throws boost::system::system_error.
+    /// socket, systemd's sockets), and closes it when done. Throws std::system_error.
     void adopt(int fd);
     /// The port of the first TCP listening socket; 0 if there is none.
     std::uint16_t local_port() const;
@@ -144,22 +129,32 @@ public:
     bool finished() const noexcept { return finished_.load(std::memory_order_acquire); }
 
 private:
-    using Acceptor = asio::basic_socket_acceptor<stream>;
-    void accept(Acceptor& acceptor);
+    /// A listening socket, watched level-triggered: what one wake-up does not accept is
+    /// reported again.
+    struct Listener final : Watcher {
+        Listener(Loop& owner, int socket) noexcept : loop(owner), fd(socket) {}
+        ~Listener();
+        void on_events(std::uint32_t) override { loop.accept(*this); }
+        Loop& loop;
+        int fd;
+        bool paused = false;  // out of descriptors: not watched until the retry
+    };
+    void add_listener(int fd);
+    void accept(Listener& listener);
+    /// Accepting failed for want of descriptors or memory: pauses `listener` and tries again soon.
+    void pause(Listener& listener, int error);
+    void start_connection(int fd, const sockaddr_storage& address);
     void sweep();
     void finish_if_drained();
 
     const ServerConfig& config_;
     ServerShared& shared_;
-    asio::io_context context_;
-    asio::executor_work_guard<asio::io_context::executor_type> work_;
-    std::vector<std::unique_ptr<Acceptor>> acceptors_;
+    Reactor reactor_;
+    std::vector<std::unique_ptr<Listener>> listeners_;
     LoopMetrics metrics_;
     StreamState::Context stream_context_;
     bool accept_failing_ = false;  // reported once until an accept succeeds again
-    asio::steady_timer sweeper_;
-    asio::steady_timer accept_retry_;           // accepting again after running out of descriptors
-    std::vector<Acceptor*> paused_acceptors_;  // waiting for it
+    bool retry_scheduled_ = false;  // paused listeners are tried again shortly
     std::chrono::milliseconds tick_{100};
     bool shutting_down_ = false;
     std::atomic<bool> finished_{false};

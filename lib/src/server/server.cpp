@@ -3,8 +3,8 @@
 
 #include "server/loop.hpp"
 
-#include <boost/asio/ip/address.hpp>
-
+#include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sched.h>
@@ -161,40 +161,58 @@ void Server::Impl::start(const Server& s) {
 }
 
 void Server::Impl::listen_tcp(bool reuse) {
-    boost::system::error_code error;
-    asio::ip::address address = asio::ip::make_address(host, error);
-    if (error) {
-        asio::io_context resolver_context;
-        tcp::resolver resolver(resolver_context);
-        const auto results = resolver.resolve(host, "", error);
-        if (error || results.empty())
-            throw std::system_error(to_std_error(error), "httpkit: cannot resolve listening host '" + host + "'");
-        address = results.begin()->endpoint().address();
+    // A numeric address as it is, a name through the resolver: its first address.
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    addrinfo* found = nullptr;
+    if (const int error = ::getaddrinfo(host.c_str(), nullptr, &hints, &found); error != 0 || !found) {
+        if (found)
+            ::freeaddrinfo(found);
+        throw std::system_error(EADDRNOTAVAIL, std::system_category(),
+                                "httpkit: cannot resolve listening host '" + host + "': " + ::gai_strerror(error));
     }
+    sockaddr_storage address{};
+    const auto length = static_cast<socklen_t>(std::min<std::size_t>(found->ai_addrlen, sizeof address));
+    std::memcpy(&address, found->ai_addr, length);
+    ::freeaddrinfo(found);
+    auto set_port = [&](std::uint16_t p) {
+        if (address.ss_family == AF_INET6)
+            reinterpret_cast<sockaddr_in6*>(&address)->sin6_port = htons(p);
+        else
+            reinterpret_cast<sockaddr_in*>(&address)->sin_port = htons(p);
+    };
 
     std::uint16_t port = requested_port;
-    auto cannot_listen = [&](const boost::system::error_code& code) {
-        return std::system_error(to_std_error(code), "httpkit: cannot listen on " + host + ":" + std::to_string(port));
+    auto cannot_listen = [&](int error) {
+        return std::system_error(error, std::system_category(), "httpkit: cannot listen on " + host + ":" + std::to_string(port));
     };
     if (loops.size() > 1) {
         // SO_REUSEPORT would let these sockets share the port with another server of the same
         // user; a plain bind first makes "address in use" an error, as it should be.
-        asio::io_context probe_context;
-        tcp::acceptor probe(probe_context);
-        probe.open(address.is_v6() ? tcp::v6() : tcp::v4(), error);
-        if (!error)
-            probe.set_option(tcp::acceptor::reuse_address(reuse), error);
-        if (!error)
-            probe.bind(tcp::endpoint(address, port), error);
-        if (error)
+        const int probe = ::socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        const int on = 1;
+        set_port(port);
+        sockaddr_storage bound{};
+        socklen_t bound_length = sizeof bound;
+        const bool ok = probe >= 0 && (!reuse || ::setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == 0) &&
+                        ::bind(probe, reinterpret_cast<const sockaddr*>(&address), length) == 0 &&
+                        ::getsockname(probe, reinterpret_cast<sockaddr*>(&bound), &bound_length) == 0;
+        const int error = errno;
+        if (probe >= 0)
+            ::close(probe);
+        if (!ok)
             throw cannot_listen(error);
-        port = probe.local_endpoint().port();
+        port = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<const sockaddr_in6*>(&bound)->sin6_port
+                                                 : reinterpret_cast<const sockaddr_in*>(&bound)->sin_port);
     }
     for (auto& loop : loops) {
+        set_port(port);
         try {
-            loop->listen(tcp::endpoint(address, port), reuse, loops.size() > 1);
-        } catch (const boost::system::system_error& e) {
-            throw cannot_listen(e.code());
+            loop->listen(address, length, reuse, loops.size() > 1);
+        } catch (const std::system_error& e) {
+            throw cannot_listen(e.code().value());
         }
         port = loop->local_port();
     }
@@ -274,8 +292,8 @@ void Server::Impl::adopt_in_every_loop(int fd) {
             throw std::system_error(errno, std::system_category(), "httpkit: dup");
         try {
             loop->adopt(copy);
-        } catch (const boost::system::system_error& e) {
-            throw std::system_error(to_std_error(e.code()), "httpkit: cannot accept on a listening socket");
+        } catch (const std::system_error& e) {
+            throw std::system_error(e.code(), "httpkit: cannot accept on a listening socket");
         }
     }
 }

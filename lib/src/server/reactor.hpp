@@ -1,0 +1,94 @@
+// The server's event loop: one epoll instance, the tasks posted to it, and a few timers.
+//
+// Connections are registered once, edge-triggered, for reading and writing together, and stay
+// so until they close: the kernel is never asked to change what it watches, so a request costs
+// one read and one write besides its share of epoll_wait. A connection keeps what the last edge
+// told it (readable until a read comes back short) and reads only when there is something to
+// read: no read per request that can only fail with EAGAIN.
+//
+// Ownership moves between threads (see loop.hpp): run_one() hands out one task or event at a
+// time, under a mutex, and only to the thread that still owns the loop. So a thread that lost the
+// loop while in a handler can never take another event, and the state of everything the loop
+// dispatches to needs no lock of its own.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include <sys/epoll.h>
+
+namespace http::detail {
+
+/// Something registered with a Reactor, told which epoll events came for it.
+class Watcher {
+public:
+    virtual void on_events(std::uint32_t events) = 0;
+
+protected:
+    ~Watcher() = default;
+};
+
+class Reactor {
+public:
+    using Task = std::function<void()>;
+    using Clock = std::chrono::steady_clock;
+
+    /// Throws std::system_error when the kernel refuses an epoll instance or an eventfd.
+    Reactor();
+    ~Reactor();
+    Reactor(const Reactor&) = delete;
+    Reactor& operator=(const Reactor&) = delete;
+
+    /// Starts telling `watcher` of `events` (EPOLLIN, EPOLLOUT, EPOLLET ...) on `fd`, until `fd`
+    /// is closed or forgotten. Throws std::system_error.
+    void watch(int fd, std::uint32_t events, Watcher& watcher);
+    /// Stops watching `fd` (closing it does this too).
+    void forget(int fd) noexcept;
+
+    /// Runs `task` on the loop soon. Thread-safe.
+    void post(Task task);
+    /// Runs `task` on the loop after `delay`. Thread-safe.
+    void after(std::chrono::milliseconds delay, Task task);
+    /// Keeps `object` alive until the events already taken from the kernel, which may name it,
+    /// have been dispatched. Thread-safe.
+    void release_later(std::shared_ptr<void> object);
+
+    /// No more work will come: run_one() returns false once the posted tasks are done; timers
+    /// not yet due are dropped. Thread-safe.
+    void finish() noexcept;
+
+    /// While `owner` equals `generation`: runs one posted task, due timer or event, waiting for
+    /// one if none is ready. False once the loop has finished.
+    bool run_one(const std::atomic<std::uint64_t>& owner, std::uint64_t generation);
+
+private:
+    struct Timer {
+        Clock::time_point at;
+        Task task;
+    };
+    /// Waits in epoll_wait (the lock released meanwhile) and adds what it got to events_.
+    void poll(std::unique_lock<std::mutex>& lock, int timeout_ms);
+    /// Makes a thread waiting in epoll_wait return (the mutex held).
+    void wake_poller();
+
+    int epoll_fd_ = -1;
+    int wake_fd_ = -1;  // an eventfd: post() wakes a waiting epoll_wait through it
+
+    std::mutex mutex_;
+    std::deque<Task> posted_;
+    std::vector<Timer> timers_;                  // ordered by `at`
+    std::vector<epoll_event> events_;            // taken from the kernel, dispatched from next_event_
+    std::size_t next_event_ = 0;
+    std::vector<std::shared_ptr<void>> released_;  // closed since the last poll
+    int pollers_ = 0;           // threads in epoll_wait (more than one only around a takeover)
+    bool wake_pending_ = false;  // wake_fd_ was written and not yet read
+    bool finished_ = false;
+};
+
+}  // namespace http::detail
