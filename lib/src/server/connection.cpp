@@ -19,6 +19,7 @@
 
 #include <array>
 #include <cerrno>
+#include <ctime>
 
 namespace http::detail {
 
@@ -28,6 +29,16 @@ namespace {
 constexpr std::size_t output_batch_limit = 64 * 1024;
 // A lingering close reads and drops at most this much before giving up on the client.
 constexpr std::size_t max_lingering_bytes = 1024 * 1024;
+
+// For deadlines, which the sweep checks a tick (10 ms or more) at a time: the kernel's coarse
+// monotonic clock, on steady_clock's time line (CLOCK_MONOTONIC) but at most a few milliseconds
+// behind it, and read without the time stamp counter, which a precise reading costs.
+Clock::time_point coarse_now() noexcept {
+    timespec now{};
+    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+    return Clock::time_point(std::chrono::duration_cast<Clock::duration>(std::chrono::seconds(now.tv_sec) +
+                                                                         std::chrono::nanoseconds(now.tv_nsec)));
+}
 
 }  // namespace
 
@@ -203,7 +214,7 @@ void Connection::reset_on_close() noexcept {
 }
 
 void Connection::set_deadline(std::chrono::milliseconds timeout) noexcept {
-    deadline_.store((Clock::now() + timeout).time_since_epoch().count(), std::memory_order_relaxed);
+    deadline_.store((coarse_now() + timeout).time_since_epoch().count(), std::memory_order_relaxed);
 }
 
 void Connection::check_deadline(Clock::time_point now) {
@@ -326,7 +337,7 @@ Connection::Next Connection::need_input() {
     }
     if (phase_ == Phase::body) {
         // read_timeout between reads, and overall the body keeps to min_body_rate.
-        auto deadline = Clock::now() + config_.read_timeout;
+        auto deadline = coarse_now() + config_.read_timeout;
         if (config_.min_body_rate > 0) {
             const auto allowed = config_.read_timeout + std::chrono::milliseconds(body_received_ * 1000 / config_.min_body_rate);
             deadline = std::min(deadline, body_started_ + allowed);
