@@ -558,9 +558,11 @@ bool Connection::decode_form() {
 }
 
 Connection::Next Connection::handle() {
-    if (!response_) {
+    // A response handed back by a thread that lost the loop while its handler ran, or none yet.
+    const std::unique_ptr<Response> handed_back = std::move(response_);
+    Response response;
+    if (!handed_back) {
         clear_deadline();
-        Response response;
         // A handler that failed after starting a stream sends the failure instead: the stream's
         // producers see false.
         const auto replace = [&response](Response&& failure) {
@@ -579,13 +581,13 @@ Connection::Next Connection::handle() {
             if (failure)
                 replace(std::move(*failure));
         }
-        response_ = std::move(response);
         // This thread blocked long enough to be replaced: the loop's new owner goes on.
-        if (!loop_.on_owner_thread())
+        if (!loop_.on_owner_thread()) {
+            response_ = std::make_unique<Response>(std::move(response));
             return Next::handoff;
+        }
     }
-    queue(std::move(*response_));
-    response_.reset();
+    queue(handed_back ? std::move(*handed_back) : std::move(response));
     // Uploads (and their temporary files) and a large body go now, not when the next request
     // on this keep-alive connection comes.
     request_.files.clear();
@@ -683,7 +685,7 @@ void Connection::queue(Response&& response) {
     if (!config_.reply_hooks.empty())
         sent_replies_.emplace_back(request_, separate_body ? response : std::move(response));
     if (separate_body && !stream_)
-        large_response_ = std::move(response);
+        large_response_ = std::make_unique<Response>(std::move(response));
 }
 
 void Connection::log_access(const Request* request, Status status, std::uint64_t bytes) {

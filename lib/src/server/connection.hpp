@@ -146,10 +146,10 @@ private:
 
     Request request_;
     Clock::time_point request_started_{};
-    std::optional<Response> response_;  // set by a handler that ran on a thread that lost the loop
+    std::unique_ptr<Response> response_;  // set by a handler that ran on a thread that lost the loop
     std::string output_;
     std::size_t output_sent_ = 0;
-    std::optional<Response> large_response_;  // a body written from the response, not copied
+    std::unique_ptr<Response> large_response_;  // a body written from the response, not copied
     std::size_t large_sent_ = 0;  // of the body, or of the file part being sent
     std::size_t file_part_ = 0;   // the part of large_response_->file being sent
     bool corked_ = false;         // TCP_CORK is on while a file is sent
