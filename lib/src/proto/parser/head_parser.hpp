@@ -258,7 +258,13 @@ private:
     Side& side() noexcept { return static_cast<Side&>(*this); }
     Result skip_leading_empty_lines(std::string_view input);
     Result check_field_line_start(std::string_view input);
-    Result field_line(std::string_view input, std::size_t begin, std::size_t end);
+    /// A field line, parsed here unless `parsed` is given (by quick_line()).
+    Result field_line(std::string_view input, std::size_t begin, std::size_t end, const Field* parsed);
+    /// The common case in one pass: a field line (or the empty line) that has arrived whole and
+    /// holds nothing unusual, its end found by the scan that checks its value. Returns the
+    /// position of its LF, with `field` set for a field line; npos for anything else, which the
+    /// general path (LineScanner, parse_field_line) judges, so verdicts stay the same.
+    std::size_t quick_line(std::string_view input, Field& field) const noexcept;
 };
 
 template <class Side>
@@ -284,7 +290,10 @@ typename HeadParser<Side>::Result HeadParser<Side>::scan(std::string_view input)
         }
         std::size_t begin = 0;
         std::size_t end = 0;
-        switch (lines_.next(input, begin, end)) {
+        Field quick;
+        const std::size_t newline = have_start_line_ ? quick_line(input, quick) : std::string_view::npos;
+        const bool quick_field = newline != std::string_view::npos && quick.name.data() != nullptr;
+        switch (newline != std::string_view::npos ? lines_.line_at(input, newline, begin, end) : lines_.next(input, begin, end)) {
         case LineScanner::Result::incomplete:
             return side().check_unfinished(input);
         case LineScanner::Result::mixed_line_ends:
@@ -301,7 +310,7 @@ typename HeadParser<Side>::Result HeadParser<Side>::scan(std::string_view input)
             head_size_ = lines_.next_line();
             return Result::complete;
         } else {
-            r = field_line(input, begin, end);
+            r = field_line(input, begin, end, quick_field ? &quick : nullptr);
         }
         if (r == Result::error)
             return r;
@@ -339,10 +348,55 @@ typename HeadParser<Side>::Result HeadParser<Side>::check_field_line_start(std::
 }
 
 template <class Side>
+std::size_t HeadParser<Side>::quick_line(std::string_view input, Field& field) const noexcept {
+    constexpr std::size_t none = std::string_view::npos;
+    const char* data = input.data();
+    const char* const input_end = data + input.size();
+    const char* p = data + lines_.line_start();
+    if (p == input_end)
+        return none;
+    if (*p == '\n')
+        return static_cast<std::size_t>(p - data);  // the empty line, LF
+    if (*p == '\r')
+        return p + 1 < input_end && p[1] == '\n' ? static_cast<std::size_t>(p + 1 - data) : none;
+    const char* name = p;
+    while (p < input_end && is(*p, tchar))
+        ++p;
+    if (p == name || p == input_end || *p != ':')
+        return none;
+    const char* name_end = p++;
+    while (p < input_end && (*p == ' ' || *p == '\t'))
+        ++p;
+    const char* value = p;
+    // The first control character (or DEL) after the value's start: HTAB is value material, a
+    // CRLF or LF ends the line, anything else is for the general path to name.
+    const char* stop = scan_field_value(p, input_end);
+    while (stop < input_end && *stop == '\t')
+        stop = scan_field_value(stop + 1, input_end);
+    const char* newline;
+    if (stop == input_end)
+        return none;  // not arrived whole
+    if (*stop == '\n')
+        newline = stop;
+    else if (*stop == '\r' && stop + 1 < input_end && stop[1] == '\n')
+        newline = stop + 1;
+    else
+        return none;
+    const char* value_end = stop;
+    while (value_end > value && (value_end[-1] == ' ' || value_end[-1] == '\t'))
+        --value_end;
+    field.name = std::string_view(name, static_cast<std::size_t>(name_end - name));
+    field.value = std::string_view(value, static_cast<std::size_t>(value_end - value));
+    return static_cast<std::size_t>(newline - data);
+}
+
+template <class Side>
 typename HeadParser<Side>::Result HeadParser<Side>::field_line(std::string_view input, std::size_t begin,
-                                                               std::size_t end) {
+                                                               std::size_t end, const Field* parsed) {
     Field field;
-    if (!parse_field_line(input.substr(begin, end - begin), field, error_))
+    if (parsed)
+        field = *parsed;
+    else if (!parse_field_line(input.substr(begin, end - begin), field, error_))
         return Result::error;
     if (fields_.size() == side().max_fields())
         return fail(Status::REQUEST_HEADER_FIELDS_TOO_LARGE, "too many header fields");

@@ -22,7 +22,11 @@ public:
             search_from_ = input.size();
             return Result::incomplete;
         }
-        const std::size_t newline = static_cast<std::size_t>(static_cast<const char*>(found) - input.data());
+        return line_at(input, static_cast<std::size_t>(static_cast<const char*>(found) - input.data()), begin, end);
+    }
+    /// As next(), for a line whose LF the caller has found already, at `newline` (the first LF at
+    /// or after line_start()).
+    Result line_at(std::string_view input, std::size_t newline, std::size_t& begin, std::size_t& end) noexcept {
         const bool crlf = newline > line_start_ && input[newline - 1] == '\r';
         const std::uint8_t ending = crlf ? 1 : 2;
         if (ending_ != 0 && ending_ != ending)
