@@ -16,6 +16,7 @@ enum CharClass : std::uint8_t {
     hex_digit = 8,
     cookie_octet = 16,   // RFC 6265, Section 4.1.1
     uri_host_char = 32,  // unreserved / sub-delims / pct-encoded / ":" and IP literal brackets
+    reg_name_char = 64,  // uri_host_char without ":" and the brackets: a reg-name or IPv4address
 };
 
 inline constexpr std::array<std::uint8_t, 256> char_classes = [] {
@@ -38,6 +39,8 @@ inline constexpr std::array<std::uint8_t, 256> char_classes = [] {
             bits |= cookie_octet;
         if (digit || alpha || std::string_view("-._~!$&'()*+,;=%:[]").find(static_cast<char>(c)) != std::string_view::npos)
             bits |= uri_host_char;
+        if ((bits & uri_host_char) && c != ':' && c != '[' && c != ']')
+            bits |= reg_name_char;
         table[static_cast<std::size_t>(c)] = bits;
     }
     return table;

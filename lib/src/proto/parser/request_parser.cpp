@@ -19,7 +19,6 @@ constexpr std::size_t request_line_slack = 64;
 // uri-host [ ":" port ] (RFC 9110, Section 7.2; RFC 3986, Section 3.2): the Host field and an
 // absolute-form target's authority. An empty value is allowed (a URI may have an empty host).
 bool valid_authority(std::string_view authority) noexcept {
-    std::string_view port;
     if (authority.starts_with('[')) {
         const std::size_t close = authority.find(']');
         if (close == std::string_view::npos)
@@ -30,17 +29,22 @@ bool valid_authority(std::string_view authority) noexcept {
         const std::string_view rest = authority.substr(close + 1);
         if (!rest.empty() && rest.front() != ':')
             return false;
-        port = rest.empty() ? rest : rest.substr(1);
-    } else {
-        const std::size_t colon = authority.rfind(':');
-        const std::string_view host = authority.substr(0, colon);
-        for (const char c : host)
-            if (!is(c, uri_host_char) || c == ':' || c == '[' || c == ']')
+        for (const char c : rest.substr(rest.empty() ? 0 : 1))
+            if (c < '0' || c > '9')
                 return false;
-        port = colon == std::string_view::npos ? std::string_view() : authority.substr(colon + 1);
+        return true;
     }
-    for (const char c : port)
-        if (c < '0' || c > '9')
+    // reg-name or IPv4address up to the first colon (none may be in it), then digits to the end.
+    const char* p = authority.data();
+    const char* const end = p + authority.size();
+    while (p < end && is(*p, reg_name_char))
+        ++p;
+    if (p == end)
+        return true;
+    if (*p != ':')
+        return false;
+    for (++p; p < end; ++p)
+        if (*p < '0' || *p > '9')
             return false;
     return true;
 }

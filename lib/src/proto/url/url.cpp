@@ -133,7 +133,7 @@ std::optional<Url> parse_url(std::string_view text, std::string& error) {
                 error = "a non-ASCII host name needs its IDNA (punycode) form";
                 return std::nullopt;
             }
-            if (!is(c, uri_host_char) || c == ':' || c == '[' || c == ']') {
+            if (!is(c, reg_name_char)) {
                 error = "invalid character in host '" + std::string(host) + "'";
                 return std::nullopt;
             }
