@@ -241,9 +241,9 @@ protected:
     }
     /// The fields, as views of `input`, into `out`.
     void copy_fields(std::string_view input, std::vector<Field>& out) const {
-        out.clear();
-        for (const FieldSpan& f : fields_)
-            out.push_back({view(input, f.name), view(input, f.value)});
+        out.resize(fields_.size());
+        for (std::size_t i = 0; i < fields_.size(); ++i)
+            out[i] = {view(input, fields_[i].name), view(input, fields_[i].value)};
     }
 
     ParseError error_;
@@ -282,16 +282,17 @@ typename HeadParser<Side>::Result HeadParser<Side>::scan(std::string_view input)
     if (!have_start_line_ && lines_.line_start() == start_ && skip_leading_empty_lines(input) == Result::error)
         return Result::error;
     while (true) {
-        // A line's first bytes are judged before its end is known.
-        if (const std::size_t at = lines_.line_start(); at < input.size()) {
+        Field quick;
+        const std::size_t newline = have_start_line_ ? quick_line(input, quick) : std::string_view::npos;
+        // A line's first bytes are judged before its end is known (a line quick_line() took is
+        // whole, and begins as a field line or the empty line).
+        if (const std::size_t at = lines_.line_start(); newline == std::string_view::npos && at < input.size()) {
             const Result r = have_start_line_ ? check_field_line_start(input) : side().check_start_line_prefix(input, at);
             if (r == Result::error)
                 return r;
         }
         std::size_t begin = 0;
         std::size_t end = 0;
-        Field quick;
-        const std::size_t newline = have_start_line_ ? quick_line(input, quick) : std::string_view::npos;
         const bool quick_field = newline != std::string_view::npos && quick.name.data() != nullptr;
         switch (newline != std::string_view::npos ? lines_.line_at(input, newline, begin, end) : lines_.next(input, begin, end)) {
         case LineScanner::Result::incomplete:
