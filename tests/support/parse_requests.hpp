@@ -24,11 +24,12 @@ struct ParsedRequests {
     http::detail::ParseError error;
 };
 
-inline ParsedRequests parse_requests(std::string_view input, bool require_host) {
+inline ParsedRequests parse_requests(std::string_view input, bool require_host, bool one_pass_lines = true) {
     using namespace http::detail;
     ParsedRequests out;
     HeadRules rules;
     rules.require_host = require_host;
+    rules.one_pass_lines = one_pass_lines;
     RequestHeadParser parser(rules);
     BodyReader body;
     while (true) {

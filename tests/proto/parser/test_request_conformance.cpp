@@ -102,4 +102,40 @@ BOOST_AUTO_TEST_CASE(llhttp_and_picohttpparser_cases) {
     BOOST_TEST(agreed + listed == 160);
 }
 
+BOOST_AUTO_TEST_CASE(the_one_pass_path_and_the_general_path_agree) {
+    // Every case of the suites, and lines made to sit at the one-pass path's edges: the same
+    // verdict, reason and messages whether whole ordinary lines take the one-pass path or not.
+    std::vector<std::pair<std::string, std::string>> inputs;
+    for (const char* file : {"llhttp-requests.json", "picohttpparser-requests.json"})
+        for (const auto& c : test::load_cases(file))
+            inputs.emplace_back(c.at("id"), test::base64_decode(c.at("raw_b64").get<std::string>()));
+    const std::string head = "GET / HTTP/1.1\r\nHost: h\r\n";
+    for (const std::string line : {"X: a\tb", "X: \t a \t", "X:", "X: \x80\xff", "X: a\x7f", "X: a\rb", "X: a\x01",
+                                   "X: a b c d e f g h i j k l m n o p q r s t", "X : a", "X\t: a", "X(: a", ": a"})
+        inputs.emplace_back("line '" + line + "'", head + line + "\r\nY: z\r\n\r\n");
+    inputs.emplace_back("a NUL", head + std::string("X: a\0b\r\n\r\n", 10));
+    inputs.emplace_back("LF only", "GET / HTTP/1.1\nHost: h\nX: a\n\n");
+    inputs.emplace_back("LF then CRLF", "GET / HTTP/1.1\nHost: h\r\n\r\n");
+    inputs.emplace_back("CRLF then LF", head + "X: a\n\r\n");
+    inputs.emplace_back("CR CR LF", head + "X: a\r\r\n\r\n");
+    inputs.emplace_back("empty line LF after CRLF", head + "\n");
+    for (const auto& [id, raw] : inputs) {
+        BOOST_TEST_CONTEXT(id) {
+            for (const bool host : {true, false}) {
+                const test::ParsedRequests one_pass = test::parse_requests(raw, host, true);
+                const test::ParsedRequests general = test::parse_requests(raw, host, false);
+                BOOST_TEST((one_pass.verdict == general.verdict));
+                BOOST_TEST(one_pass.error.reason == general.error.reason);
+                BOOST_REQUIRE_EQUAL(one_pass.messages.size(), general.messages.size());
+                for (std::size_t i = 0; i < one_pass.messages.size(); ++i) {
+                    BOOST_TEST(one_pass.messages[i].method == general.messages[i].method);
+                    BOOST_TEST(one_pass.messages[i].url == general.messages[i].url);
+                    BOOST_TEST(one_pass.messages[i].headers == general.messages[i].headers);
+                    BOOST_TEST(one_pass.messages[i].body == general.messages[i].body);
+                }
+            }
+        }
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -205,6 +205,7 @@ inline FramingFields::Verdict FramingFields::add(std::string_view name, std::str
 ///   Result too_large();                                // a line past max_header_size()
 ///   Result field(std::string_view name, std::string_view value, FramingFields::Verdict);
 ///   std::size_t max_header_size() const; std::size_t max_fields() const;
+///   bool one_pass_lines() const;  // quick_line() may take whole, ordinary lines
 template <class Side>
 class HeadParser {
 public:
@@ -283,7 +284,8 @@ typename HeadParser<Side>::Result HeadParser<Side>::scan(std::string_view input)
         return Result::error;
     while (true) {
         Field quick;
-        const std::size_t newline = have_start_line_ ? quick_line(input, quick) : std::string_view::npos;
+        const std::size_t newline =
+            have_start_line_ && side().one_pass_lines() ? quick_line(input, quick) : std::string_view::npos;
         // A line's first bytes are judged before its end is known (a line quick_line() took is
         // whole, and begins as a field line or the empty line).
         if (const std::size_t at = lines_.line_start(); newline == std::string_view::npos && at < input.size()) {

@@ -20,6 +20,9 @@ struct HeadRules {
     /// HTTP/1.1 requests need exactly one Host (RFC 9112, Section 3.2). Off only to compare the
     /// parser with others that leave this rule to the server.
     bool require_host = true;
+    /// Whole, ordinary field lines are found and checked in one pass (HeadParser::quick_line).
+    /// Off only to check, in tests, that the general path gives the same results.
+    bool one_pass_lines = true;
 };
 
 struct RequestHead {
@@ -72,6 +75,7 @@ private:
     Result host_or_expect(std::string_view name, std::string_view value);
     std::size_t max_header_size() const noexcept { return rules_.max_header_size; }
     std::size_t max_fields() const noexcept { return rules_.max_header_fields; }
+    bool one_pass_lines() const noexcept { return rules_.one_pass_lines; }
 
     Result finish(std::string_view input, RequestHead& head);
 

@@ -43,6 +43,7 @@ private:
     Result too_large() noexcept { return fail(Status::BAD_GATEWAY, "response header section too large"); }
     Result field(std::string_view, std::string_view, FramingFields::Verdict) noexcept { return Result::incomplete; }
     std::size_t max_header_size() const noexcept { return max_header_size_; }
+    bool one_pass_lines() const noexcept { return true; }
     std::size_t max_fields() const noexcept { return max_fields_; }
 
     Result finish(std::string_view input, ResponseHead& head, bool head_request);
