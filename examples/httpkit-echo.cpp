@@ -455,15 +455,18 @@ int main(int argc, char** argv) {
     server.on_error([](const std::exception& error, const http::ClientInfo& client) {
         std::cerr << "httpkit-echo: " << (client.ip.empty() ? "server" : client.ip) << ": " << error.what() << '\n';
     });
-    try {
-        server.start();
-    } catch (const std::exception& error) {
-        std::cerr << "httpkit-echo: " << error.what() << '\n';
-        return 1;
-    }
+    // Before the server starts: a request already waiting (a socket systemd passed) may be
+    // answered, and a SIGTERM sent after it, before start() has returned.
     running_server = &server;
     std::signal(SIGINT, stop_on_signal);
     std::signal(SIGTERM, stop_on_signal);
+    try {
+        server.start();
+    } catch (const std::exception& error) {
+        running_server = nullptr;
+        std::cerr << "httpkit-echo: " << error.what() << '\n';
+        return 1;
+    }
     if (socket_activation)
         std::cout << "httpkit-echo listening on the sockets systemd passed" << std::endl;
     else if (!unix_socket.empty())

@@ -78,18 +78,21 @@ int main(int argc, char** argv) {
     server.on_error([](const std::exception& error, const http::ClientInfo& client) {
         std::cerr << "httpkit-files: " << (client.ip.empty() ? "server" : client.ip) << ": " << error.what() << '\n';
     });
+    // Before the server starts: a request already waiting (a socket systemd passed) may be
+    // answered, and a SIGTERM sent after it, before start() has returned.
+    running_server = &server;
+    std::signal(SIGINT, stop_on_signal);
+    std::signal(SIGTERM, stop_on_signal);
     try {
         http::Router router;
         router.files("/", directory, options);
         server.on_receive(router);
         server.start();
     } catch (const std::exception& error) {
+        running_server = nullptr;
         std::cerr << "httpkit-files: " << error.what() << '\n';
         return 1;
     }
-    running_server = &server;
-    std::signal(SIGINT, stop_on_signal);
-    std::signal(SIGTERM, stop_on_signal);
     std::cerr << "httpkit-files: serving " << directory << " on http://" << host << ':' << server.port() << '/' << std::endl;
     server.wait();
     return 0;
