@@ -1,12 +1,12 @@
 // Opening the client's connections: resolve, connect, and for https a verified TLS handshake,
 // all bounded by one deadline.
 //
-// Why the client does not use Asio, as the server does: a client call is synchronous (the caller
-// waits for its response) and touches one connection at a time, so a blocking design with poll()
-// and a deadline per wait is all it needs. Asio would add an io_context per Client or a shared one
-// with its own thread, completion handlers for what is straight-line code here, and Asio's SSL
-// stream for what OpenSSL's non-blocking API does directly. Stream (stream.hpp) keeps plain and
-// TLS connections behind one interface; the server will need the same idea for its own TLS.
+// Why the client has no event loop, as the server has (server/reactor.hpp): a client call is
+// synchronous (the caller waits for its response) and touches one connection at a time, so a
+// blocking design with poll() and a deadline per wait is all it needs. An event loop would add
+// a thread or a loop per Client and completion handlers for what is straight-line code here.
+// Stream (stream.hpp) keeps plain and TLS connections behind one interface; the server will need
+// the same idea, non-blocking, for its own TLS.
 #pragma once
 
 #include "client/stream.hpp"
