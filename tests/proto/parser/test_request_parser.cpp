@@ -88,6 +88,29 @@ BOOST_AUTO_TEST_CASE(same_result_whatever_the_split) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(parsing_again_after_a_complete_head_finds_the_same_head) {
+    // Found by fuzzing: a head taken in one pass left the line scanner at its start, so a second
+    // parse (with the body's bytes after it, say) read the request-line as a field line.
+    for (const std::string& request : requests) {
+        for (const bool one_pass : {true, false}) {
+            BOOST_TEST_CONTEXT("request " << request << (one_pass ? ", one pass" : ", general path")) {
+                HeadRules rules;
+                rules.one_pass_lines = one_pass;
+                RequestHeadParser parser(rules);
+                RequestHead first;
+                const Result result = parser.parse(request, first);
+                if (result != Result::complete)
+                    continue;
+                RequestHead again;
+                BOOST_TEST((parser.parse(request, again) == Result::complete));
+                BOOST_TEST(again.size == first.size);
+                BOOST_TEST(again.fields.size() == first.fields.size());
+                BOOST_TEST(again.target == first.target);
+            }
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(framing_facts) {
     const Parsed post = parse_whole(requests[1]);
     BOOST_TEST((post.result == Result::complete));

@@ -24,6 +24,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 #include <vector>
 
@@ -261,11 +262,17 @@ private:
     Result check_field_line_start(std::string_view input);
     /// A field line, parsed here unless `parsed` is given (by quick_line()).
     Result field_line(std::string_view input, std::size_t begin, std::size_t end, const Field* parsed);
-    /// The common case in one pass: a field line (or the empty line) that has arrived whole and
-    /// holds nothing unusual, its end found by the scan that checks its value. Returns the
-    /// position of its LF, with `field` set for a field line; npos for anything else, which the
-    /// general path (LineScanner, parse_field_line) judges, so verdicts stay the same.
-    std::size_t quick_line(std::string_view input, Field& field) const noexcept;
+    /// The common case in one pass: a field line (or the empty line) beginning at `at` that has
+    /// arrived whole and holds nothing unusual, its end found by the scan that checks its value.
+    /// Returns the position of its LF, with `field` set for a field line; npos for anything
+    /// else, which the general path (LineScanner, parse_field_line) judges, so verdicts stay the
+    /// same.
+    std::size_t quick_line(std::string_view input, std::size_t at, Field& field) const noexcept;
+    /// The commonest case of all: a head that arrived whole in the first bytes given, CRLF line
+    /// ends, every field line ordinary. Its lines are taken one after another with no
+    /// bookkeeping for a head that may be cut anywhere; `complete`, or `incomplete` with nothing
+    /// kept when anything is out of the ordinary (the general path then judges it all).
+    Result scan_whole(std::string_view input);
 };
 
 template <class Side>
@@ -280,12 +287,15 @@ void HeadParser<Side>::reset_head() noexcept {
 
 template <class Side>
 typename HeadParser<Side>::Result HeadParser<Side>::scan(std::string_view input) {
+    if (lines_.untouched() && !have_start_line_ && side().one_pass_lines() && scan_whole(input) == Result::complete)
+        return Result::complete;
     if (!have_start_line_ && lines_.line_start() == start_ && skip_leading_empty_lines(input) == Result::error)
         return Result::error;
     while (true) {
         Field quick;
-        const std::size_t newline =
-            have_start_line_ && side().one_pass_lines() ? quick_line(input, quick) : std::string_view::npos;
+        const std::size_t newline = have_start_line_ && side().one_pass_lines()
+                                        ? quick_line(input, lines_.line_start(), quick)
+                                        : std::string_view::npos;
         // A line's first bytes are judged before its end is known (a line quick_line() took is
         // whole, and begins as a field line or the empty line).
         if (const std::size_t at = lines_.line_start(); newline == std::string_view::npos && at < input.size()) {
@@ -351,11 +361,49 @@ typename HeadParser<Side>::Result HeadParser<Side>::check_field_line_start(std::
 }
 
 template <class Side>
-std::size_t HeadParser<Side>::quick_line(std::string_view input, Field& field) const noexcept {
+typename HeadParser<Side>::Result HeadParser<Side>::scan_whole(std::string_view input) {
+    const char* data = input.data();
+    const std::size_t limit = side().max_header_size() + 2;  // as the general path counts
+    const void* found = input.empty() ? nullptr : std::memchr(data, '\n', input.size());
+    if (!found)
+        return Result::incomplete;
+    std::size_t newline = static_cast<std::size_t>(static_cast<const char*>(found) - data);
+    // The request- or status-line, judged as any is; empty lines before it are for the general path.
+    if (newline == 0 || data[newline - 1] != '\r' || newline == 1 || newline + 1 > limit ||
+        side().start_line(input, 0, newline - 1) != Result::incomplete) {
+        side().reset();
+        return Result::incomplete;
+    }
+    std::size_t at = newline + 1;
+    while (true) {
+        Field field;
+        newline = quick_line(input, at, field);
+        if (newline == std::string_view::npos || data[newline - 1] != '\r' || newline + 1 > limit)
+            break;
+        if (!field.name.data()) {  // the empty line
+            // Where the general path would stand at this point, so that parsing again (more
+            // bytes after the head, say) finds the same head.
+            std::size_t begin = 0;
+            std::size_t end = 0;
+            lines_.start_at(at);
+            lines_.line_at(input, newline, begin, end);
+            head_size_ = newline + 1;
+            return Result::complete;
+        }
+        if (field_line(input, at, newline - 1, &field) == Result::error)
+            break;
+        at = newline + 1;
+    }
+    side().reset();
+    return Result::incomplete;
+}
+
+template <class Side>
+std::size_t HeadParser<Side>::quick_line(std::string_view input, std::size_t at, Field& field) const noexcept {
     constexpr std::size_t none = std::string_view::npos;
     const char* data = input.data();
     const char* const input_end = data + input.size();
-    const char* p = data + lines_.line_start();
+    const char* p = data + at;
     if (p == input_end)
         return none;
     if (*p == '\n')

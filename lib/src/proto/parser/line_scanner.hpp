@@ -44,6 +44,8 @@ public:
     std::size_t line_start() const noexcept { return line_start_; }
     std::size_t next_line() const noexcept { return next_; }
     void reset() noexcept { line_start_ = search_from_ = next_ = 0, ending_ = 0; }
+    /// Nothing has been looked at since the last reset().
+    bool untouched() const noexcept { return search_from_ == 0; }
 
 private:
     std::size_t line_start_ = 0;
