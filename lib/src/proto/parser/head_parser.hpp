@@ -235,8 +235,9 @@ protected:
         error_ = {status, reason};
         return Result::error;
     }
+    /// `span` of `input`, which holds it (spans are taken from the input they view).
     static std::string_view view(std::string_view input, Span span) noexcept {
-        return input.substr(span.offset, span.length);
+        return std::string_view(input.data() + span.offset, span.length);
     }
     static Span span_of(std::string_view input, std::string_view part) noexcept {
         return {static_cast<std::uint32_t>(part.data() - input.data()), static_cast<std::uint32_t>(part.size())};
@@ -411,6 +412,10 @@ std::size_t HeadParser<Side>::quick_line(std::string_view input, std::size_t at,
     if (*p == '\r')
         return p + 1 < input_end && p[1] == '\n' ? static_cast<std::size_t>(p + 1 - data) : none;
     const char* name = p;
+    // Four bytes a step while they are all token characters (names are mostly letters).
+    while (input_end - p >= 4 && (char_classes[static_cast<unsigned char>(p[0])] & char_classes[static_cast<unsigned char>(p[1])] &
+                                  char_classes[static_cast<unsigned char>(p[2])] & char_classes[static_cast<unsigned char>(p[3])] & tchar))
+        p += 4;
     while (p < input_end && is(*p, tchar))
         ++p;
     if (p == name || p == input_end || *p != ':')
