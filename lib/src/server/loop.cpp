@@ -65,12 +65,12 @@ Loop::Listener::~Listener() {
 }
 
 void Loop::add_listener(int fd) {
-    auto listener = std::make_unique<Listener>(*this, fd);
+    auto listener = std::make_unique<Listener>(*this, fd);  // closes fd if what follows throws
     reactor_.watch(fd, EPOLLIN, *listener);
     listeners_.push_back(std::move(listener));
 }
 
-void Loop::listen(const sockaddr_storage& address, socklen_t length, bool reuse_address, bool use_reuse_port) {
+int bound_socket(const sockaddr_storage& address, socklen_t length, bool reuse_address, bool reuse_port) {
     const int fd = ::socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         throw std::system_error(errno, std::system_category(), "socket");
@@ -78,23 +78,40 @@ void Loop::listen(const sockaddr_storage& address, socklen_t length, bool reuse_
     const char* failed = nullptr;
     if (reuse_address && ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0)
         failed = "SO_REUSEADDR";
-    else if (use_reuse_port && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0)
+    else if (reuse_port && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0)
         failed = "SO_REUSEPORT";
     else if (::bind(fd, reinterpret_cast<const sockaddr*>(&address), length) != 0)
         failed = "bind";
-    else if (::listen(fd, SOMAXCONN) != 0)
-        failed = "listen";
     if (failed) {
         const int error = errno;
         ::close(fd);
         throw std::system_error(error, std::system_category(), failed);
     }
-    try {
-        add_listener(fd);
-    } catch (...) {
+    return fd;
+}
+
+std::uint16_t port_of(const sockaddr_storage& address) noexcept {
+    if (address.ss_family == AF_INET)
+        return ntohs(reinterpret_cast<const sockaddr_in*>(&address)->sin_port);
+    if (address.ss_family == AF_INET6)
+        return ntohs(reinterpret_cast<const sockaddr_in6*>(&address)->sin6_port);
+    return 0;
+}
+
+std::uint16_t local_port_of(int fd) noexcept {
+    sockaddr_storage local{};
+    socklen_t length = sizeof local;
+    return ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) == 0 ? port_of(local) : 0;
+}
+
+void Loop::listen(const sockaddr_storage& address, socklen_t length, bool reuse_address, bool use_reuse_port) {
+    const int fd = bound_socket(address, length, reuse_address, use_reuse_port);
+    if (::listen(fd, SOMAXCONN) != 0) {
+        const int error = errno;
         ::close(fd);
-        throw;
+        throw std::system_error(error, std::system_category(), "listen");
     }
+    add_listener(fd);
 }
 
 void Loop::adopt(int fd) {
@@ -104,42 +121,28 @@ void Loop::adopt(int fd) {
         ::close(fd);
         throw std::system_error(error, std::system_category(), "fcntl");
     }
-    try {
-        add_listener(fd);
-    } catch (...) {
-        ::close(fd);
-        throw;
-    }
+    add_listener(fd);
 }
 
 std::uint16_t Loop::local_port() const {
-    for (const auto& listener : listeners_) {
-        sockaddr_storage local{};
-        socklen_t length = sizeof local;
-        if (::getsockname(listener->fd, reinterpret_cast<sockaddr*>(&local), &length) != 0)
-            continue;
-        if (local.ss_family == AF_INET)
-            return ntohs(reinterpret_cast<const sockaddr_in*>(&local)->sin_port);
-        if (local.ss_family == AF_INET6)
-            return ntohs(reinterpret_cast<const sockaddr_in6*>(&local)->sin6_port);
-    }
+    for (const auto& listener : listeners_)
+        if (const std::uint16_t port = local_port_of(listener->fd))
+            return port;
     return 0;
 }
 
 ClientInfo peer_of(const sockaddr_storage& address) {
     ClientInfo client;
     char text[INET6_ADDRSTRLEN] = "";
+    client.port = port_of(address);
     if (address.ss_family == AF_INET) {
-        const auto* v4 = reinterpret_cast<const sockaddr_in*>(&address);
-        ::inet_ntop(AF_INET, &v4->sin_addr, text, sizeof text);
-        client.port = ntohs(v4->sin_port);
+        ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&address)->sin_addr, text, sizeof text);
     } else if (address.ss_family == AF_INET6) {
         const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&address);
         if (IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr))
             ::inet_ntop(AF_INET, v6->sin6_addr.s6_addr + 12, text, sizeof text);
         else
             ::inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof text);
-        client.port = ntohs(v6->sin6_port);
     } else if (address.ss_family == AF_UNIX) {
         client.ip = "unix:";
         return client;

@@ -29,6 +29,13 @@ namespace http::detail {
 /// Who is at `address` (as accept(2) gave it): an IP address and port, or "unix:" for a Unix
 /// socket.
 ClientInfo peer_of(const sockaddr_storage& address);
+/// The port of an IPv4 or IPv6 address; 0 for another family.
+std::uint16_t port_of(const sockaddr_storage& address) noexcept;
+/// The port a socket is bound to; 0 if it has none (or is not an IP socket).
+std::uint16_t local_port_of(int fd) noexcept;
+/// A non-blocking, close-on-exec TCP socket bound to `address`, with SO_REUSEADDR and
+/// SO_REUSEPORT as asked. Throws std::system_error naming the call that failed.
+int bound_socket(const sockaddr_storage& address, socklen_t length, bool reuse_address, bool reuse_port);
 using Clock = std::chrono::steady_clock;
 
 class Connection;
@@ -85,7 +92,8 @@ public:
     /// have one on the same port). Throws std::system_error.
     void listen(const sockaddr_storage& address, socklen_t length, bool reuse_address, bool reuse_port);
     /// Accepts on a listening socket it is given (its own duplicate of a shared one: a Unix
-    /// socket, systemd's sockets), and closes it when done. Throws std::system_error.
+    /// socket, systemd's sockets), and closes it when done (or on failure). Throws
+    /// std::system_error.
     void adopt(int fd);
     /// The port of the first TCP listening socket; 0 if there is none.
     std::uint16_t local_port() const;

@@ -191,21 +191,15 @@ void Server::Impl::listen_tcp(bool reuse) {
     if (loops.size() > 1) {
         // SO_REUSEPORT would let these sockets share the port with another server of the same
         // user; a plain bind first makes "address in use" an error, as it should be.
-        const int probe = ::socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        const int on = 1;
         set_port(port);
-        sockaddr_storage bound{};
-        socklen_t bound_length = sizeof bound;
-        const bool ok = probe >= 0 && (!reuse || ::setsockopt(probe, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) == 0) &&
-                        ::bind(probe, reinterpret_cast<const sockaddr*>(&address), length) == 0 &&
-                        ::getsockname(probe, reinterpret_cast<sockaddr*>(&bound), &bound_length) == 0;
-        const int error = errno;
-        if (probe >= 0)
-            ::close(probe);
-        if (!ok)
-            throw cannot_listen(error);
-        port = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<const sockaddr_in6*>(&bound)->sin6_port
-                                                 : reinterpret_cast<const sockaddr_in*>(&bound)->sin_port);
+        int probe = -1;
+        try {
+            probe = bound_socket(address, length, reuse, false);
+        } catch (const std::system_error& e) {
+            throw cannot_listen(e.code().value());
+        }
+        port = local_port_of(probe);  // the one the kernel chose, if asked for 0
+        ::close(probe);
     }
     for (auto& loop : loops) {
         set_port(port);
