@@ -152,13 +152,9 @@ void Connection::process() {
 bool Connection::receive() {
     if (!readable_)
         return false;
-    std::size_t room = 0;
-    char* space = input_.space(room);
-    char discard[4096];
-    if (phase_ == Phase::lingering) {
-        space = discard;
-        room = sizeof discard;
-    }
+    char discard[4096];  // what a lingering close reads, to drop
+    std::size_t room = sizeof discard;
+    char* space = phase_ == Phase::lingering ? discard : input_.space(room);
     ssize_t n;
     do {
         n = ::recv(fd_, space, room, 0);
@@ -206,6 +202,20 @@ ssize_t Connection::send(const iovec* buffers, int count) noexcept {
         n = ::sendmsg(fd_, &message, MSG_NOSIGNAL);
     } while (n < 0 && errno == EINTR);
     return n;
+}
+
+bool Connection::sent(ssize_t result, Next& then) {
+    if (result >= 0) {
+        loop_.metrics().count_bytes_out(static_cast<std::size_t>(result));
+        return true;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        set_deadline(config_.write_timeout);  // a client that stops reading is let go
+        then = Next::write;
+    } else {
+        then = close();  // the client went away: nothing to report
+    }
+    return false;
 }
 
 void Connection::reset_on_close() noexcept {
@@ -752,25 +762,20 @@ Connection::Next Connection::write_output() {
                 return after_write();
             }
             const FileContent::Part& part = file->parts[file_part_];
-            ssize_t sent;
+            ssize_t result;
             if (part.from_file()) {
                 auto offset = static_cast<off_t>(part.offset + large_sent_);
-                sent = ::sendfile(fd_, file->fd(), &offset, std::min<std::uint64_t>(part.length - large_sent_, 1 << 20));
-                if (sent == 0)
+                result = ::sendfile(fd_, file->fd(), &offset, std::min<std::uint64_t>(part.length - large_sent_, 1 << 20));
+                if (result == 0)
                     return close();  // the file shrank: its Content-Length cannot be kept
             } else {
                 const iovec text{const_cast<char*>(part.text.data() + large_sent_), part.text.size() - large_sent_};
-                sent = send(&text, 1);
+                result = send(&text, 1);
             }
-            if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-                set_deadline(config_.write_timeout);
-                return Next::write;
-            }
-            if (sent < 0)
-                return close();
-            const auto n = static_cast<std::size_t>(sent);
-            large_sent_ += n;
-            loop_.metrics().count_bytes_out(n);
+            Next then;
+            if (!sent(result, then))
+                return then;
+            large_sent_ += static_cast<std::size_t>(result);
             if (large_sent_ == part.size()) {
                 ++file_part_;
                 large_sent_ = 0;
@@ -787,15 +792,11 @@ Connection::Next Connection::write_output() {
             buffers[count++] = iovec{large_response_->body.data() + large_sent_, large_response_->body.size() - large_sent_};
         if (count == 0)
             return after_write();
-        const ssize_t sent = send(buffers.data(), count);
-        if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            set_deadline(config_.write_timeout);
-            return Next::write;
-        }
-        if (sent < 0)
-            return close();  // the client went away: nothing to report
-        const auto n = static_cast<std::size_t>(sent);
-        loop_.metrics().count_bytes_out(n);
+        const ssize_t result = send(buffers.data(), count);
+        Next then;
+        if (!sent(result, then))
+            return then;
+        const auto n = static_cast<std::size_t>(result);
         const std::size_t from_output = std::min(n, output_.size() - output_sent_);
         output_sent_ += from_output;
         large_sent_ += n - from_output;
@@ -806,16 +807,11 @@ Connection::Next Connection::write_stream() {
     while (true) {
         if (stream_sent_ < stream_out_.size()) {
             const iovec out{stream_out_.data() + stream_sent_, stream_out_.size() - stream_sent_};
-            const ssize_t sent = send(&out, 1);
-            if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-                set_deadline(config_.write_timeout);  // a client that stops reading is let go
-                return Next::write;
-            }
-            if (sent < 0)
-                return close();
-            const auto n = static_cast<std::size_t>(sent);
-            loop_.metrics().count_bytes_out(n);
-            stream_sent_ += n;
+            const ssize_t result = send(&out, 1);
+            Next then;
+            if (!sent(result, then))
+                return then;
+            stream_sent_ += static_cast<std::size_t>(result);
             continue;
         }
         stream_out_.clear();

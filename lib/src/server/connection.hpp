@@ -70,6 +70,9 @@ private:
     void wake();
     /// A non-blocking send of `count` buffers; the bytes sent, or -1 with errno set.
     ssize_t send(const iovec* buffers, int count) noexcept;
+    /// What a send or sendfile returned: true with the bytes counted out; false with `then` the
+    /// step to return: wait until writable (EAGAIN; write_timeout then runs) or stop (closed).
+    bool sent(ssize_t result, Next& then);
     /// Closes with a TCP reset rather than an orderly end (SO_LINGER 0): what is unsent is dropped.
     void reset_on_close() noexcept;
 
