@@ -97,8 +97,7 @@ inline bool parse_field_line(std::string_view line, Field& field, ParseError& er
     if (p < end && (*p == ' ' || *p == '\t'))
         return fail("obsolete line folding is not accepted");
     const char* name = p;
-    while (p < end && is(*p, tchar))
-        ++p;
+    p = scan_token(p, end);
     if (p == end || *p != ':') {
         if (p < end && (*p == ' ' || *p == '\t'))
             return fail("whitespace between field name and colon");
@@ -370,7 +369,7 @@ typename HeadParser<Side>::Result HeadParser<Side>::scan_whole(std::string_view 
         return Result::incomplete;
     std::size_t newline = static_cast<std::size_t>(static_cast<const char*>(found) - data);
     // The request- or status-line, judged as any is; empty lines before it are for the general path.
-    if (newline == 0 || data[newline - 1] != '\r' || newline == 1 || newline + 1 > limit ||
+    if (newline < 2 || data[newline - 1] != '\r' || newline + 1 > limit ||
         side().start_line(input, 0, newline - 1) != Result::incomplete) {
         side().reset();
         return Result::incomplete;
@@ -412,12 +411,7 @@ std::size_t HeadParser<Side>::quick_line(std::string_view input, std::size_t at,
     if (*p == '\r')
         return p + 1 < input_end && p[1] == '\n' ? static_cast<std::size_t>(p + 1 - data) : none;
     const char* name = p;
-    // Four bytes a step while they are all token characters (names are mostly letters).
-    while (input_end - p >= 4 && (char_classes[static_cast<unsigned char>(p[0])] & char_classes[static_cast<unsigned char>(p[1])] &
-                                  char_classes[static_cast<unsigned char>(p[2])] & char_classes[static_cast<unsigned char>(p[3])] & tchar))
-        p += 4;
-    while (p < input_end && is(*p, tchar))
-        ++p;
+    p = scan_token(p, input_end);
     if (p == name || p == input_end || *p != ':')
         return none;
     const char* name_end = p++;

@@ -102,9 +102,7 @@ RequestHeadParser::Result RequestHeadParser::start_line(std::string_view input, 
     // method SP request-target SP HTTP-version, exactly one space each (RFC 9112, Section 3).
     const char* line = input.data() + begin;
     const char* line_end = input.data() + end;
-    const char* p = line;
-    while (p < line_end && is(*p, tchar))
-        ++p;
+    const char* p = scan_token(line, line_end);
     // Classified as check_partial_line() does for an unfinished line, so that the reason does
     // not depend on how the bytes arrived.
     if (p == line_end)
