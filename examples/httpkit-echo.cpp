@@ -1,6 +1,7 @@
 // httpkit-echo [PORT [HOST]] [options]: answers every request with the JSON of what it received,
 // routed with http::Router. Options: --static DIR, --compress, --threads N, --access-log FILE|-,
-// --trusted-proxy CIDR, --unix PATH, --socket-activation. /metrics: Prometheus text.
+// --trusted-proxy CIDR, --unix PATH, --socket-activation, --tls-cert FILE --tls-key FILE (HTTPS;
+// SIGHUP reloads them). /metrics: Prometheus text.
 //
 //   /status/<code>       3xx-5xx raised with http::throw_failure; 2xx answered plainly; both with
 //                        the header fields the dataset ties to the status, with sample values
@@ -17,6 +18,8 @@
 #include <http/http.hpp>
 #include <http/json.hpp>
 #include <http/router.hpp>
+
+#include "reload_on_sighup.hpp"
 
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
@@ -367,7 +370,9 @@ const char* const usage =
     "  --trusted-proxy CIDR  believe Forwarded / X-Forwarded-* from these peers (repeatable;\n"
     "                     'unix:' for the peers of a Unix socket)\n"
     "  --unix PATH        listen on a Unix domain socket instead of TCP\n"
-    "  --socket-activation  accept on the sockets systemd passes (LISTEN_FDS)\n";
+    "  --socket-activation  accept on the sockets systemd passes (LISTEN_FDS)\n"
+    "  --tls-cert FILE --tls-key FILE  speak HTTPS with this PEM certificate chain and key;\n"
+    "                     SIGHUP reloads them\n";
 
 }  // namespace
 
@@ -381,6 +386,8 @@ int main(int argc, char** argv) {
     long threads = 0;
     std::string unix_socket;
     std::vector<std::string> trusted;
+    std::string tls_certificate;
+    std::string tls_private_key;
     int positional = 0;
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
@@ -401,6 +408,10 @@ int main(int argc, char** argv) {
             unix_socket = value();
         } else if (arg == "--socket-activation") {
             socket_activation = true;
+        } else if (arg == "--tls-cert") {
+            tls_certificate = value();
+        } else if (arg == "--tls-key") {
+            tls_private_key = value();
         } else if (arg == "--access-log") {
             access_log = value();
         } else if (arg == "--threads") {
@@ -434,6 +445,12 @@ int main(int argc, char** argv) {
     server.unix_socket = unix_socket;
     server.socket_activation = socket_activation;
     server.io_threads = static_cast<std::size_t>(threads);
+    server.tls_certificate = tls_certificate;
+    server.tls_private_key = tls_private_key;
+    // Before any thread starts (the ticker's, the server's): they inherit SIGHUP blocked.
+    std::optional<ReloadOnSighup> reloader;
+    if (!tls_certificate.empty())
+        reloader.emplace(server, "httpkit-echo");
     std::ofstream log_file;
     if (access_log == "-") {
         server.access_log(std::cout);
@@ -472,7 +489,7 @@ int main(int argc, char** argv) {
     else if (!unix_socket.empty())
         std::cout << "httpkit-echo listening on unix:" << unix_socket << std::endl;
     else
-        std::cout << "httpkit-echo listening on http://" << host << ':' << server.port() << '/' << std::endl;
+        std::cout << "httpkit-echo listening on " << (tls_certificate.empty() ? "http" : "https") << "://" << host << ':' << server.port() << '/' << std::endl;
     server.wait();
     std::cout << "httpkit-echo stopped" << std::endl;
     return 0;

@@ -1,13 +1,17 @@
 // httpkit-files [DIR [PORT [HOST]]] [options]: a static file server over router.files, like
 // `python3 -m http.server`: conditional and range requests, an access log line per request on
-// stdout. DIR defaults to ".", PORT to 8000, HOST to 127.0.0.1.
+// stdout. DIR defaults to ".", PORT to 8000, HOST to 127.0.0.1. --tls-cert FILE --tls-key FILE:
+// HTTPS, and SIGHUP reloads them.
 #include <http/router.hpp>
 #include <http/server.hpp>
+
+#include "reload_on_sighup.hpp"
 
 #include <charconv>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -25,7 +29,9 @@ const char* const usage =
     "  --compress   compress text, JSON, JS, CSS, SVG ... for clients that accept it\n"
     "  --list       list directories that have no index.html\n"
     "  --dotfiles   serve names that start with '.'\n"
-    "  --quiet      no access log on stdout\n";
+    "  --quiet      no access log on stdout\n"
+    "  --tls-cert FILE --tls-key FILE  speak HTTPS with this PEM certificate chain and key;\n"
+    "               SIGHUP reloads them\n";
 
 }  // namespace
 
@@ -36,10 +42,20 @@ int main(int argc, char** argv) {
     http::FileOptions options;
     bool compress = false;
     bool quiet = false;
+    std::string tls_certificate;
+    std::string tls_private_key;
     int positional = 0;
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
-        if (arg == "--compress") {
+        if ((arg == "--tls-cert" || arg == "--tls-key") && i + 1 == argc) {
+            std::cerr << "httpkit-files: " << arg << " needs a value\n" << usage;
+            return 2;
+        }
+        if (arg == "--tls-cert") {
+            tls_certificate = argv[++i];
+        } else if (arg == "--tls-key") {
+            tls_private_key = argv[++i];
+        } else if (arg == "--compress") {
             compress = true;
         } else if (arg == "--list") {
             options.list_directories = true;
@@ -73,6 +89,8 @@ int main(int argc, char** argv) {
 
     http::Server server(port, host);
     server.compression = compress;
+    server.tls_certificate = tls_certificate;
+    server.tls_private_key = tls_private_key;
     if (!quiet)
         server.access_log(std::cout);
     server.on_error([](const std::exception& error, const http::ClientInfo& client) {
@@ -83,6 +101,9 @@ int main(int argc, char** argv) {
     running_server = &server;
     std::signal(SIGINT, stop_on_signal);
     std::signal(SIGTERM, stop_on_signal);
+    std::optional<ReloadOnSighup> reloader;
+    if (!tls_certificate.empty())
+        reloader.emplace(server, "httpkit-files");
     try {
         http::Router router;
         router.files("/", directory, options);
@@ -93,7 +114,7 @@ int main(int argc, char** argv) {
         std::cerr << "httpkit-files: " << error.what() << '\n';
         return 1;
     }
-    std::cerr << "httpkit-files: serving " << directory << " on http://" << host << ':' << server.port() << '/' << std::endl;
+    std::cerr << "httpkit-files: serving " << directory << " on " << (tls_certificate.empty() ? "http" : "https") << "://" << host << ':' << server.port() << '/' << std::endl;
     server.wait();
     return 0;
 }

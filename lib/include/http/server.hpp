@@ -127,6 +127,16 @@ public:
     /// (host-header poisoning). start() throws std::invalid_argument for a malformed entry.
     std::vector<std::string> trusted_proxies;
 
+    // HTTPS.
+    /// PEM files: the certificate chain (the server's own certificate first) and its unencrypted
+    /// private key. With both set the server speaks TLS only: TLS 1.2 and 1.3, forward-secret
+    /// AEAD suites, ALPN "http/1.1", session resumption by tickets (which survive reload_tls());
+    /// req.scheme is "https". start() throws std::runtime_error naming the file that cannot be
+    /// read or used, or saying that the key does not match the certificate; std::invalid_argument
+    /// when only one is set.
+    std::string tls_certificate;
+    std::string tls_private_key;
+
     // Uploads (multipart/form-data, parsed as the body arrives).
     /// A file part larger than this is written to a temporary file instead of memory; a plain
     /// form field larger than this is refused [413].
@@ -177,6 +187,12 @@ public:
     /// carry Connection: close) for up to shutdown_timeout, then closes what is left, and makes
     /// listen()/wait() return. Safe from any thread and from a signal handler.
     void close() noexcept;
+
+    /// Reads the TLS certificate and key files again (a renewed certificate): connections made
+    /// from now on use them, open ones keep what they started with, and none is dropped. Throws
+    /// std::runtime_error as start() does, keeping the certificate in use, and std::logic_error
+    /// if the server was not started with TLS. Safe from any thread, not from a signal handler.
+    void reload_tls();
 
     /// The bound port (the kernel's choice when constructed with 0); 0 before start().
     std::uint16_t port() const noexcept;

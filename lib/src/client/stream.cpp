@@ -1,5 +1,7 @@
 #include "client/stream.hpp"
 
+#include "tls/openssl.hpp"
+
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -21,21 +23,6 @@ namespace {
 using Kind = TransportError::Kind;
 
 std::string errno_text(int error) { return std::strerror(error); }
-
-std::string openssl_errors() {
-    std::string text;
-    while (const unsigned long code = ERR_get_error()) {
-        char buffer[256];
-        ERR_error_string_n(code, buffer, sizeof buffer);
-        // "error:0A00010B:SSL routines::wrong version number" -> "wrong version number"
-        std::string_view line = buffer;
-        const std::size_t reason = line.rfind(':');
-        if (!text.empty())
-            text += "; ";
-        text += reason == std::string_view::npos ? line : line.substr(reason + 1);
-    }
-    return text;
-}
 
 // OpenSSL writes to the socket with write(2): a peer that is gone would raise SIGPIPE, and a
 // library must not kill its host process. Blocked for the call; one it caused is swallowed.
@@ -161,10 +148,8 @@ TlsContext::TlsContext(bool verify_peer, const std::string& ca_file) : verify_pe
     context_ = SSL_CTX_new(TLS_client_method());
     if (!context_)
         throw NetFailure(Kind::tls, "cannot create a TLS context: " + openssl_errors());
-    SSL_CTX_set_min_proto_version(context_, TLS1_2_VERSION);
     // A server that closes without close_notify ends a close-delimited body, as browsers allow.
-    SSL_CTX_set_options(context_, SSL_OP_IGNORE_UNEXPECTED_EOF);
-    SSL_CTX_set_mode(context_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    apply_common_tls_settings(context_);
     SSL_CTX_set_verify(context_, verify_peer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
     const bool loaded = ca_file.empty() ? SSL_CTX_set_default_verify_paths(context_) == 1
                                         : SSL_CTX_load_verify_locations(context_, ca_file.c_str(), nullptr) == 1;

@@ -78,6 +78,13 @@ void Connection::run_hooks(const Hooks& hooks, const char* name, Args&... args) 
 void Connection::start() {
     self_ = shared_from_this();
     loop_.add(this);
+    if (ServerTls* const tls = loop_.shared().tls) {
+        tls_ = tls->accept(fd_);
+        if (!tls_) {
+            close();  // out of memory
+            return;
+        }
+    }
     const int on = 1;
     ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);  // fails on a Unix socket: ignored
     try {
@@ -100,6 +107,8 @@ void Connection::on_events(std::uint32_t events) {
         return;
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
         readable_ = true;
+    if (tls_ && tls_->read_wants_write() && (events & EPOLLOUT))
+        readable_ = true;  // TLS had to answer the peer before it could read on
     if (peer_watch_ && readable_) {
         // Parked on a stream: a client that closes or resets is noticed now, not at the next write.
         char byte;
@@ -156,9 +165,13 @@ bool Connection::receive() {
     std::size_t room = sizeof discard;
     char* space = phase_ == Phase::lingering ? discard : input_.space(room);
     ssize_t n;
-    do {
-        n = ::recv(fd_, space, room, 0);
-    } while (n < 0 && errno == EINTR);
+    if (tls_ && phase_ != Phase::lingering) {
+        n = tls_->read(space, room);
+    } else {
+        do {
+            n = ::recv(fd_, space, room, 0);
+        } while (n < 0 && errno == EINTR);
+    }
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
             readable_ = false;
@@ -168,8 +181,9 @@ bool Connection::receive() {
         return true;
     }
     const auto got = static_cast<std::size_t>(n);
-    // A short read emptied the socket: the next bytes bring another edge.
-    readable_ = got == room;
+    // A short read emptied the socket: the next bytes bring another edge. TLS knows whether its
+    // read of the socket was short, and whether it holds bytes it has not passed on.
+    readable_ = tls_ && phase_ != Phase::lingering ? tls_->readable() : got == room;
     if (phase_ == Phase::lingering) {
         lingering_discarded_ += got;
         if (got == 0 || lingering_discarded_ > max_lingering_bytes)
@@ -194,6 +208,8 @@ void Connection::wake() {
 }
 
 ssize_t Connection::send(const iovec* buffers, int count) noexcept {
+    if (tls_)
+        return tls_->write(buffers, count);
     msghdr message{};
     message.msg_iov = const_cast<iovec*>(buffers);
     message.msg_iovlen = static_cast<std::size_t>(count);
@@ -272,8 +288,9 @@ Connection::Next Connection::step() {
             reset_on_close();
             return close();
         }
-        if (phase_ == Phase::idle || phase_ == Phase::lingering)
-            return close();  // an idle keep-alive connection, or the end of a lingering close
+        if (phase_ == Phase::idle || phase_ == Phase::lingering || phase_ == Phase::handshake)
+            return close();  // an idle keep-alive connection, the end of a lingering close, or a
+                             // TLS handshake that did not finish in time
         queue_error(Status::REQUEST_TIMEOUT, "the request did not arrive in time");
         return Next::again;
     }
@@ -283,12 +300,18 @@ Connection::Next Connection::step() {
     switch (phase_) {
     case Phase::connecting:
         phase_ = Phase::idle;
+        if (tls_) {
+            phase_ = Phase::handshake;
+            set_deadline(config_.read_timeout);  // for the whole handshake
+        }
         if (!config_.connect_hooks.empty()) {
             run_hooks(config_.connect_hooks, "on_connect", client_);
             if (!loop_.on_owner_thread())
                 return Next::handoff;
         }
         return Next::again;
+    case Phase::handshake:
+        return handshake();
     case Phase::idle:
         if (!keep_alive_)
             return linger();  // the last response is out
@@ -319,6 +342,28 @@ Connection::Next Connection::step() {
         break;
     }
     return Next::stop;
+}
+
+Connection::Next Connection::handshake() {
+    switch (tls_->handshake()) {
+    case TlsSession::Handshake::done:
+        phase_ = Phase::idle;
+        readable_ = tls_->readable();  // a request may have come with the handshake's last flight
+        return Next::again;
+    case TlsSession::Handshake::want_read:
+        readable_ = false;  // the socket is empty: the next edge resumes the handshake
+        return Next::read;
+    case TlsSession::Handshake::want_write:
+        return Next::write;
+    case TlsSession::Handshake::plain_http:
+        // As nginx does: a 400 the client can read, in the clear, and the connection closes.
+        tls_.reset();
+        queue_error(Status::BAD_REQUEST, "a plain HTTP request was sent to an HTTPS port");
+        return Next::again;
+    case TlsSession::Handshake::failed:
+        break;
+    }
+    return close();  // not TLS, or nothing both sides accept: OpenSSL has sent its alert
 }
 
 Connection::Next Connection::need_input() {
@@ -549,7 +594,7 @@ void Connection::build_request() {
             parse_cookie_header(field.value, r.cookies);
     }
     r.host.assign(head_.host);
-    r.scheme = "http";
+    r.scheme = tls_ ? "https" : "http";
     if (!config_.trusted_proxies.empty()) {
         Origin origin = resolve_origin(r.headers, client_.ip, config_.trusted_proxies);
         r.ip = std::move(origin.ip);
@@ -765,7 +810,8 @@ Connection::Next Connection::write_output() {
             ssize_t result;
             if (part.from_file()) {
                 auto offset = static_cast<off_t>(part.offset + large_sent_);
-                result = ::sendfile(fd_, file->fd(), &offset, std::min<std::uint64_t>(part.length - large_sent_, 1 << 20));
+                const auto count = static_cast<std::size_t>(std::min<std::uint64_t>(part.length - large_sent_, 1 << 20));
+                result = tls_ ? tls_->send_file(file->fd(), offset, count) : ::sendfile(fd_, file->fd(), &offset, count);
                 if (result == 0)
                     return close();  // the file shrank: its Content-Length cannot be kept
             } else {
@@ -895,6 +941,9 @@ Connection::Next Connection::after_write() {
 Connection::Next Connection::linger() {
     // Close our sending side first and drain what the client still sends, so that a response to
     // a request whose body was not read is not destroyed by a TCP reset (RFC 9112, Section 9.6).
+    // Over TLS, close_notify says first that nothing more comes.
+    if (tls_)
+        tls_->close_notify();
     if (::shutdown(fd_, SHUT_WR) != 0 || peer_closed_)
         return close();
     phase_ = Phase::lingering;
@@ -910,6 +959,10 @@ Connection::Next Connection::close() {
     clear_deadline();
     waiting_ = Wait::none;
     peer_watch_ = false;
+    if (tls_) {
+        tls_->close_notify();  // best effort: the socket is not waited for
+        tls_.reset();
+    }
     ::close(fd_);  // and so no longer watched by the reactor
     fd_ = -1;
     input_.clear();

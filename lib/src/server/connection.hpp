@@ -13,6 +13,7 @@
 #include "proto/parser/body_reader.hpp"
 #include "server/input_buffer.hpp"
 #include "server/loop.hpp"
+#include "server/tls.hpp"
 
 #include <http/request.hpp>
 #include <http/response.hpp>
@@ -56,7 +57,7 @@ public:
     Connection* next = nullptr;
 
 private:
-    enum class Phase : std::uint8_t { connecting, idle, head, body, handling, lingering, closed };
+    enum class Phase : std::uint8_t { connecting, handshake, idle, head, body, handling, lingering, closed };
     enum class Next : std::uint8_t { again, read, write, handoff, stop };
     enum class Wait : std::uint8_t { none, read, write };
 
@@ -76,6 +77,8 @@ private:
     /// Closes with a TCP reset rather than an orderly end (SO_LINGER 0): what is unsent is dropped.
     void reset_on_close() noexcept;
 
+    /// Takes the TLS handshake a step further.
+    Next handshake();
     Next need_input();
     Next parse_head();
     Next read_body();
@@ -122,12 +125,13 @@ private:
     Loop& loop_;
     const ServerConfig& config_;
     int fd_;
+    std::unique_ptr<TlsSession> tls_;  // on a server that speaks TLS: every byte goes through it
     std::shared_ptr<Connection> self_;  // the loop's reference, from start() until close()
     ClientInfo client_;
     Phase phase_ = Phase::connecting;
     Wait waiting_ = Wait::none;
     bool readable_ = false;   // the last edge said bytes (or the end) can be read, and no read has
-                              // found it empty since
+                              // found it empty since (nor TLS left any it received unread)
     bool keep_alive_ = true;
     bool writing_ = false;    // a write is under way: finish it before anything else
     bool timed_out_ = false;  // set by check_deadline; the woken operation acts on it

@@ -39,6 +39,7 @@ int bound_socket(const sockaddr_storage& address, socklen_t length, bool reuse_a
 using Clock = std::chrono::steady_clock;
 
 class Connection;
+class ServerTls;
 
 /// Adds one to an eventfd's counter, waking whoever polls it; a negative fd is ignored.
 void signal_eventfd(int fd) noexcept;
@@ -67,6 +68,7 @@ public:
     std::atomic<std::size_t> connections{0};
     std::atomic<bool> shutting_down{false};
     int supervisor_wake_fd = -1;  ///< an eventfd, set before any loop runs
+    ServerTls* tls = nullptr;     ///< the server's TLS, if it speaks TLS; set before any loop runs
 
 private:
     const ServerConfig& config_;

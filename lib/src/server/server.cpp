@@ -2,6 +2,7 @@
 #include <http/router.hpp>
 
 #include "server/loop.hpp"
+#include "server/tls.hpp"
 
 #include <netdb.h>
 #include <netinet/in.h>
@@ -67,6 +68,7 @@ public:
     std::atomic<std::uint16_t> bound_port{0};
 
     ServerConfig config{};
+    std::unique_ptr<ServerTls> tls;  // outlives the loops and their connections
     std::unique_ptr<ServerShared> shared;
     std::vector<std::unique_ptr<Loop>> loops;
     std::chrono::milliseconds blocking_threshold{};  // from the settings, at start()
@@ -127,7 +129,12 @@ void Server::Impl::start(const Server& s) {
     blocking_threshold = std::max(s.blocking_threshold, std::chrono::milliseconds(2));
     shutdown_timeout = s.shutdown_timeout;
     max_threads = s.max_threads;
+    if (s.tls_certificate.empty() != s.tls_private_key.empty())
+        throw std::invalid_argument("http::Server: tls_certificate and tls_private_key are set together");
+    if (!s.tls_certificate.empty())
+        tls = std::make_unique<ServerTls>(s.tls_certificate, s.tls_private_key);
     shared = std::make_unique<ServerShared>(config);
+    shared->tls = tls.get();
 
     const std::size_t count = s.io_threads ? s.io_threads : usable_cpus();
     max_threads = std::max(max_threads, count);
@@ -464,6 +471,12 @@ void Server::listen() {
 void Server::close() noexcept {
     impl_->close_requested.store(true);
     signal_eventfd(impl_->wake_fd.load());
+}
+
+void Server::reload_tls() {
+    if (!impl_->tls)
+        throw std::logic_error("http::Server: reload_tls() on a server not started with TLS");
+    impl_->tls->reload();
 }
 
 std::uint16_t Server::port() const noexcept { return impl_->bound_port.load(); }
