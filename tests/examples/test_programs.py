@@ -358,3 +358,108 @@ class FilesTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+@unittest.skipUnless(ECHO and FILES, "HTTPKIT_ECHO and HTTPKIT_FILES name the programs")
+class TlsTest(unittest.TestCase):
+    """httpkit-echo and httpkit-files over HTTPS, as Python's ssl module and curl reach them, and
+    SIGHUP reloading the certificate."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.certs = tempfile.TemporaryDirectory()
+        make_certs = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "client", "make-certs.sh")
+        subprocess.run(["sh", make_certs, cls.certs.name], check=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.certs.cleanup()
+
+    def cert(self, name: str) -> str:
+        return os.path.join(self.certs.name, name)
+
+    def start(self, program: str, *args: str) -> tuple[subprocess.Popen, int]:
+        port = free_port()
+        positional = [tempfile.gettempdir(), str(port)] if program == FILES else [str(port)]
+        process = subprocess.Popen([program, *positional, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True)
+        self.addCleanup(lambda: process.poll() is None and process.kill())
+        line = (process.stderr if program == FILES else process.stdout).readline()
+        self.assertIn(f"https://127.0.0.1:{port}/", line)
+        return process, port
+
+    def https(self, port: int, path: str, host: str = "localhost"):
+        """GET path from 127.0.0.1:port over TLS, naming `host` (SNI, verification, Host)."""
+        import http.client
+        import ssl
+        context = ssl.create_default_context(cafile=self.cert("ca.pem"))
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw, \
+                context.wrap_socket(raw, server_hostname=host) as tls:
+            tls.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+            response = http.client.HTTPResponse(tls)
+            response.begin()
+            body = response.read()
+            peer = dict(item[0] for item in tls.getpeercert()["subject"])["commonName"]
+            return response.status, body, peer, tls.version()
+
+    def test_echo_over_https_and_sighup_reloads(self):
+        with tempfile.TemporaryDirectory() as d:
+            cert, key = os.path.join(d, "server.pem"), os.path.join(d, "server.key")
+            for source, target in (("localhost.pem", cert), ("localhost.key", key)):
+                with open(self.cert(source)) as f, open(target, "w") as out:
+                    out.write(f.read())
+            echo, port = self.start(ECHO, "--tls-cert", cert, "--tls-key", key)
+            status, body, peer, version = self.https(port, "/hello?x=1")
+            self.assertEqual((status, peer, version), (200, "localhost", "TLSv1.3"))
+            self.assertEqual((json.loads(body)["scheme"], json.loads(body)["path"]), ("https", "/hello"))
+
+            # A renewed certificate in the same files, and SIGHUP: new connections get it.
+            for source, target in (("other.pem", cert), ("other.key", key)):
+                with open(self.cert(source)) as f, open(target, "w") as out:
+                    out.write(f.read())
+            echo.send_signal(signal.SIGHUP)
+            self.assertIn("reloaded", echo.stderr.readline())
+            self.assertEqual(self.https(port, "/", host="other.test")[2], "other")
+
+            # A broken key: said on stderr, and the last good certificate stays.
+            with open(key, "w") as out:
+                out.write("broken\n")
+            echo.send_signal(signal.SIGHUP)
+            self.assertIn(f"'{key}'", echo.stderr.readline())
+            status, _, peer, _ = self.https(port, "/", host="other.test")
+            self.assertEqual((status, peer), (200, "other"))
+
+            plain = subprocess.run(["curl", "-s", f"http://127.0.0.1:{port}/"], capture_output=True, text=True)
+            self.assertIn("a plain HTTP request was sent to an HTTPS port", plain.stdout)
+            echo.send_signal(signal.SIGTERM)
+            out, _ = echo.communicate(timeout=10)
+            self.assertEqual(echo.returncode, 0)
+            self.assertIn("httpkit-echo stopped", out)
+
+    def test_startup_errors_name_the_file(self):
+        result = subprocess.run([ECHO, str(free_port()), "--tls-cert", "/nonexistent.pem", "--tls-key",
+                                 self.cert("localhost.key")], capture_output=True, text=True, timeout=10)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("'/nonexistent.pem' cannot be read", result.stderr)
+        result = subprocess.run([FILES, ".", str(free_port()), "--tls-cert", self.cert("localhost.pem"), "--tls-key",
+                                 self.cert("other.key")], capture_output=True, text=True, timeout=10)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("does not match the certificate", result.stderr)
+
+    def test_files_over_https(self):
+        with tempfile.NamedTemporaryFile(dir=tempfile.gettempdir(), suffix=".bin") as f:
+            data = os.urandom(1 << 20)
+            f.write(data)
+            f.flush()
+            files, port = self.start(FILES, "--quiet", "--tls-cert", self.cert("localhost.pem"), "--tls-key",
+                                     self.cert("localhost.key"))
+            name = os.path.basename(f.name)
+            status, body, _, _ = self.https(port, "/" + name)
+            self.assertEqual((status, hashlib.sha256(body).hexdigest()), (200, hashlib.sha256(data).hexdigest()))
+            out = subprocess.run(["curl", "-s", "--cacert", self.cert("ca.pem"), "-r", "10-19",
+                                  f"https://localhost:{port}/{name}"], capture_output=True, timeout=10).stdout
+            self.assertEqual(out, data[10:20])
+            files.send_signal(signal.SIGTERM)
+            files.communicate(timeout=10)
+            self.assertEqual(files.returncode, 0)
+
