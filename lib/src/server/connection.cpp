@@ -105,8 +105,11 @@ void Connection::abandon() noexcept {
 void Connection::on_events(std::uint32_t events) {
     if (phase_ == Phase::closed)
         return;
-    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
         readable_ = true;
+        if (tls_)
+            tls_->on_readable_edge();
+    }
     if (tls_ && tls_->read_wants_write() && (events & EPOLLOUT))
         readable_ = true;  // TLS had to answer the peer before it could read on
     if (peer_watch_ && readable_) {

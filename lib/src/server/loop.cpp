@@ -258,11 +258,14 @@ void Loop::start_connection(int fd, const sockaddr_storage& address) {
     if (config_.max_connections != 0 && open > config_.max_connections) {
         shared_.connections.fetch_sub(1, std::memory_order_relaxed);
         metrics_.count_refusal(Status::SERVICE_UNAVAILABLE);
-        // Over the limit: a short answer, best effort, and close.
+        // Over the limit: a short answer, best effort, and close (over TLS only the close: a
+        // handshake would cost what the limit is there to save).
         static constexpr std::string_view busy =
             "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 20\r\n"
             "Retry-After: 1\r\nConnection: close\r\n\r\nToo many connections";
-        [[maybe_unused]] const auto sent = ::send(fd, busy.data(), busy.size(), MSG_NOSIGNAL);
+        if (!shared_.tls) {
+            [[maybe_unused]] const auto sent = ::send(fd, busy.data(), busy.size(), MSG_NOSIGNAL);
+        }
         ::shutdown(fd, SHUT_RDWR);
         ::close(fd);
         return;

@@ -242,7 +242,11 @@ ssize_t TlsSession::write(const iovec* buffers, int count) noexcept {
         std::size_t done = 0;
         const int result = SSL_write_ex(ssl_, buffers[i].iov_base, buffers[i].iov_len, &done);
         if (result != 1) {
-            const ssize_t failed = fail(result);
+            ssize_t failed = fail(result);
+            if (failed == 0) {
+                errno = EPIPE;  // the peer's close_notify: a write cannot go on
+                failed = -1;
+            }
             // What went out before counts; the rest is offered again by the next call.
             return total > 0 ? static_cast<ssize_t>(total) : failed;
         }

@@ -80,6 +80,8 @@ public:
     /// False when the last read of the socket came back short or empty and TLS holds no
     /// received bytes: only the socket's next edge brings more.
     bool readable() const noexcept;
+    /// The socket reported new bytes: what the last read found is out of date.
+    void on_readable_edge() noexcept { socket_.drained = false; }
     /// The last read waits for the socket to take bytes (TLS must answer the peer first).
     bool read_wants_write() const noexcept { return read_wants_write_; }
     /// Sends close_notify once, without waiting; nothing after a broken stream.
