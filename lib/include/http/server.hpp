@@ -136,6 +136,14 @@ public:
     /// when only one is set.
     std::string tls_certificate;
     std::string tls_private_key;
+    /// HTTP/2 (RFC 9113) beside HTTP/1.1, with the same handlers: over TLS when the client asks
+    /// for "h2" by ALPN, in the clear when a connection starts with HTTP/2's preface (h2c by prior
+    /// knowledge). req.http_version is then "2". At most 100 concurrent streams a connection;
+    /// the header and body limits above apply to each stream (431, 413 on the stream); a client
+    /// flooding resets, SETTINGS, PINGs, PRIORITY or empty DATA frames, or sending header blocks
+    /// far past max_header_size, is disconnected with GOAWAY ENHANCE_YOUR_CALM and reported to
+    /// on_error; close() sends GOAWAY and lets the streams begun finish.
+    bool http2 = true;
 
     // Uploads (multipart/form-data, parsed as the body arrives).
     /// A file part larger than this is written to a temporary file instead of memory; a plain

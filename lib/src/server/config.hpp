@@ -26,6 +26,7 @@ struct ServerConfig {
     std::size_t min_body_rate;
     std::size_t max_form_fields;
     std::size_t stream_buffer_size;
+    bool http2 = true;  ///< h2 by ALPN over TLS, h2c by prior knowledge
     bool compression = false;
     std::size_t compression_min_size = 1024;
     MultipartLimits multipart_limits;

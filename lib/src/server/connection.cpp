@@ -47,6 +47,7 @@ Connection::Connection(Loop& loop, int fd, ClientInfo client)
       config_(loop.config()),
       fd_(fd),
       client_(std::move(client)),
+      may_be_h2c_(loop.config().http2),
       head_parser_(loop.config().head_rules),
       body_(loop.config().chunked_limits) {}
 
@@ -61,24 +62,12 @@ Connection::~Connection() {
         response_->stream_state->detach();
 }
 
-template <class Hooks, class... Args>
-void Connection::run_hooks(const Hooks& hooks, const char* name, Args&... args) noexcept {
-    Loop::UserCode user_code(loop_);
-    for (const auto& hook : hooks) {
-        try {
-            hook(args...);
-        } catch (const std::exception& error) {
-            report(error);
-        } catch (...) {
-            report(std::runtime_error(std::string(name) + " hook threw a non-std exception"));
-        }
-    }
-}
 
 void Connection::start() {
     self_ = shared_from_this();
     loop_.add(this);
     if (ServerTls* const tls = loop_.shared().tls) {
+        may_be_h2c_ = false;  // over TLS, ALPN says
         tls_ = tls->accept(fd_);
         if (!tls_) {
             close();  // out of memory
@@ -270,6 +259,11 @@ void Connection::cut() {
 
 void Connection::shut_down() {
     shutdown_requested_ = true;
+    if (h2_) {
+        h2_->shut_down();  // GOAWAY: the streams begun are answered, then the connection closes
+        wake();
+        return;
+    }
     if (stream_)
         stream_->end_for_shutdown();  // an event stream ends now; a body stream is let finish
     if (phase_ == Phase::idle && !writing_ && input_.empty())
@@ -286,6 +280,10 @@ Connection::Next Connection::step() {
     }
     if (timed_out_) {
         timed_out_ = false;
+        if (h2_) {
+            h2_->terminate(0);  // NO_ERROR: idle, or a client that stopped reading or sending
+            return end_http2();
+        }
         if (writing_) {
             // The client stopped reading: reset rather than leave the unsent bytes in the kernel.
             reset_on_close();
@@ -315,6 +313,8 @@ Connection::Next Connection::step() {
         return Next::again;
     case Phase::handshake:
         return handshake();
+    case Phase::http2:
+        return http2_step();
     case Phase::idle:
         if (!keep_alive_)
             return linger();  // the last response is out
@@ -352,6 +352,8 @@ Connection::Next Connection::handshake() {
     case TlsSession::Handshake::done:
         phase_ = Phase::idle;
         readable_ = tls_->readable();  // a request may have come with the handshake's last flight
+        if (tls_->alpn() == "h2")
+            return begin_http2();
         return Next::again;
     case TlsSession::Handshake::want_read:
         readable_ = false;  // the socket is empty: the next edge resumes the handshake
@@ -367,6 +369,80 @@ Connection::Next Connection::handshake() {
         break;
     }
     return close();  // not TLS, or nothing both sides accept: OpenSSL has sent its alert
+}
+
+Connection::Next Connection::begin_http2() {
+    try {
+        h2_ = std::make_unique<Http2Session>(*this);
+    } catch (const std::exception& error) {
+        report(error);
+        return close();
+    }
+    phase_ = Phase::http2;
+    keep_alive_ = true;
+    if (shutdown_requested_)
+        h2_->shut_down();
+    return Next::again;
+}
+
+Connection::Next Connection::http2_step() {
+    if (!input_.empty()) {
+        const bool more = h2_->receive(input_.data());
+        input_.clear();  // nghttp2 has taken all of it
+        if (!more)
+            return end_http2();
+    }
+    if (!h2_->run())
+        return Next::handoff;  // a handler held this thread long enough to be replaced
+    // Frames out until there are none; a full socket waits (write_timeout).
+    while (true) {
+        if (output_sent_ == output_.size()) {
+            output_.clear();
+            output_sent_ = 0;
+            if (!h2_->produce(output_, output_batch_limit))
+                return close();
+            if (!loop_.on_owner_thread())
+                return Next::handoff;  // an on_drain producer held this thread
+            if (output_.empty())
+                break;
+        }
+        const iovec out{output_.data() + output_sent_, output_.size() - output_sent_};
+        Next then;
+        const ssize_t result = send(&out, 1);
+        if (!sent(result, then))
+            return then;
+        output_sent_ += static_cast<std::size_t>(result);
+    }
+    if (output_.capacity() > 2 * output_batch_limit)
+        std::string().swap(output_);
+    if (h2_->finished() || peer_closed_)
+        return close();
+    switch (h2_->waiting()) {
+    case Http2Session::Waiting::idle:
+        set_deadline(config_.keep_alive_timeout);
+        break;
+    case Http2Session::Waiting::request:
+        set_deadline(config_.read_timeout);
+        break;
+    case Http2Session::Waiting::window:
+        set_deadline(config_.write_timeout);  // a window held at zero is a client not reading
+        break;
+    case Http2Session::Waiting::producer:
+        clear_deadline();
+        break;
+    }
+    return Next::read;
+}
+
+Connection::Next Connection::end_http2() {
+    output_.erase(0, output_sent_);
+    output_sent_ = 0;
+    h2_->produce(output_, output_batch_limit);
+    if (!output_.empty()) {
+        const iovec out{output_.data(), output_.size()};
+        [[maybe_unused]] const ssize_t result = send(&out, 1);  // best effort: the GOAWAY says why
+    }
+    return close();
 }
 
 Connection::Next Connection::need_input() {
@@ -406,6 +482,17 @@ Connection::Next Connection::need_input() {
 }
 
 Connection::Next Connection::parse_head() {
+    if (may_be_h2c_) {
+        // HTTP/2 by prior knowledge (h2c): the connection starts with the client's preface.
+        const std::string_view data = input_.data();
+        const std::string_view start = data.substr(0, http2_preface.size());
+        if (http2_preface.starts_with(start)) {
+            if (start.size() < http2_preface.size())
+                return need_input();
+            return begin_http2();
+        }
+        may_be_h2c_ = false;
+    }
     switch (head_parser_.parse(input_.data(), head_)) {
     case RequestHeadParser::Result::incomplete:
         return need_input();
@@ -415,6 +502,7 @@ Connection::Next Connection::parse_head() {
     case RequestHeadParser::Result::complete:
         break;
     }
+    may_be_h2c_ = false;
     request_started_ = Clock::now();
     build_request();  // copies out of the buffer before the head's bytes are released
     input_.consume(head_.size);
@@ -460,25 +548,10 @@ Connection::Next Connection::parse_head() {
     return read_body();
 }
 
-template <class Fn>
-std::optional<Response> Connection::guarded(const char* what, Fn&& fn) {
-    try {
-        fn();
-        return std::nullopt;
-    } catch (const Failure& failure) {
-        return failure_response(failure, request_.headers.get("Accept"));
-    } catch (const std::exception& error) {
-        report(error);
-    } catch (...) {
-        report(std::runtime_error(std::string(what) + " threw a non-std exception"));
-    }
-    return failure_response(Status::INTERNAL_SERVER_ERROR, "The server met an unexpected condition.",
-                            request_.headers.get("Accept"));
-}
 
 bool Connection::start_body_sink() {
     Loop::UserCode user_code(loop_);
-    std::optional<Response> failure = guarded("an on_body hook", [this] {
+    std::optional<Response> failure = guarded("an on_body hook", request_, [this] {
         for (const auto& hook : config_.body_hooks)
             if ((body_sink_ = hook(request_)))
                 break;
@@ -492,7 +565,7 @@ bool Connection::start_body_sink() {
 
 bool Connection::feed_body_sink() {
     Loop::UserCode user_code(loop_);
-    std::optional<Response> failure = guarded("a body sink", [this] { body_sink_(request_.body); });
+    std::optional<Response> failure = guarded("a body sink", request_, [this] { body_sink_(request_.body); });
     request_.body.clear();
     if (!failure)
         return true;
@@ -571,7 +644,18 @@ void Connection::build_request() {
     r.body.clear();
     r.locals.reset();
 
-    std::string_view target = head_.target;
+    set_target(r, head_.target);
+    r.headers.reserve(head_.fields.size());
+    for (const Field& field : head_.fields) {
+        r.headers.add(std::string(field.name), std::string(field.value));
+        if (field.name.size() == 6 && iequals(field.name, "cookie"))
+            parse_cookie_header(field.value, r.cookies);
+    }
+    r.host.assign(head_.host);
+    set_origin(r);
+}
+
+void Connection::set_target(Request& r, std::string_view target) {
     if (target.front() != '/' && target != "*") {
         // absolute-form: the path starts after the authority; authority-form (CONNECT) has none.
         const std::size_t scheme = target.find("://");
@@ -590,13 +674,9 @@ void Connection::build_request() {
         parse_urlencoded(q.substr(0, q.find('#')), r.queries);
     }
 
-    r.headers.reserve(head_.fields.size());
-    for (const Field& field : head_.fields) {
-        r.headers.add(std::string(field.name), std::string(field.value));
-        if (field.name.size() == 6 && iequals(field.name, "cookie"))
-            parse_cookie_header(field.value, r.cookies);
-    }
-    r.host.assign(head_.host);
+}
+
+void Connection::set_origin(Request& r) const {
     r.scheme = tls_ ? "https" : "http";
     if (!config_.trusted_proxies.empty()) {
         Origin origin = resolve_origin(r.headers, client_.ip, config_.trusted_proxies);
@@ -621,24 +701,7 @@ Connection::Next Connection::handle() {
     Response response;
     if (!handed_back) {
         clear_deadline();
-        // A handler that failed after starting a stream sends the failure instead: the stream's
-        // producers see false.
-        const auto replace = [&response](Response&& failure) {
-            if (response.stream_state)
-                response.stream_state->detach();
-            response = std::move(failure);
-        };
-        {
-            Loop::UserCode user_code(loop_);
-            StreamState::current = &loop_.stream_context();  // for streams the handler makes
-            std::optional<Response> failure = guarded("a handler", [&] {
-                for (const auto& hook : config_.receive_hooks)
-                    hook(request_, response);
-            });
-            StreamState::current = nullptr;
-            if (failure)
-                replace(std::move(*failure));
-        }
+        run_handlers(request_, response);
         // This thread blocked long enough to be replaced: the loop's new owner goes on.
         if (!loop_.on_owner_thread()) {
             response_ = std::make_unique<Response>(std::move(response));
@@ -657,12 +720,27 @@ Connection::Next Connection::handle() {
     return Next::again;
 }
 
-void Connection::queue(Response&& response) {
-    if (shutdown_requested_)
-        keep_alive_ = false;
+void Connection::run_handlers(Request& request, Response& response) {
+    Loop::UserCode user_code(loop_);
+    StreamState::current = &loop_.stream_context();  // for streams the handler makes
+    std::optional<Response> failure = guarded("a handler", request, [&] {
+        for (const auto& hook : config_.receive_hooks)
+            hook(request, response);
+    });
+    StreamState::current = nullptr;
+    if (failure) {
+        // A handler that failed after starting a stream sends the failure instead: the stream's
+        // producers see false.
+        if (response.stream_state)
+            response.stream_state->detach();
+        response = std::move(*failure);
+    }
+}
+
+void Connection::prepare_response(const Request& request, Response& response) {
     if (config_.compression && !response.stream_state) {
         try {
-            compress_response(request_.headers.get("Accept-Encoding"), response, config_.compression_min_size);
+            compress_response(request.headers.get("Accept-Encoding"), response, config_.compression_min_size);
         } catch (const std::exception& error) {
             report(error);  // sent as it is
         }
@@ -673,6 +751,21 @@ void Connection::queue(Response&& response) {
         report(std::runtime_error("httpkit: " + describe(response.status) + " was sent without " + std::string(field) +
                                   ", which " + std::string(reference(response.status)) + " requires"));
     }
+}
+
+std::function<void()> Connection::waker() {
+    return [weak = weak_from_this(), &reactor = loop_.reactor()] {
+        reactor.post([weak] {
+            if (const auto connection = weak.lock())
+                connection->process();
+        });
+    };
+}
+
+void Connection::queue(Response&& response) {
+    if (shutdown_requested_)
+        keep_alive_ = false;
+    prepare_response(request_, response);
     ResponseFraming framing{request_.method == "HEAD", keep_alive_, head_.version_minor, {}};
     if (response.file)
         framing.external_length = response.file->size();
@@ -722,13 +815,7 @@ void Connection::queue(Response&& response) {
     if (streamed) {
         stream_until_close_ = stream_framing == StreamState::Framing::until_close;
         stream_status_ = response.status;
-        const std::uint64_t excess = streamed->attach(stream_framing, stream_length,
-                                                      [weak = weak_from_this(), &reactor = loop_.reactor()] {
-                                                          reactor.post([weak] {
-                                                              if (const auto connection = weak.lock())
-                                                                  connection->process();
-                                                          });
-                                                      });
+        const std::uint64_t excess = streamed->attach(stream_framing, stream_length, waker());
         if (excess > 0)
             report(std::runtime_error("httpkit: a handler wrote " + std::to_string(excess) +
                                       " bytes to a stream past its Content-Length; they were not sent"));
@@ -738,7 +825,8 @@ void Connection::queue(Response&& response) {
     if (config_.access_log && !stream_) {
         const bool content = !framing.head_request && !response_has_no_content(response.status);
         log_access(&request_, response.status,
-                   content ? (framing.external_length ? *framing.external_length : response.body.size()) : 0);
+                   content ? (framing.external_length ? *framing.external_length : response.body.size()) : 0,
+                   request_started_);
     }
     if (!config_.reply_hooks.empty())
         sent_replies_.emplace_back(request_, separate_body ? response : std::move(response));
@@ -746,14 +834,14 @@ void Connection::queue(Response&& response) {
         large_response_ = std::make_unique<Response>(std::move(response));
 }
 
-void Connection::log_access(const Request* request, Status status, std::uint64_t bytes) {
+void Connection::log_access(const Request* request, Status status, std::uint64_t bytes, Clock::time_point started) {
     AccessRecord record;
     record.request = request;
     record.ip = client_.ip;
     record.status = status;
     record.bytes = bytes;
     record.time = std::chrono::system_clock::now();
-    record.duration = request ? Clock::now() - request_started_ : Clock::duration{};
+    record.duration = request ? Clock::now() - started : Clock::duration{};
     loop_.shared().log_access(format_access_line(config_.access_log_format, record));
 }
 
@@ -792,7 +880,7 @@ void Connection::queue_error(Status status, std::string_view reason) {
     const Response response = failure_response(status, reason, {});
     serialize_response(response, ResponseFraming{false, false, 1, {}}, output_);
     if (config_.access_log)
-        log_access(nullptr, status, response.body.size());
+        log_access(nullptr, status, response.body.size(), {});
 }
 
 Connection::Next Connection::write_output() {
@@ -902,7 +990,7 @@ void Connection::finish_stream() {
     if (stream_->truncated() || stream_until_close_)
         keep_alive_ = false;  // the body ended short, or only the end of the connection ends it
     if (config_.access_log)
-        log_access(&request_, stream_status_, stream_->content_bytes());
+        log_access(&request_, stream_status_, stream_->content_bytes(), request_started_);
     stream_->detach();
     stream_.reset();
     std::string().swap(stream_out_);
@@ -962,6 +1050,7 @@ Connection::Next Connection::close() {
     clear_deadline();
     waiting_ = Wait::none;
     peer_watch_ = false;
+    h2_.reset();  // its streams' producers see false
     if (tls_) {
         tls_->close_notify();  // best effort: the socket is not waited for
         tls_.reset();

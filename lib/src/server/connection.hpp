@@ -10,9 +10,11 @@
 // more), so a read is made only when there is something to read.
 #pragma once
 
+#include "proto/message/problem.hpp"
 #include "proto/parser/body_reader.hpp"
 #include "server/input_buffer.hpp"
 #include "server/loop.hpp"
+#include "server/http2.hpp"
 #include "server/tls.hpp"
 
 #include <http/request.hpp>
@@ -57,7 +59,10 @@ public:
     Connection* next = nullptr;
 
 private:
-    enum class Phase : std::uint8_t { connecting, handshake, idle, head, body, handling, lingering, closed };
+    friend class Http2Session;
+    friend struct Http2Callbacks;
+
+    enum class Phase : std::uint8_t { connecting, handshake, idle, head, body, handling, lingering, http2, closed };
     enum class Next : std::uint8_t { again, read, write, handoff, stop };
     enum class Wait : std::uint8_t { none, read, write };
 
@@ -79,6 +84,12 @@ private:
 
     /// Takes the TLS handshake a step further.
     Next handshake();
+    /// The connection speaks HTTP/2 from now on (ALPN h2, or the h2c preface).
+    Next begin_http2();
+    /// HTTP/2's step: what arrived to the session, handlers run, frames out, then a wait.
+    Next http2_step();
+    /// Ends an HTTP/2 connection: its GOAWAY, if there is one, with one write, then the close.
+    Next end_http2();
     Next need_input();
     Next parse_head();
     Next read_body();
@@ -86,7 +97,7 @@ private:
     /// Runs application code: nullopt, or what it threw as the response to send instead (a
     /// Failure as itself, anything else as a 500 reported to on_error).
     template <class Fn>
-    std::optional<Response> guarded(const char* what, Fn&& fn);
+    std::optional<Response> guarded(const char* what, const Request& request, Fn&& fn);
     /// Runs the on_body hooks; false if one refused the request (the response is queued).
     bool start_body_sink();
     /// Passes request_.body to the sink and empties it; false if the sink refused.
@@ -94,6 +105,16 @@ private:
     /// Answers with `response` before the body is read, and closes after.
     void refuse(Response&& response);
     void build_request();
+    /// The request's path and queries from its target.
+    static void set_target(Request& r, std::string_view target);
+    /// The request's scheme, and its client and host as trusted proxies say.
+    void set_origin(Request& r) const;
+    /// Runs the on_receive handlers; what one threw replaces the response.
+    void run_handlers(Request& request, Response& response);
+    /// What every response gets before it goes: compression, the dataset's required fields.
+    void prepare_response(const Request& request, Response& response);
+    /// What a stream's producers call to have the connection send: posts process() to the loop.
+    std::function<void()> waker();
     bool decode_form();  ///< false: more fields than max_form_fields
     Next handle();
     Next write_output();
@@ -106,7 +127,7 @@ private:
     bool append_file_content(const FileContent& file);
     void set_cork(bool on) noexcept;
     /// A line for the access log; `request` null for one refused before it was whole.
-    void log_access(const Request* request, Status status, std::uint64_t bytes);
+    void log_access(const Request* request, Status status, std::uint64_t bytes, Clock::time_point started);
     bool has_output() const noexcept { return output_sent_ < output_.size() || large_response_ || stream_; }
     /// Sends a streamed body: what its producers wrote, until it ends.
     Next write_stream();
@@ -126,6 +147,7 @@ private:
     const ServerConfig& config_;
     int fd_;
     std::unique_ptr<TlsSession> tls_;  // on a server that speaks TLS: every byte goes through it
+    std::unique_ptr<Http2Session> h2_;  // on an HTTP/2 connection
     std::shared_ptr<Connection> self_;  // the loop's reference, from start() until close()
     ClientInfo client_;
     Phase phase_ = Phase::connecting;
@@ -136,6 +158,8 @@ private:
     bool writing_ = false;    // a write is under way: finish it before anything else
     bool timed_out_ = false;  // set by check_deadline; the woken operation acts on it
     bool peer_closed_ = false;  // the client sent its last byte
+    bool may_be_h2c_ = false;   // no request yet on a cleartext connection: it may start with the
+                                // HTTP/2 preface
     std::atomic<bool> shutdown_requested_{false};
     std::atomic<bool> cut_{false};
     std::atomic<std::int64_t> deadline_{INT64_MAX};  // steady-clock ticks
@@ -168,5 +192,35 @@ private:
     bool peer_watch_ = false;              // watch_peer()'s wait is pending
     std::vector<std::pair<Request, Response>> sent_replies_;  // for on_reply hooks, after the write
 };
+
+template <class Hooks, class... Args>
+void Connection::run_hooks(const Hooks& hooks, const char* name, Args&... args) noexcept {
+    Loop::UserCode user_code(loop_);
+    for (const auto& hook : hooks) {
+        try {
+            hook(args...);
+        } catch (const std::exception& error) {
+            report(error);
+        } catch (...) {
+            report(std::runtime_error(std::string(name) + " hook threw a non-std exception"));
+        }
+    }
+}
+
+template <class Fn>
+std::optional<Response> Connection::guarded(const char* what, const Request& request, Fn&& fn) {
+    try {
+        fn();
+        return std::nullopt;
+    } catch (const Failure& failure) {
+        return failure_response(failure, request.headers.get("Accept"));
+    } catch (const std::exception& error) {
+        report(error);
+    } catch (...) {
+        report(std::runtime_error(std::string(what) + " threw a non-std exception"));
+    }
+    return failure_response(Status::INTERNAL_SERVER_ERROR, "The server met an unexpected condition.",
+                            request.headers.get("Accept"));
+}
 
 }  // namespace http::detail

@@ -122,6 +122,7 @@ void Server::Impl::start(const Server& s) {
         config.trusted_proxies.push_back(*network);
     }
     config.compression = s.compression;
+    config.http2 = s.http2;
     config.compression_min_size = s.compression_min_size;
     config.multipart_limits.max_parts = s.max_form_fields;
     config.multipart_limits.max_in_memory = s.max_upload_in_memory;
@@ -132,7 +133,7 @@ void Server::Impl::start(const Server& s) {
     if (s.tls_certificate.empty() != s.tls_private_key.empty())
         throw std::invalid_argument("http::Server: tls_certificate and tls_private_key are set together");
     if (!s.tls_certificate.empty())
-        tls = std::make_unique<ServerTls>(s.tls_certificate, s.tls_private_key);
+        tls = std::make_unique<ServerTls>(s.tls_certificate, s.tls_private_key, s.http2);
     shared = std::make_unique<ServerShared>(config);
     shared->tls = tls.get();
 

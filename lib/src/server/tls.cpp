@@ -29,14 +29,16 @@ constexpr const char* tls12_ciphers =
     "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 
 // The application protocols the server speaks, in ALPN's wire format, most preferred first.
-constexpr unsigned char alpn_protocols[] = "\x08http/1.1";
+constexpr std::string_view with_http2("\x02h2\x08http/1.1", 12);
+constexpr std::string_view http1_only("\x08http/1.1", 9);
 
 int select_alpn(SSL*, const unsigned char** out, unsigned char* out_length, const unsigned char* offered,
-                unsigned int offered_length, void*) {
+                unsigned int offered_length, void* argument) {
+    const std::string_view ours = *static_cast<const std::string_view*>(argument);
     unsigned char* chosen = nullptr;
     unsigned char length = 0;
-    if (SSL_select_next_proto(&chosen, &length, alpn_protocols, sizeof alpn_protocols - 1, offered, offered_length) !=
-        OPENSSL_NPN_NEGOTIATED)
+    if (SSL_select_next_proto(&chosen, &length, reinterpret_cast<const unsigned char*>(ours.data()),
+                              static_cast<unsigned>(ours.size()), offered, offered_length) != OPENSSL_NPN_NEGOTIATED)
         return SSL_TLSEXT_ERR_ALERT_FATAL;  // no_application_protocol (RFC 7301, Section 3.2)
     *out = chosen;
     *out_length = length;
@@ -121,8 +123,8 @@ BIO_METHOD* socket_method() {
 
 // --- ServerTls ---------------------------------------------------------------------------------
 
-ServerTls::ServerTls(std::string certificate, std::string private_key)
-    : certificate_(std::move(certificate)), private_key_(std::move(private_key)) {
+ServerTls::ServerTls(std::string certificate, std::string private_key, bool http2)
+    : certificate_(std::move(certificate)), private_key_(std::move(private_key)), http2_(http2) {
     if (RAND_bytes(ticket_keys_.data(), static_cast<int>(ticket_keys_.size())) != 1)
         throw std::runtime_error("httpkit: no random bytes for TLS session tickets: " + openssl_errors());
     context_ = load();
@@ -155,7 +157,7 @@ SSL_CTX* ServerTls::load() const {
     SSL_CTX_set_read_ahead(c, 1);
     SSL_CTX_set_cipher_list(c, tls12_ciphers);
     SSL_CTX_set_default_passwd_cb(c, no_passphrase);
-    SSL_CTX_set_alpn_select_cb(c, select_alpn, nullptr);
+    SSL_CTX_set_alpn_select_cb(c, select_alpn, const_cast<std::string_view*>(http2_ ? &with_http2 : &http1_only));
     static constexpr unsigned char session_context[] = "httpkit";
     SSL_CTX_set_session_id_context(c, session_context, sizeof session_context - 1);
     SSL_CTX_set_tlsext_ticket_keys(c, const_cast<unsigned char*>(ticket_keys_.data()), ticket_keys_.size());

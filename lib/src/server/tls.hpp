@@ -27,9 +27,10 @@ class TlsSession;
 /// connections are not touched. Thread-safe.
 class ServerTls {
 public:
-    /// Loads both files. Throws std::runtime_error naming the file that cannot be read or used,
-    /// or saying that the key does not match the certificate.
-    ServerTls(std::string certificate, std::string private_key);
+    /// Loads both files; ALPN offers "h2" before "http/1.1" if `http2`. Throws
+    /// std::runtime_error naming the file that cannot be read or used, or saying that the key
+    /// does not match the certificate.
+    ServerTls(std::string certificate, std::string private_key, bool http2);
     ~ServerTls();
     ServerTls(const ServerTls&) = delete;
     ServerTls& operator=(const ServerTls&) = delete;
@@ -45,6 +46,7 @@ private:
 
     const std::string certificate_;
     const std::string private_key_;
+    const bool http2_;
     // Session tickets are encrypted with these, the same for every context this server makes: a
     // client resumes across a reload.
     std::array<unsigned char, 80> ticket_keys_{};

@@ -27,12 +27,6 @@ void check_field(std::string_view name, std::string_view value) {
                                     "' holds a control character");
 }
 
-// Fields the server writes itself, from the response's framing.
-bool is_framing_field(std::string_view name) {
-    return iequals(name, "content-length") || iequals(name, "transfer-encoding") || iequals(name, "connection") ||
-           iequals(name, "date");
-}
-
 }  // namespace
 
 std::string_view missing_required_field(const Response& response) noexcept {
@@ -45,7 +39,12 @@ std::string_view missing_required_field(const Response& response) noexcept {
     return {};
 }
 
-bool serialize_response(const Response& response, const ResponseFraming& framing, std::string& out) {
+bool is_framing_field(std::string_view name) noexcept {
+    return iequals(name, "content-length") || iequals(name, "transfer-encoding") || iequals(name, "connection") ||
+           iequals(name, "date");
+}
+
+void check_response(const Response& response) {
     const auto code = static_cast<unsigned>(response.status);
     if (code < 100 || code > 999)
         throw std::invalid_argument("http::Response: status " + std::to_string(code) + " is not a three-digit code");
@@ -53,59 +52,24 @@ bool serialize_response(const Response& response, const ResponseFraming& framing
         check_field(name, value);
     for (const std::string& cookie : response.cookies)
         check_field("Set-Cookie", cookie);
+}
 
+bool serialize_response(const Response& response, const ResponseFraming& framing, std::string& out) {
+    check_response(response);
     out += "HTTP/1.1 ";
-    append_number(out, code);
+    append_number(out, static_cast<unsigned>(response.status));
     out += ' ';
     out += phrase(response.status);
-    out += "\r\nDate: ";
-    out += current_http_date();
     out += "\r\n";
-
-    const bool no_body = response_has_no_content(response.status);
-    bool has_content_type = false;
-    std::string_view declared_length;
-    for (const auto& [name, value] : response.headers) {
-        if (is_framing_field(name)) {
-            if (iequals(name, "content-length"))
-                declared_length = value;
-            continue;
-        }
-        if (iequals(name, "content-type")) {
-            // A status that has no content has no media type either (RFC 9110, Sections 8.3 and
-            // 15.4.5): a 304 or 204 made from a failure or a handler's defaults does not carry one.
-            if (no_body)
-                continue;
-            has_content_type = true;
-        }
+    emit_response_fields(response, framing, [&out](std::string_view name, std::string_view value) {
         out += name;
         out += ": ";
         out += value;
         out += "\r\n";
-    }
-    for (const std::string& cookie : response.cookies) {
-        out += "Set-Cookie: ";
-        out += cookie;
-        out += "\r\n";
-    }
-
-    const std::uint64_t length = framing.external_length ? *framing.external_length : response.body.size();
-    if (!no_body && framing.stream) {
-        if (framing.version_minor >= 1)
-            out += "Transfer-Encoding: chunked\r\n";
-    } else if (!no_body) {
-        if (!has_content_type && length > 0)
-            out += "Content-Type: text/plain; charset=utf-8\r\n";
-        // A HEAD handler may announce the length of what GET would send without producing it.
-        std::uint64_t declared = 0;
-        const bool keep_declared = framing.head_request && length == 0 && parse_content_length(declared_length, declared);
-        out += "Content-Length: ";
-        if (keep_declared)
-            out += declared_length;
-        else
-            append_number(out, length);
-        out += "\r\n";
-    }
+    });
+    const bool no_body = response_has_no_content(response.status);
+    if (!no_body && framing.stream && framing.version_minor >= 1)
+        out += "Transfer-Encoding: chunked\r\n";
     if (!framing.keep_alive)
         out += "Connection: close\r\n";
     else if (framing.version_minor == 0)

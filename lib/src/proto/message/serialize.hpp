@@ -1,7 +1,14 @@
 // Turning a Response into bytes.
 #pragma once
 
+#include "proto/message/http_date.hpp"
+#include "proto/message/parameters.hpp"
+#include "proto/parser/head_parser.hpp"
+#include "proto/parser/scan.hpp"
+
 #include <http/response.hpp>
+
+#include <charconv>
 
 #include <cstddef>
 #include <cstdint>
@@ -36,11 +43,65 @@ constexpr bool response_has_no_content(Status status) noexcept {
 /// Location for a redirect, WWW-Authenticate for 401 ...) that the response lacks, or empty.
 std::string_view missing_required_field(const Response& response) noexcept;
 
+/// Throws std::invalid_argument when the status is not three digits, a header name is not a
+/// token, or a value holds a control character other than HTAB.
+void check_response(const Response& response);
+
+/// The fields the server writes itself, from the framing: Content-Length, Transfer-Encoding,
+/// Connection and Date.
+bool is_framing_field(std::string_view name) noexcept;
+
+/// The header fields a checked response goes out with, HTTP/1.1 and HTTP/2 alike, through
+/// `emit(name, value)`: Date; the handler's fields, but the framing ones and, for a status without
+/// content, Content-Type; Set-Cookie; and for content not streamed, a default Content-Type and
+/// Content-Length. Transfer-Encoding and Connection are HTTP/1.1's own (serialize_response).
+template <class Emit>
+void emit_response_fields(const Response& response, const ResponseFraming& framing, Emit&& emit);
+
 /// Appends the status line and header section of `response` to `out`, and the body unless it is
 /// not sent (HEAD, 1xx, 204, 304) or is larger than inline_body_limit; returns true when the
 /// caller must still write response.body after `out`. A 1xx, 204 or 304 gets neither
 /// Content-Length nor Content-Type. Throws std::invalid_argument when a header name is not a
 /// token or a value holds a control character other than HTAB.
 bool serialize_response(const Response& response, const ResponseFraming& framing, std::string& out);
+
+template <class Emit>
+void emit_response_fields(const Response& response, const ResponseFraming& framing, Emit&& emit) {
+    emit(std::string_view("Date"), std::string_view(current_http_date()));
+    const bool no_body = response_has_no_content(response.status);
+    bool has_content_type = false;
+    std::string_view declared_length;
+    for (const auto& [name, value] : response.headers) {
+        if (is_framing_field(name)) {
+            if (iequals(name, "content-length"))
+                declared_length = value;
+            continue;
+        }
+        if (iequals(name, "content-type")) {
+            // A status that has no content has no media type either (RFC 9110, Sections 8.3 and
+            // 15.4.5): a 304 or 204 made from a failure or a handler's defaults does not carry one.
+            if (no_body)
+                continue;
+            has_content_type = true;
+        }
+        emit(std::string_view(name), std::string_view(value));
+    }
+    for (const std::string& cookie : response.cookies)
+        emit(std::string_view("Set-Cookie"), std::string_view(cookie));
+    if (no_body || framing.stream)
+        return;
+    const std::uint64_t length = framing.external_length ? *framing.external_length : response.body.size();
+    if (!has_content_type && length > 0)
+        emit(std::string_view("Content-Type"), std::string_view("text/plain; charset=utf-8"));
+    // A HEAD handler may announce the length of what GET would send without producing it.
+    std::uint64_t declared = 0;
+    if (framing.head_request && length == 0 && parse_content_length(declared_length, declared)) {
+        emit(std::string_view("Content-Length"), declared_length);
+        return;
+    }
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, length).ptr;
+    emit(std::string_view("Content-Length"), std::string_view(digits, static_cast<std::size_t>(end - digits)));
+}
 
 }  // namespace http::detail

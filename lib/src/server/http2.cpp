@@ -1,0 +1,643 @@
+#include "server/http2.hpp"
+
+#include "files/file_content.hpp"
+#include "proto/cookies/cookies.hpp"
+#include "proto/message/parameters.hpp"
+#include "proto/message/problem.hpp"
+#include "proto/message/serialize.hpp"
+#include "proto/multipart/multipart.hpp"
+#include "proto/parser/request_parser.hpp"
+#include "proto/url/percent.hpp"
+#include "server/connection.hpp"
+
+#include <nghttp2/nghttp2.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+
+namespace http::detail {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The budgets (tokens at first, tokens refilled a second). A browser resets a few streams when
+// the user navigates away and sends a handful of SETTINGS and PINGs; an attack sends thousands.
+constexpr double reset_burst = 200, reset_rate = 20;
+constexpr double control_burst = 500, control_rate = 50;
+// CONTINUATION frames after a HEADERS frame: a real header block needs a few.
+constexpr std::size_t max_continuations = 32;
+// Received bytes are given to nghttp2 this many at a time, so that a spent budget stops the work.
+constexpr std::size_t receive_slice = 16 * 1024;
+
+std::string_view view(const std::uint8_t* data, std::size_t size) {
+    return {reinterpret_cast<const char*>(data), size};
+}
+
+// Fields HTTP/2 forbids (RFC 9113, Section 8.2.2), which a handler may have set for HTTP/1.1.
+bool is_connection_specific(std::string_view name) {
+    return iequals(name, "keep-alive") || iequals(name, "proxy-connection") || iequals(name, "upgrade") ||
+           iequals(name, "transfer-encoding") || iequals(name, "connection");
+}
+
+}  // namespace
+
+struct Http2Session::Stream {
+    std::int32_t id = 0;
+    Request request;
+    Response response;
+    Clock::time_point started;
+    std::string method, path, authority;
+    std::vector<std::string> cookies;  // cookie fields, joined into one (RFC 9113, Section 8.2.3)
+    std::size_t header_bytes = 0;
+    std::size_t header_fields = 0;
+    bool too_large = false;    // the header section broke a limit: 431
+    bool head_done = false;    // the request's header section is in
+    bool complete = false;     // END_STREAM from the client
+    bool handled = false;      // the response is ready (handlers ran, or a refusal)
+    bool submitted = false;
+    bool discard_body = false; // refused: what more of the body comes is dropped
+    bool sink_checked = false; // the on_body hooks ran
+    BodySink sink;
+    // Sending the response's content.
+    bool has_body = false;
+    std::size_t body_sent = 0;
+    std::size_t file_part = 0;
+    std::uint64_t part_sent = 0;
+    std::shared_ptr<StreamState> streamed;
+    std::string chunk;  // taken from the stream's producers, being sent
+    std::size_t chunk_sent = 0;
+    bool deferred = false;  // waits for its producers
+    bool body_done = false; // the last DATA frame is made
+    std::uint64_t content_sent = 0;
+};
+
+bool Http2Session::Budget::spend() {
+    const auto now = Clock::now();
+    tokens = std::min(burst, tokens + std::chrono::duration<double>(now - last).count() * rate);
+    last = now;
+    if (tokens < 1)
+        return false;
+    tokens -= 1;
+    return true;
+}
+
+// nghttp2's callbacks, with access to the session.
+struct Http2Callbacks {
+    static Http2Session& of(void* user_data) { return *static_cast<Http2Session*>(user_data); }
+
+    static int begin_frame(nghttp2_session*, const nghttp2_frame_hd* hd, void* user_data) {
+        Http2Session& self = of(user_data);
+        if (hd->type == NGHTTP2_HEADERS) {
+            self.header_block_bytes_ = hd->length;
+            self.continuations_ = 0;
+        } else if (hd->type == NGHTTP2_CONTINUATION) {
+            // Header bytes are bounded across CONTINUATION frames, and so are the frames.
+            self.header_block_bytes_ += hd->length;
+            if (++self.continuations_ > max_continuations)
+                self.calm_down("CONTINUATION frames");
+        }
+        const ServerConfig& config = self.connection_.config_;
+        if ((hd->type == NGHTTP2_HEADERS || hd->type == NGHTTP2_CONTINUATION) &&
+            self.header_block_bytes_ > 2 * config.head_rules.max_header_size + 1024)
+            self.calm_down("header block bytes");
+        return 0;
+    }
+
+    static int begin_headers(nghttp2_session* session, const nghttp2_frame* frame, void* user_data) {
+        Http2Session& self = of(user_data);
+        if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
+            return 0;
+        auto stream = std::make_unique<Http2Session::Stream>();
+        stream->id = frame->hd.stream_id;
+        stream->started = Clock::now();
+        nghttp2_session_set_stream_user_data(session, stream->id, stream.get());
+        self.streams_[stream->id] = std::move(stream);
+        return 0;
+    }
+
+    static int header(nghttp2_session*, const nghttp2_frame* frame, const std::uint8_t* name, std::size_t name_length,
+                      const std::uint8_t* value, std::size_t value_length, std::uint8_t, void* user_data) {
+        Http2Session& self = of(user_data);
+        Http2Session::Stream* stream = self.find(frame->hd.stream_id);
+        if (!stream || frame->hd.type != NGHTTP2_HEADERS)
+            return 0;
+        const ServerConfig& config = self.connection_.config_;
+        // HPACK can make a small block decode to a great deal (a bomb): the decoded bytes are
+        // counted as SETTINGS_MAX_HEADER_LIST_SIZE counts them, and far past the limit the
+        // connection ends.
+        stream->header_bytes += name_length + value_length + 32;
+        if (stream->header_bytes > 4 * config.head_rules.max_header_size + 65536) {
+            self.calm_down("decoded header bytes");
+            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+        }
+        if (stream->too_large || stream->discard_body)
+            return 0;
+        if (stream->header_bytes > config.head_rules.max_header_size ||
+            ++stream->header_fields > config.head_rules.max_header_fields) {
+            stream->too_large = true;
+            return 0;
+        }
+        const std::string_view n = view(name, name_length), v = view(value, value_length);
+        if (stream->head_done) {  // trailers
+            stream->request.trailers.add(std::string(n), std::string(v));
+        } else if (n == ":method") {
+            stream->method = v;
+        } else if (n == ":path") {
+            stream->path = v;
+        } else if (n == ":authority") {
+            stream->authority = v;
+        } else if (n == "cookie") {
+            parse_cookie_header(v, stream->request.cookies);
+            stream->cookies.emplace_back(v);
+        } else if (n.front() != ':') {
+            stream->request.headers.add(std::string(n), std::string(v));
+        }
+        return 0;
+    }
+
+    static int frame_received(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
+        Http2Session& self = of(user_data);
+        const bool end_stream = frame->hd.flags & NGHTTP2_FLAG_END_STREAM;
+        switch (frame->hd.type) {
+        case NGHTTP2_HEADERS:
+            if (Http2Session::Stream* stream = self.find(frame->hd.stream_id)) {
+                if (!stream->head_done)
+                    self.on_request_head(*stream);
+                stream->complete = stream->complete || end_stream;
+            }
+            break;
+        case NGHTTP2_DATA:
+            if (Http2Session::Stream* stream = self.find(frame->hd.stream_id))
+                stream->complete = stream->complete || end_stream;
+            if (frame->hd.length == 0 && !end_stream && !self.control_frames_.spend())
+                self.calm_down("empty DATA frames");
+            break;
+        case NGHTTP2_RST_STREAM:
+            if (!self.resets_.spend())
+                self.calm_down("stream resets");
+            break;
+        case NGHTTP2_SETTINGS:
+        case NGHTTP2_PING:
+            if (!(frame->hd.flags & NGHTTP2_FLAG_ACK) && !self.control_frames_.spend())
+                self.calm_down("SETTINGS and PING frames");
+            break;
+        case NGHTTP2_PRIORITY:
+            if (!self.control_frames_.spend())
+                self.calm_down("PRIORITY frames");
+            break;
+        default:
+            break;
+        }
+        return 0;
+    }
+
+    static int data_chunk(nghttp2_session*, std::uint8_t, std::int32_t stream_id, const std::uint8_t* data,
+                          std::size_t length, void* user_data) {
+        Http2Session& self = of(user_data);
+        Http2Session::Stream* stream = self.find(stream_id);
+        if (!stream || stream->discard_body)
+            return 0;
+        if (!stream->sink && stream->request.body.size() + length > self.connection_.config_.max_body_size) {
+            self.refuse(*stream, Status::CONTENT_TOO_LARGE, "the content is larger than the server accepts");
+            return 0;
+        }
+        stream->request.body.append(view(data, length));
+        return 0;
+    }
+
+    static int stream_closed(nghttp2_session*, std::int32_t stream_id, std::uint32_t error_code, void* user_data) {
+        Http2Session& self = of(user_data);
+        const auto it = self.streams_.find(stream_id);
+        if (it == self.streams_.end())
+            return 0;
+        Http2Session::Stream& stream = *it->second;
+        Connection& connection = self.connection_;
+        if (stream.streamed) {
+            if (connection.config_.access_log)
+                connection.log_access(&stream.request, stream.response.status, stream.streamed->content_bytes(),
+                                      stream.started);
+            stream.streamed->detach();  // its producers see false
+        }
+        if (stream.submitted && error_code == NGHTTP2_NO_ERROR && !connection.config_.reply_hooks.empty()) {
+            stream.response.body.clear();
+            self.replies_.emplace_back(std::move(stream.request), std::move(stream.response));
+        }
+        self.streams_.erase(it);
+        return 0;
+    }
+
+    static ssize_t read_body(nghttp2_session*, std::int32_t, std::uint8_t* buffer, std::size_t length,
+                             std::uint32_t* flags, nghttp2_data_source* source, void* user_data) {
+        Http2Session& self = of(user_data);
+        Http2Session::Stream& stream = *static_cast<Http2Session::Stream*>(source->ptr);
+        std::size_t n = 0;
+        if (stream.streamed) {
+            bool drained = false;
+            while (stream.chunk_sent == stream.chunk.size()) {
+                stream.chunk.clear();
+                stream.chunk_sent = 0;
+                switch (stream.streamed->take(stream.chunk)) {
+                case StreamState::Take::data:
+                    continue;
+                case StreamState::Take::empty:
+                    // An on_drain producer makes some now (the connection hands itself off after
+                    // this if the producer held the thread too long); else wait for a write.
+                    if (!drained && stream.streamed->drain([&self](const std::exception& error) {
+                            self.connection_.report(error);
+                        })) {
+                        drained = true;
+                        continue;
+                    }
+                    if (!stream.streamed->park())
+                        continue;  // written meanwhile
+                    stream.deferred = true;
+                    return NGHTTP2_ERR_DEFERRED;
+                case StreamState::Take::done:
+                    if (stream.streamed->truncated())
+                        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;  // short of its length: RST_STREAM
+                    *flags |= NGHTTP2_DATA_FLAG_EOF;
+                    stream.body_done = true;
+                    return 0;
+                case StreamState::Take::abort:
+                    return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+                }
+            }
+            n = std::min(length, stream.chunk.size() - stream.chunk_sent);
+            std::memcpy(buffer, stream.chunk.data() + stream.chunk_sent, n);
+            stream.chunk_sent += n;
+        } else if (const FileContent* file = stream.response.file.get()) {
+            if (stream.file_part < file->parts.size()) {
+                const FileContent::Part& part = file->parts[stream.file_part];
+                const std::uint64_t left = part.size() - stream.part_sent;
+                n = static_cast<std::size_t>(std::min<std::uint64_t>(length, left));
+                if (part.from_file()) {
+                    const ssize_t got = ::pread(file->fd(), buffer, n, static_cast<off_t>(part.offset + stream.part_sent));
+                    if (got <= 0)
+                        return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;  // the file shrank: its length cannot be kept
+                    n = static_cast<std::size_t>(got);
+                } else {
+                    std::memcpy(buffer, part.text.data() + stream.part_sent, n);
+                }
+                stream.part_sent += n;
+                if (stream.part_sent == part.size()) {
+                    ++stream.file_part;
+                    stream.part_sent = 0;
+                }
+            }
+            if (stream.file_part == file->parts.size()) {
+                *flags |= NGHTTP2_DATA_FLAG_EOF;
+                stream.body_done = true;
+            }
+        } else {
+            const std::string& body = stream.response.body;
+            n = std::min(length, body.size() - stream.body_sent);
+            std::memcpy(buffer, body.data() + stream.body_sent, n);
+            stream.body_sent += n;
+            if (stream.body_sent == body.size()) {
+                *flags |= NGHTTP2_DATA_FLAG_EOF;
+                stream.body_done = true;
+            }
+        }
+        stream.content_sent += n;
+        return static_cast<ssize_t>(n);
+    }
+};
+
+Http2Session::Http2Session(Connection& connection)
+    : connection_(connection),
+      resets_{reset_burst, reset_burst, reset_rate, Clock::now()},
+      control_frames_{control_burst, control_burst, control_rate, Clock::now()} {
+    nghttp2_session_callbacks* callbacks = nullptr;
+    nghttp2_option* options = nullptr;
+    if (nghttp2_session_callbacks_new(&callbacks) != 0 || nghttp2_option_new(&options) != 0)
+        throw std::bad_alloc();
+    nghttp2_session_callbacks_set_on_begin_frame_callback(callbacks, Http2Callbacks::begin_frame);
+    nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, Http2Callbacks::begin_headers);
+    nghttp2_session_callbacks_set_on_header_callback(callbacks, Http2Callbacks::header);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, Http2Callbacks::frame_received);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, Http2Callbacks::data_chunk);
+    nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, Http2Callbacks::stream_closed);
+    const int made = nghttp2_session_server_new2(&session_, callbacks, this, options);
+    nghttp2_session_callbacks_del(callbacks);
+    nghttp2_option_del(options);
+    if (made != 0)
+        throw std::bad_alloc();
+
+    const ServerConfig& config = connection_.config_;
+    const nghttp2_settings_entry settings[] = {
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, http2_max_streams},
+        {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 256 * 1024},
+        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, static_cast<std::uint32_t>(config.head_rules.max_header_size)},
+        {NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1},
+    };
+    nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, std::size(settings));
+    // The connection's receive window: room for several streams' uploads at once.
+    nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0, 4 * 1024 * 1024);
+}
+
+Http2Session::~Http2Session() {
+    for (auto& [id, stream] : streams_)
+        if (stream->streamed)
+            stream->streamed->detach();
+    nghttp2_session_del(session_);
+}
+
+Http2Session::Stream* Http2Session::find(std::int32_t id) const {
+    const auto it = streams_.find(id);
+    return it == streams_.end() ? nullptr : it->second.get();
+}
+
+void Http2Session::calm_down(const char* what) {
+    if (failure_ != 0)
+        return;
+    failure_ = NGHTTP2_ENHANCE_YOUR_CALM;
+    connection_.report(std::runtime_error(std::string("httpkit: HTTP/2 client exceeded the budget of ") + what +
+                                          "; the connection is closed (ENHANCE_YOUR_CALM)"));
+}
+
+void Http2Session::on_request_head(Stream& stream) {
+    stream.head_done = true;
+    const ServerConfig& config = connection_.config_;
+    Request& r = stream.request;
+    if (stream.too_large) {
+        refuse(stream, Status::REQUEST_HEADER_FIELDS_TOO_LARGE, "header section too large");
+        return;
+    }
+    if (stream.path.size() > config.head_rules.max_request_target) {
+        refuse(stream, Status::URI_TOO_LONG, "request-target too long");
+        return;
+    }
+    if (stream.path.empty()) {  // CONNECT, which this server does not do
+        refuse(stream, Status::NOT_IMPLEMENTED, "CONNECT is not supported");
+        return;
+    }
+    std::string host = stream.authority.empty() ? std::string(r.headers.get("host")) : stream.authority;
+    if (host.empty() || !valid_authority(host)) {
+        refuse(stream, Status::BAD_REQUEST, host.empty() ? "no :authority or Host" : "invalid :authority");
+        return;
+    }
+    r.method = std::move(stream.method);
+    r.request_uri = stream.path;
+    r.http_version = "2";
+    r.ip = connection_.client_.ip;
+    r.port = connection_.client_.port;
+    Connection::set_target(r, stream.path);
+    if (!stream.cookies.empty()) {
+        std::string joined;
+        for (const std::string& cookie : stream.cookies)
+            joined += (joined.empty() ? "" : "; ") + cookie;
+        r.headers.add("cookie", std::move(joined));
+    }
+    r.host = std::move(host);
+    connection_.set_origin(r);
+    if (config.body_hooks.empty()) {
+        std::uint64_t length = 0;
+        if (parse_content_length(r.headers.get("content-length"), length) && length > config.max_body_size)
+            refuse(stream, Status::CONTENT_TOO_LARGE, "the content is larger than the server accepts");
+    }
+}
+
+void Http2Session::refuse(Stream& stream, Status status, std::string_view reason) {
+    if (stream.handled)
+        return;
+    stream.handled = true;
+    stream.discard_body = true;
+    std::string().swap(stream.request.body);
+    stream.sink = nullptr;
+    connection_.loop_.metrics().count_refusal(status);
+    stream.response = failure_response(status, reason, {});
+    if (connection_.config_.access_log)
+        connection_.log_access(nullptr, status, stream.response.body.size(), {});
+}
+
+bool Http2Session::receive(std::string_view bytes) {
+    while (!bytes.empty() && failure_ == 0 && !fatal_) {
+        const std::size_t n = std::min(bytes.size(), receive_slice);
+        const ssize_t result =
+            nghttp2_session_mem_recv(session_, reinterpret_cast<const std::uint8_t*>(bytes.data()), n);
+        if (result < 0) {
+            // Not HTTP/2 (a bad preface), or a flood nghttp2 itself caught: nothing more is sent.
+            fatal_ = nghttp2_is_fatal(static_cast<int>(result)) != 0;
+            if (!fatal_)
+                terminate(NGHTTP2_PROTOCOL_ERROR);
+            return false;
+        }
+        bytes.remove_prefix(n);
+    }
+    if (failure_ != 0) {
+        terminate(failure_);
+        return false;
+    }
+    return !fatal_;
+}
+
+bool Http2Session::feed_sink(Stream& stream) {
+    Loop::UserCode user_code(connection_.loop_);
+    std::optional<Response> failure =
+        connection_.guarded("a body sink", stream.request, [&stream] { stream.sink(stream.request.body); });
+    stream.request.body.clear();
+    if (failure) {
+        refuse(stream, failure->status, {});
+        stream.response = std::move(*failure);
+    }
+    return connection_.loop_.on_owner_thread();
+}
+
+bool Http2Session::handle(Stream& stream) {
+    Request& r = stream.request;
+    stream.sink = nullptr;  // what it holds (a file, a digest) is done with before the handler runs
+    const std::string_view type = r.headers.get("content-type");
+    const ParameterizedValue parsed = parse_parameterized(type);
+    const ServerConfig& config = connection_.config_;
+    if (!r.body.empty() && iequals(parsed.value, "application/x-www-form-urlencoded") &&
+        !parse_urlencoded(r.body, r.form, config.max_form_fields)) {
+        refuse(stream, Status::CONTENT_TOO_LARGE, "too many form fields");
+        return true;
+    }
+    if (iequals(parsed.value, "multipart/form-data") && !stream.sink_checked) {
+        const std::string* boundary = parsed.find("boundary");
+        if (!boundary) {
+            refuse(stream, Status::BAD_REQUEST, "multipart/form-data without a boundary");
+            return true;
+        }
+        MultipartReader reader(*boundary, r.form, r.files, config.multipart_limits);
+        if (reader.feed(r.body) == MultipartReader::Result::error || reader.finish() == MultipartReader::Result::error) {
+            refuse(stream, reader.error().status, reader.error().reason);
+            return true;
+        }
+    }
+    stream.handled = true;
+    connection_.run_handlers(r, stream.response);
+    return connection_.loop_.on_owner_thread();
+}
+
+bool Http2Session::run() {
+    const ServerConfig& config = connection_.config_;
+    for (auto& [id, pointer] : streams_) {
+        Stream& stream = *pointer;
+        if (!stream.handled && stream.head_done) {
+            // The application may take this body as it arrives (Server::on_body).
+            if (!stream.sink_checked && !config.body_hooks.empty() &&
+                (!stream.complete || !stream.request.body.empty())) {
+                stream.sink_checked = true;
+                Loop::UserCode user_code(connection_.loop_);
+                std::optional<Response> failure = connection_.guarded("an on_body hook", stream.request, [&] {
+                    for (const auto& hook : config.body_hooks)
+                        if ((stream.sink = hook(stream.request)))
+                            break;
+                });
+                if (failure) {
+                    refuse(stream, failure->status, {});
+                    stream.response = std::move(*failure);
+                }
+                if (!connection_.loop_.on_owner_thread())
+                    return false;
+            }
+            if (stream.sink && !stream.request.body.empty() && !feed_sink(stream))
+                return false;
+            if (stream.complete && !stream.handled && !handle(stream))
+                return false;
+        }
+        if (stream.handled && !stream.submitted)
+            submit(stream);
+    }
+    if (!replies_.empty()) {
+        for (auto& [request, response] : replies_)
+            connection_.run_hooks(config.reply_hooks, "on_reply", std::as_const(request), std::as_const(response));
+        replies_.clear();
+        if (!connection_.loop_.on_owner_thread())
+            return false;
+    }
+    for (auto& [id, stream] : streams_) {
+        if (stream->deferred) {
+            stream->deferred = false;
+            nghttp2_session_resume_data(session_, id);
+        }
+    }
+    return true;
+}
+
+void Http2Session::submit(Stream& stream) {
+    stream.submitted = true;
+    Response& response = stream.response;
+    connection_.prepare_response(stream.request, response);
+    const bool head = stream.request.method == "HEAD";
+    ResponseFraming framing{head, true, 1, {}};
+    if (response.file)
+        framing.external_length = response.file->size();
+    StreamState::Framing stream_framing = StreamState::Framing::until_close;  // DATA frames delimit it
+    std::uint64_t stream_length = 0;
+    if (response.stream_state) {
+        if (head || response_has_no_content(response.status))
+            stream_framing = StreamState::Framing::none;
+        else if (parse_content_length(response.headers.get("Content-Length"), stream_length))
+            stream_framing = StreamState::Framing::length;
+        if (stream_framing == StreamState::Framing::length)
+            framing.external_length = stream_length;
+        framing.stream = stream_framing != StreamState::Framing::length;
+    }
+    try {
+        check_response(response);
+    } catch (const std::exception& error) {
+        connection_.report(error);  // a header value with CR or LF ...
+        if (response.stream_state)
+            response.stream_state->detach();
+        response = failure_response(Status::INTERNAL_SERVER_ERROR, "The server produced an invalid response.",
+                                    stream.request.headers.get("Accept"));
+        framing = ResponseFraming{head, true, 1, {}};
+    }
+
+    // The fields, their names in lower case as HTTP/2 requires.
+    std::vector<std::pair<std::string, std::string>> fields;
+    fields.reserve(response.headers.size() + response.cookies.size() + 4);
+    fields.emplace_back(":status", std::to_string(static_cast<unsigned>(response.status)));
+    emit_response_fields(response, framing, [&fields](std::string_view name, std::string_view value) {
+        if (is_connection_specific(name))
+            return;
+        std::string lower(name);
+        std::transform(lower.begin(), lower.end(), lower.begin(), [](char c) {
+            return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+        });
+        fields.emplace_back(std::move(lower), value);
+    });
+    std::vector<nghttp2_nv> nv;
+    nv.reserve(fields.size());
+    for (auto& [name, value] : fields)
+        nv.push_back({reinterpret_cast<std::uint8_t*>(name.data()), reinterpret_cast<std::uint8_t*>(value.data()),
+                      name.size(), value.size(), NGHTTP2_NV_FLAG_NONE});
+
+    const bool content = !head && !response_has_no_content(response.status);
+    stream.streamed = std::move(response.stream_state);
+    if (stream.streamed) {
+        const std::uint64_t excess = stream.streamed->attach(stream_framing, stream_length, connection_.waker());
+        if (excess > 0)
+            connection_.report(std::runtime_error("httpkit: a handler wrote " + std::to_string(excess) +
+                                                  " bytes to a stream past its Content-Length; they were not sent"));
+    }
+    stream.has_body = content && (stream.streamed || response.file || !response.body.empty());
+    auto& metrics = connection_.loop_.metrics();
+    metrics.count_response(stream.request.method, response.status, Clock::now() - stream.started);
+    if (connection_.config_.access_log && !stream.streamed)
+        connection_.log_access(&stream.request, response.status,
+                               content ? (framing.external_length ? *framing.external_length : response.body.size()) : 0,
+                               stream.started);
+    nghttp2_data_provider provider{};
+    provider.source.ptr = &stream;
+    provider.read_callback = Http2Callbacks::read_body;
+    nghttp2_submit_response(session_, stream.id, nv.data(), nv.size(), stream.has_body ? &provider : nullptr);
+}
+
+bool Http2Session::produce(std::string& out, std::size_t limit) {
+    while (out.size() < limit) {
+        const std::uint8_t* data = nullptr;
+        const ssize_t n = nghttp2_session_mem_send(session_, &data);
+        if (n < 0) {
+            fatal_ = true;
+            return false;
+        }
+        if (n == 0)
+            break;
+        out.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n));
+    }
+    return true;
+}
+
+void Http2Session::shut_down() {
+    if (going_away_)
+        return;
+    going_away_ = true;
+    nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(session_),
+                          NGHTTP2_NO_ERROR, nullptr, 0);
+}
+
+void Http2Session::terminate(std::uint32_t error_code) {
+    going_away_ = true;
+    nghttp2_session_terminate_session(session_, error_code);
+}
+
+bool Http2Session::finished() const {
+    if (fatal_)
+        return true;
+    const bool writing = nghttp2_session_want_write(session_) != 0;
+    return (!nghttp2_session_want_read(session_) && !writing) || (going_away_ && streams_.empty() && !writing);
+}
+
+Http2Session::Waiting Http2Session::waiting() const {
+    if (streams_.empty())
+        return Waiting::idle;
+    bool sending = false;
+    for (const auto& [id, stream] : streams_) {
+        if (!stream->complete && !stream->discard_body)
+            return Waiting::request;
+        if (stream->submitted && stream->has_body && !stream->body_done && !stream->deferred)
+            sending = true;
+    }
+    // Everything that could be written was: what is left waits for the client's window.
+    return sending ? Waiting::window : Waiting::producer;
+}
+
+}  // namespace http::detail

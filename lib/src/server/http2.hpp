@@ -1,0 +1,113 @@
+// HTTP/2 on a server connection (RFC 9113), with libnghttp2 for the framing and HPACK.
+//
+// The connection keeps the socket, the TLS session, the deadlines and the loop; it hands what it
+// receives to receive() and sends what produce() gives. Requests become the same http::Request
+// the HTTP/1.1 path makes and run the same handlers (Connection::run_handlers), outside any
+// nghttp2 callback, so a handler that blocks hands the connection to another thread as an
+// HTTP/1.1 one does. Responses go out through nghttp2's data source: a body, a file's parts or a
+// BodyStream, each as the peer's flow-control window allows.
+//
+// The defences against the known HTTP/2 attacks are budgets per connection, each ending the
+// connection with GOAWAY ENHANCE_YOUR_CALM when it is spent: stream resets (rapid reset,
+// CVE-2023-44487), control frames that cost work and carry nothing (SETTINGS, PING, PRIORITY,
+// empty DATA: CVE-2019-9512..9518), header-block bytes across CONTINUATION frames
+// (CVE-2024-27316) and decoded header bytes (HPACK bombs). Concurrent streams are bounded by
+// SETTINGS_MAX_CONCURRENT_STREAMS, a zero window by write_timeout (Connection).
+#pragma once
+
+#include <http/request.hpp>
+#include <http/response.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+typedef struct nghttp2_session nghttp2_session;
+
+namespace http::detail {
+
+class Connection;
+
+/// The client connection preface (RFC 9113, Section 3.4), which starts h2c by prior knowledge.
+inline constexpr std::string_view http2_preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// The most streams a client may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS).
+inline constexpr std::uint32_t http2_max_streams = 100;
+
+class Http2Session {
+public:
+    explicit Http2Session(Connection& connection);
+    ~Http2Session();
+    Http2Session(const Http2Session&) = delete;
+    Http2Session& operator=(const Http2Session&) = delete;
+
+    /// Takes received bytes (the client's preface first); false when the connection must end,
+    /// after what produce() still gives (a GOAWAY, when one can be sent).
+    bool receive(std::string_view bytes);
+    /// Runs what waits on the loop: body sinks, handlers, on_reply hooks, stream producers.
+    /// False if the thread lost the loop while in application code: the new owner goes on.
+    bool run();
+    /// Appends frames to send to `out`, up to about `limit` bytes; false on a fatal error.
+    bool produce(std::string& out, std::size_t limit);
+    /// Graceful close: GOAWAY; the streams already begun are answered, no new one is taken.
+    void shut_down();
+    /// Ends the connection now with GOAWAY `error_code` (a timeout, a spent budget).
+    void terminate(std::uint32_t error_code);
+    /// Nothing is left to read or write: the connection can close.
+    bool finished() const;
+
+    /// What the connection waits on, for its deadline.
+    enum class Waiting {
+        idle,     ///< no stream open: keep_alive_timeout
+        request,  ///< a request is still arriving: read_timeout
+        window,   ///< a response waits for the client's flow-control window: write_timeout
+        producer  ///< only streamed bodies waiting on their producers: no deadline
+    };
+    Waiting waiting() const;
+
+    struct Stream;
+
+private:
+    friend struct Http2Callbacks;
+
+    Stream* find(std::int32_t id) const;
+    /// The request's head is in: builds the Request; a refusal goes to the stream's response.
+    void on_request_head(Stream& stream);
+    /// Answers `stream` at once with `status` (a limit broken while its request arrived).
+    void refuse(Stream& stream, Status status, std::string_view reason);
+    /// Runs the handlers for a complete request; false if the thread lost the loop.
+    bool handle(Stream& stream);
+    /// Submits the stream's response (HEADERS, and its body as the window allows).
+    void submit(Stream& stream);
+    /// Passes what arrived of a streamed request body to its sink; false if the thread lost the loop.
+    bool feed_sink(Stream& stream);
+    /// A budget was spent: the connection ends with ENHANCE_YOUR_CALM.
+    void calm_down(const char* what);
+
+    Connection& connection_;
+    nghttp2_session* session_ = nullptr;
+    std::unordered_map<std::int32_t, std::unique_ptr<Stream>> streams_;
+    std::vector<std::pair<Request, Response>> replies_;  // for on_reply hooks, run by run()
+    std::uint32_t failure_ = 0;  // a defence tripped: GOAWAY with this code (0: none)
+    bool going_away_ = false;
+    bool fatal_ = false;
+
+    /// A token bucket: `burst` at first, refilled at `rate` a second.
+    struct Budget {
+        double tokens;
+        double burst;
+        double rate;
+        std::chrono::steady_clock::time_point last;
+        bool spend();
+    };
+    Budget resets_;
+    Budget control_frames_;
+    std::size_t header_block_bytes_ = 0;  // of the header block being received, encoded
+    std::size_t continuations_ = 0;       // CONTINUATION frames of that block
+};
+
+}  // namespace http::detail
