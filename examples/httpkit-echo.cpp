@@ -1,7 +1,7 @@
 // httpkit-echo [PORT [HOST]] [options]: answers every request with the JSON of what it received,
 // routed with http::Router. Options: --static DIR, --compress, --threads N, --access-log FILE|-,
 // --trusted-proxy CIDR, --unix PATH, --socket-activation, --tls-cert FILE --tls-key FILE (HTTPS;
-// SIGHUP reloads them). /metrics: Prometheus text.
+// SIGHUP reloads them), --no-http2. /metrics: Prometheus text.
 //
 //   /status/<code>       3xx-5xx raised with http::throw_failure; 2xx answered plainly; both with
 //                        the header fields the dataset ties to the status, with sample values
@@ -372,7 +372,8 @@ const char* const usage =
     "  --unix PATH        listen on a Unix domain socket instead of TCP\n"
     "  --socket-activation  accept on the sockets systemd passes (LISTEN_FDS)\n"
     "  --tls-cert FILE --tls-key FILE  speak HTTPS with this PEM certificate chain and key;\n"
-    "                     SIGHUP reloads them\n";
+    "                     SIGHUP reloads them\n"
+    "  --no-http2         HTTP/1.1 only (default: also HTTP/2, by ALPN over TLS and h2c)\n";
 
 }  // namespace
 
@@ -388,6 +389,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> trusted;
     std::string tls_certificate;
     std::string tls_private_key;
+    bool http2 = true;
     int positional = 0;
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
@@ -408,6 +410,8 @@ int main(int argc, char** argv) {
             unix_socket = value();
         } else if (arg == "--socket-activation") {
             socket_activation = true;
+        } else if (arg == "--no-http2") {
+            http2 = false;
         } else if (arg == "--tls-cert") {
             tls_certificate = value();
         } else if (arg == "--tls-key") {
@@ -447,6 +451,7 @@ int main(int argc, char** argv) {
     server.io_threads = static_cast<std::size_t>(threads);
     server.tls_certificate = tls_certificate;
     server.tls_private_key = tls_private_key;
+    server.http2 = http2;
     // Before any thread starts (the ticker's, the server's): they inherit SIGHUP blocked.
     std::optional<ReloadOnSighup> reloader;
     if (!tls_certificate.empty())

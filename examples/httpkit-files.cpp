@@ -1,7 +1,7 @@
 // httpkit-files [DIR [PORT [HOST]]] [options]: a static file server over router.files, like
 // `python3 -m http.server`: conditional and range requests, an access log line per request on
 // stdout. DIR defaults to ".", PORT to 8000, HOST to 127.0.0.1. --tls-cert FILE --tls-key FILE:
-// HTTPS, and SIGHUP reloads them.
+// HTTPS, and SIGHUP reloads them. --no-http2: HTTP/1.1 only.
 #include <http/router.hpp>
 #include <http/server.hpp>
 
@@ -31,7 +31,8 @@ const char* const usage =
     "  --dotfiles   serve names that start with '.'\n"
     "  --quiet      no access log on stdout\n"
     "  --tls-cert FILE --tls-key FILE  speak HTTPS with this PEM certificate chain and key;\n"
-    "               SIGHUP reloads them\n";
+    "               SIGHUP reloads them\n"
+    "  --no-http2   HTTP/1.1 only (default: also HTTP/2, by ALPN over TLS and h2c)\n";
 
 }  // namespace
 
@@ -44,6 +45,7 @@ int main(int argc, char** argv) {
     bool quiet = false;
     std::string tls_certificate;
     std::string tls_private_key;
+    bool http2 = true;
     int positional = 0;
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
@@ -55,6 +57,8 @@ int main(int argc, char** argv) {
             tls_certificate = argv[++i];
         } else if (arg == "--tls-key") {
             tls_private_key = argv[++i];
+        } else if (arg == "--no-http2") {
+            http2 = false;
         } else if (arg == "--compress") {
             compress = true;
         } else if (arg == "--list") {
@@ -91,6 +95,7 @@ int main(int argc, char** argv) {
     server.compression = compress;
     server.tls_certificate = tls_certificate;
     server.tls_private_key = tls_private_key;
+    server.http2 = http2;
     if (!quiet)
         server.access_log(std::cout);
     server.on_error([](const std::exception& error, const http::ClientInfo& client) {

@@ -85,6 +85,7 @@ BOOST_AUTO_TEST_CASE(our_client_talks_https_and_the_request_says_so) {
 BOOST_AUTO_TEST_CASE(tls_1_2_and_1_3_only_with_alpn_http_1_1) {
     test::TestServer server([](http::Server& s) {
         serve_tls(s);
+        s.http2 = false;  // ALPN: http/1.1 only (h2 is in the http2 suite)
         s.on_receive(test::echo_path);
     });
     {
@@ -329,6 +330,7 @@ BOOST_AUTO_TEST_CASE(large_bodies_files_and_streams_cross_intact) {
 BOOST_AUTO_TEST_CASE(curl_speaks_https_to_it) {
     test::TestServer server([](http::Server& s) {
         serve_tls(s);
+        s.http2 = false;
         s.on_receive([](http::Request& req, http::Response& res) { res.body = req.scheme + " " + req.http_version; });
     });
     const std::string ca = TestCertificates::get().pem("ca");

@@ -104,6 +104,30 @@ struct Http2Callbacks {
         if ((hd->type == NGHTTP2_HEADERS || hd->type == NGHTTP2_CONTINUATION) &&
             self.header_block_bytes_ > 2 * config.head_rules.max_header_size + 1024)
             self.calm_down("header block bytes");
+        // Frames that cost work and carry nothing, counted as they begin: nghttp2 does not report
+        // every one of them (PRIORITY is ignored once RFC 7540 priorities are off).
+        const bool ack = hd->flags & NGHTTP2_FLAG_ACK;
+        switch (hd->type) {
+        case NGHTTP2_RST_STREAM:
+            if (!self.resets_.spend())
+                self.calm_down("stream resets");
+            break;
+        case NGHTTP2_SETTINGS:
+        case NGHTTP2_PING:
+            if (!ack && !self.control_frames_.spend())
+                self.calm_down("SETTINGS and PING frames");
+            break;
+        case NGHTTP2_PRIORITY:
+            if (!self.control_frames_.spend())
+                self.calm_down("PRIORITY frames");
+            break;
+        case NGHTTP2_DATA:
+            if (hd->length == 0 && !(hd->flags & NGHTTP2_FLAG_END_STREAM) && !self.control_frames_.spend())
+                self.calm_down("empty DATA frames");
+            break;
+        default:
+            break;
+        }
         return 0;
     }
 
@@ -173,21 +197,6 @@ struct Http2Callbacks {
         case NGHTTP2_DATA:
             if (Http2Session::Stream* stream = self.find(frame->hd.stream_id))
                 stream->complete = stream->complete || end_stream;
-            if (frame->hd.length == 0 && !end_stream && !self.control_frames_.spend())
-                self.calm_down("empty DATA frames");
-            break;
-        case NGHTTP2_RST_STREAM:
-            if (!self.resets_.spend())
-                self.calm_down("stream resets");
-            break;
-        case NGHTTP2_SETTINGS:
-        case NGHTTP2_PING:
-            if (!(frame->hd.flags & NGHTTP2_FLAG_ACK) && !self.control_frames_.spend())
-                self.calm_down("SETTINGS and PING frames");
-            break;
-        case NGHTTP2_PRIORITY:
-            if (!self.control_frames_.spend())
-                self.calm_down("PRIORITY frames");
             break;
         default:
             break;
@@ -321,6 +330,9 @@ Http2Session::Http2Session(Connection& connection)
     nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, Http2Callbacks::frame_received);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, Http2Callbacks::data_chunk);
     nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, Http2Callbacks::stream_closed);
+    // The CONTINUATION bound is this session's own (begin_frame), which ends the connection with
+    // a GOAWAY; nghttp2's, lower by default, would end it without one.
+    nghttp2_option_set_max_continuations(options, 4 * max_continuations);
     const int made = nghttp2_session_server_new2(&session_, callbacks, this, options);
     nghttp2_session_callbacks_del(callbacks);
     nghttp2_option_del(options);
