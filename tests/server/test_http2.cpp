@@ -1,0 +1,201 @@
+// HTTP/2 on the server: h2c by prior knowledge and h2 by ALPN with curl, the same handlers and
+// failures as HTTP/1.1, limits on a stream, timeouts, graceful close. The attacks are in
+// tests/examples/test_http2.py, against httpkit-echo.
+#include "support/process.hpp"
+#include "support/raw_connection.hpp"
+#include "support/test_server.hpp"
+#include "support/tls_client.hpp"
+
+#include <http/router.hpp>
+#include <http/stream.hpp>
+
+#include <boost/test/unit_test.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <thread>
+
+namespace {
+
+using test::TestCertificates;
+
+bool contains(std::string_view text, std::string_view part) { return text.find(part) != std::string_view::npos; }
+
+std::string curl(const std::string& arguments, int& status) {
+    return test::run("curl -sS --max-time 20 " + arguments + " 2>&1", status);
+}
+
+std::string h2c(const test::TestServer& server, const std::string& path) {
+    return "--http2-prior-knowledge http://127.0.0.1:" + std::to_string(server.port()) + path;
+}
+
+// A frame: 24-bit length, type, flags, stream.
+std::string frame(std::uint8_t type, std::uint8_t flags, std::uint32_t stream, std::string_view payload = {}) {
+    std::string out;
+    out += static_cast<char>(payload.size() >> 16);
+    out += static_cast<char>(payload.size() >> 8);
+    out += static_cast<char>(payload.size());
+    out += static_cast<char>(type);
+    out += static_cast<char>(flags);
+    for (int shift = 24; shift >= 0; shift -= 8)
+        out += static_cast<char>(stream >> shift);
+    out += payload;
+    return out;
+}
+
+// GET / for localhost, in HPACK: :method GET, :scheme http, :path / (static table), :authority.
+const std::string get_root = std::string("\x82\x86\x84\x01\x09localhost", 14);
+const std::string preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(http2)
+
+BOOST_AUTO_TEST_CASE(curl_speaks_h2c_and_h2_to_the_same_handlers) {
+    const auto handler = [](http::Request& req, http::Response& res) {
+        res.body = req.http_version + " " + req.scheme + " " + req.method + " " + req.path + " " + req.queries["q"];
+    };
+    test::TestServer plain([&](http::Server& s) { s.on_receive(handler); });
+    int status = 0;
+    BOOST_TEST(curl(h2c(plain, "/x?q=1"), status) == "2 http GET /x 1");
+    BOOST_TEST(status == 0);
+    BOOST_TEST(curl("-d a=b " + h2c(plain, "/form"), status) == "2 http POST /form ");
+
+    test::TestServer tls([&](http::Server& s) {
+        s.tls_certificate = TestCertificates::get().pem("localhost");
+        s.tls_private_key = TestCertificates::get().key("localhost");
+        s.on_receive(handler);
+    });
+    const std::string url = "https://localhost:" + std::to_string(tls.port()) + "/y";
+    const std::string ca = "--cacert " + TestCertificates::get().pem("ca") + " ";
+    BOOST_TEST(curl(ca + "-w ' %{http_version}' " + url, status) == "2 https GET /y  2");
+    BOOST_TEST(curl(ca + "--http1.1 " + url, status) == "1.1 https GET /y ");
+    test::TlsClient client(tls.port(), {.alpn = {"h2", "http/1.1"}});
+    BOOST_REQUIRE_MESSAGE(client.handshake(), client.error());
+    BOOST_TEST(client.alpn() == "h2");
+}
+
+BOOST_AUTO_TEST_CASE(a_failure_is_the_same_problem_over_both_versions) {
+    test::TestServer server([](http::Server& s) {
+        s.on_receive([](http::Request&, http::Response&) { throw http::Conflict("the version is stale"); });
+    });
+    int status = 0;
+    const std::string format = "-w '|%{http_code}|%{content_type}' ";
+    const std::string two = curl(format + h2c(server, "/"), status);
+    const std::string one = curl(format + "http://127.0.0.1:" + std::to_string(server.port()) + "/", status);
+    BOOST_TEST(contains(two, "the version is stale"), two);
+    BOOST_TEST(contains(two, "|409|application/problem+json"), two);
+    BOOST_TEST(two == one);
+}
+
+BOOST_AUTO_TEST_CASE(limits_answer_on_the_stream) {
+    test::TestServer server([](http::Server& s) {
+        s.max_body_size = 1000;
+        s.max_request_target = 100;
+        s.on_receive(test::echo_path);
+    });
+    int status = 0;
+    const std::string format = "-o /dev/null -w '%{http_code}' ";
+    BOOST_TEST(curl(format + "-d " + std::string(1000, 'x') + " " + h2c(server, "/up"), status) == "200");
+    BOOST_TEST(curl(format + "-d " + std::string(1001, 'x') + " " + h2c(server, "/up"), status) == "413");
+    BOOST_TEST(curl(format + h2c(server, "/" + std::string(99, 'p')), status) == "200");  // 100 with the '/'
+    BOOST_TEST(curl(format + h2c(server, "/" + std::string(100, 'p')), status) == "414");
+}
+
+BOOST_AUTO_TEST_CASE(bodies_files_and_streams_cross_intact) {
+    test::TempDir dir;
+    std::string file(3 * 1024 * 1024 + 5, '\0');
+    for (std::size_t i = 0; i < file.size(); ++i)
+        file[i] = static_cast<char>(i * 7 + i / 1000);
+    std::ofstream(dir.path() / "data.bin", std::ios::binary) << file;
+    test::TestServer server([&](http::Server& s) {
+        http::Router router;
+        router.files("/files", dir.path().string());
+        router.get("/stream", [](http::Request&, http::Response& res) {
+            http::BodyStream out = res.stream();
+            out.on_drain([left = std::size_t{4 << 20}](http::BodyStream& body) mutable {
+                while (left > 0 && body.room() > 0) {
+                    const std::size_t n = std::min({left, body.room(), std::size_t{3000}});
+                    body.write(std::string(n, 's'));
+                    left -= n;
+                }
+                if (left == 0)
+                    body.close();
+            });
+        });
+        s.on_receive(router);
+    });
+    int status = 0;
+    const std::string copy = (dir.path() / "copy.bin").string();
+    BOOST_TEST(curl("-o " + copy + " -w '%{http_code}' " + h2c(server, "/files/data.bin"), status) == "200");
+    std::ifstream in(copy, std::ios::binary);
+    const std::string received((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    BOOST_TEST((received == file));
+    BOOST_TEST(curl("-r 10-19 " + h2c(server, "/files/data.bin"), status) == file.substr(10, 10));
+    BOOST_TEST(curl("-o /dev/null -w '%{size_download}' " + h2c(server, "/stream"), status) == std::to_string(4 << 20));
+}
+
+BOOST_AUTO_TEST_CASE(a_window_held_at_zero_is_closed_after_write_timeout) {
+    test::TestServer server([](http::Server& s) {
+        s.write_timeout = std::chrono::milliseconds(300);
+        s.on_receive([](http::Request&, http::Response& res) { res.body = std::string(100000, 'z'); });
+    });
+    test::RawConnection connection(server.port());
+    // SETTINGS_INITIAL_WINDOW_SIZE (4) = 0: the server may send no DATA on any stream.
+    connection.send(preface + frame(4, 0, 0, std::string("\x00\x04\x00\x00\x00\x00", 6)) +
+                    frame(1, 0x5, 1, get_root));
+    const std::string received = connection.read_until_close();
+    BOOST_TEST(received.size() < 1000);  // the head and the connection's frames, none of the body
+    BOOST_TEST(contains(received, frame(7, 0, 0).substr(3, 2)));  // a GOAWAY frame's type and flags
+}
+
+BOOST_AUTO_TEST_CASE(an_idle_connection_gets_goaway_after_keep_alive_timeout) {
+    test::TestServer server([](http::Server& s) {
+        s.keep_alive_timeout = std::chrono::milliseconds(200);
+        s.on_receive(test::echo_path);
+    });
+    test::RawConnection connection(server.port());
+    connection.send(preface + frame(4, 0, 0) + frame(1, 0x5, 1, get_root));
+    const std::string received = connection.read_until_close();
+    BOOST_TEST(contains(received, "GET /"));
+    // GOAWAY, last stream 1, NO_ERROR.
+    BOOST_TEST(contains(received, frame(7, 0, 0, std::string("\x00\x00\x00\x01\x00\x00\x00\x00", 8))));
+}
+
+BOOST_AUTO_TEST_CASE(close_sends_goaway_and_finishes_the_streams_begun) {
+    test::TestServer server([](http::Server& s) {
+        s.on_receive([](http::Request&, http::Response& res) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(400));
+            res.body = "finished";
+        });
+    });
+    auto answer = std::async(std::launch::async, [&server] {
+        int status = 0;
+        return curl(h2c(server, "/slow"), status);
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    server.server().close();
+    BOOST_TEST(answer.get() == "finished");
+}
+
+BOOST_AUTO_TEST_CASE(http2_can_be_turned_off) {
+    test::TestServer plain([](http::Server& s) {
+        s.http2 = false;
+        s.on_receive(test::echo_path);
+    });
+    int status = 0;
+    curl(h2c(plain, "/"), status);
+    BOOST_TEST(status != 0);  // the preface is no HTTP/1.1 request
+    test::TestServer tls([](http::Server& s) {
+        s.http2 = false;
+        s.tls_certificate = TestCertificates::get().pem("localhost");
+        s.tls_private_key = TestCertificates::get().key("localhost");
+        s.on_receive(test::echo_path);
+    });
+    BOOST_TEST(curl("--cacert " + TestCertificates::get().pem("ca") + " -w ' %{http_version}' https://localhost:" +
+                        std::to_string(tls.port()) + "/",
+                    status) == "GET / 1.1");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
