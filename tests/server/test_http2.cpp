@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <mutex>
 #include <thread>
 
 namespace {
@@ -134,6 +135,23 @@ BOOST_AUTO_TEST_CASE(bodies_files_and_streams_cross_intact) {
     BOOST_TEST((received == file));
     BOOST_TEST(curl("-r 10-19 " + h2c(server, "/files/data.bin"), status) == file.substr(10, 10));
     BOOST_TEST(curl("-o /dev/null -w '%{size_download}' " + h2c(server, "/stream"), status) == std::to_string(4 << 20));
+}
+
+BOOST_AUTO_TEST_CASE(event_streams_keep_their_heartbeat) {
+    std::mutex mutex;
+    std::vector<http::EventStream> open;  // kept open until the server closes
+    test::TestServer server([&](http::Server& s) {
+        s.on_receive([&](http::Request&, http::Response& res) {
+            http::EventStream events(res, std::chrono::milliseconds(100));
+            events.send("first");
+            const std::lock_guard lock(mutex);
+            open.push_back(events);
+        });
+    });
+    int status = 0;
+    const std::string out = curl("--max-time 1 " + h2c(server, "/"), status);  // curl ends it
+    BOOST_TEST(contains(out, "data: first\n\n"), out);
+    BOOST_TEST(contains(out, ":\n\n"), out);  // a heartbeat comment after 100 ms of quiet
 }
 
 BOOST_AUTO_TEST_CASE(a_window_held_at_zero_is_closed_after_write_timeout) {

@@ -245,6 +245,10 @@ void Connection::check_deadline(Clock::time_point now) {
         set_deadline(stream_->heartbeat_interval());
         return;
     }
+    if (h2_ && h2_->waiting() == Http2Session::Waiting::producer && h2_->heartbeat()) {
+        clear_deadline();  // the step the heartbeats wake sets the next one
+        return;
+    }
     clear_deadline();
     timed_out_ = true;
     wake();  // the read or write it waits for sees timed_out_
@@ -428,7 +432,11 @@ Connection::Next Connection::http2_step() {
         set_deadline(config_.write_timeout);  // a window held at zero is a client not reading
         break;
     case Http2Session::Waiting::producer:
-        clear_deadline();
+        // Event streams with a heartbeat: a comment when they have been quiet that long.
+        if (const auto interval = h2_->heartbeat_interval(); interval.count() > 0)
+            set_deadline(interval);
+        else
+            clear_deadline();
         break;
     }
     return Next::read;

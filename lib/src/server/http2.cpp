@@ -652,4 +652,22 @@ Http2Session::Waiting Http2Session::waiting() const {
     return sending ? Waiting::window : Waiting::producer;
 }
 
+std::chrono::milliseconds Http2Session::heartbeat_interval() const {
+    std::chrono::milliseconds shortest{0};
+    for (const auto& [id, stream] : streams_)
+        if (stream->streamed && stream->deferred)
+            if (const auto interval = stream->streamed->heartbeat_interval();
+                interval.count() > 0 && (shortest.count() == 0 || interval < shortest))
+                shortest = interval;
+    return shortest;
+}
+
+bool Http2Session::heartbeat() {
+    bool any = false;
+    for (auto& [id, stream] : streams_)
+        if (stream->streamed && stream->deferred)
+            any = stream->streamed->heartbeat() || any;  // each wakes the connection
+    return any;
+}
+
 }  // namespace http::detail

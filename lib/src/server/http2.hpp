@@ -68,6 +68,10 @@ public:
         producer  ///< only streamed bodies waiting on their producers: no deadline
     };
     Waiting waiting() const;
+    /// The shortest heartbeat interval of the event streams waiting on their producers; 0: none.
+    std::chrono::milliseconds heartbeat_interval() const;
+    /// Queues a heartbeat comment on each of them; true if there was one.
+    bool heartbeat();
 
     struct Stream;
 
