@@ -461,6 +461,7 @@ bool Http2Session::feed_sink(Stream& stream) {
 
 bool Http2Session::handle(Stream& stream) {
     Request& r = stream.request;
+    const bool streamed_body = static_cast<bool>(stream.sink);
     stream.sink = nullptr;  // what it holds (a file, a digest) is done with before the handler runs
     const std::string_view type = r.headers.get("content-type");
     const ParameterizedValue parsed = parse_parameterized(type);
@@ -470,7 +471,7 @@ bool Http2Session::handle(Stream& stream) {
         refuse(stream, Status::CONTENT_TOO_LARGE, "too many form fields");
         return true;
     }
-    if (iequals(parsed.value, "multipart/form-data") && !stream.sink_checked) {
+    if (iequals(parsed.value, "multipart/form-data") && !streamed_body) {
         const std::string* boundary = parsed.find("boundary");
         if (!boundary) {
             refuse(stream, Status::BAD_REQUEST, "multipart/form-data without a boundary");
