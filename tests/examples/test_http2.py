@@ -111,6 +111,13 @@ def goaway_code(frames) -> int | None:
     return None
 
 
+def cpu_ms(pid: int) -> float:
+    """The user and system CPU time a process has used, in milliseconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+
+
 def rss_kib(pid: int) -> int:
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -145,6 +152,7 @@ class Http2Test(unittest.TestCase):
 
     def attack(self, name: str, payload: bytes, settings: bytes = b"", expect_calm: bool = True):
         before = rss_kib(self.echo.pid)
+        cpu_before = cpu_ms(self.echo.pid)
         h2 = H2(self.port, settings)
         started = time.monotonic()
         h2.send(payload)
@@ -154,7 +162,8 @@ class Http2Test(unittest.TestCase):
         code = goaway_code(frames)
         answered = sum(1 for kind, _, _, _ in frames if kind == HEADERS)
         print(f"\n{name}: {len(payload)} bytes sent; GOAWAY {code}; {answered} responses; "
-              f"closed after {seconds * 1000:.0f} ms; RSS {before} -> {rss_kib(self.echo.pid)} KiB", end=" ")
+              f"closed after {seconds * 1000:.0f} ms; server CPU {cpu_ms(self.echo.pid) - cpu_before:.0f} ms; "
+              f"RSS {before} -> {rss_kib(self.echo.pid)} KiB", end=" ")
         if expect_calm:
             self.assertEqual(code, ENHANCE_YOUR_CALM, frames[-5:])
         self.serves_others()
