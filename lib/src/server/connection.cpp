@@ -92,6 +92,8 @@ void Connection::abandon() noexcept {
 }
 
 void Connection::on_events(std::uint32_t events) {
+    if (away_.load(std::memory_order_acquire))
+        return;  // the replaced thread still has it; its hand-back reads the socket again
     if (phase_ == Phase::closed)
         return;
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
@@ -122,7 +124,15 @@ void Connection::on_events(std::uint32_t events) {
     }
 }
 
+void Connection::resume_after_handoff() {
+    if (away_.exchange(false, std::memory_order_acq_rel))
+        readable_ = true;  // edges that came meanwhile were not recorded: read to find out
+    process();
+}
+
 void Connection::process() {
+    if (away_.load(std::memory_order_acquire))
+        return;  // a wake while the replaced thread has it: its hand-back does the work
     const std::shared_ptr<Connection> keep = self_;  // closing in a step must not end this call
     while (true) {
         Next wanted;
@@ -141,7 +151,7 @@ void Connection::process() {
             waiting_ = Wait::write;
             return;
         case Next::handoff:
-            loop_.reactor().post([keep] { keep->process(); });
+            loop_.reactor().post([keep] { keep->resume_after_handoff(); });
             return;
         case Next::again:
         case Next::stop:
@@ -256,6 +266,8 @@ void Connection::check_deadline(Clock::time_point now) {
 
 void Connection::cut() {
     cut_.store(true, std::memory_order_relaxed);
+    if (away_.load(std::memory_order_acquire))
+        return;  // the step after the hand-back closes
     wake();  // the read or write it waits for closes
     if (stream_ && stream_->unpark())
         process();  // parked for a producer: no operation to wake
@@ -263,6 +275,8 @@ void Connection::cut() {
 
 void Connection::shut_down() {
     shutdown_requested_ = true;
+    if (away_.load(std::memory_order_acquire))
+        return;  // the step after the hand-back sees it
     if (h2_) {
         h2_->shut_down();  // GOAWAY: the streams begun are answered, then the connection closes
         wake();
@@ -390,6 +404,20 @@ Connection::Next Connection::begin_http2() {
 }
 
 Connection::Next Connection::http2_step() {
+    // Application code runs in this step (handlers, sinks, producers) while the streams of the
+    // connection go on: until it is done, or handed back after the watchdog replaced this
+    // thread, the loop's other threads keep off (away_).
+    clear_deadline();
+    away_.store(true, std::memory_order_release);
+    const Next wanted = http2_work();
+    if (wanted != Next::handoff)
+        away_.store(false, std::memory_order_release);
+    return wanted;
+}
+
+Connection::Next Connection::http2_work() {
+    if (shutdown_requested_)
+        h2_->shut_down();  // GOAWAY (once): the streams begun are answered, then it closes
     if (!input_.empty()) {
         const bool more = h2_->receive(input_.data());
         input_.clear();  // nghttp2 has taken all of it

@@ -67,6 +67,8 @@ private:
     enum class Wait : std::uint8_t { none, read, write };
 
     void process();
+    /// The continuation a thread replaced by the watchdog posts: the connection is the loop's again.
+    void resume_after_handoff();
     Next step();
     /// Reads what the socket has into the input (or drops it, lingering); false if it had
     /// nothing (EAGAIN), and the connection must wait.
@@ -88,6 +90,7 @@ private:
     Next begin_http2();
     /// HTTP/2's step: what arrived to the session, handlers run, frames out, then a wait.
     Next http2_step();
+    Next http2_work();
     /// Ends an HTTP/2 connection: its GOAWAY, if there is one, with one write, then the close.
     Next end_http2();
     Next need_input();
@@ -162,6 +165,9 @@ private:
                                 // HTTP/2 preface
     std::atomic<bool> shutdown_requested_{false};
     std::atomic<bool> cut_{false};
+    // An HTTP/2 step is running application code on some thread: the loop's other threads (a new
+    // owner, after the watchdog) leave the connection alone until it is handed back.
+    std::atomic<bool> away_{false};
     std::atomic<std::int64_t> deadline_{INT64_MAX};  // steady-clock ticks
     std::size_t lingering_discarded_ = 0;
 
