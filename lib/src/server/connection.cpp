@@ -165,7 +165,9 @@ bool Connection::receive() {
         return false;
     char discard[4096];  // what a lingering close reads, to drop
     std::size_t room = sizeof discard;
-    char* space = phase_ == Phase::lingering ? discard : input_.space(room);
+    char* space = phase_ == Phase::lingering                            ? discard
+                  : phase_ == Phase::http2 || phase_ == Phase::body ? input_.bulk_space(room)
+                                                                    : input_.space(room);
     ssize_t n;
     if (tls_ && phase_ != Phase::lingering) {
         n = tls_->read(space, room);
@@ -478,7 +480,12 @@ Connection::Next Connection::end_http2() {
         const iovec out{output_.data(), output_.size()};
         [[maybe_unused]] const ssize_t result = send(&out, 1);  // best effort: the GOAWAY says why
     }
-    return close();
+    output_.clear();
+    h2_.reset();
+    // A lingering close: closing with the client's frames unread would reset the connection,
+    // and the reset can destroy the GOAWAY before the client reads it.
+    keep_alive_ = false;
+    return linger();
 }
 
 Connection::Next Connection::need_input() {

@@ -91,6 +91,8 @@ struct Http2Callbacks {
 
     static int begin_frame(nghttp2_session*, const nghttp2_frame_hd* hd, void* user_data) {
         Http2Session& self = of(user_data);
+        if (self.failure_ != 0)
+            return NGHTTP2_ERR_CALLBACK_FAILURE;
         if (hd->type == NGHTTP2_HEADERS) {
             self.header_block_bytes_ = hd->length;
             self.continuations_ = 0;
@@ -128,7 +130,8 @@ struct Http2Callbacks {
         default:
             break;
         }
-        return 0;
+        // A spent budget stops nghttp2 at once: not one more frame is read or answered.
+        return self.failure_ != 0 ? NGHTTP2_ERR_CALLBACK_FAILURE : 0;
     }
 
     static int begin_headers(nghttp2_session* session, const nghttp2_frame* frame, void* user_data) {
@@ -156,7 +159,7 @@ struct Http2Callbacks {
         stream->header_bytes += name_length + value_length + 32;
         if (stream->header_bytes > 4 * config.head_rules.max_header_size + 65536) {
             self.calm_down("decoded header bytes");
-            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+            return NGHTTP2_ERR_CALLBACK_FAILURE;
         }
         if (stream->too_large || stream->discard_body)
             return 0;
@@ -432,10 +435,13 @@ bool Http2Session::receive(std::string_view bytes) {
         const ssize_t result =
             nghttp2_session_mem_recv(session_, reinterpret_cast<const std::uint8_t*>(bytes.data()), n);
         if (result < 0) {
-            // Not HTTP/2 (a bad preface), or a flood nghttp2 itself caught: nothing more is sent.
-            fatal_ = nghttp2_is_fatal(static_cast<int>(result)) != 0;
-            if (!fatal_)
-                terminate(NGHTTP2_PROTOCOL_ERROR);
+            // A spent budget, not HTTP/2 (a bad preface), or a flood nghttp2 caught itself. The
+            // session can make no more frames: the GOAWAY is this session's own (produce()).
+            fatal_ = true;
+            own_goaway_ = failure_ != 0                          ? failure_
+                          : result == NGHTTP2_ERR_FLOODED        ? std::uint32_t{NGHTTP2_ENHANCE_YOUR_CALM}
+                          : result == NGHTTP2_ERR_CALLBACK_FAILURE ? std::uint32_t{NGHTTP2_INTERNAL_ERROR}
+                                                                 : std::uint32_t{NGHTTP2_PROTOCOL_ERROR};
             return false;
         }
         bytes.remove_prefix(n);
@@ -605,6 +611,21 @@ void Http2Session::submit(Stream& stream) {
 }
 
 bool Http2Session::produce(std::string& out, std::size_t limit) {
+    if (fatal_) {
+        if (own_goaway_ != 0) {
+            // GOAWAY: length 8, type 7, no flags, stream 0; the last stream taken, the error code.
+            const std::uint32_t last = static_cast<std::uint32_t>(nghttp2_session_get_last_proc_stream_id(session_));
+            const std::uint32_t code = own_goaway_;
+            const unsigned char frame[17] = {0, 0, 8, NGHTTP2_GOAWAY, 0, 0, 0, 0, 0,
+                                             static_cast<unsigned char>(last >> 24), static_cast<unsigned char>(last >> 16),
+                                             static_cast<unsigned char>(last >> 8), static_cast<unsigned char>(last),
+                                             static_cast<unsigned char>(code >> 24), static_cast<unsigned char>(code >> 16),
+                                             static_cast<unsigned char>(code >> 8), static_cast<unsigned char>(code)};
+            out.append(reinterpret_cast<const char*>(frame), sizeof frame);
+            own_goaway_ = 0;
+        }
+        return true;
+    }
     while (out.size() < limit) {
         const std::uint8_t* data = nullptr;
         const ssize_t n = nghttp2_session_mem_send(session_, &data);

@@ -98,7 +98,8 @@ private:
     std::vector<std::pair<Request, Response>> replies_;  // for on_reply hooks, run by run()
     std::uint32_t failure_ = 0;  // a defence tripped: GOAWAY with this code (0: none)
     bool going_away_ = false;
-    bool fatal_ = false;
+    bool fatal_ = false;          // nghttp2 can go no further: produce() makes the GOAWAY itself
+    std::uint32_t own_goaway_ = 0;  // its error code, until it is made
 
     /// A token bucket: `burst` at first, refilled at `rate` a second.
     struct Budget {

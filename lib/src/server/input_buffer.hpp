@@ -42,6 +42,13 @@ public:
         room = capacity_ - end_;
         return room ? base_ + end_ : nullptr;
     }
+    /// As space(), for a stream of bytes (a body, HTTP/2 frames): reads into a pooled block, not
+    /// the small inline area, so that each read can take up to block_size.
+    char* bulk_space(std::size_t& room) {
+        if (!block_)
+            move_to(take_block(), block_size);
+        return space(room);
+    }
     void commit(std::size_t n) noexcept { end_ += n; }
     void consume(std::size_t n) noexcept {
         begin_ += n;
