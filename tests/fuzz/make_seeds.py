@@ -42,6 +42,29 @@ def with_split(seeds: list[bytes]) -> list[bytes]:
     return [bytes([len(s) // 2 % 256]) + s for s in seeds]
 
 
+def http2_seeds() -> list[bytes]:
+    """Frame sequences a client sends after its preface: requests, bodies, control frames."""
+    def frame(kind: int, flags: int, stream: int, payload: bytes = b"") -> bytes:
+        return len(payload).to_bytes(3, "big") + bytes([kind, flags]) + stream.to_bytes(4, "big") + payload
+
+    def literal(name: bytes, value: bytes) -> bytes:
+        return b"\x00" + bytes([len(name)]) + name + bytes([len(value)]) + value
+
+    get = b"\x82\x86\x84" + literal(b":authority", b"h")
+    post = b"\x83\x86" + literal(b":path", b"/up") + literal(b":authority", b"h")
+    stream = b"\x82\x86" + literal(b":path", b"/stream") + literal(b":authority", b"h")
+    return [
+        frame(1, 0x5, 1, get),
+        frame(1, 0x4, 1, post) + frame(0, 0, 1, b"abc") + frame(0, 0x1, 1, b"def"),
+        frame(1, 0x5, 1, stream) + frame(8, 0, 0, (1 << 20).to_bytes(4, "big")),
+        frame(1, 0x1, 1, get[:3]) + frame(9, 0x4, 1, get[3:]),
+        frame(1, 0x5, 1, get) + frame(3, 0, 1, (8).to_bytes(4, "big")) + frame(1, 0x5, 3, get),
+        frame(4, 0, 0, b"\x00\x04\x00\x00\x00\x00") + frame(1, 0x5, 1, stream) + frame(6, 0, 0, b"12345678"),
+        frame(2, 0, 1, b"\x00\x00\x00\x00\x0f") + frame(7, 0, 0, b"\x00" * 8),
+        frame(1, 0x5, 1, get + b"\x40" + bytes([6]) + b"x-seed" + bytes([4]) + b"1234" + b"\xbe" * 20),
+    ]
+
+
 def main() -> None:
     requests = raw_cases("llhttp-requests.json") + raw_cases("picohttpparser-requests.json")
     requests += [
@@ -75,6 +98,8 @@ def main() -> None:
         b"b\n--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--b--",
     ]
     write("multipart", with_split(multipart))
+
+    write("http2", http2_seeds())
 
     write("form", [b"a=1&b=x+y&c=%2F%zz&d&e=&%41=%e2%82%ac&a=2", b"name=J%C3%B6rg+M&tags=a%26b"])
 

@@ -205,6 +205,33 @@ BOOST_AUTO_TEST_CASE(close_sends_goaway_and_finishes_the_streams_begun) {
     BOOST_TEST(answer.get() == "finished");
 }
 
+// A client that shuts its side after its last bytes is answered and let go at once, not after
+// keep_alive_timeout: the end comes in the same edge as those bytes, and no other edge follows.
+BOOST_AUTO_TEST_CASE(a_client_that_shuts_its_side_is_let_go_at_once) {
+    test::TestServer server([](http::Server& s) {
+        s.keep_alive_timeout = std::chrono::seconds(60);  // longer than the reads below wait
+        s.on_receive(test::echo_path);
+    });
+    const auto closed = [](test::RawConnection& connection) {
+        char byte;
+        return ::recv(connection.fd(), &byte, 1, MSG_DONTWAIT) == 0;  // the end, not EAGAIN
+    };
+    {
+        test::RawConnection http1(server.port());
+        http1.send("GET /one HTTP/1.1\r\nHost: h\r\n\r\n");
+        http1.shutdown_send();
+        BOOST_TEST(contains(http1.read_until_close(), "GET /one"));
+        BOOST_TEST(closed(http1));
+    }
+    {
+        test::RawConnection h2(server.port());
+        h2.send(preface + frame(4, 0, 0) + frame(1, 0x5, 1, get_root));
+        h2.shutdown_send();
+        BOOST_TEST(contains(h2.read_until_close(), "GET /"));
+        BOOST_TEST(closed(h2));
+    }
+}
+
 BOOST_AUTO_TEST_CASE(http2_can_be_turned_off) {
     test::TestServer plain([](http::Server& s) {
         s.http2 = false;

@@ -96,6 +96,8 @@ void Connection::on_events(std::uint32_t events) {
         return;  // the replaced thread still has it; its hand-back reads the socket again
     if (phase_ == Phase::closed)
         return;
+    if (events & (EPOLLRDHUP | EPOLLHUP))
+        peer_shut_ = true;
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
         readable_ = true;
         if (tls_)
@@ -187,7 +189,9 @@ bool Connection::receive() {
     const auto got = static_cast<std::size_t>(n);
     // A short read emptied the socket: the next bytes bring another edge. TLS knows whether its
     // read of the socket was short, and whether it holds bytes it has not passed on.
-    readable_ = tls_ && phase_ != Phase::lingering ? tls_->readable() : got == room;
+    // But once the client has shut its side, its end is still to be read after the last bytes,
+    // and no edge will come for it.
+    readable_ = (tls_ && phase_ != Phase::lingering ? tls_->readable() : got == room) || (peer_shut_ && got > 0);
     if (phase_ == Phase::lingering) {
         lingering_discarded_ += got;
         if (got == 0 || lingering_discarded_ > max_lingering_bytes)

@@ -161,6 +161,7 @@ private:
     bool writing_ = false;    // a write is under way: finish it before anything else
     bool timed_out_ = false;  // set by check_deadline; the woken operation acts on it
     bool peer_closed_ = false;  // the client sent its last byte
+    bool peer_shut_ = false;    // epoll said the client shut its side: a read will find the end
     bool may_be_h2c_ = false;   // no request yet on a cleartext connection: it may start with the
                                 // HTTP/2 preface
     std::atomic<bool> shutdown_requested_{false};
