@@ -1,7 +1,7 @@
 // A plaintext server with the settings benchmarks need to change (the idle-connection test keeps
 // connections open far longer than the default keep_alive_timeout).
 //
-//   httpkit-bench-server PORT [--keep-alive-ms N] [--io-threads N] [--router]
+//   httpkit-bench-server PORT [--keep-alive-ms N] [--io-threads N] [--router] [--tls CERT KEY]
 //
 // --router: /plaintext answered through an http::Router of 200 routes, to measure what routing
 // costs a whole request.
@@ -33,7 +33,10 @@ int main(int argc, char** argv) {
             server.keep_alive_timeout = std::chrono::milliseconds(std::atol(argv[++i]));
         else if (std::strcmp(argv[i], "--io-threads") == 0 && i + 1 < argc)
             server.io_threads = static_cast<std::size_t>(std::atol(argv[++i]));
-        else if (std::strcmp(argv[i], "--router") == 0)
+        else if (std::strcmp(argv[i], "--tls") == 0 && i + 2 < argc) {
+            server.tls_certificate = argv[++i];
+            server.tls_private_key = argv[++i];
+        } else if (std::strcmp(argv[i], "--router") == 0)
             routed = true;
     }
     const auto plaintext = [](http::Request&, http::Response& res) {
