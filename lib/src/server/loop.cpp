@@ -197,8 +197,11 @@ std::uint64_t Loop::take_over_if_stalled() noexcept {
 
 void Loop::accept(Listener& listener) {
     // A bounded batch per wake-up, so that one busy listening socket cannot starve the
-    // connections; being level-triggered, it is reported again if more are waiting.
-    for (int i = 0; i < 64 && listener.fd >= 0 && !listener.paused; ++i) {
+    // connections; being level-triggered, it is reported again if more are waiting. Over TLS a
+    // new connection starts its handshake at once (a signature, a few hundred microseconds), so
+    // the batch is small: the open connections' requests come between the handshakes.
+    const int batch = shared_.tls ? 4 : 64;
+    for (int i = 0; i < batch && listener.fd >= 0 && !listener.paused; ++i) {
         sockaddr_storage address{};
         socklen_t length = sizeof address;
         const int fd = ::accept4(listener.fd, reinterpret_cast<sockaddr*>(&address), &length,
