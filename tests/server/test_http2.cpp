@@ -105,6 +105,29 @@ BOOST_AUTO_TEST_CASE(limits_answer_on_the_stream) {
     BOOST_TEST(curl(format + h2c(server, "/" + std::string(100, 'p')), status) == "414");
 }
 
+BOOST_AUTO_TEST_CASE(a_body_refused_as_it_comes_gets_413_then_rst_stream) {
+    test::TestServer server([](http::Server& s) {
+        s.max_body_size = 1000;
+        s.on_receive(test::echo_path);
+    });
+    test::RawConnection connection(server.port());
+    // POST / without Content-Length, then 1,001 bytes of DATA, the stream left open.
+    const std::string post = std::string("\x83\x86\x84\x01\x09localhost", 14);
+    connection.send(preface + frame(4, 0, 0) + frame(1, 0x4, 1, post) + frame(0, 0, 1, std::string(1001, 'd')));
+    std::string received;
+    const std::string reset = frame(3, 0, 1, std::string(4, '\0'));  // RST_STREAM, NO_ERROR
+    for (int reads = 0; reads < 50 && !contains(received, reset); ++reads) {
+        connection.send(frame(0, 0, 1, std::string(100, 'd')));  // the client keeps sending
+        const std::string more = connection.read_some();
+        if (more.empty())
+            break;
+        received += more;
+    }
+    BOOST_TEST(contains(received, "\"status\":413"));
+    BOOST_REQUIRE(contains(received, reset));
+    BOOST_TEST(received.find("\"status\":413") < received.find(reset));  // the answer first
+}
+
 BOOST_AUTO_TEST_CASE(bodies_files_and_streams_cross_intact) {
     test::TempDir dir;
     std::string file(3 * 1024 * 1024 + 5, '\0');

@@ -128,6 +128,13 @@ public:
         return false;
     }
 
+    /// What arrives next, waiting up to the timeout; empty if the connection ended or nothing came.
+    std::string read_some() {
+        if (buffer_.empty())
+            fill();
+        return std::exchange(buffer_, {});
+    }
+
     /// Everything until the server closes.
     std::string read_until_close() {
         while (fill()) {

@@ -72,6 +72,7 @@ struct Http2Session::Stream {
     std::size_t chunk_sent = 0;
     bool deferred = false;  // waits for its producers
     bool body_done = false; // the last DATA frame is made
+    bool reset_sent = false;   // RST_STREAM NO_ERROR after a response given before the request ended
     std::uint64_t content_sent = 0;
 };
 
@@ -535,6 +536,12 @@ bool Http2Session::run() {
         if (stream->deferred) {
             stream->deferred = false;
             nghttp2_session_resume_data(session_, id);
+        }
+        // Refused while its body still came (413, say), and the answer is out: the client is
+        // told to stop sending (RFC 9113, Section 8.1), after the response, not before it.
+        if (stream->discard_body && stream->body_done && !stream->complete && !stream->reset_sent) {
+            stream->reset_sent = true;
+            nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_NO_ERROR);
         }
     }
     return true;
