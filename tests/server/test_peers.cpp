@@ -2,9 +2,13 @@
 #include <http/server.hpp>
 
 #include "support/process.hpp"
+#include "support/raw_connection.hpp"
 #include "support/test_server.hpp"
 
 #include <boost/test/unit_test.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
@@ -71,6 +75,38 @@ r = c.getresponse(); print(r.status, r.reason, r.getheader("Content-Type"), repr
                          "200 POST POST /two [x=1] x=1\n"
                          "200 PUT /three [abcd]\n"
                          "404 Not Found text/plain; charset=utf-8 '404 Not Found\\n\\nnothing here\\n'\n");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// A child process between fork and exec holds a copy of every socket (popen, system, curl from a
+// test), so closing a connection's descriptor does not take it out of epoll: its later events
+// must not reach the connection, which is gone. (The ASan build saw that use after free.)
+BOOST_AUTO_TEST_SUITE(forked_peers)
+
+BOOST_AUTO_TEST_CASE(a_closed_connection_still_open_in_a_child_gets_no_more_events) {
+    test::TestServer server([](http::Server& s) { s.on_receive(test::echo_path); });
+    pid_t child = -1;
+    {
+        test::RawConnection connection(server.port());
+        connection.send("GET /first HTTP/1.1\r\nHost: h\r\n\r\n");
+        BOOST_TEST(connection.read_response().body == "GET /first");  // accepted and registered
+        child = ::fork();  // holds the server's socket until it exits
+        if (child == 0) {
+            ::usleep(400 * 1000);
+            ::_exit(0);
+        }
+        BOOST_REQUIRE(child > 0);
+        connection.send("GET /last HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+        connection.shutdown_send();  // the server answers, reads this end and closes its descriptor
+        ::usleep(100 * 1000);
+    }  // closed with the answer unread: a reset, an event for a connection the server let go
+    ::usleep(100 * 1000);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    test::RawConnection after(server.port());
+    after.send("GET /after HTTP/1.1\r\nHost: h\r\n\r\n");
+    BOOST_TEST(after.read_response().body == "GET /after");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1102,7 +1102,11 @@ Connection::Next Connection::close() {
         tls_->close_notify();  // best effort: the socket is not waited for
         tls_.reset();
     }
-    ::close(fd_);  // and so no longer watched by the reactor
+    // Out of the reactor first: close() alone leaves the registration while another process
+    // holds the socket too (a child between fork and exec, a popen), and its events would then
+    // name this connection after it is gone.
+    loop_.reactor().forget(fd_);
+    ::close(fd_);
     fd_ = -1;
     input_.clear();
     if (stream_) {

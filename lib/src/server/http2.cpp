@@ -73,7 +73,6 @@ struct Http2Session::Stream {
     bool deferred = false;  // waits for its producers
     bool body_done = false; // the last DATA frame is made
     bool reset_sent = false;   // RST_STREAM NO_ERROR after a response given before the request ended
-    std::uint64_t content_sent = 0;
 };
 
 bool Http2Session::Budget::spend() {
@@ -315,7 +314,6 @@ struct Http2Callbacks {
                 stream.body_done = true;
             }
         }
-        stream.content_sent += n;
         return static_cast<ssize_t>(n);
     }
 };
