@@ -284,8 +284,7 @@ void Connection::shut_down() {
     if (away_.load(std::memory_order_acquire))
         return;  // the step after the hand-back sees it
     if (h2_) {
-        h2_->shut_down();  // GOAWAY: the streams begun are answered, then the connection closes
-        wake();
+        wake();  // its step sends GOAWAY: the streams begun are answered, then it closes
         return;
     }
     if (stream_)
@@ -403,10 +402,7 @@ Connection::Next Connection::begin_http2() {
         return close();
     }
     phase_ = Phase::http2;
-    keep_alive_ = true;
-    if (shutdown_requested_)
-        h2_->shut_down();
-    return Next::again;
+    return Next::again;  // the step sends GOAWAY at once if the server is shutting down
 }
 
 Connection::Next Connection::http2_step() {
@@ -596,29 +592,39 @@ Connection::Next Connection::parse_head() {
 }
 
 
-bool Connection::start_body_sink() {
+std::optional<Response> Connection::open_body_sink(Request& request, BodySink& sink) {
     Loop::UserCode user_code(loop_);
-    std::optional<Response> failure = guarded("an on_body hook", request_, [this] {
+    std::optional<Response> failure = guarded("an on_body hook", request, [&] {
         for (const auto& hook : config_.body_hooks)
-            if ((body_sink_ = hook(request_)))
+            if ((sink = hook(request)))
                 break;
     });
-    if (!failure)
-        return true;
-    body_sink_ = nullptr;
-    refuse(std::move(*failure));
-    return false;
+    if (failure)
+        sink = nullptr;
+    return failure;
+}
+
+std::optional<Response> Connection::feed_body_sink(Request& request, BodySink& sink) {
+    Loop::UserCode user_code(loop_);
+    std::optional<Response> failure = guarded("a body sink", request, [&] { sink(request.body); });
+    request.body.clear();
+    if (failure)
+        sink = nullptr;
+    return failure;
+}
+
+bool Connection::start_body_sink() {
+    std::optional<Response> failure = open_body_sink(request_, body_sink_);
+    if (failure)
+        refuse(std::move(*failure));
+    return !failure;
 }
 
 bool Connection::feed_body_sink() {
-    Loop::UserCode user_code(loop_);
-    std::optional<Response> failure = guarded("a body sink", request_, [this] { body_sink_(request_.body); });
-    request_.body.clear();
-    if (!failure)
-        return true;
-    body_sink_ = nullptr;
-    refuse(std::move(*failure));
-    return false;
+    std::optional<Response> failure = feed_body_sink(request_, body_sink_);
+    if (failure)
+        refuse(std::move(*failure));
+    return !failure;
 }
 
 void Connection::refuse(Response&& response) {
@@ -666,7 +672,7 @@ Connection::Next Connection::finish_body() {
         request_.trailers.add(std::string(field.name), std::string(field.value));
     multipart_.reset();
     body_sink_ = nullptr;  // what it holds (a file, a digest) is done with before the handler runs
-    if (!decode_form()) {
+    if (!decode_form(request_)) {
         queue_error(Status::CONTENT_TOO_LARGE, "too many form fields");
         return Next::again;
     }
@@ -735,11 +741,11 @@ void Connection::set_origin(Request& r) const {
     }
 }
 
-bool Connection::decode_form() {
-    const std::string_view type = request_.headers.get("Content-Type");
-    if (request_.body.empty() || !iequals(parse_parameterized(type).value, "application/x-www-form-urlencoded"))
+bool Connection::decode_form(Request& request) const {
+    const std::string_view type = request.headers.get("Content-Type");
+    if (request.body.empty() || !iequals(parse_parameterized(type).value, "application/x-www-form-urlencoded"))
         return true;
-    return parse_urlencoded(request_.body, request_.form, config_.max_form_fields);
+    return parse_urlencoded(request.body, request.form, config_.max_form_fields);
 }
 
 Connection::Next Connection::handle() {

@@ -102,6 +102,11 @@ private:
     template <class Fn>
     std::optional<Response> guarded(const char* what, const Request& request, Fn&& fn);
     /// Runs the on_body hooks; false if one refused the request (the response is queued).
+    /// Runs the on_body hooks for `request`: the first sink one returns goes to `sink`; what a
+    /// hook threw is returned, as the response to send instead. HTTP/1.1 and HTTP/2 alike.
+    std::optional<Response> open_body_sink(Request& request, BodySink& sink);
+    /// Passes request.body to `sink` and empties it; what the sink threw, as the response.
+    std::optional<Response> feed_body_sink(Request& request, BodySink& sink);
     bool start_body_sink();
     /// Passes request_.body to the sink and empties it; false if the sink refused.
     bool feed_body_sink();
@@ -118,7 +123,8 @@ private:
     void prepare_response(const Request& request, Response& response);
     /// What a stream's producers call to have the connection send: posts process() to the loop.
     std::function<void()> waker();
-    bool decode_form();  ///< false: more fields than max_form_fields
+    /// An urlencoded body into request.form; false: more fields than max_form_fields.
+    bool decode_form(Request& request) const;
     Next handle();
     Next write_output();
     Next after_write();

@@ -37,10 +37,10 @@ std::string_view view(const std::uint8_t* data, std::size_t size) {
     return {reinterpret_cast<const char*>(data), size};
 }
 
-// Fields HTTP/2 forbids (RFC 9113, Section 8.2.2), which a handler may have set for HTTP/1.1.
+// Fields HTTP/2 forbids (RFC 9113, Section 8.2.2) that a handler may have set for HTTP/1.1, beyond
+// the framing ones (Connection, Transfer-Encoding) the field walk leaves out for both versions.
 bool is_connection_specific(std::string_view name) {
-    return iequals(name, "keep-alive") || iequals(name, "proxy-connection") || iequals(name, "upgrade") ||
-           iequals(name, "transfer-encoding") || iequals(name, "connection");
+    return iequals(name, "keep-alive") || iequals(name, "proxy-connection") || iequals(name, "upgrade");
 }
 
 }  // namespace
@@ -416,16 +416,20 @@ void Http2Session::on_request_head(Stream& stream) {
 }
 
 void Http2Session::refuse(Stream& stream, Status status, std::string_view reason) {
+    refuse(stream, failure_response(status, reason, {}));
+}
+
+void Http2Session::refuse(Stream& stream, Response&& response) {
     if (stream.handled)
         return;
     stream.handled = true;
     stream.discard_body = true;
     std::string().swap(stream.request.body);
     stream.sink = nullptr;
-    connection_.loop_.metrics().count_refusal(status);
-    stream.response = failure_response(status, reason, {});
+    connection_.loop_.metrics().count_refusal(response.status);
+    stream.response = std::move(response);
     if (connection_.config_.access_log)
-        connection_.log_access(nullptr, status, stream.response.body.size(), {});
+        connection_.log_access(nullptr, stream.response.status, stream.response.body.size(), {});
 }
 
 bool Http2Session::receive(std::string_view bytes) {
@@ -453,13 +457,8 @@ bool Http2Session::receive(std::string_view bytes) {
 }
 
 bool Http2Session::feed_sink(Stream& stream) {
-    Loop::UserCode user_code(connection_.loop_);
-    std::optional<Response> failure =
-        connection_.guarded("a body sink", stream.request, [&stream] { stream.sink(stream.request.body); });
-    stream.request.body.clear();
-    if (failure) {
-        refuse(stream, failure->status, {});
-        stream.response = std::move(*failure);
+    if (std::optional<Response> failure = connection_.feed_body_sink(stream.request, stream.sink)) {
+        refuse(stream, std::move(*failure));
     }
     return connection_.loop_.on_owner_thread();
 }
@@ -471,8 +470,7 @@ bool Http2Session::handle(Stream& stream) {
     const std::string_view type = r.headers.get("content-type");
     const ParameterizedValue parsed = parse_parameterized(type);
     const ServerConfig& config = connection_.config_;
-    if (!r.body.empty() && iequals(parsed.value, "application/x-www-form-urlencoded") &&
-        !parse_urlencoded(r.body, r.form, config.max_form_fields)) {
+    if (!connection_.decode_form(r)) {
         refuse(stream, Status::CONTENT_TOO_LARGE, "too many form fields");
         return true;
     }
@@ -502,15 +500,8 @@ bool Http2Session::run() {
             if (!stream.sink_checked && !config.body_hooks.empty() &&
                 (!stream.complete || !stream.request.body.empty())) {
                 stream.sink_checked = true;
-                Loop::UserCode user_code(connection_.loop_);
-                std::optional<Response> failure = connection_.guarded("an on_body hook", stream.request, [&] {
-                    for (const auto& hook : config.body_hooks)
-                        if ((stream.sink = hook(stream.request)))
-                            break;
-                });
-                if (failure) {
-                    refuse(stream, failure->status, {});
-                    stream.response = std::move(*failure);
+                if (std::optional<Response> failure = connection_.open_body_sink(stream.request, stream.sink)) {
+                    refuse(stream, std::move(*failure));
                 }
                 if (!connection_.loop_.on_owner_thread())
                     return false;

@@ -83,6 +83,8 @@ private:
     void on_request_head(Stream& stream);
     /// Answers `stream` at once with `status` (a limit broken while its request arrived).
     void refuse(Stream& stream, Status status, std::string_view reason);
+    /// Answers `stream` at once with `response` (what an on_body hook or a sink threw).
+    void refuse(Stream& stream, Response&& response);
     /// Runs the handlers for a complete request; false if the thread lost the loop.
     bool handle(Stream& stream);
     /// Submits the stream's response (HEADERS, and its body as the window allows).
