@@ -2,14 +2,24 @@
 // the same compiler and flags. Both produce the same things: the method, the target, each field
 // as a (name, value) view, and the body bytes copied into one string.
 //
+// With HTTPKIT_BENCH_PICOHTTPPARSER (bench/run fetches its sources), picohttpparser too, on the
+// requests without a body, head only, as it is used: `phr_parse_request` gives the method, the
+// target and each field as views; deciding the framing is left to its caller, so it is not done.
+//
 //   parser-bench [SECONDS_PER_RUN]             wall-clock requests/s, best of five runs
 //   parser-bench --count WORKLOAD ITERATIONS    parse workload #WORKLOAD's buffer ITERATIONS times
 //                                              with each parser, for callgrind to count
 //                                              instructions in parse_httpkit / parse_llhttp
+//                                              (not picohttpparser's: valgrind does not run its
+//                                              SSE 4.2 string instructions, and one of them does
+//                                              the work of many)
 #include "proto/parser/body_reader.hpp"
 #include "proto/parser/request_parser.hpp"
 
 #include <llhttp.h>
+#ifdef HTTPKIT_BENCH_PICOHTTPPARSER
+#include <picohttpparser.h>
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -28,6 +38,7 @@ using Clock = std::chrono::steady_clock;
 struct Workload {
     const char* name;
     std::string one;
+    bool has_body = false;
 };
 
 const Workload workloads[] = {
@@ -51,11 +62,13 @@ const Workload workloads[] = {
      "POST /api/items HTTP/1.1\r\nHost: api.example.com\r\nContent-Type: application/json\r\n"
      "Authorization: Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abcdef\r\n"
      "Content-Length: 200\r\n\r\n" +
-         std::string(200, 'j')},
+         std::string(200, 'j'),
+     true},
     {"POST chunked",
      "POST /upload HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
      "80\r\n" + std::string(128, 'a') + "\r\n80\r\n" + std::string(128, 'b') + "\r\n10;ext=1\r\n" +
-         std::string(16, 'c') + "\r\n0\r\n\r\n"},
+         std::string(16, 'c') + "\r\n0\r\n\r\n",
+     true},
 };
 
 // --- httpkit ---------------------------------------------------------------------------------
@@ -126,6 +139,37 @@ __attribute__((noinline)) std::size_t parse_llhttp(std::string_view input, Llhtt
     return state.messages;
 }
 
+// --- picohttpparser --------------------------------------------------------------------------
+
+#ifdef HTTPKIT_BENCH_PICOHTTPPARSER
+struct PicoState {
+    std::string_view method, target;
+    phr_header fields[100];
+    std::size_t field_count = 0;
+};
+
+// Requests without a body only: the head is all there is.
+__attribute__((noinline)) std::size_t parse_pico(std::string_view input, PicoState& state) {
+    std::size_t messages = 0;
+    while (!input.empty()) {
+        const char* method;
+        const char* target;
+        std::size_t method_length, target_length;
+        int minor_version;
+        state.field_count = std::size(state.fields);
+        const int used = phr_parse_request(input.data(), input.size(), &method, &method_length, &target, &target_length,
+                                           &minor_version, state.fields, &state.field_count, 0);
+        if (used <= 0)
+            std::abort();
+        state.method = {method, method_length};
+        state.target = {target, target_length};
+        input.remove_prefix(static_cast<std::size_t>(used));
+        ++messages;
+    }
+    return messages;
+}
+#endif
+
 template <class Parse>
 double requests_per_second(const std::string& buffer, double seconds, Parse&& parse) {
     // Several timed runs; the best is the least disturbed by the rest of the machine.
@@ -180,7 +224,8 @@ int main(int argc, char** argv) {
     }
     const double seconds = argc > 1 ? std::atof(argv[1]) : 0.4;
 
-    std::printf("%-14s %8s %16s %16s %10s\n", "workload", "bytes", "httpkit req/s", "llhttp req/s", "ratio");
+    std::printf("%-14s %6s %14s %14s %16s %15s %14s\n", "workload", "bytes", "httpkit ns", "llhttp ns",
+                "picohttpparser ns", "httpkit/llhttp", "httpkit/pico");
     double product = 1;
     int count = 0;
     for (const Workload& w : workloads) {
@@ -191,7 +236,19 @@ int main(int argc, char** argv) {
         const double ours = requests_per_second(buffer, seconds, [&](const std::string& b) { return parse_httpkit(b, head, body); });
         const double theirs =
             requests_per_second(buffer, seconds, [&](const std::string& b) { return parse_llhttp(b, state, settings); });
-        std::printf("%-14s %8zu %16.0f %16.0f %9.2fx\n", w.name, w.one.size(), ours, theirs, ours / theirs);
+        double pico = 0;
+#ifdef HTTPKIT_BENCH_PICOHTTPPARSER
+        if (!w.has_body) {
+            PicoState pico_state;
+            pico = requests_per_second(buffer, seconds, [&](const std::string& b) { return parse_pico(b, pico_state); });
+        }
+#endif
+        // Speed ratios (above 1: httpkit is faster), from nanoseconds per request.
+        std::printf("%-14s %6zu %14.1f %14.1f", w.name, w.one.size(), 1e9 / ours, 1e9 / theirs);
+        if (pico > 0)
+            std::printf(" %16.1f %14.2fx %13.2fx\n", 1e9 / pico, ours / theirs, ours / pico);
+        else
+            std::printf(" %16s %14.2fx %14s\n", "-", ours / theirs, "-");
         product *= ours / theirs;
         ++count;
     }
