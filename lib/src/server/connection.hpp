@@ -190,6 +190,7 @@ private:
 
     Request request_;
     Clock::time_point request_started_{};
+    Clock::time_point response_finished_{};  // when the last response was made
     std::unique_ptr<Response> response_;  // set by a handler that ran on a thread that lost the loop
     std::string output_;
     std::size_t output_sent_ = 0;

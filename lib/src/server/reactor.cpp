@@ -139,6 +139,8 @@ void Reactor::poll(std::unique_lock<std::mutex>& lock, int timeout_ms) {
     lock.unlock();
     std::array<epoll_event, max_events> got;
     int n = ::epoll_wait(epoll_fd_, got.data(), max_events, timeout_ms);
+    if (n > 0)
+        woke_at_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
     lock.lock();
     --pollers_;
     if (n < 0)

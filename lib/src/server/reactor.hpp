@@ -67,6 +67,13 @@ public:
     /// one if none is ready. False once the loop has finished.
     bool run_one(const std::atomic<std::uint64_t>& owner, std::uint64_t generation);
 
+    /// When the last epoll_wait returned with events: when the bytes being handled now were
+    /// taken from the kernel, to within the time it takes to dispatch one batch. One clock
+    /// reading a batch, where a request's start would take one a request. Thread-safe.
+    Clock::time_point woke_at() const noexcept {
+        return Clock::time_point(Clock::duration(woke_at_.load(std::memory_order_relaxed)));
+    }
+
 private:
     struct Timer {
         Clock::time_point at;
@@ -89,6 +96,7 @@ private:
     int pollers_ = 0;           // threads in epoll_wait (more than one only around a takeover)
     bool wake_pending_ = false;  // wake_fd_ was written and not yet read
     bool finished_ = false;
+    std::atomic<Clock::rep> woke_at_{Clock::now().time_since_epoch().count()};
 };
 
 }  // namespace http::detail
