@@ -17,9 +17,13 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
     if (a.size() != b.size())
         return false;
     for (std::size_t i = 0; i < a.size(); ++i) {
-        const char x = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] + 32) : a[i];
-        const char y = b[i] >= 'A' && b[i] <= 'Z' ? static_cast<char>(b[i] + 32) : b[i];
-        if (x != y)
+        const char x = a[i];
+        const char y = b[i];
+        if (x == y)
+            continue;
+        // Bytes that differ match only as the two cases of one ASCII letter: in bit 0x20 alone.
+        const char lower = static_cast<char>(x | 0x20);
+        if ((x ^ y) != 0x20 || lower < 'a' || lower > 'z')
             return false;
     }
     return true;

@@ -32,6 +32,18 @@ BOOST_AUTO_TEST_CASE(iequals) {
     BOOST_TEST(http::iequals("Content-Length", "content-LENGTH"));
     BOOST_TEST(!http::iequals("Content-Length", "Content-Lengt"));
     BOOST_TEST(!http::iequals("a", "\xc1"));  // no case folding beyond ASCII
+    // Every pair of bytes: equal ignoring case exactly when equal, or the two cases of a letter.
+    for (int x = 0; x < 256; ++x) {
+        for (int y = 0; y < 256; ++y) {
+            auto lower = [](int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; };
+            const char a[] = {'k', static_cast<char>(x), '-'};
+            const char b[] = {'K', static_cast<char>(y), '-'};
+            const bool expected = lower(x) == lower(y);
+            if (http::iequals(std::string_view(a, 3), std::string_view(b, 3)) != expected)
+                BOOST_ERROR("iequals is wrong for bytes " << x << " and " << y);
+        }
+    }
+    static_assert(http::iequals("Host", "hOST") && !http::iequals("@", "`") && !http::iequals("[", "{"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
