@@ -40,6 +40,14 @@ Clock::time_point coarse_now() noexcept {
                                                                          std::chrono::nanoseconds(now.tv_nsec)));
 }
 
+// Most of a request's strings are what they were for the request before on the same connection
+// (method, version, client address, scheme, often the target and host): comparing costs less
+// than assigning.
+void assign(std::string& to, std::string_view value) {
+    if (to != value)
+        to.assign(value);
+}
+
 }  // namespace
 
 Connection::Connection(Loop& loop, int fd, ClientInfo client)
@@ -685,10 +693,10 @@ Connection::Next Connection::finish_body() {
 
 void Connection::build_request() {
     Request& r = request_;
-    r.method.assign(head_.method);
-    r.request_uri.assign(head_.target);
-    r.http_version = head_.version_minor == 0 ? "1.0" : "1.1";
-    r.ip = client_.ip;
+    assign(r.method, head_.method);
+    assign(r.request_uri, head_.target);
+    assign(r.http_version, head_.version_minor == 0 ? "1.0" : "1.1");
+    assign(r.ip, client_.ip);
     r.port = client_.port;
     r.headers.clear();
     r.trailers.clear();
@@ -707,7 +715,7 @@ void Connection::build_request() {
         if (field.name.size() == 6 && iequals(field.name, "cookie"))
             parse_cookie_header(field.value, r.cookies);
     }
-    r.host.assign(head_.host);
+    assign(r.host, head_.host);
     set_origin(r);
 }
 
@@ -724,7 +732,7 @@ void Connection::set_target(Request& r, std::string_view target) {
     }
     const std::size_t query = target.find('?');
     const std::string_view path = target.substr(0, std::min(query, target.find('#')));
-    r.path.assign(path.empty() && !target.empty() ? std::string_view("/") : path);
+    assign(r.path, path.empty() && !target.empty() ? std::string_view("/") : path);
     if (query != std::string_view::npos) {
         std::string_view q = target.substr(query + 1);
         parse_urlencoded(q.substr(0, q.find('#')), r.queries);
@@ -733,7 +741,7 @@ void Connection::set_target(Request& r, std::string_view target) {
 }
 
 void Connection::set_origin(Request& r) const {
-    r.scheme = tls_ ? "https" : "http";
+    assign(r.scheme, tls_ ? "https" : "http");
     if (!config_.trusted_proxies.empty()) {
         Origin origin = resolve_origin(r.headers, client_.ip, config_.trusted_proxies);
         r.ip = std::move(origin.ip);
@@ -755,6 +763,7 @@ Connection::Next Connection::handle() {
     // A response handed back by a thread that lost the loop while its handler ran, or none yet.
     const std::unique_ptr<Response> handed_back = std::move(response_);
     Response response;
+    response.headers = std::move(spare_headers_);  // empty; its storage spares an allocation
     if (!handed_back) {
         clear_deadline();
         run_handlers(request_, response);
@@ -765,6 +774,10 @@ Connection::Next Connection::handle() {
         }
     }
     queue(handed_back ? std::move(*handed_back) : std::move(response));
+    if (!input_.empty()) {  // another request has come (pipelined): it may use the storage
+        spare_headers_ = std::move(response.headers);  // what queue() did not take
+        spare_headers_.clear();
+    }
     // Uploads (and their temporary files) and a large body go now, not when the next request
     // on this keep-alive connection comes.
     request_.files.clear();
