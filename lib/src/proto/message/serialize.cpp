@@ -7,25 +7,52 @@
 #include "proto/parser/head_parser.hpp"
 
 #include <charconv>
+#include <cstring>
 #include <stdexcept>
 
 namespace http::detail {
 
 namespace {
 
-void append_number(std::string& out, std::uint64_t n) {
-    char digits[24];
-    const auto result = std::to_chars(digits, digits + sizeof digits, n);
-    out.append(digits, result.ptr);
-}
-
 void check_field(std::string_view name, std::string_view value) {
-    if (!is_token(name))
+    if (name.empty() || scan_token(name.data(), name.data() + name.size()) != name.data() + name.size())
         throw std::invalid_argument("http::Response: header name '" + std::string(name) + "' is not a token");
     if (!is_field_value(value))
         throw std::invalid_argument("http::Response: value of header '" + std::string(name) +
                                     "' holds a control character");
 }
+
+// Appends a response head to a string through a buffer on the stack: one append for the head,
+// where an append for each piece costs a capacity check and a call.
+class HeadWriter {
+public:
+    explicit HeadWriter(std::string& out) noexcept : out_(out) {}
+    HeadWriter(const HeadWriter&) = delete;
+    HeadWriter& operator=(const HeadWriter&) = delete;
+
+    void put(std::string_view piece) {
+        if (piece.size() > static_cast<std::size_t>(end_ - at_)) {
+            flush();
+            if (piece.size() > sizeof buffer_) {
+                out_.append(piece);
+                return;
+            }
+        }
+        std::memcpy(at_, piece.data(), piece.size());
+        at_ += piece.size();
+    }
+    /// Writes what is buffered to the string; call it last.
+    void flush() {
+        out_.append(buffer_, static_cast<std::size_t>(at_ - buffer_));
+        at_ = buffer_;
+    }
+
+private:
+    std::string& out_;
+    char buffer_[1024];
+    char* at_ = buffer_;
+    char* const end_ = buffer_ + sizeof buffer_;
+};
 
 }  // namespace
 
@@ -56,25 +83,29 @@ void check_response(const Response& response) {
 
 bool serialize_response(const Response& response, const ResponseFraming& framing, std::string& out) {
     check_response(response);
-    out += "HTTP/1.1 ";
-    append_number(out, static_cast<unsigned>(response.status));
-    out += ' ';
-    out += phrase(response.status);
-    out += "\r\n";
-    emit_response_fields(response, framing, [&out](std::string_view name, std::string_view value) {
-        out += name;
-        out += ": ";
-        out += value;
-        out += "\r\n";
+    HeadWriter head(out);
+    char digits[4];  // three, as check_response() made sure
+    const auto code = std::to_chars(digits, digits + sizeof digits, static_cast<unsigned>(response.status)).ptr;
+    head.put("HTTP/1.1 ");
+    head.put(std::string_view(digits, static_cast<std::size_t>(code - digits)));
+    head.put(" ");
+    head.put(phrase(response.status));
+    head.put("\r\n");
+    emit_response_fields(response, framing, [&head](std::string_view name, std::string_view value) {
+        head.put(name);
+        head.put(": ");
+        head.put(value);
+        head.put("\r\n");
     });
     const bool no_body = response_has_no_content(response.status);
     if (!no_body && framing.stream && framing.version_minor >= 1)
-        out += "Transfer-Encoding: chunked\r\n";
+        head.put("Transfer-Encoding: chunked\r\n");
     if (!framing.keep_alive)
-        out += "Connection: close\r\n";
+        head.put("Connection: close\r\n");
     else if (framing.version_minor == 0)
-        out += "Connection: keep-alive\r\n";
-    out += "\r\n";
+        head.put("Connection: keep-alive\r\n");
+    head.put("\r\n");
+    head.flush();
 
     if (no_body || framing.head_request || framing.stream)
         return false;
