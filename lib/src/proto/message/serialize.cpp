@@ -30,7 +30,7 @@ public:
     HeadWriter(const HeadWriter&) = delete;
     HeadWriter& operator=(const HeadWriter&) = delete;
 
-    void put(std::string_view piece) {
+    [[gnu::always_inline]] void put(std::string_view piece) {
         if (piece.size() > static_cast<std::size_t>(end_ - at_)) {
             flush();
             if (piece.size() > sizeof buffer_) {
