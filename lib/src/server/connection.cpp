@@ -698,7 +698,6 @@ void Connection::build_request() {
     assign(r.http_version, head_.version_minor == 0 ? "1.0" : "1.1");
     assign(r.ip, client_.ip);
     r.port = client_.port;
-    r.headers.clear();
     r.trailers.clear();
     r.queries.clear();
     r.cookies.clear();
@@ -709,9 +708,23 @@ void Connection::build_request() {
     r.locals.reset();
 
     set_target(r, head_.target);
+    // The fields, into the strings the request before on this connection left when there are
+    // no fewer of them (a client sends much the same fields each time): no allocation for
+    // long values.
+    if (r.headers.size() > head_.fields.size())
+        r.headers.clear();
     r.headers.reserve(head_.fields.size());
-    for (const Field& field : head_.fields) {
-        r.headers.add(std::string(field.name), std::string(field.value));
+    auto reused = r.headers.begin();
+    const std::size_t reusable = r.headers.size();
+    for (std::size_t i = 0; i < head_.fields.size(); ++i) {
+        const Field& field = head_.fields[i];
+        if (i < reusable) {
+            assign(reused->first, field.name);
+            assign(reused->second, field.value);
+            ++reused;
+        } else {
+            r.headers.add(std::string(field.name), std::string(field.value));
+        }
         if (field.name.size() == 6 && iequals(field.name, "cookie"))
             parse_cookie_header(field.value, r.cookies);
     }
