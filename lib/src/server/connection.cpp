@@ -700,7 +700,9 @@ void Connection::build_request() {
     r.port = client_.port;
     r.trailers.clear();
     r.queries.clear();
-    r.cookies.clear();
+    // The cookies' nodes, for this request's cookies to reuse (parse_cookie_header).
+    while (!r.cookies.empty())
+        spare_cookies_.push_back(r.cookies.extract(r.cookies.begin()));
     r.form.clear();
     r.params.clear();
     r.files.clear();
@@ -726,8 +728,9 @@ void Connection::build_request() {
             r.headers.add(std::string(field.name), std::string(field.value));
         }
         if (field.name.size() == 6 && iequals(field.name, "cookie"))
-            parse_cookie_header(field.value, r.cookies);
+            parse_cookie_header(field.value, r.cookies, spare_cookies_);
     }
+    spare_cookies_.clear();  // nodes this request had no use for
     assign(r.host, head_.host);
     set_origin(r);
 }

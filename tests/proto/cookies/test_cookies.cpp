@@ -18,6 +18,27 @@ BOOST_AUTO_TEST_CASE(cookie_header) {
     BOOST_TEST(c.size() == 4u);
 }
 
+BOOST_AUTO_TEST_CASE(cookie_header_reusing_nodes) {
+    // A connection's next request takes the nodes of the one before: the same map comes out,
+    // whatever the nodes held, and the nodes a repeated name does not use go back.
+    const std::string_view header = " a=1;b=2 ;  c=\"three\" ; broken ; =nameless; a=4; e=";
+    http::Fields expected;
+    http::detail::parse_cookie_header(header, expected);
+    for (std::size_t spares = 0; spares < 8; ++spares) {
+        http::Fields before;
+        for (std::size_t i = 0; i < spares; ++i)
+            before.emplace("old-cookie-with-a-long-name-" + std::to_string(i), std::string(40, 'v'));
+        std::vector<http::Fields::node_type> spare;
+        while (!before.empty())
+            spare.push_back(before.extract(before.begin()));
+        http::Fields c;
+        http::detail::parse_cookie_header(header, c, spare);
+        BOOST_TEST((c == expected));
+        // Four distinct names take four nodes; the node the repeated "a" took goes back.
+        BOOST_TEST(spare.size() == (spares >= 4 ? spares - 4 : 0));
+    }
+}
+
 BOOST_AUTO_TEST_CASE(set_cookie_lines) {
     using C = http::Cookie;
     auto line = [](const C& c) { return c.to_set_cookie(); };

@@ -12,7 +12,12 @@ namespace http {
 
 namespace detail {
 
-void parse_cookie_header(std::string_view header, Fields& cookies) {
+namespace {
+
+/// Calls add(name, value) for each name=value pair of a Cookie header, quotes removed, pairs
+/// without a name skipped.
+template <class Add>
+void for_each_cookie(std::string_view header, Add&& add) {
     while (!header.empty()) {
         const std::size_t semicolon = header.find(';');
         const std::string_view pair = trim_ows(header.substr(0, semicolon));
@@ -23,12 +28,35 @@ void parse_cookie_header(std::string_view header, Fields& cookies) {
             if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
                 value = value.substr(1, value.size() - 2);
             if (!name.empty())
-                cookies.try_emplace(std::string(name), value);
+                add(name, value);
         }
         if (semicolon == std::string_view::npos)
             break;
         header.remove_prefix(semicolon + 1);
     }
+}
+
+}  // namespace
+
+void parse_cookie_header(std::string_view header, Fields& cookies) {
+    for_each_cookie(header, [&](std::string_view name, std::string_view value) {
+        cookies.try_emplace(std::string(name), value);
+    });
+}
+
+void parse_cookie_header(std::string_view header, Fields& cookies, std::vector<Fields::node_type>& spare) {
+    for_each_cookie(header, [&](std::string_view name, std::string_view value) {
+        if (spare.empty()) {
+            cookies.try_emplace(std::string(name), value);
+            return;
+        }
+        Fields::node_type node = std::move(spare.back());
+        spare.pop_back();
+        node.key().assign(name);
+        node.mapped().assign(value);
+        if (auto result = cookies.insert(std::move(node)); !result.inserted)
+            spare.push_back(std::move(result.node));  // the name came before: the first value stays
+    });
 }
 
 namespace {

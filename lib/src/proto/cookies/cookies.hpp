@@ -4,6 +4,7 @@
 #include <http/request.hpp>
 
 #include <string_view>
+#include <vector>
 
 namespace http::detail {
 
@@ -11,5 +12,10 @@ namespace http::detail {
 /// value (user agents list the most specific cookie first); quotes around a value are removed;
 /// pairs without a name are skipped.
 void parse_cookie_header(std::string_view header, Fields& cookies);
+
+/// As above, taking the map's nodes from `spare` (and putting back those a repeated name does not
+/// use), so that a connection's requests, which mostly carry the same cookies, reuse the nodes
+/// and strings of the request before.
+void parse_cookie_header(std::string_view header, Fields& cookies, std::vector<Fields::node_type>& spare);
 
 }  // namespace http::detail
