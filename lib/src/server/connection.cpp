@@ -40,6 +40,12 @@ Clock::time_point coarse_now() noexcept {
                                                                          std::chrono::nanoseconds(now.tv_nsec)));
 }
 
+// Storage a thread keeps between the requests it handles, so that the next one need not allocate
+// it again: a response's header list (emptied), and the map nodes of a request's cookies while
+// its fields are read (connections mostly carry the same cookies from one request to the next).
+thread_local Headers spare_headers;
+thread_local std::vector<Fields::node_type> spare_cookies;
+
 // Most of a request's strings are what they were for the request before on the same connection
 // (method, version, client address, scheme, often the target and host): comparing costs less
 // than assigning.
@@ -702,7 +708,7 @@ void Connection::build_request() {
     r.queries.clear();
     // The cookies' nodes, for this request's cookies to reuse (parse_cookie_header).
     while (!r.cookies.empty())
-        spare_cookies_.push_back(r.cookies.extract(r.cookies.begin()));
+        spare_cookies.push_back(r.cookies.extract(r.cookies.begin()));
     r.form.clear();
     r.params.clear();
     r.files.clear();
@@ -728,9 +734,9 @@ void Connection::build_request() {
             r.headers.add(std::string(field.name), std::string(field.value));
         }
         if (field.name.size() == 6 && iequals(field.name, "cookie"))
-            parse_cookie_header(field.value, r.cookies, spare_cookies_);
+            parse_cookie_header(field.value, r.cookies, spare_cookies);
     }
-    spare_cookies_.clear();  // nodes this request had no use for
+    spare_cookies.clear();  // nodes this request had no use for
     assign(r.host, head_.host);
     set_origin(r);
 }
@@ -779,7 +785,7 @@ Connection::Next Connection::handle() {
     // A response handed back by a thread that lost the loop while its handler ran, or none yet.
     const std::unique_ptr<Response> handed_back = std::move(response_);
     Response response;
-    response.headers = std::move(spare_headers_);  // empty; its storage spares an allocation
+    response.headers = std::move(spare_headers);  // empty; its storage spares an allocation
     if (!handed_back) {
         clear_deadline();
         run_handlers(request_, response);
@@ -790,10 +796,8 @@ Connection::Next Connection::handle() {
         }
     }
     queue(handed_back ? std::move(*handed_back) : std::move(response));
-    if (!input_.empty()) {  // another request has come (pipelined): it may use the storage
-        spare_headers_ = std::move(response.headers);  // what queue() did not take
-        spare_headers_.clear();
-    }
+    spare_headers = std::move(response.headers);  // what queue() did not take
+    spare_headers.clear();
     // Uploads (and their temporary files) and a large body go now, not when the next request
     // on this keep-alive connection comes.
     request_.files.clear();

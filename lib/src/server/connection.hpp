@@ -192,8 +192,6 @@ private:
     Clock::time_point request_started_{};
     Clock::time_point response_finished_{};  // when the last response was made
     std::unique_ptr<Response> response_;  // set by a handler that ran on a thread that lost the loop
-    Headers spare_headers_;  // the last response's header storage, empty, for a pipelined request
-    std::vector<Fields::node_type> spare_cookies_;  // the last request's cookies, while the next is built
     std::string output_;
     std::size_t output_sent_ = 0;
     std::unique_ptr<Response> large_response_;  // a body written from the response, not copied
