@@ -38,6 +38,8 @@ public:
                 return;
             }
         }
+        if (piece.empty())
+            return;  // its data() may be null, which memcpy may not be given
         std::memcpy(at_, piece.data(), piece.size());
         at_ += piece.size();
     }
