@@ -20,6 +20,18 @@ struct Fixture {
                 res.status = http::NOT_MODIFIED;
                 return;
             }
+            if (req.path == "/fields") {
+                // What this request carries, to check that nothing of the one before stays.
+                for (const auto& [name, value] : req.headers)
+                    res.body += name + "=" + value + ";";
+                res.body += "|";
+                for (const auto& [name, value] : req.cookies)
+                    res.body += name + "=" + value + ";";
+                res.body += "|" + req.method + " " + req.request_uri + " " + req.host;
+                if (req.queries.count("mark"))
+                    res.headers.set("X-Mark", req.queries.at("mark"));
+                return;
+            }
             res.body = req.method + " " + req.path + " " + req.body;
         });
     }};
@@ -80,6 +92,43 @@ BOOST_AUTO_TEST_CASE(pipelined_requests_are_answered_in_order) {
                                      : i % 3 == 1 ? "POST /" + std::to_string(i) + " cd"
                                                   : "GET /" + std::to_string(i) + " ";
         BOOST_TEST(r.body == expected);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(each_request_sees_only_its_own_fields) {
+    // The server keeps a connection's strings, cookie nodes and response header storage from one
+    // request to the next: more fields, fewer, other cookies, none, and a response header set
+    // once must all come out as each request sent them.
+    const std::string long_value(200, 'v');
+    const struct {
+        std::string request;
+        std::string body;
+        std::string mark;
+    } steps[] = {
+        {"GET /fields?mark=1 HTTP/1.1\r\nHost: one\r\nCookie: a=1; b=" + long_value + "\r\nX-A: " + long_value + "\r\n\r\n",
+         "Host=one;Cookie=a=1; b=" + long_value + ";X-A=" + long_value + ";|a=1;b=" + long_value + ";|GET /fields?mark=1 one", "1"},
+        {"GET /fields HTTP/1.1\r\nHost: two\r\nCookie: c=3\r\n\r\n", "Host=two;Cookie=c=3;|c=3;|GET /fields two", "<absent>"},
+        {"POST /fields HTTP/1.1\r\nHost: three\r\nX-B: b\r\nX-C: c\r\nContent-Length: 0\r\n\r\n",
+         "Host=three;X-B=b;X-C=c;Content-Length=0;||POST /fields three", "<absent>"},
+        {"GET /fields?mark=2 HTTP/1.1\r\nHost: four\r\nCookie: a=1; a=2; d=4\r\n\r\n",
+         "Host=four;Cookie=a=1; a=2; d=4;|a=1;d=4;|GET /fields?mark=2 four", "2"},
+        {"GET /fields HTTP/1.1\r\nHost: five\r\n\r\n", "Host=five;||GET /fields five", "<absent>"},
+    };
+    for (const bool pipelined : {false, true}) {
+        test::RawConnection c(server.port());
+        if (pipelined) {
+            std::string burst;
+            for (const auto& step : steps)
+                burst += step.request;
+            c.send(burst);
+        }
+        for (const auto& step : steps) {
+            if (!pipelined)
+                c.send(step.request);
+            const auto r = c.read_response();
+            BOOST_TEST(r.body == step.body);
+            BOOST_TEST(r.header("X-Mark") == step.mark);
+        }
     }
 }
 
