@@ -101,12 +101,12 @@ private:
     /// Failure as itself, anything else as a 500 reported to on_error).
     template <class Fn>
     std::optional<Response> guarded(const char* what, const Request& request, Fn&& fn);
-    /// Runs the on_body hooks; false if one refused the request (the response is queued).
     /// Runs the on_body hooks for `request`: the first sink one returns goes to `sink`; what a
     /// hook threw is returned, as the response to send instead. HTTP/1.1 and HTTP/2 alike.
     std::optional<Response> open_body_sink(Request& request, BodySink& sink);
     /// Passes request.body to `sink` and empties it; what the sink threw, as the response.
     std::optional<Response> feed_body_sink(Request& request, BodySink& sink);
+    /// Runs the on_body hooks for request_; false if one refused the request (the response is queued).
     bool start_body_sink();
     /// Passes request_.body to the sink and empties it; false if the sink refused.
     bool feed_body_sink();
