@@ -15,7 +15,7 @@ namespace http::detail {
 namespace {
 
 void check_field(std::string_view name, std::string_view value) {
-    if (name.empty() || scan_token(name.data(), name.data() + name.size()) != name.data() + name.size())
+    if (!is_token(name))
         throw std::invalid_argument("http::Response: header name '" + std::string(name) + "' is not a token");
     if (!is_field_value(value))
         throw std::invalid_argument("http::Response: value of header '" + std::string(name) +
@@ -31,6 +31,8 @@ public:
     HeadWriter& operator=(const HeadWriter&) = delete;
 
     [[gnu::always_inline]] void put(std::string_view piece) {
+        if (piece.empty())
+            return;  // its data() may be null, which memcpy may not be given
         if (piece.size() > static_cast<std::size_t>(end_ - at_)) {
             flush();
             if (piece.size() > sizeof buffer_) {
@@ -38,8 +40,6 @@ public:
                 return;
             }
         }
-        if (piece.empty())
-            return;  // its data() may be null, which memcpy may not be given
         std::memcpy(at_, piece.data(), piece.size());
         at_ += piece.size();
     }

@@ -32,15 +32,7 @@ inline const char* scan_target(const char* p, const char* end) noexcept {
 }
 
 /// The first byte in [p, end) that is not a token character (RFC 9110, Section 5.6.2), or end.
-/// Four bytes a step while all are (methods and field names are mostly letters).
-inline const char* scan_token(const char* p, const char* end) noexcept {
-    auto bits = [](char c) { return char_classes[static_cast<unsigned char>(c)]; };
-    while (end - p >= 4 && (bits(p[0]) & bits(p[1]) & bits(p[2]) & bits(p[3]) & tchar))
-        p += 4;
-    while (p < end && is(*p, tchar))
-        ++p;
-    return p;
-}
+inline const char* scan_token(const char* p, const char* end) noexcept { return scan_class(p, end, tchar); }
 
 /// The first byte in [p, end) that is a control character (HTAB, CR and LF included) or DEL, or
 /// end. Everything else, obs-text included, is field-value material.
