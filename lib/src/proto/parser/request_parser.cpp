@@ -35,10 +35,8 @@ bool valid_authority(std::string_view authority) noexcept {
         return true;
     }
     // reg-name or IPv4address up to the first colon (none may be in it), then digits to the end.
-    const char* p = authority.data();
-    const char* const end = p + authority.size();
-    while (p < end && is(*p, reg_name_char))
-        ++p;
+    const char* const end = authority.data() + authority.size();
+    const char* p = scan_class(authority.data(), end, reg_name_char);
     if (p == end)
         return true;
     if (*p != ':')
@@ -59,7 +57,7 @@ void RequestHeadParser::reset() noexcept {
 }
 
 RequestHeadParser::Result RequestHeadParser::parse(std::string_view input, RequestHead& head) {
-    const Result r = scan(input);
+    const Result r = scan(input, head.fields);
     if (r != Result::complete)
         return r;
     head.size = head_size_;
@@ -124,11 +122,13 @@ RequestHeadParser::Result RequestHeadParser::start_line(std::string_view input, 
         return fail(Status::URI_TOO_LONG, "request-target too long");
 
     const std::string_view version(target_end + 1, static_cast<std::size_t>(line_end - target_end - 1));
-    if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || version[6] != '.' || version[5] < '0' ||
-        version[5] > '9' || version[7] < '0' || version[7] > '9')
-        return fail(Status::BAD_REQUEST, "invalid HTTP version");
-    if (version[5] != '1')
-        return fail(Status::HTTP_VERSION_NOT_SUPPORTED, "only HTTP/1.x is supported");
+    if (version != "HTTP/1.1") {  // the common case in one comparison
+        if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || version[6] != '.' || version[5] < '0' ||
+            version[5] > '9' || version[7] < '0' || version[7] > '9')
+            return fail(Status::BAD_REQUEST, "invalid HTTP version");
+        if (version[5] != '1')
+            return fail(Status::HTTP_VERSION_NOT_SUPPORTED, "only HTTP/1.x is supported");
+    }
 
     // The four forms of request-target (RFC 9112, Section 3.2).
     if (t.front() != '/') {
@@ -166,13 +166,14 @@ RequestHeadParser::Result RequestHeadParser::start_line(std::string_view input, 
 }
 
 
-RequestHeadParser::Result RequestHeadParser::host_or_expect(std::string_view name, std::string_view value) {
+RequestHeadParser::Result RequestHeadParser::host_or_expect(std::string_view input, std::string_view name,
+                                                            std::string_view value) {
     if (name.size() == 4 && equals_lower(name, "host")) {
         if (!valid_authority(value))
             return fail(Status::BAD_REQUEST, "invalid Host");
         if (++hosts_ > 1)
             return fail(Status::BAD_REQUEST, "more than one Host");
-        host_ = fields_.back().value;
+        host_ = span_of(input, value);
     } else if (name.size() == 6 && equals_lower(name, "expect")) {
         bool other = false;
         for_each_list_element(value, [&](std::string_view e) {
@@ -191,7 +192,6 @@ RequestHeadParser::Result RequestHeadParser::finish(std::string_view input, Requ
     head.method = view(input, method_);
     head.target = view(input, target_);
     head.version_minor = version_minor_;
-    copy_fields(input, head.fields);
     head.host = hosts_ ? view(input, host_) : std::string_view();
     head.expect_continue = expect_continue_;
     head.content_length = 0;

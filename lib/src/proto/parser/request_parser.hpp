@@ -63,16 +63,17 @@ private:
     Result check_start_line_prefix(std::string_view, std::size_t) noexcept { return Result::incomplete; }
     Result check_unfinished(std::string_view input);
     Result too_large() noexcept;
-    Result field(std::string_view name, std::string_view value, FramingFields::Verdict verdict) {
+    Result field(std::string_view input, std::string_view name, std::string_view value,
+                 FramingFields::Verdict verdict) {
         // Framing fields were recorded by the shared rules; a request's malformed
         // Transfer-Encoding is refused outright. Host and Expect (4 and 6 letters) are its own.
         if (verdict == FramingFields::Verdict::bad_transfer_encoding)
             return fail(Status::BAD_REQUEST, "invalid Transfer-Encoding");
         if (verdict == FramingFields::Verdict::other && (name.size() == 4 || name.size() == 6))
-            return host_or_expect(name, value);
+            return host_or_expect(input, name, value);
         return Result::incomplete;
     }
-    Result host_or_expect(std::string_view name, std::string_view value);
+    Result host_or_expect(std::string_view input, std::string_view name, std::string_view value);
     std::size_t max_header_size() const noexcept { return rules_.max_header_size; }
     std::size_t max_fields() const noexcept { return rules_.max_header_fields; }
     bool one_pass_lines() const noexcept { return rules_.one_pass_lines; }

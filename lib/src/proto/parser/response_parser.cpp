@@ -12,7 +12,7 @@ void ResponseHeadParser::reset() noexcept {
 }
 
 ResponseHeadParser::Result ResponseHeadParser::parse(std::string_view input, ResponseHead& head, bool head_request) {
-    Result r = scan(input);
+    Result r = scan(input, head.fields);
     if (r == Result::complete) {
         head.size = head_size_;
         r = finish(input, head, head_request);
@@ -73,7 +73,6 @@ ResponseHeadParser::Result ResponseHeadParser::finish(std::string_view input, Re
     head.status = status_;
     head.reason = view(input, reason_);
     head.version_minor = version_minor_;
-    copy_fields(input, head.fields);
     head.keep_alive = framing_.keep_alive(version_minor_);
     head.framing = Framing::none;
     head.content_length = 0;

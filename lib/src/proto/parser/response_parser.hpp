@@ -41,7 +41,9 @@ private:
     Result check_start_line_prefix(std::string_view input, std::size_t at) noexcept;
     Result check_unfinished(std::string_view input) noexcept;
     Result too_large() noexcept { return fail(Status::BAD_GATEWAY, "response header section too large"); }
-    Result field(std::string_view, std::string_view, FramingFields::Verdict) noexcept { return Result::incomplete; }
+    Result field(std::string_view, std::string_view, std::string_view, FramingFields::Verdict) noexcept {
+        return Result::incomplete;
+    }
     std::size_t max_header_size() const noexcept { return max_header_size_; }
     bool one_pass_lines() const noexcept { return true; }
     std::size_t max_fields() const noexcept { return max_fields_; }
