@@ -85,6 +85,23 @@ BOOST_AUTO_TEST_CASE(a_new_body_forgets_the_last_trailers) {
     BOOST_TEST(reader.trailers().empty());
 }
 
+BOOST_AUTO_TEST_CASE(a_chunked_body_after_other_bodies_starts_afresh) {
+    // The decoder is reset only around chunked bodies: one left half-read must not leak into
+    // the next chunked body, whatever bodies came between.
+    BodyReader reader;
+    reader.start(Framing::chunked, 0);
+    BOOST_REQUIRE((read(reader, "5\r\nab", 100).result == Result::incomplete));
+    reader.start(Framing::none, 0);
+    reader.start(Framing::content_length, 2);
+    BOOST_REQUIRE((read(reader, "xy", 100).result == Result::complete));
+    reader.start(Framing::chunked, 0);
+    const auto r = read(reader, "3\r\nabc\r\n0\r\nY: 2\r\n\r\n", 100);
+    BOOST_REQUIRE((r.result == Result::complete));
+    BOOST_TEST(r.body == "abc");
+    BOOST_REQUIRE(reader.trailers().size() == 1u);
+    BOOST_TEST(reader.trailers()[0].name == "Y");
+}
+
 BOOST_AUTO_TEST_CASE(malformed_chunked_is_an_error) {
     BodyReader reader;
     reader.start(Framing::chunked, 0);
