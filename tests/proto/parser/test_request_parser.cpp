@@ -148,6 +148,27 @@ BOOST_AUTO_TEST_CASE(refusals_name_the_problem) {
     BOOST_TEST((parse_whole("GET / HTTP/1.1\r\n\r\n", lenient).result == Result::complete));
 }
 
+BOOST_AUTO_TEST_CASE(host_values) {
+    // uri-host [ ":" port ]: the reg-name is checked some bytes at a time, so the colon is put at
+    // every offset and the port given every length.
+    for (const std::string host : {"example.com", "127.0.0.1:8080", "[::1]:80", "[::1]", "h:", "", "a-b.c_d~e!$&'()*+,;=%41",
+                                   "a:1", "ab:12", "abc:123", "abcd:1234", "abcde:12345", "abcdefgh:1", "abcdefghi:"}) {
+        BOOST_TEST_CONTEXT("Host: " << host) {
+            const Parsed parsed = parse_whole("GET / HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+            BOOST_REQUIRE((parsed.result == Result::complete));
+            BOOST_TEST(parsed.head.host == host);
+        }
+    }
+    for (const std::string host : {"h:8x", "h:80:80", "a:b", "h@x", "ex/ample", "a#b", "[::1", "[::1]x", "[::g]",
+                                   "abcdefgh:1x", "abcdefghij\"", "abc:1234567x", "abcdefg[", "a:1:"}) {
+        BOOST_TEST_CONTEXT("Host: " << host) {
+            const Parsed parsed = parse_whole("GET / HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+            BOOST_TEST((parsed.result == Result::error));
+            BOOST_TEST(parsed.error.reason == "invalid Host");
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(bad_lines_are_refused_before_the_head_ends) {
     // Each input is unfinished, yet already cannot become a valid request.
     for (const char* input : {"GET / HTTP/1.1\r\nHost: h\r\n\rZ", "GET / HTTP/1.1\r\nHost: h\r\n folded",

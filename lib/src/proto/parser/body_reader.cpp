@@ -4,17 +4,6 @@
 
 namespace http::detail {
 
-void BodyReader::start(Framing framing, std::uint64_t content_length, bool until_close) {
-    // The decoder is used only for chunked bodies; reset after one, it also forgets its trailers.
-    if (framing == Framing::chunked || framing_ == Framing::chunked)
-        chunked_.reset();
-    framing_ = framing;
-    until_close_ = until_close && framing == Framing::none;
-    remaining_ = framing == Framing::content_length ? content_length : 0;
-    received_ = 0;
-    error_ = {};
-}
-
 BodyReader::Result BodyReader::feed(std::string_view input, std::size_t& consumed, std::string& body) {
     consumed = 0;
     switch (framing_) {

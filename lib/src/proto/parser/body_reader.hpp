@@ -19,7 +19,17 @@ public:
 
     /// Begins a body; `until_close` reads to the end of the connection (a response without
     /// Content-Length or chunked framing).
-    void start(Framing framing, std::uint64_t content_length, bool until_close = false);
+    void start(Framing framing, std::uint64_t content_length, bool until_close = false) {
+        // The decoder is used only for chunked bodies; reset after one, it also forgets its
+        // trailers.
+        if (framing == Framing::chunked || framing_ == Framing::chunked)
+            chunked_.reset();
+        framing_ = framing;
+        until_close_ = until_close && framing == Framing::none;
+        remaining_ = framing == Framing::content_length ? content_length : 0;
+        received_ = 0;
+        error_ = {};
+    }
 
     /// The largest body from the next start() on (a body streamed to the application has none).
     void set_max_body_size(std::uint64_t max) noexcept {

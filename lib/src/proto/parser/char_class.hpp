@@ -17,6 +17,7 @@ enum CharClass : std::uint8_t {
     cookie_octet = 16,   // RFC 6265, Section 4.1.1
     uri_host_char = 32,  // unreserved / sub-delims / pct-encoded / ":" and IP literal brackets
     reg_name_char = 64,  // uri_host_char without ":" and the brackets: a reg-name or IPv4address
+    digit = 128,
 };
 
 inline constexpr std::array<std::uint8_t, 256> char_classes = [] {
@@ -24,23 +25,25 @@ inline constexpr std::array<std::uint8_t, 256> char_classes = [] {
     constexpr std::string_view token_symbols = "!#$%&'*+-.^_`|~";
     for (int c = 0; c < 256; ++c) {
         std::uint8_t bits = 0;
-        const bool digit = c >= '0' && c <= '9';
+        const bool decimal = c >= '0' && c <= '9';
         const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-        if (digit || alpha || token_symbols.find(static_cast<char>(c)) != std::string_view::npos)
+        if (decimal || alpha || token_symbols.find(static_cast<char>(c)) != std::string_view::npos)
             bits |= tchar;
         if (c == '\t' || (c >= 0x20 && c != 0x7f))
             bits |= field_vchar;
         if (c > 0x20 && c < 0x7f)
             bits |= target_char;
-        if (digit || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))
+        if (decimal || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))
             bits |= hex_digit;
         if (c == 0x21 || (c >= 0x23 && c <= 0x2b) || (c >= 0x2d && c <= 0x3a) || (c >= 0x3c && c <= 0x5b) ||
             (c >= 0x5d && c <= 0x7e))
             bits |= cookie_octet;
-        if (digit || alpha || std::string_view("-._~!$&'()*+,;=%:[]").find(static_cast<char>(c)) != std::string_view::npos)
+        if (decimal || alpha || std::string_view("-._~!$&'()*+,;=%:[]").find(static_cast<char>(c)) != std::string_view::npos)
             bits |= uri_host_char;
         if ((bits & uri_host_char) && c != ':' && c != '[' && c != ']')
             bits |= reg_name_char;
+        if (decimal)
+            bits |= digit;
         table[static_cast<std::size_t>(c)] = bits;
     }
     return table;

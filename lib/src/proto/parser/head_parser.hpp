@@ -231,6 +231,8 @@ protected:
     /// set and the head's fields in `fields`, as views of `input`), the end of the input
     /// (`incomplete`), or a refusal (`error`).
     Result scan(std::string_view input, std::vector<Field>& fields);
+    /// scan() line by line, for any head: cut anywhere, LF line ends, anything to refuse.
+    Result scan_lines(std::string_view input, std::vector<Field>& fields);
     void reset_head() noexcept;
     Result fail(Status status, std::string_view reason) noexcept {
         error_ = {status, reason};
@@ -288,7 +290,7 @@ void HeadParser<Side>::reset_head() noexcept {
 }
 
 template <class Side>
-typename HeadParser<Side>::Result HeadParser<Side>::scan(std::string_view input, std::vector<Field>& fields) {
+inline typename HeadParser<Side>::Result HeadParser<Side>::scan(std::string_view input, std::vector<Field>& fields) {
     // A head already complete (given again with bytes after it, say) is parsed again from its
     // start: the same bytes give the same head, into `fields` too.
     if (head_size_ != 0)
@@ -296,6 +298,11 @@ typename HeadParser<Side>::Result HeadParser<Side>::scan(std::string_view input,
     if (lines_.untouched() && !have_start_line_ && side().one_pass_lines() &&
         scan_whole(input, fields) == Result::complete)
         return Result::complete;
+    return scan_lines(input, fields);
+}
+
+template <class Side>
+typename HeadParser<Side>::Result HeadParser<Side>::scan_lines(std::string_view input, std::vector<Field>& fields) {
     if (!have_start_line_ && lines_.line_start() == start_ && skip_leading_empty_lines(input) == Result::error)
         return Result::error;
     while (true) {

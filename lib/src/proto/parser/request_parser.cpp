@@ -37,14 +37,7 @@ bool valid_authority(std::string_view authority) noexcept {
     // reg-name or IPv4address up to the first colon (none may be in it), then digits to the end.
     const char* const end = authority.data() + authority.size();
     const char* p = scan_class(authority.data(), end, reg_name_char);
-    if (p == end)
-        return true;
-    if (*p != ':')
-        return false;
-    for (++p; p < end; ++p)
-        if (*p < '0' || *p > '9')
-            return false;
-    return true;
+    return p == end || (*p == ':' && scan_class(p + 1, end, digit) == end);
 }
 
 void RequestHeadParser::reset() noexcept {
