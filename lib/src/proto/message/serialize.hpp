@@ -48,13 +48,15 @@ std::string_view missing_required_field(const Response& response) noexcept;
 void check_response(const Response& response);
 
 /// The fields the server writes itself, from the framing: Content-Length, Transfer-Encoding,
-/// Connection and Date.
+/// Connection and Date. `name` is a token (check_response()): then equals_lower() is exact, and
+/// compares eight bytes at a time.
 bool is_framing_field(std::string_view name) noexcept;
 
 /// The header fields a checked response goes out with, HTTP/1.1 and HTTP/2 alike, through
 /// `emit(name, value)`: Date; the handler's fields, but the framing ones and, for a status without
 /// content, Content-Type; Set-Cookie; and for content not streamed, a default Content-Type and
-/// Content-Length. Transfer-Encoding and Connection are HTTP/1.1's own (serialize_response).
+/// Content-Length. Transfer-Encoding and Connection are HTTP/1.1's own (serialize_response). The
+/// response has passed check_response().
 template <class Emit>
 void emit_response_fields(const Response& response, const ResponseFraming& framing, Emit&& emit);
 
@@ -73,11 +75,11 @@ void emit_response_fields(const Response& response, const ResponseFraming& frami
     std::string_view declared_length;
     for (const auto& [name, value] : response.headers) {
         if (is_framing_field(name)) {
-            if (iequals(name, "content-length"))
+            if (equals_lower(name, "content-length"))
                 declared_length = value;
             continue;
         }
-        if (iequals(name, "content-type")) {
+        if (equals_lower(name, "content-type")) {
             // A status that has no content has no media type either (RFC 9110, Sections 8.3 and
             // 15.4.5): a 304 or 204 made from a failure or a handler's defaults does not carry one.
             if (no_body)
