@@ -132,6 +132,27 @@ BOOST_AUTO_TEST_CASE(each_request_sees_only_its_own_fields) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(a_string_as_long_as_the_last_but_different_is_seen) {
+    // The strings a connection keeps are compared before they are assigned, short ones a word at a
+    // time: a target, Host and field value as long as the request before's, differing in any one
+    // byte, must come out as sent.
+    test::RawConnection c(server.port());
+    for (std::size_t length = 1; length <= 20; ++length) {
+        const std::string same(length, 'a');
+        for (const std::size_t at : {std::size_t{0}, length / 2, length - 1}) {
+            std::string other = same;
+            other[at] = 'b';
+            for (const std::string& value : {same, other}) {
+                BOOST_TEST_CONTEXT("a value of " << length << " bytes, differing at " << at) {
+                    c.send("GET /fields?v=" + value + " HTTP/1.1\r\nHost: " + value + "\r\nX-V: " + value + "\r\n\r\n");
+                    const auto r = c.read_response();
+                    BOOST_TEST(r.body == "Host=" + value + ";X-V=" + value + ";||GET /fields?v=" + value + " " + value);
+                }
+            }
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(a_bad_request_in_a_pipeline_ends_it) {
     test::RawConnection c(server.port());
     c.send(test::get("/1") + "BAD REQUEST\r\n\r\n" + test::get("/3"));
