@@ -62,6 +62,29 @@ def wrk_summary(out: str) -> dict:
     return {"requests": requests, "errors": errors, "non_2xx": non_2xx, "p99_ms": float(p99.group(1)) * scale}
 
 
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid`."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                pass
+    return found
+
+
+def running(pid: int) -> bool:
+    """Whether `pid` is a process that has not exited (a zombie has)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 @unittest.skipUnless(ECHO and NGINX and WRK, "needs httpkit-echo, nginx and wrk")
 class ScaleOutTest(unittest.TestCase):
     def setUp(self):
@@ -71,10 +94,22 @@ class ScaleOutTest(unittest.TestCase):
         self.processes: list[subprocess.Popen] = []
 
     def tearDown(self):
+        # Each process is asked to stop (SIGTERM); nginx's master then stops its workers. Killed,
+        # the master left them running, orphaned, after the test.
+        workers = [w for p in self.processes if p.args[0] == NGINX and p.poll() is None for w in children(p.pid)]
         for p in self.processes:
             if p.poll() is None:
+                p.terminate()
+        for p in self.processes:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
+        deadline = time.monotonic() + 10
+        while any(map(running, workers)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual([w for w in workers if running(w)], [], "nginx workers outlived their master")
 
     def start_echo(self, where: str) -> subprocess.Popen:
         # nginx reaches the TCP upstreams from 127.0.0.2 (proxy_bind), and is the only peer
