@@ -366,6 +366,8 @@ const char* const usage =
     "  --static DIR       serve DIR's files under /static/\n"
     "  --compress         compress responses (zstd, br, gzip) for clients that accept it\n"
     "  --threads N        I/O threads (default: one per CPU)\n"
+    "  --io-engine E      epoll, io_uring or automatic (the default: io_uring where the\n"
+    "                     kernel allows it, else epoll)\n"
     "  --access-log FILE  a line per request (combined log format); - for stdout\n"
     "  --trusted-proxy CIDR  believe Forwarded / X-Forwarded-* from these peers (repeatable;\n"
     "                     'unix:' for the peers of a Unix socket)\n"
@@ -390,6 +392,7 @@ int main(int argc, char** argv) {
     std::string tls_certificate;
     std::string tls_private_key;
     bool http2 = true;
+    http::IoEngine engine = http::IoEngine::automatic;
     int positional = 0;
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
@@ -425,6 +428,16 @@ int main(int argc, char** argv) {
                 return 2;
             }
             threads = *n;
+        } else if (arg == "--io-engine") {
+            const std::string_view name = value();
+            if (name == "epoll")
+                engine = http::IoEngine::epoll;
+            else if (name == "io_uring")
+                engine = http::IoEngine::io_uring;
+            else if (name != "automatic") {
+                std::cerr << "httpkit-echo: --io-engine takes epoll, io_uring or automatic\n";
+                return 2;
+            }
         } else if (arg == "-h" || arg == "--help") {
             std::cout << usage;
             return 0;
@@ -452,6 +465,7 @@ int main(int argc, char** argv) {
     server.tls_certificate = tls_certificate;
     server.tls_private_key = tls_private_key;
     server.http2 = http2;
+    server.io_engine = engine;
     // Before any thread starts (the ticker's, the server's): they inherit SIGHUP blocked.
     std::optional<ReloadOnSighup> reloader;
     if (!tls_certificate.empty())
@@ -489,12 +503,15 @@ int main(int argc, char** argv) {
         std::cerr << "httpkit-echo: " << error.what() << '\n';
         return 1;
     }
+    // The engine running, after the address: "(epoll)" where io_uring is refused.
+    const std::string_view running = to_string(server.io_engine_in_use());
     if (socket_activation)
-        std::cout << "httpkit-echo listening on the sockets systemd passed" << std::endl;
+        std::cout << "httpkit-echo listening on the sockets systemd passed (" << running << ')' << std::endl;
     else if (!unix_socket.empty())
-        std::cout << "httpkit-echo listening on unix:" << unix_socket << std::endl;
+        std::cout << "httpkit-echo listening on unix:" << unix_socket << " (" << running << ')' << std::endl;
     else
-        std::cout << "httpkit-echo listening on " << (tls_certificate.empty() ? "http" : "https") << "://" << host << ':' << server.port() << '/' << std::endl;
+        std::cout << "httpkit-echo listening on " << (tls_certificate.empty() ? "http" : "https") << "://" << host << ':'
+                  << server.port() << "/ (" << running << ')' << std::endl;
     server.wait();
     std::cout << "httpkit-echo stopped" << std::endl;
     return 0;

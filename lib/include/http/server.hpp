@@ -13,6 +13,7 @@
 #include <iosfwd>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace http {
@@ -28,6 +29,22 @@ enum class LogFormat {
     /// duration_ms (head received to response queued), referer, user_agent.
     json,
 };
+
+/// How a server's I/O threads wait for sockets and move their bytes (server.io_engine).
+enum class IoEngine {
+    /// io_uring where the kernel allows it, else epoll. The HTTPKIT_IO_ENGINE environment
+    /// variable ("epoll" or "io_uring") chooses instead, as if the setting named it.
+    automatic,
+    /// epoll(7): readiness, then recv(2) and sendmsg(2) a request.
+    epoll,
+    /// io_uring(7), Linux 6.0 or later: a connection's receives and sends go through a ring
+    /// shared with the kernel, with the wait for the next events in one system call. TLS
+    /// connections are watched through the ring and read and write as on epoll.
+    io_uring,
+};
+
+/// "automatic", "epoll" or "io_uring".
+std::string_view to_string(IoEngine engine) noexcept;
 
 /// Who is on the other end of a connection.
 struct ClientInfo {
@@ -85,6 +102,10 @@ public:
     std::chrono::milliseconds blocking_threshold{5};
     /// At most this many threads in all (I/O threads plus the ones that replace blocked ones).
     std::size_t max_threads = 256;
+    /// The I/O engine. Where io_uring is refused (Docker's default seccomp profile, the
+    /// kernel.io_uring_disabled sysctl, a kernel before 6.0), automatic runs on epoll, and asking
+    /// for io_uring makes start() throw std::system_error saying why.
+    IoEngine io_engine = IoEngine::automatic;
     /// After close(), how long in-flight requests have to finish before their connections are
     /// closed (a handler still running is let finish; its connection closes after it).
     std::chrono::milliseconds shutdown_timeout{30000};
@@ -204,6 +225,8 @@ public:
 
     /// The bound port (the kernel's choice when constructed with 0); 0 before start().
     std::uint16_t port() const noexcept;
+    /// The engine the server runs on since start(): epoll or io_uring (automatic before).
+    IoEngine io_engine_in_use() const noexcept;
     const std::string& host() const noexcept;
 
     class Impl;

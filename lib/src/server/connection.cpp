@@ -116,7 +116,10 @@ void Connection::start() {
     const int on = 1;
     ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);  // fails on a Unix socket: ignored
     try {
-        loop_.reactor().watch(fd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, *this);
+        if (tls_)
+            loop_.reactor().watch(fd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, *this);
+        else
+            ring_ = loop_.reactor().watch_socket(fd_, *this);
     } catch (const std::exception& error) {
         report(error);
         close();
@@ -146,8 +149,16 @@ void Connection::on_events(std::uint32_t events) {
         readable_ = true;  // TLS had to answer the peer before it could read on
     if (peer_watch_ && readable_) {
         // Parked on a stream: a client that closes or resets is noticed now, not at the next write.
-        char byte;
-        const ssize_t n = ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        ssize_t n;
+        if (ring_) {
+            // The ring has received what there is: the client's next request, or its end.
+            const Ring::Input input = loop_.reactor().input(*ring_);
+            n = input == Ring::Input::bytes ? 1 : input == Ring::Input::end ? 0 : -1;
+            errno = EAGAIN;
+        } else {
+            char byte;
+            n = ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        }
         if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
             close();  // the producers see false at once
             return;
@@ -212,6 +223,8 @@ bool Connection::receive() {
     ssize_t n;
     if (tls_ && phase_ != Phase::lingering) {
         n = tls_->read(space, room);
+    } else if (ring_) {
+        n = loop_.reactor().receive(*ring_, space, room);
     } else {
         do {
             n = ::recv(fd_, space, room, 0);
@@ -230,7 +243,10 @@ bool Connection::receive() {
     // read of the socket was short, and whether it holds bytes it has not passed on.
     // But once the client has shut its side, its end is still to be read after the last bytes,
     // and no edge will come for it.
-    readable_ = (tls_ && phase_ != Phase::lingering ? tls_->readable() : got == room) || (peer_shut_ && got > 0);
+    if (ring_)
+        readable_ = loop_.reactor().input(*ring_) != Ring::Input::none;
+    else
+        readable_ = (tls_ && phase_ != Phase::lingering ? tls_->readable() : got == room) || (peer_shut_ && got > 0);
     if (phase_ == Phase::lingering) {
         lingering_discarded_ += got;
         if (got == 0 || lingering_discarded_ > max_lingering_bytes)
@@ -257,6 +273,8 @@ void Connection::wake() {
 ssize_t Connection::send(const iovec* buffers, int count) noexcept {
     if (tls_)
         return tls_->write(buffers, count);
+    if (ring_)
+        return loop_.reactor().send(*ring_, buffers, count);
     msghdr message{};
     message.msg_iov = const_cast<iovec*>(buffers);
     message.msg_iovlen = static_cast<std::size_t>(count);
@@ -274,6 +292,8 @@ bool Connection::sent(ssize_t result, Next& then) {
     }
     if (errno == EAGAIN || errno == EWOULDBLOCK) {
         set_deadline(config_.write_timeout);  // a client that stops reading is let go
+        if (ring_)
+            loop_.reactor().want_writable(*ring_);  // after a sendfile; a ring send's end says so itself
         then = Next::write;
     } else {
         then = close();  // the client went away: nothing to report
@@ -515,15 +535,16 @@ Connection::Next Connection::end_http2() {
     output_.erase(0, output_sent_);
     output_sent_ = 0;
     h2_->produce(output_, output_batch_limit);
-    if (!output_.empty()) {
-        const iovec out{output_.data(), output_.size()};
-        [[maybe_unused]] const ssize_t result = send(&out, 1);  // best effort: the GOAWAY says why
-    }
-    output_.clear();
     h2_.reset();
-    // A lingering close: closing with the client's frames unread would reset the connection,
-    // and the reset can destroy the GOAWAY before the client reads it.
+    // A lingering close once the GOAWAY (which says why) is out: closing with the client's
+    // frames unread would reset the connection, and the reset can destroy the GOAWAY before the
+    // client reads it. A client that does not read it is let go after write_timeout.
     keep_alive_ = false;
+    phase_ = Phase::idle;
+    if (!output_.empty()) {
+        writing_ = true;
+        return Next::again;
+    }
     return linger();
 }
 
@@ -1174,6 +1195,7 @@ Connection::Next Connection::close() {
     // holds the socket too (a child between fork and exec, a popen), and its events would then
     // name this connection after it is gone.
     loop_.reactor().forget(fd_);
+    ring_ = nullptr;
     ::close(fd_);
     fd_ = -1;
     input_.clear();

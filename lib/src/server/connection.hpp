@@ -7,7 +7,8 @@
 //
 // The socket is registered with the loop's reactor once, edge-triggered, for reading and writing.
 // `readable_` keeps what the last edge said until a read comes back short (the kernel had no
-// more), so a read is made only when there is something to read.
+// more), so a read is made only when there is something to read. On io_uring a plain
+// connection's bytes go through the ring (`ring_`), which answers as a non-blocking socket does.
 #pragma once
 
 #include "proto/message/problem.hpp"
@@ -156,6 +157,7 @@ private:
     const ServerConfig& config_;
     int fd_;
     std::unique_ptr<TlsSession> tls_;  // on a server that speaks TLS: every byte goes through it
+    Ring::Slot* ring_ = nullptr;       // on io_uring, without TLS: every byte goes through the ring
     std::unique_ptr<Http2Session> h2_;  // on an HTTP/2 connection
     std::shared_ptr<Connection> self_;  // the loop's reference, from start() until close()
     ClientInfo client_;

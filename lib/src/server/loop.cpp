@@ -48,7 +48,8 @@ void ServerShared::log_access(std::string_view line) noexcept {
     }
 }
 
-Loop::Loop(const ServerConfig& config, ServerShared& shared) : config_(config), shared_(shared) {
+Loop::Loop(const ServerConfig& config, ServerShared& shared, std::unique_ptr<Ring> ring)
+    : config_(config), shared_(shared), reactor_(std::move(ring)) {
     stream_context_.bound = config.stream_buffer_size;
     stream_context_.on_io_thread = [this] { return on_owner_thread(); };
 }
@@ -318,8 +319,10 @@ void Loop::begin_shutdown() {
     reactor_.post([this] {
         shutting_down_ = true;
         for (const auto& listener : listeners_) {
-            if (listener->fd >= 0)
-                ::close(listener->fd);  // and so no longer watched
+            if (listener->fd >= 0) {
+                reactor_.forget(listener->fd);  // io_uring holds it open until then
+                ::close(listener->fd);
+            }
             listener->fd = -1;
         }
         for (Connection* c = first_; c != nullptr;) {

@@ -78,7 +78,8 @@ private:
 
 class Loop {
 public:
-    Loop(const ServerConfig& config, ServerShared& shared);
+    /// On `ring` when given (io_uring), else on epoll.
+    Loop(const ServerConfig& config, ServerShared& shared, std::unique_ptr<Ring> ring = nullptr);
     ~Loop();
     Loop(const Loop&) = delete;
     Loop& operator=(const Loop&) = delete;

@@ -17,30 +17,42 @@ constexpr int max_events = 128;
 
 }  // namespace
 
-Reactor::Reactor() {
-    epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
-    if (epoll_fd_ < 0)
-        throw std::system_error(errno, std::system_category(), "httpkit: epoll_create1");
+Reactor::Reactor(std::unique_ptr<Ring> ring) : ring_(std::move(ring)) {
     wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wake_fd_ < 0)
+        throw std::system_error(errno, std::system_category(), "httpkit: eventfd");
+    if (ring_) {
+        ring_->watch(wake_fd_, EPOLLIN | EPOLLET, nullptr);  // the one slot that names no watcher
+        ready_.reserve(max_events);
+        return;
+    }
+    epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
     epoll_event wake{};
     wake.events = EPOLLIN;
     wake.data.ptr = nullptr;  // the one event that names no watcher
-    if (wake_fd_ < 0 || ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &wake) != 0) {
+    if (epoll_fd_ < 0 || ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &wake) != 0) {
         const int error = errno;
-        if (wake_fd_ >= 0)
-            ::close(wake_fd_);
-        ::close(epoll_fd_);
-        throw std::system_error(error, std::system_category(), "httpkit: eventfd");
+        if (epoll_fd_ >= 0)
+            ::close(epoll_fd_);
+        ::close(wake_fd_);
+        throw std::system_error(error, std::system_category(), "httpkit: epoll");
     }
     events_.reserve(max_events);
 }
 
 Reactor::~Reactor() {
+    ring_.reset();  // lets go of the eventfd
     ::close(wake_fd_);
-    ::close(epoll_fd_);
+    if (epoll_fd_ >= 0)
+        ::close(epoll_fd_);
 }
 
 void Reactor::watch(int fd, std::uint32_t events, Watcher& watcher) {
+    if (ring_) {
+        const std::lock_guard lock(mutex_);
+        ring_->watch(fd, events, &watcher);
+        return;
+    }
     epoll_event event{};
     event.events = events;
     event.data.ptr = &watcher;
@@ -48,7 +60,43 @@ void Reactor::watch(int fd, std::uint32_t events, Watcher& watcher) {
         throw std::system_error(errno, std::system_category(), "httpkit: epoll_ctl");
 }
 
-void Reactor::forget(int fd) noexcept { ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); }
+void Reactor::forget(int fd) noexcept {
+    if (ring_) {
+        const std::lock_guard lock(mutex_);
+        ring_->forget(fd);
+        return;
+    }
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+}
+
+Ring::Slot* Reactor::watch_socket(int fd, Watcher& watcher) {
+    if (!ring_) {
+        watch(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, watcher);
+        return nullptr;
+    }
+    const std::lock_guard lock(mutex_);
+    return ring_->watch_socket(fd, watcher);
+}
+
+ssize_t Reactor::receive(Ring::Slot& slot, char* buffer, std::size_t room) {
+    const std::lock_guard lock(mutex_);
+    return ring_->receive(slot, buffer, room);
+}
+
+Ring::Input Reactor::input(const Ring::Slot& slot) {
+    const std::lock_guard lock(mutex_);
+    return ring_->input(slot);
+}
+
+ssize_t Reactor::send(Ring::Slot& slot, const iovec* buffers, int count) {
+    const std::lock_guard lock(mutex_);
+    return ring_->send(slot, buffers, count);
+}
+
+void Reactor::want_writable(Ring::Slot& slot) {
+    const std::lock_guard lock(mutex_);
+    ring_->want_writable(slot);
+}
 
 void Reactor::post(Task task) {
     const std::lock_guard lock(mutex_);
@@ -102,8 +150,20 @@ bool Reactor::run_one(const std::atomic<std::uint64_t>& owner, std::uint64_t gen
             static_cast<Watcher*>(event.data.ptr)->on_events(event.events);
             return true;
         }
+        if (next_event_ < ready_.size()) {
+            const Ring::Ready ready = ready_[next_event_++];
+            // Forgotten since it was reaped (an event before it closed the connection): nothing.
+            Watcher* const watcher = Ring::watcher_of(*ready.slot);
+            lock.unlock();
+            if (watcher)
+                watcher->on_events(ready.events);
+            return true;
+        }
         events_.clear();
+        ready_.clear();
         next_event_ = 0;
+        if (ring_ && pollers_ == 0)
+            ring_->collect();  // no event in hand names a slot any more
         if (!released_.empty() && pollers_ == 0) {
             // No event taken from the kernel can name these any more.
             std::vector<std::shared_ptr<void>> released;
@@ -113,8 +173,11 @@ bool Reactor::run_one(const std::atomic<std::uint64_t>& owner, std::uint64_t gen
             lock.lock();
             continue;
         }
-        if (finished_)
+        if (finished_) {
+            if (ring_)
+                ring_->submit();  // the last cancellations: the ring lets go of the sockets closed
             return false;
+        }
         int timeout_ms = -1;
         if (!timers_.empty()) {
             const Clock::time_point now = Clock::now();
@@ -135,6 +198,10 @@ bool Reactor::run_one(const std::atomic<std::uint64_t>& owner, std::uint64_t gen
 }
 
 void Reactor::poll(std::unique_lock<std::mutex>& lock, int timeout_ms) {
+    if (ring_) {
+        poll_ring(lock, timeout_ms);
+        return;
+    }
     ++pollers_;
     lock.unlock();
     std::array<epoll_event, max_events> got;
@@ -160,6 +227,29 @@ void Reactor::poll(std::unique_lock<std::mutex>& lock, int timeout_ms) {
     // Two pollers only around a takeover: the other may be the owner, and these are its events.
     if (n > 0)
         wake_poller();
+}
+
+void Reactor::poll_ring(std::unique_lock<std::mutex>& lock, int timeout_ms) {
+    // What the loop's events queued (receives, sends, cancellations) goes with the wait: one
+    // system call a turn.
+    const unsigned to_submit = ring_->flush();
+    ++pollers_;
+    lock.unlock();
+    ring_->wait(to_submit, timeout_ms);
+    lock.lock();
+    --pollers_;
+    bool woken = false;
+    const std::size_t before = ready_.size();
+    ring_->reap(ready_, woken);
+    if (ready_.size() > before)
+        woke_at_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+    if (woken) {
+        std::uint64_t count = 0;
+        [[maybe_unused]] const auto read = ::read(wake_fd_, &count, sizeof count);
+        wake_pending_ = false;
+    }
+    if (ready_.size() > before)
+        wake_poller();  // as for epoll: another poller may be the owner
 }
 
 }  // namespace http::detail

@@ -1,16 +1,20 @@
-// The server's event loop: one epoll instance, the tasks posted to it, and a few timers.
+// The server's event loop: one epoll instance or one io_uring (ring.hpp), the tasks posted to
+// it, and a few timers.
 //
 // Connections are registered once, edge-triggered, for reading and writing together, and stay
 // so until they close: the kernel is never asked to change what it watches, so a request costs
 // one read and one write besides its share of epoll_wait. A connection keeps what the last edge
 // told it (readable until a read comes back short) and reads only when there is something to
-// read: no read per request that can only fail with EAGAIN.
+// read: no read per request that can only fail with EAGAIN. On io_uring, a plain connection's
+// bytes go through the ring instead (watch_socket), with the same events.
 //
 // Ownership moves between threads (see loop.hpp): run_one() hands out one task or event at a
 // time, under a mutex, and only to the thread that still owns the loop. So a thread that lost the
 // loop while in a handler can never take another event, and the state of everything the loop
 // dispatches to needs no lock of its own.
 #pragma once
+
+#include "server/ring.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -39,8 +43,9 @@ public:
     using Task = std::function<void()>;
     using Clock = std::chrono::steady_clock;
 
-    /// Throws std::system_error when the kernel refuses an epoll instance or an eventfd.
-    Reactor();
+    /// On `ring` when given, else on epoll. Throws std::system_error when the kernel refuses an
+    /// epoll instance or an eventfd.
+    explicit Reactor(std::unique_ptr<Ring> ring = nullptr);
     ~Reactor();
     Reactor(const Reactor&) = delete;
     Reactor& operator=(const Reactor&) = delete;
@@ -48,8 +53,21 @@ public:
     /// Starts telling `watcher` of `events` (EPOLLIN, EPOLLOUT, EPOLLET ...) on `fd`, until `fd`
     /// is closed or forgotten. Throws std::system_error.
     void watch(int fd, std::uint32_t events, Watcher& watcher);
-    /// Stops watching `fd` (closing it does this too).
+    /// Stops watching `fd`. Call it before closing `fd`: on io_uring, the ring holds the socket
+    /// open until then.
     void forget(int fd) noexcept;
+
+    /// True when the loop runs on io_uring.
+    bool uses_ring() const noexcept { return ring_ != nullptr; }
+    /// Watches a connected stream socket as watch(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET)
+    /// does. On io_uring its bytes go through the ring from now on: the slot returned is what
+    /// receive() and send() take, in place of recv(2) and sendmsg(2). Throws std::system_error.
+    Ring::Slot* watch_socket(int fd, Watcher& watcher);
+    /// Ring::receive, Ring::input, Ring::send and Ring::want_writable under the mutex.
+    ssize_t receive(Ring::Slot& slot, char* buffer, std::size_t room);
+    Ring::Input input(const Ring::Slot& slot);
+    ssize_t send(Ring::Slot& slot, const iovec* buffers, int count);
+    void want_writable(Ring::Slot& slot);
 
     /// Runs `task` on the loop soon. Thread-safe.
     void post(Task task);
@@ -79,8 +97,10 @@ private:
         Clock::time_point at;
         Task task;
     };
-    /// Waits in epoll_wait (the lock released meanwhile) and adds what it got to events_.
+    /// Waits in epoll_wait or io_uring_enter (the lock released meanwhile) and adds what it got
+    /// to events_ or ready_.
     void poll(std::unique_lock<std::mutex>& lock, int timeout_ms);
+    void poll_ring(std::unique_lock<std::mutex>& lock, int timeout_ms);
     /// Makes a thread waiting in epoll_wait return (the mutex held).
     void wake_poller();
 
@@ -90,7 +110,9 @@ private:
     std::mutex mutex_;
     std::deque<Task> posted_;
     std::vector<Timer> timers_;                  // ordered by `at`
+    std::unique_ptr<Ring> ring_;                 // null on epoll
     std::vector<epoll_event> events_;            // taken from the kernel, dispatched from next_event_
+    std::vector<Ring::Ready> ready_;             // the same, on io_uring
     std::size_t next_event_ = 0;
     std::vector<std::shared_ptr<void>> released_;  // closed since the last poll
     int pollers_ = 0;           // threads in epoll_wait (more than one only around a takeover)

@@ -58,6 +58,8 @@ public:
     void listen_unix(const std::string& path);
     void take_systemd_sockets();
     void adopt_in_every_loop(int fd);
+    /// Makes `count` loops on the engine `wanted` says (see IoEngine).
+    void choose_engine(IoEngine wanted, std::size_t count);
     void supervise();
     void spawn(Loop& loop, std::uint64_t generation);
     void reap(bool all);
@@ -66,6 +68,7 @@ public:
     std::string host;
     std::string unix_socket_path;  // the socket file this server made, removed when it has closed
     std::atomic<std::uint16_t> bound_port{0};
+    std::atomic<IoEngine> engine{IoEngine::automatic};  // the one running, once started
 
     ServerConfig config{};
     std::unique_ptr<ServerTls> tls;  // outlives the loops and their connections
@@ -140,8 +143,7 @@ void Server::Impl::start(const Server& s) {
     const std::size_t count = s.io_threads ? s.io_threads : usable_cpus();
     max_threads = std::max(max_threads, count);
 
-    for (std::size_t i = 0; i < count; ++i)
-        loops.push_back(std::make_unique<Loop>(config, *shared));
+    choose_engine(s.io_engine, count);
     if (s.socket_activation)
         take_systemd_sockets();
     else if (!s.unix_socket.empty())
@@ -166,6 +168,33 @@ void Server::Impl::start(const Server& s) {
         pthread_setname_np(pthread_self(), "httpkit-watch");
         supervise();
     });
+}
+
+void Server::Impl::choose_engine(IoEngine wanted, std::size_t count) {
+    if (wanted == IoEngine::automatic) {
+        if (const char* name = std::getenv("HTTPKIT_IO_ENGINE"); name && *name) {
+            if (std::string_view(name) == "epoll")
+                wanted = IoEngine::epoll;
+            else if (std::string_view(name) == "io_uring")
+                wanted = IoEngine::io_uring;
+            else if (std::string_view(name) != "automatic")
+                throw std::invalid_argument(std::string("http::Server: HTTPKIT_IO_ENGINE is '") + name +
+                                            "', not epoll, io_uring or automatic");
+        }
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+        std::unique_ptr<Ring> ring;
+        if (wanted != IoEngine::epoll) {
+            std::string why;
+            ring = Ring::open(why);
+            if (!ring && (wanted == IoEngine::io_uring || i > 0))
+                throw std::system_error(ENOSYS, std::system_category(), "http::Server: io_uring: " + why);
+            if (!ring)
+                wanted = IoEngine::epoll;  // automatic, and the kernel refuses it: epoll
+        }
+        loops.push_back(std::make_unique<Loop>(config, *shared, std::move(ring)));
+    }
+    engine = wanted == IoEngine::epoll ? IoEngine::epoll : IoEngine::io_uring;
 }
 
 void Server::Impl::listen_tcp(bool reuse) {
@@ -481,6 +510,19 @@ void Server::reload_tls() {
 }
 
 std::uint16_t Server::port() const noexcept { return impl_->bound_port.load(); }
+IoEngine Server::io_engine_in_use() const noexcept { return impl_->engine.load(); }
+
+std::string_view to_string(IoEngine engine) noexcept {
+    switch (engine) {
+    case IoEngine::epoll:
+        return "epoll";
+    case IoEngine::io_uring:
+        return "io_uring";
+    case IoEngine::automatic:
+        break;
+    }
+    return "automatic";
+}
 const std::string& Server::host() const noexcept { return impl_->host; }
 
 }  // namespace http
