@@ -128,6 +128,39 @@ BOOST_AUTO_TEST_CASE(a_body_refused_as_it_comes_gets_413_then_rst_stream) {
     BOOST_TEST(received.find("\"status\":413") < received.find(reset));  // the answer first
 }
 
+BOOST_AUTO_TEST_CASE(a_small_body_refused_before_it_comes_is_let_finish) {
+    // Content-Length 1,001 over a limit of 1,000: 413 at once, before any DATA. The rest fits the
+    // stream's initial window, so a reset would stop nothing; curl 7.88 takes such a reset, come
+    // before its body is sent, for a failure (error 92) and never shows the 413.
+    test::TestServer server([](http::Server& s) {
+        s.max_body_size = 1000;
+        s.on_receive(test::echo_path);
+    });
+    test::RawConnection connection(server.port());
+    // POST / with content-length (static table 28, a literal not indexed): 1001.
+    const std::string post = std::string("\x83\x86\x84\x01\x09localhost", 14) + std::string("\x0f\x0d\x04" "1001", 7);
+    connection.send(preface + frame(4, 0, 0) + frame(1, 0x4, 1, post));
+    std::string received;
+    for (int reads = 0; reads < 50 && !contains(received, "\"status\":413"); ++reads) {
+        const std::string more = connection.read_some();
+        if (more.empty())
+            break;
+        received += more;
+    }
+    BOOST_REQUIRE(contains(received, "\"status\":413"));
+    // The body, then a PING: its ACK comes after whatever the server makes of the body.
+    const std::string ping_ack = frame(6, 0x1, 0, "httpkit!");
+    connection.send(frame(0, 0x1, 1, std::string(1001, 'd')) + frame(6, 0, 0, "httpkit!"));
+    for (int reads = 0; reads < 50 && !contains(received, ping_ack); ++reads) {
+        const std::string more = connection.read_some();
+        if (more.empty())
+            break;
+        received += more;
+    }
+    BOOST_REQUIRE(contains(received, ping_ack));
+    BOOST_TEST(!contains(received, frame(3, 0, 1, std::string(4, '\0')).substr(0, 9)));  // no RST_STREAM on stream 1
+}
+
 BOOST_AUTO_TEST_CASE(bodies_files_and_streams_cross_intact) {
     test::TempDir dir;
     std::string file(3 * 1024 * 1024 + 5, '\0');

@@ -73,6 +73,10 @@ struct Http2Session::Stream {
     bool deferred = false;  // waits for its producers
     bool body_done = false; // the last DATA frame is made
     bool reset_sent = false;   // RST_STREAM NO_ERROR after a response given before the request ended
+    // Of the request's content: what Content-Length announced (unknown: the most there is), and
+    // how much of it has come.
+    std::uint64_t body_expected = UINT64_MAX;
+    std::uint64_t body_received = 0;
 };
 
 bool Http2Session::Budget::spend() {
@@ -211,7 +215,10 @@ struct Http2Callbacks {
                           std::size_t length, void* user_data) {
         Http2Session& self = of(user_data);
         Http2Session::Stream* stream = self.find(stream_id);
-        if (!stream || stream->discard_body)
+        if (!stream)
+            return 0;
+        stream->body_received += length;
+        if (stream->discard_body)
             return 0;
         if (!stream->sink && stream->request.body.size() + length > self.connection_.config_.max_body_size) {
             self.refuse(*stream, Status::CONTENT_TOO_LARGE, "the content is larger than the server accepts");
@@ -408,11 +415,10 @@ void Http2Session::on_request_head(Stream& stream) {
     }
     r.host = std::move(host);
     connection_.set_origin(r);
-    if (config.body_hooks.empty()) {
-        std::uint64_t length = 0;
-        if (parse_content_length(r.headers.get("content-length"), length) && length > config.max_body_size)
-            refuse(stream, Status::CONTENT_TOO_LARGE, "the content is larger than the server accepts");
-    }
+    if (std::uint64_t length = 0; parse_content_length(r.headers.get("content-length"), length))
+        stream.body_expected = length;
+    if (config.body_hooks.empty() && stream.body_expected != UINT64_MAX && stream.body_expected > config.max_body_size)
+        refuse(stream, Status::CONTENT_TOO_LARGE, "the content is larger than the server accepts");
 }
 
 void Http2Session::refuse(Stream& stream, Status status, std::string_view reason) {
@@ -527,8 +533,13 @@ bool Http2Session::run() {
             nghttp2_session_resume_data(session_, id);
         }
         // Refused while its body still came (413, say), and the answer is out: the client is
-        // told to stop sending (RFC 9113, Section 8.1), after the response, not before it.
-        if (stream->discard_body && stream->body_done && !stream->complete && !stream->reset_sent) {
+        // told to stop sending (RFC 9113, Section 8.1), after the response, not before it. Only
+        // when that saves something: a rest that fits the stream's initial window is sent
+        // whatever we say, and curl 7.88 takes a reset that comes before its body is sent for
+        // a failure (error 92), not the response.
+        if (stream->discard_body && stream->body_done && !stream->complete && !stream->reset_sent &&
+            (stream->body_expected == UINT64_MAX || stream->body_expected < stream->body_received ||
+             stream->body_expected - stream->body_received > NGHTTP2_INITIAL_WINDOW_SIZE)) {
             stream->reset_sent = true;
             nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_NO_ERROR);
         }
