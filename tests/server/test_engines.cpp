@@ -25,8 +25,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
-
 /// True if this kernel gives a server io_uring (it may not: seccomp, the sysctl, an old kernel).
 bool io_uring_available() {
     http::Server probe(0);
@@ -43,6 +41,8 @@ bool io_uring_available() {
 }
 
 #ifdef HTTPKIT_ECHO
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
 /// Runs httpkit-echo with `arguments` where io_uring_setup fails with EPERM, as under Docker's
 /// default seccomp profile; returns its first line (standard output and error together).
 std::string echo_without_io_uring(const std::string& arguments, int& status) {
