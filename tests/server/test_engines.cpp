@@ -130,7 +130,7 @@ BOOST_AUTO_TEST_CASE(a_paused_ring_socket_loses_nothing) {
         return;
     }
     // The first request's handler blocks while the second request's 8 MiB body arrives: the
-    // ring socket takes what its buffers hold (2 MiB), stops receiving, and goes on once the
+    // ring socket takes what its buffers hold (1 MiB), stops receiving, and goes on once the
     // connection has read most of what it took.
     constexpr std::size_t size = 8 << 20;
     test::TestServer server([](http::Server& s) {

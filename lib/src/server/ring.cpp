@@ -23,9 +23,9 @@ namespace http::detail {
 
 namespace {
 
-// The provided buffers a multishot receive fills: 2 MiB a loop. A request fits one buffer (a
+// The provided buffers a multishot receive fills: 1 MiB a loop. A request fits one buffer (a
 // browser's is about 700 bytes); their bytes are copied out as soon as they are reaped.
-constexpr unsigned buffer_count = 1024;  // a power of two
+constexpr unsigned buffer_count = 512;  // a power of two
 constexpr unsigned buffer_size = 2048;
 constexpr unsigned short buffer_group = 0;
 
