@@ -1,7 +1,5 @@
 #include "server/ring.hpp"
 
-#include "server/reactor.hpp"
-
 #ifdef HTTPKIT_HAVE_LIBURING
 
 #include <liburing.h>
