@@ -221,10 +221,11 @@ bool Connection::receive() {
                   : phase_ == Phase::http2 || phase_ == Phase::body ? input_.bulk_space(room)
                                                                     : input_.space(room);
     ssize_t n;
+    Ring::Input ring_left = Ring::Input::none;  // what the ring has after this read
     if (tls_ && phase_ != Phase::lingering) {
         n = tls_->read(space, room);
     } else if (ring_) {
-        n = loop_.reactor().receive(*ring_, space, room);
+        n = loop_.reactor().receive(*ring_, space, room, ring_left);
     } else {
         do {
             n = ::recv(fd_, space, room, 0);
@@ -244,7 +245,7 @@ bool Connection::receive() {
     // But once the client has shut its side, its end is still to be read after the last bytes,
     // and no edge will come for it.
     if (ring_)
-        readable_ = loop_.reactor().input(*ring_) != Ring::Input::none;
+        readable_ = ring_left != Ring::Input::none;
     else
         readable_ = (tls_ && phase_ != Phase::lingering ? tls_->readable() : got == room) || (peer_shut_ && got > 0);
     if (phase_ == Phase::lingering) {

@@ -78,9 +78,9 @@ Ring::Slot* Reactor::watch_socket(int fd, Watcher& watcher) {
     return ring_->watch_socket(fd, watcher);
 }
 
-ssize_t Reactor::receive(Ring::Slot& slot, char* buffer, std::size_t room) {
+ssize_t Reactor::receive(Ring::Slot& slot, char* buffer, std::size_t room, Ring::Input& left) {
     const std::lock_guard lock(mutex_);
-    return ring_->receive(slot, buffer, room);
+    return ring_->receive(slot, buffer, room, left);
 }
 
 Ring::Input Reactor::input(const Ring::Slot& slot) {
@@ -241,14 +241,15 @@ void Reactor::poll_ring(std::unique_lock<std::mutex>& lock, int timeout_ms) {
     bool woken = false;
     const std::size_t before = ready_.size();
     ring_->reap(ready_, woken);
-    if (ready_.size() > before)
+    const bool got = ready_.size() > before;
+    if (got)
         woke_at_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
     if (woken) {
         std::uint64_t count = 0;
         [[maybe_unused]] const auto read = ::read(wake_fd_, &count, sizeof count);
         wake_pending_ = false;
     }
-    if (ready_.size() > before)
+    if (got)
         wake_poller();  // as for epoll: another poller may be the owner
 }
 

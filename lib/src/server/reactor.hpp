@@ -64,7 +64,7 @@ public:
     /// receive() and send() take, in place of recv(2) and sendmsg(2). Throws std::system_error.
     Ring::Slot* watch_socket(int fd, Watcher& watcher);
     /// Ring::receive, Ring::input, Ring::send and Ring::want_writable under the mutex.
-    ssize_t receive(Ring::Slot& slot, char* buffer, std::size_t room);
+    ssize_t receive(Ring::Slot& slot, char* buffer, std::size_t room, Ring::Input& left);
     Ring::Input input(const Ring::Slot& slot);
     ssize_t send(Ring::Slot& slot, const iovec* buffers, int count);
     void want_writable(Ring::Slot& slot);

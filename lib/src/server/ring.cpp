@@ -61,7 +61,6 @@ struct Ring::Slot {
     Watcher* watcher = nullptr;
     int fd = -1;
     bool wake = false;       // the reactor's eventfd
-    bool socket = false;     // bytes go through the ring
     bool forgotten = false;  // forget() was called: no more events, freed once let go of
     bool retired = false;
     std::uint64_t retired_at = 0;  // the flushes made before it was retired
@@ -226,7 +225,6 @@ void Ring::watch(int fd, std::uint32_t events, Watcher* watcher) {
 
 Ring::Slot* Ring::watch_socket(int fd, Watcher& watcher) {
     Slot* const slot = make_slot(fd, &watcher);
-    slot->socket = true;
     arm_receive(*slot);
     return slot;
 }
@@ -342,7 +340,13 @@ void Ring::give_spare(std::string& storage) noexcept {
     std::string().swap(storage);  // nothing kept by an idle connection
 }
 
-ssize_t Ring::receive(Slot& slot, char* buffer, std::size_t room) {
+ssize_t Ring::receive(Slot& slot, char* buffer, std::size_t room, Input& left) {
+    const ssize_t n = take_input(slot, buffer, room);
+    left = input(slot);
+    return n;
+}
+
+ssize_t Ring::take_input(Slot& slot, char* buffer, std::size_t room) {
     if (const std::size_t pending = slot.pending(); pending > 0) {
         const std::size_t n = std::min(room, pending);
         std::memcpy(buffer, slot.in.data() + slot.in_begin, n);
@@ -552,7 +556,7 @@ Ring::~Ring() = default;
 void Ring::watch(int, std::uint32_t, Watcher*) {}
 Ring::Slot* Ring::watch_socket(int, Watcher&) { return nullptr; }
 void Ring::forget(int) noexcept {}
-ssize_t Ring::receive(Slot&, char*, std::size_t) { return -1; }
+ssize_t Ring::receive(Slot&, char*, std::size_t, Input&) { return -1; }
 Ring::Input Ring::input(const Slot&) const noexcept { return Input::none; }
 ssize_t Ring::send(Slot&, const iovec*, int) { return -1; }
 void Ring::want_writable(Slot&) {}

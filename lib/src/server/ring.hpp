@@ -55,12 +55,12 @@ public:
     /// by collect() once the kernel has let go of it.
     void forget(int fd) noexcept;
 
-    /// Up to `room` bytes of what a ring socket received; 0 at its end; -1 with errno EAGAIN
-    /// (nothing yet) or the receive's error.
-    ssize_t receive(Slot& slot, char* buffer, std::size_t room);
     /// What receive() has to give: nothing yet, bytes, or the end (or an error).
     enum class Input { none, bytes, end };
     Input input(const Slot& slot) const noexcept;
+    /// Up to `room` bytes of what a ring socket received; 0 at its end; -1 with errno EAGAIN
+    /// (nothing yet) or the receive's error. `left` says what it has to give after.
+    ssize_t receive(Slot& slot, char* buffer, std::size_t room, Input& left);
     /// Sends as a non-blocking socket would, but a send takes a completion to finish: the first
     /// call copies the buffers (up to 64 KiB) and answers EAGAIN; EPOLLOUT comes when they are
     /// out, and the next call answers how many of them went (callers send again from where they
@@ -90,6 +90,7 @@ private:
     static std::unique_ptr<Ring> set_up(std::string& why);
     explicit Ring(std::unique_ptr<Kernel> kernel) noexcept;
     Slot* make_slot(int fd, Watcher* watcher);
+    ssize_t take_input(Slot& slot, char* buffer, std::size_t room);
     void arm_poll(Slot& slot);
     void arm_receive(Slot& slot);
     void cancel(Slot& slot, unsigned kind) noexcept;

@@ -511,6 +511,7 @@ void Server::reload_tls() {
 
 std::uint16_t Server::port() const noexcept { return impl_->bound_port.load(); }
 IoEngine Server::io_engine_in_use() const noexcept { return impl_->engine.load(); }
+const std::string& Server::host() const noexcept { return impl_->host; }
 
 std::string_view to_string(IoEngine engine) noexcept {
     switch (engine) {
@@ -523,6 +524,5 @@ std::string_view to_string(IoEngine engine) noexcept {
     }
     return "automatic";
 }
-const std::string& Server::host() const noexcept { return impl_->host; }
 
 }  // namespace http
