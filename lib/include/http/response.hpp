@@ -15,6 +15,10 @@
 namespace http {
 
 class FileContent;  // content sent from a file (send_file())
+namespace detail {
+struct StreamContext;  // what the server running a handler tells the streams it makes
+class Exchange;
+}  // namespace detail
 
 class Response {
 public:
@@ -68,6 +72,12 @@ public:
     /// The same for any 3xx-5xx status (a redirect that was not followed, say). Throws
     /// std::invalid_argument for other statuses.
     [[noreturn]] void raise_failure() const;
+
+private:
+    friend BodyStream detail::start_stream(Response& res, bool may_wait);
+    friend class detail::Exchange;
+    /// Set by the server while its handlers run: what stream() passes on to the stream it makes.
+    const detail::StreamContext* stream_context_ = nullptr;
 };
 
 }  // namespace http

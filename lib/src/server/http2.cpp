@@ -3,12 +3,9 @@
 #include "files/file_content.hpp"
 #include "proto/cookies/cookies.hpp"
 #include "proto/message/parameters.hpp"
-#include "proto/message/problem.hpp"
+#include "proto/message/refusals.hpp"
 #include "proto/message/serialize.hpp"
-#include "proto/multipart/multipart.hpp"
 #include "proto/parser/request_parser.hpp"
-#include "proto/url/percent.hpp"
-#include "server/connection.hpp"
 
 #include <nghttp2/nghttp2.h>
 
@@ -46,9 +43,10 @@ bool is_connection_specific(std::string_view name) {
 }  // namespace
 
 struct Http2Session::Stream {
+    Stream(Loop& loop, const ClientInfo& client) : exchange(loop, client) {}
+
     std::int32_t id = 0;
-    Request request;
-    Response response;
+    Exchange exchange;
     Clock::time_point started;
     std::string method, path, authority;
     std::vector<std::string> cookies;  // cookie fields, joined into one (RFC 9113, Section 8.2.3)
@@ -60,8 +58,8 @@ struct Http2Session::Stream {
     bool handled = false;      // the response is ready (handlers ran, or a refusal)
     bool submitted = false;
     bool discard_body = false; // refused: what more of the body comes is dropped
-    bool sink_checked = false; // the on_body hooks ran
-    BodySink sink;
+    bool content_opened = false;  // Exchange::open_content() ran
+    std::optional<std::uint64_t> declared;  // the request's Content-Length
     // Sending the response's content.
     bool has_body = false;
     std::size_t body_sent = 0;
@@ -73,9 +71,7 @@ struct Http2Session::Stream {
     bool deferred = false;  // waits for its producers
     bool body_done = false; // the last DATA frame is made
     bool reset_sent = false;   // RST_STREAM NO_ERROR after a response given before the request ended
-    // Of the request's content: what Content-Length announced (unknown: the most there is), and
-    // how much of it has come.
-    std::uint64_t body_expected = UINT64_MAX;
+    // Of the request's content: how much of it has come.
     std::uint64_t body_received = 0;
 };
 
@@ -106,7 +102,7 @@ struct Http2Callbacks {
             if (++self.continuations_ > max_continuations)
                 self.calm_down("CONTINUATION frames");
         }
-        const ServerConfig& config = self.connection_.config_;
+        const ServerConfig& config = self.config_;
         if ((hd->type == NGHTTP2_HEADERS || hd->type == NGHTTP2_CONTINUATION) &&
             self.header_block_bytes_ > 2 * config.head_rules.max_header_size + 1024)
             self.calm_down("header block bytes");
@@ -142,7 +138,7 @@ struct Http2Callbacks {
         Http2Session& self = of(user_data);
         if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
             return 0;
-        auto stream = std::make_unique<Http2Session::Stream>();
+        auto stream = std::make_unique<Http2Session::Stream>(self.loop_, self.client_);
         stream->id = frame->hd.stream_id;
         stream->started = Clock::now();
         nghttp2_session_set_stream_user_data(session, stream->id, stream.get());
@@ -156,7 +152,7 @@ struct Http2Callbacks {
         Http2Session::Stream* stream = self.find(frame->hd.stream_id);
         if (!stream || frame->hd.type != NGHTTP2_HEADERS)
             return 0;
-        const ServerConfig& config = self.connection_.config_;
+        const ServerConfig& config = self.config_;
         // HPACK can make a small block decode to a great deal (a bomb): the decoded bytes are
         // counted as SETTINGS_MAX_HEADER_LIST_SIZE counts them, and far past the limit the
         // connection ends.
@@ -173,8 +169,9 @@ struct Http2Callbacks {
             return 0;
         }
         const std::string_view n = view(name, name_length), v = view(value, value_length);
+        Request& request = stream->exchange.request;
         if (stream->head_done) {  // trailers
-            stream->request.trailers.add(std::string(n), std::string(v));
+            request.trailers.add(std::string(n), std::string(v));
         } else if (n == ":method") {
             stream->method = v;
         } else if (n == ":path") {
@@ -182,10 +179,10 @@ struct Http2Callbacks {
         } else if (n == ":authority") {
             stream->authority = v;
         } else if (n == "cookie") {
-            parse_cookie_header(v, stream->request.cookies);
+            parse_cookie_header(v, request.cookies);
             stream->cookies.emplace_back(v);
         } else if (n.front() != ':') {
-            stream->request.headers.add(std::string(n), std::string(v));
+            request.headers.add(std::string(n), std::string(v));
         }
         return 0;
     }
@@ -197,7 +194,7 @@ struct Http2Callbacks {
         case NGHTTP2_HEADERS:
             if (Http2Session::Stream* stream = self.find(frame->hd.stream_id)) {
                 if (!stream->head_done)
-                    self.on_request_head(*stream);
+                    self.on_request_head(*stream, end_stream);
                 stream->complete = stream->complete || end_stream;
             }
             break;
@@ -220,11 +217,10 @@ struct Http2Callbacks {
         stream->body_received += length;
         if (stream->discard_body)
             return 0;
-        if (!stream->sink && stream->request.body.size() + length > self.connection_.config_.max_body_size) {
-            self.refuse(*stream, Status::CONTENT_TOO_LARGE, "the content is larger than the server accepts");
-            return 0;
-        }
-        stream->request.body.append(view(data, length));
+        // Into the multipart parser, or to wait for the sink; past max_body_size, refused.
+        stream->exchange.content_buffer().append(view(data, length));
+        if (!stream->exchange.took_content())
+            Http2Session::refused(*stream);
         return 0;
     }
 
@@ -234,16 +230,14 @@ struct Http2Callbacks {
         if (it == self.streams_.end())
             return 0;
         Http2Session::Stream& stream = *it->second;
-        Connection& connection = self.connection_;
+        Exchange& exchange = stream.exchange;
         if (stream.streamed) {
-            if (connection.config_.access_log)
-                connection.log_access(&stream.request, stream.response.status, stream.streamed->content_bytes(),
-                                      stream.started);
+            exchange.stream_ended(stream.streamed->content_bytes());
             stream.streamed->detach();  // its producers see false
         }
-        if (stream.submitted && error_code == NGHTTP2_NO_ERROR && !connection.config_.reply_hooks.empty()) {
-            stream.response.body.clear();
-            self.replies_.emplace_back(std::move(stream.request), std::move(stream.response));
+        if (stream.submitted && error_code == NGHTTP2_NO_ERROR && self.replies_.wanted()) {
+            exchange.response.body.clear();
+            self.replies_.add(std::move(exchange.request), std::move(exchange.response));
         }
         self.streams_.erase(it);
         return 0;
@@ -266,7 +260,7 @@ struct Http2Callbacks {
                     // An on_drain producer makes some now (the connection hands itself off after
                     // this if the producer held the thread too long); else wait for a write.
                     if (!drained && stream.streamed->drain([&self](const std::exception& error) {
-                            self.connection_.report(error);
+                            self.report(error);
                         })) {
                         drained = true;
                         continue;
@@ -288,7 +282,7 @@ struct Http2Callbacks {
             n = std::min(length, stream.chunk.size() - stream.chunk_sent);
             std::memcpy(buffer, stream.chunk.data() + stream.chunk_sent, n);
             stream.chunk_sent += n;
-        } else if (const FileContent* file = stream.response.file.get()) {
+        } else if (const FileContent* file = stream.exchange.response.file.get()) {
             if (stream.file_part < file->parts.size()) {
                 const FileContent::Part& part = file->parts[stream.file_part];
                 const std::uint64_t left = part.size() - stream.part_sent;
@@ -312,7 +306,7 @@ struct Http2Callbacks {
                 stream.body_done = true;
             }
         } else {
-            const std::string& body = stream.response.body;
+            const std::string& body = stream.exchange.response.body;
             n = std::min(length, body.size() - stream.body_sent);
             std::memcpy(buffer, body.data() + stream.body_sent, n);
             stream.body_sent += n;
@@ -325,8 +319,13 @@ struct Http2Callbacks {
     }
 };
 
-Http2Session::Http2Session(Connection& connection)
-    : connection_(connection),
+Http2Session::Http2Session(Loop& loop, const ClientInfo& client, bool secure, std::function<void()> wake)
+    : loop_(loop),
+      config_(loop.config()),
+      client_(client),
+      secure_(secure),
+      wake_(std::move(wake)),
+      replies_(loop),
       resets_{reset_burst, reset_burst, reset_rate, Clock::now()},
       control_frames_{control_burst, control_burst, control_rate, Clock::now()} {
     nghttp2_session_callbacks* callbacks = nullptr;
@@ -348,7 +347,7 @@ Http2Session::Http2Session(Connection& connection)
     if (made != 0)
         throw std::bad_alloc();
 
-    const ServerConfig& config = connection_.config_;
+    const ServerConfig& config = config_;
     const nghttp2_settings_entry settings[] = {
         {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, http2_max_streams},
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 256 * 1024},
@@ -376,37 +375,35 @@ void Http2Session::calm_down(const char* what) {
     if (failure_ != 0)
         return;
     failure_ = NGHTTP2_ENHANCE_YOUR_CALM;
-    connection_.report(std::runtime_error(std::string("httpkit: HTTP/2 client exceeded the budget of ") + what +
-                                          "; the connection is closed (ENHANCE_YOUR_CALM)"));
+    report(std::runtime_error(std::string("httpkit: HTTP/2 client exceeded the budget of ") + what +
+                              "; the connection is closed (ENHANCE_YOUR_CALM)"));
 }
 
-void Http2Session::on_request_head(Stream& stream) {
+void Http2Session::on_request_head(Stream& stream, bool last) {
     stream.head_done = true;
-    const ServerConfig& config = connection_.config_;
-    Request& r = stream.request;
     if (stream.too_large) {
-        refuse(stream, Status::REQUEST_HEADER_FIELDS_TOO_LARGE, "header section too large");
+        refuse(stream, refusals::header_section_too_large);
         return;
     }
-    if (stream.path.size() > config.head_rules.max_request_target) {
-        refuse(stream, Status::URI_TOO_LONG, "request-target too long");
+    if (stream.path.size() > config_.head_rules.max_request_target) {
+        refuse(stream, refusals::target_too_long);
         return;
     }
     if (stream.path.empty()) {  // CONNECT, which this server does not do
-        refuse(stream, Status::NOT_IMPLEMENTED, "CONNECT is not supported");
+        refuse(stream, {Status::NOT_IMPLEMENTED, "CONNECT is not supported"});
         return;
     }
+    Exchange& exchange = stream.exchange;
+    Request& r = exchange.request;
     std::string host = stream.authority.empty() ? std::string(r.headers.get("host")) : stream.authority;
     if (host.empty() || !valid_authority(host)) {
-        refuse(stream, Status::BAD_REQUEST, host.empty() ? "no :authority or Host" : "invalid :authority");
+        refuse(stream, {Status::BAD_REQUEST, host.empty() ? "no :authority or Host" : "invalid :authority"});
         return;
     }
+    exchange.begin(stream.started);
     r.method = std::move(stream.method);
     r.request_uri = stream.path;
     r.http_version = "2";
-    r.ip = connection_.client_.ip;
-    r.port = connection_.client_.port;
-    Connection::set_target(r, stream.path);
     if (!stream.cookies.empty()) {
         std::string joined;
         for (const std::string& cookie : stream.cookies)
@@ -414,28 +411,26 @@ void Http2Session::on_request_head(Stream& stream) {
         r.headers.add("cookie", std::move(joined));
     }
     r.host = std::move(host);
-    connection_.set_origin(r);
+    exchange.resolve_target(stream.path, secure_);
     if (std::uint64_t length = 0; parse_content_length(r.headers.get("content-length"), length))
-        stream.body_expected = length;
-    if (config.body_hooks.empty() && stream.body_expected != UINT64_MAX && stream.body_expected > config.max_body_size)
-        refuse(stream, Status::CONTENT_TOO_LARGE, "the content is larger than the server accepts");
+        stream.declared = length;
+    // Content follows: admitted now if that runs no application code (a declared length past the
+    // limit is refused before the content comes), else by run().
+    if (!last && exchange.opens_content_quietly()) {
+        stream.content_opened = true;
+        if (!exchange.open_content(stream.declared))
+            refused(stream);
+    }
 }
 
-void Http2Session::refuse(Stream& stream, Status status, std::string_view reason) {
-    refuse(stream, failure_response(status, reason, {}));
+void Http2Session::refuse(Stream& stream, const ParseError& refusal) {
+    stream.exchange.refuse(refusal);
+    refused(stream);
 }
 
-void Http2Session::refuse(Stream& stream, Response&& response) {
-    if (stream.handled)
-        return;
+void Http2Session::refused(Stream& stream) noexcept {
     stream.handled = true;
     stream.discard_body = true;
-    std::string().swap(stream.request.body);
-    stream.sink = nullptr;
-    connection_.loop_.metrics().count_refusal(response.status);
-    stream.response = std::move(response);
-    if (connection_.config_.access_log)
-        connection_.log_access(nullptr, stream.response.status, stream.response.body.size(), {});
 }
 
 bool Http2Session::receive(std::string_view bytes) {
@@ -462,71 +457,43 @@ bool Http2Session::receive(std::string_view bytes) {
     return !fatal_;
 }
 
-bool Http2Session::feed_sink(Stream& stream) {
-    if (std::optional<Response> failure = connection_.feed_body_sink(stream.request, stream.sink)) {
-        refuse(stream, std::move(*failure));
-    }
-    return connection_.loop_.on_owner_thread();
-}
-
 bool Http2Session::handle(Stream& stream) {
-    Request& r = stream.request;
-    const bool streamed_body = static_cast<bool>(stream.sink);
-    stream.sink = nullptr;  // what it holds (a file, a digest) is done with before the handler runs
-    const std::string_view type = r.headers.get("content-type");
-    const ParameterizedValue parsed = parse_parameterized(type);
-    const ServerConfig& config = connection_.config_;
-    if (!connection_.decode_form(r)) {
-        refuse(stream, Status::CONTENT_TOO_LARGE, "too many form fields");
+    if (!stream.exchange.end_content()) {
+        refused(stream);
         return true;
     }
-    if (iequals(parsed.value, "multipart/form-data") && !streamed_body) {
-        const std::string* boundary = parsed.find("boundary");
-        if (!boundary) {
-            refuse(stream, Status::BAD_REQUEST, "multipart/form-data without a boundary");
-            return true;
-        }
-        MultipartReader reader(*boundary, r.form, r.files, config.multipart_limits);
-        if (reader.feed(r.body) == MultipartReader::Result::error || reader.finish() == MultipartReader::Result::error) {
-            refuse(stream, reader.error().status, reader.error().reason);
-            return true;
-        }
-    }
     stream.handled = true;
-    connection_.run_handlers(r, stream.response);
-    return connection_.loop_.on_owner_thread();
+    return stream.exchange.run() == Exchange::Run::done;
 }
 
 bool Http2Session::run() {
-    const ServerConfig& config = connection_.config_;
     for (auto& [id, pointer] : streams_) {
         Stream& stream = *pointer;
+        Exchange& exchange = stream.exchange;
         if (!stream.handled && stream.head_done) {
-            // The application may take this body as it arrives (Server::on_body).
-            if (!stream.sink_checked && !config.body_hooks.empty() &&
-                (!stream.complete || !stream.request.body.empty())) {
-                stream.sink_checked = true;
-                if (std::optional<Response> failure = connection_.open_body_sink(stream.request, stream.sink)) {
-                    refuse(stream, std::move(*failure));
-                }
-                if (!connection_.loop_.on_owner_thread())
+            // The content, if there is some, is admitted: the application may take it as it
+            // arrives (Server::on_body).
+            if (!stream.content_opened && (!stream.complete || !exchange.request.body.empty())) {
+                stream.content_opened = true;
+                if (!exchange.open_content(stream.declared))
+                    refused(stream);
+                if (!loop_.on_owner_thread())
                     return false;
             }
-            if (stream.sink && !stream.request.body.empty() && !feed_sink(stream))
-                return false;
+            if (!stream.handled && exchange.has_sink() && !exchange.request.body.empty()) {
+                if (!exchange.feed_sink())
+                    refused(stream);
+                if (!loop_.on_owner_thread())
+                    return false;
+            }
             if (stream.complete && !stream.handled && !handle(stream))
                 return false;
         }
         if (stream.handled && !stream.submitted)
             submit(stream);
     }
-    if (!replies_.empty()) {
-        for (auto& [request, response] : replies_)
-            connection_.run_hooks(config.reply_hooks, "on_reply", std::as_const(request), std::as_const(response));
-        replies_.clear();
-        if (!connection_.loop_.on_owner_thread())
-            return false;
-    }
+    if (!replies_.run(client_))
+        return false;
     for (auto& [id, stream] : streams_) {
         if (stream->deferred) {
             stream->deferred = false;
@@ -538,8 +505,8 @@ bool Http2Session::run() {
         // whatever we say, and curl 7.88 takes a reset that comes before its body is sent for
         // a failure (error 92), not the response.
         if (stream->discard_body && stream->body_done && !stream->complete && !stream->reset_sent &&
-            (stream->body_expected == UINT64_MAX || stream->body_expected < stream->body_received ||
-             stream->body_expected - stream->body_received > NGHTTP2_INITIAL_WINDOW_SIZE)) {
+            (!stream->declared || *stream->declared < stream->body_received ||
+             *stream->declared - stream->body_received > NGHTTP2_INITIAL_WINDOW_SIZE)) {
             stream->reset_sent = true;
             nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_NO_ERROR);
         }
@@ -549,72 +516,41 @@ bool Http2Session::run() {
 
 void Http2Session::submit(Stream& stream) {
     stream.submitted = true;
-    Response& response = stream.response;
-    connection_.prepare_response(stream.request, response);
-    const bool head = stream.request.method == "HEAD";
-    ResponseFraming framing{head, true, 1, {}};
-    if (response.file)
-        framing.external_length = response.file->size();
-    StreamState::Framing stream_framing = StreamState::Framing::until_close;  // DATA frames delimit it
-    std::uint64_t stream_length = 0;
-    if (response.stream_state) {
-        if (head || response_has_no_content(response.status))
-            stream_framing = StreamState::Framing::none;
-        else if (parse_content_length(response.headers.get("Content-Length"), stream_length))
-            stream_framing = StreamState::Framing::length;
-        if (stream_framing == StreamState::Framing::length)
-            framing.external_length = stream_length;
-        framing.stream = stream_framing != StreamState::Framing::length;
-    }
-    try {
-        check_response(response);
-    } catch (const std::exception& error) {
-        connection_.report(error);  // a header value with CR or LF ...
-        if (response.stream_state)
-            response.stream_state->detach();
-        response = failure_response(Status::INTERNAL_SERVER_ERROR, "The server produced an invalid response.",
-                                    stream.request.headers.get("Accept"));
-        framing = ResponseFraming{head, true, 1, {}};
-    }
-
-    // The fields, their names in lower case as HTTP/2 requires.
-    std::vector<std::pair<std::string, std::string>> fields;
-    fields.reserve(response.headers.size() + response.cookies.size() + 4);
-    fields.emplace_back(":status", std::to_string(static_cast<unsigned>(response.status)));
-    emit_response_fields(response, framing, [&fields](std::string_view name, std::string_view value) {
-        if (is_connection_specific(name))
-            return;
-        std::string lower(name);
-        std::transform(lower.begin(), lower.end(), lower.begin(), [](char c) {
-            return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    Exchange& exchange = stream.exchange;
+    const bool head = exchange.request.method == "HEAD";
+    Outgoing outgoing = exchange.finish(head, Delimiting::frames, [&](const Response& response, const Outgoing& out) {
+        check_response(response);  // a header value with CR or LF ... throws
+        const ResponseFraming framing{head, true, 1, out.external_length,
+                                      out.stream && out.stream_framing != StreamState::Framing::length};
+        // The fields, their names in lower case as HTTP/2 requires.
+        std::vector<std::pair<std::string, std::string>> fields;
+        fields.reserve(response.headers.size() + response.cookies.size() + 4);
+        fields.emplace_back(":status", std::to_string(static_cast<unsigned>(response.status)));
+        emit_response_fields(response, framing, [&fields](std::string_view name, std::string_view value) {
+            if (is_connection_specific(name))
+                return;
+            std::string lower(name);
+            std::transform(lower.begin(), lower.end(), lower.begin(), [](char c) {
+                return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+            });
+            fields.emplace_back(std::move(lower), value);
         });
-        fields.emplace_back(std::move(lower), value);
+        std::vector<nghttp2_nv> nv;
+        nv.reserve(fields.size());
+        for (auto& [name, value] : fields)
+            nv.push_back({reinterpret_cast<std::uint8_t*>(name.data()), reinterpret_cast<std::uint8_t*>(value.data()),
+                          name.size(), value.size(), NGHTTP2_NV_FLAG_NONE});
+        const bool content = !head && !response_has_no_content(response.status);
+        stream.has_body = content && (out.stream || response.file || !response.body.empty());
+        nghttp2_data_provider provider{};
+        provider.source.ptr = &stream;
+        provider.read_callback = Http2Callbacks::read_body;
+        nghttp2_submit_response(session_, stream.id, nv.data(), nv.size(), stream.has_body ? &provider : nullptr);
     });
-    std::vector<nghttp2_nv> nv;
-    nv.reserve(fields.size());
-    for (auto& [name, value] : fields)
-        nv.push_back({reinterpret_cast<std::uint8_t*>(name.data()), reinterpret_cast<std::uint8_t*>(value.data()),
-                      name.size(), value.size(), NGHTTP2_NV_FLAG_NONE});
-
-    const bool content = !head && !response_has_no_content(response.status);
-    stream.streamed = std::move(response.stream_state);
-    if (stream.streamed) {
-        const std::uint64_t excess = stream.streamed->attach(stream_framing, stream_length, connection_.waker());
-        if (excess > 0)
-            connection_.report(std::runtime_error("httpkit: a handler wrote " + std::to_string(excess) +
-                                                  " bytes to a stream past its Content-Length; they were not sent"));
+    if (outgoing.stream) {
+        exchange.attach_stream(outgoing, wake_);
+        stream.streamed = std::move(outgoing.stream);
     }
-    stream.has_body = content && (stream.streamed || response.file || !response.body.empty());
-    auto& metrics = connection_.loop_.metrics();
-    metrics.count_response(stream.request.method, response.status, Clock::now() - stream.started);
-    if (connection_.config_.access_log && !stream.streamed)
-        connection_.log_access(&stream.request, response.status,
-                               content ? (framing.external_length ? *framing.external_length : response.body.size()) : 0,
-                               stream.started);
-    nghttp2_data_provider provider{};
-    provider.source.ptr = &stream;
-    provider.read_callback = Http2Callbacks::read_body;
-    nghttp2_submit_response(session_, stream.id, nv.data(), nv.size(), stream.has_body ? &provider : nullptr);
 }
 
 bool Http2Session::produce(std::string& out, std::size_t limit) {

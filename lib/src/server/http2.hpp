@@ -1,11 +1,12 @@
 // HTTP/2 on a server connection (RFC 9113), with libnghttp2 for the framing and HPACK.
 //
 // The connection keeps the socket, the TLS session, the deadlines and the loop; it hands what it
-// receives to receive() and sends what produce() gives. Requests become the same http::Request
-// the HTTP/1.1 path makes and run the same handlers (Connection::run_handlers), outside any
-// nghttp2 callback, so a handler that blocks hands the connection to another thread as an
-// HTTP/1.1 one does. Responses go out through nghttp2's data source: a body, a file's parts or a
-// BodyStream, each as the peer's flow-control window allows.
+// receives to receive() and sends what produce() gives. Each stream is an Exchange
+// (exchange.hpp), as each HTTP/1.1 request is: the same admission, handlers and finishing. What
+// runs application code (body sinks, handlers, on_reply) runs in run(), outside any nghttp2
+// callback, so a handler that blocks hands the connection to another thread as an HTTP/1.1 one
+// does. Responses go out through nghttp2's data source: a body, a file's parts or a BodyStream,
+// each as the peer's flow-control window allows.
 //
 // The defences against the known HTTP/2 attacks are budgets per connection, each ending the
 // connection with GOAWAY ENHANCE_YOUR_CALM when it is spent: stream resets (rapid reset,
@@ -15,10 +16,13 @@
 // SETTINGS_MAX_CONCURRENT_STREAMS, a zero window by write_timeout (Connection).
 #pragma once
 
+#include "server/exchange.hpp"
+
 #include <http/request.hpp>
 #include <http/response.hpp>
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -30,8 +34,6 @@ typedef struct nghttp2_session nghttp2_session;
 
 namespace http::detail {
 
-class Connection;
-
 /// The client connection preface (RFC 9113, Section 3.4), which starts h2c by prior knowledge.
 inline constexpr std::string_view http2_preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
@@ -40,7 +42,9 @@ inline constexpr std::uint32_t http2_max_streams = 100;
 
 class Http2Session {
 public:
-    explicit Http2Session(Connection& connection);
+    /// For a connection with `client`, over TLS if `secure`; `wake` makes the connection step
+    /// again (a streamed body's producer wrote).
+    Http2Session(Loop& loop, const ClientInfo& client, bool secure, std::function<void()> wake);
     ~Http2Session();
     Http2Session(const Http2Session&) = delete;
     Http2Session& operator=(const Http2Session&) = delete;
@@ -79,25 +83,30 @@ private:
     friend struct Http2Callbacks;
 
     Stream* find(std::int32_t id) const;
-    /// The request's head is in: builds the Request; a refusal goes to the stream's response.
-    void on_request_head(Stream& stream);
-    /// Answers `stream` at once with `status` (a limit broken while its request arrived).
-    void refuse(Stream& stream, Status status, std::string_view reason);
-    /// Answers `stream` at once with `response` (what an on_body hook or a sink threw).
-    void refuse(Stream& stream, Response&& response);
+    /// The request's head is in (with END_STREAM if `last`): the stream's exchange begins, or
+    /// the request is refused.
+    void on_request_head(Stream& stream, bool last);
+    /// Answers `stream` at once with `refusal` (a limit broken while its request arrived).
+    void refuse(Stream& stream, const ParseError& refusal);
+    /// The stream's exchange refused it: its answer goes out, what more of its content comes is
+    /// dropped.
+    static void refused(Stream& stream) noexcept;
     /// Runs the handlers for a complete request; false if the thread lost the loop.
     bool handle(Stream& stream);
     /// Submits the stream's response (HEADERS, and its body as the window allows).
     void submit(Stream& stream);
-    /// Passes what arrived of a streamed request body to its sink; false if the thread lost the loop.
-    bool feed_sink(Stream& stream);
     /// A budget was spent: the connection ends with ENHANCE_YOUR_CALM.
     void calm_down(const char* what);
+    void report(const std::exception& error) const noexcept { loop_.shared().report(error, client_); }
 
-    Connection& connection_;
+    Loop& loop_;
+    const ServerConfig& config_;
+    const ClientInfo& client_;
+    const bool secure_;
+    const std::function<void()> wake_;
     nghttp2_session* session_ = nullptr;
     std::unordered_map<std::int32_t, std::unique_ptr<Stream>> streams_;
-    std::vector<std::pair<Request, Response>> replies_;  // for on_reply hooks, run by run()
+    Replies replies_;  // on_reply hooks, run by run()
     std::uint32_t failure_ = 0;  // a defence tripped: GOAWAY with this code (0: none)
     bool going_away_ = false;
     bool fatal_ = false;          // nghttp2 can go no further: produce() makes the GOAWAY itself

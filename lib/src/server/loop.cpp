@@ -1,5 +1,7 @@
 #include "server/loop.hpp"
 
+#include "proto/message/problem.hpp"
+#include "proto/message/serialize.hpp"
 #include "server/connection.hpp"
 
 #include <arpa/inet.h>
@@ -264,10 +266,10 @@ void Loop::start_connection(int fd, const sockaddr_storage& address) {
         metrics_.count_refusal(Status::SERVICE_UNAVAILABLE);
         // Over the limit: a short answer, best effort, and close (over TLS only the close: a
         // handshake would cost what the limit is there to save).
-        static constexpr std::string_view busy =
-            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 20\r\n"
-            "Retry-After: 1\r\nConnection: close\r\n\r\nToo many connections";
         if (!shared_.tls) {
+            std::string busy;
+            serialize_response(failure_response(ServiceUnavailable(std::chrono::seconds(1), "Too many connections"), {}),
+                               ResponseFraming{false, false, 1, {}}, busy);
             [[maybe_unused]] const auto sent = ::send(fd, busy.data(), busy.size(), MSG_NOSIGNAL);
         }
         ::shutdown(fd, SHUT_RDWR);

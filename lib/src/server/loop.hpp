@@ -89,7 +89,7 @@ public:
     const ServerConfig& config() const noexcept { return config_; }
     ServerShared& shared() noexcept { return shared_; }
     /// What streams made by this loop's handlers know of it.
-    const StreamState::Context& stream_context() const noexcept { return stream_context_; }
+    const StreamContext& stream_context() const noexcept { return stream_context_; }
 
     /// Opens a TCP listening socket of this loop's on `address` (SO_REUSEPORT lets every loop
     /// have one on the same port). Throws std::system_error.
@@ -163,7 +163,7 @@ private:
     Reactor reactor_;
     std::vector<std::unique_ptr<Listener>> listeners_;
     LoopMetrics metrics_;
-    StreamState::Context stream_context_;
+    StreamContext stream_context_;
     bool accept_failing_ = false;  // reported once until an accept succeeds again
     bool retry_scheduled_ = false;  // paused listeners are tried again shortly
     std::chrono::milliseconds tick_{100};

@@ -8,13 +8,12 @@
 
 namespace http {
 
-thread_local const StreamState::Context* StreamState::current = nullptr;
-
-StreamState::StreamState(bool may_wait) : may_wait_(may_wait), creator_(std::this_thread::get_id()) {
-    static const Context defaults;
-    const Context& context = current ? *current : defaults;
-    bound_ = context.bound;
-    on_io_thread_ = context.on_io_thread;
+StreamState::StreamState(bool may_wait, const detail::StreamContext* context)
+    : may_wait_(may_wait), creator_(std::this_thread::get_id()) {
+    static const detail::StreamContext defaults;
+    bound_ = (context ? *context : defaults).bound;
+    if (context)
+        on_io_thread_ = context->on_io_thread;
 }
 
 bool StreamState::write(std::string_view data) {
@@ -304,7 +303,7 @@ void BodyStream::on_drain(std::function<void(BodyStream&)> fn) {
 
 BodyStream detail::start_stream(Response& res, bool may_wait) {
     if (!res.stream_state) {
-        res.stream_state = std::make_shared<StreamState>(may_wait);
+        res.stream_state = std::make_shared<StreamState>(may_wait, res.stream_context_);
         if (!res.body.empty()) {
             res.stream_state->write(res.body);  // what the handler wrote first goes first
             std::string().swap(res.body);

@@ -19,6 +19,18 @@
 
 namespace http {
 
+namespace detail {
+
+/// What the server running a handler tells the streams made from its response
+/// (Response::stream(), EventStream), through the response: their bound, and whether the calling
+/// thread is the server's I/O thread (which must never wait for room).
+struct StreamContext {
+    std::size_t bound = 1 << 20;
+    std::function<bool()> on_io_thread;
+};
+
+}  // namespace detail
+
 class StreamState : public std::enable_shared_from_this<StreamState> {
 public:
     /// How the body is framed on the wire, chosen when the response's head is written.
@@ -27,16 +39,10 @@ public:
     /// What take() found.
     enum class Take : std::uint8_t { data, empty, done, abort };
 
-    /// What the server running the handler tells the streams it creates (through
-    /// Connection::handle()); outside a handler: the defaults, and no I/O thread.
-    struct Context {
-        std::size_t bound = 1 << 20;
-        std::function<bool()> on_io_thread;
-    };
-    static thread_local const Context* current;
-
-    /// A stream made in a handler: `may_wait` for a BodyStream's producers, not an EventStream's.
-    explicit StreamState(bool may_wait);
+    /// A stream made from a response: `may_wait` for a BodyStream's producers, not an
+    /// EventStream's; `context` is what the server running the handler said of itself through
+    /// the response (null outside a handler: the defaults, and no I/O thread).
+    StreamState(bool may_wait, const detail::StreamContext* context);
 
     // Producers (any thread).
     bool write(std::string_view data);

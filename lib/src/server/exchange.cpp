@@ -1,0 +1,339 @@
+#include "server/exchange.hpp"
+
+#include "coding/compress_response.hpp"
+#include "files/file_content.hpp"
+#include "proto/message/parameters.hpp"
+#include "proto/message/problem.hpp"
+#include "proto/message/serialize.hpp"
+#include "proto/multipart/multipart.hpp"
+#include "proto/parser/char_class.hpp"
+#include "proto/url/percent.hpp"
+#include "server/access_log.hpp"
+
+#include <stdexcept>
+
+namespace http::detail {
+
+namespace {
+
+// Most of a request's strings are what they were for the request before on the same connection
+// (the scheme, often the path): comparing costs less than assigning.
+void assign(std::string& to, std::string_view value) {
+    if (to != value)
+        to.assign(value);
+}
+
+}  // namespace
+
+Exchange::Exchange(Loop& loop, const ClientInfo& client) noexcept : loop_(loop), client_(client) {}
+
+Exchange::~Exchange() {
+    // The connection went with a stream attached or about to be: its producers see false.
+    if (response.stream_state)
+        response.stream_state->detach();
+}
+
+template <class Fn>
+std::optional<Response> Exchange::guarded(const char* what, Fn&& fn) {
+    try {
+        fn();
+        return std::nullopt;
+    } catch (const Failure& failure) {
+        return failure_response(failure, request.headers.get("Accept"));
+    } catch (const std::exception& error) {
+        report(error);
+    } catch (...) {
+        report(std::runtime_error(std::string(what) + " threw a non-std exception"));
+    }
+    return failure_response(Status::INTERNAL_SERVER_ERROR, "The server met an unexpected condition.",
+                            request.headers.get("Accept"));
+}
+
+void Exchange::begin(Clock::time_point started) noexcept {
+    started_ = started;
+    known_ = true;
+    refused_ = false;
+    handled_ = false;
+    opened_ = false;
+}
+
+void Exchange::resolve_target(std::string_view target, bool secure) {
+    Request& r = request;
+    assign(r.ip, client_.ip);
+    r.port = client_.port;
+    if (target.front() != '/' && target != "*") {
+        // absolute-form: the path starts after the authority; authority-form (CONNECT) has none.
+        const std::size_t scheme = target.find("://");
+        if (scheme == std::string_view::npos) {
+            target = {};
+        } else {
+            const std::size_t path = target.find_first_of("/?#", scheme + 3);
+            target = path == std::string_view::npos ? std::string_view("/") : target.substr(path);
+        }
+    }
+    const std::size_t query = target.find('?');
+    const std::string_view path = target.substr(0, std::min(query, target.find('#')));
+    assign(r.path, path.empty() && !target.empty() ? std::string_view("/") : path);
+    if (query != std::string_view::npos) {
+        const std::string_view q = target.substr(query + 1);
+        parse_urlencoded(q.substr(0, q.find('#')), r.queries);
+    }
+
+    assign(r.scheme, secure ? "https" : "http");
+    const ServerConfig& config = loop_.config();
+    if (!config.trusted_proxies.empty()) {
+        Origin origin = resolve_origin(r.headers, client_.ip, config.trusted_proxies);
+        r.ip = std::move(origin.ip);
+        if (!origin.host.empty())
+            r.host = std::move(origin.host);
+        if (!origin.scheme.empty())
+            r.scheme = std::move(origin.scheme);
+    }
+}
+
+// --- Content ------------------------------------------------------------------------------------
+
+bool Exchange::open_content(std::optional<std::uint64_t> declared) {
+    opened_ = true;
+    const ServerConfig& config = loop_.config();
+    sink_ = nullptr;
+    if (!config.body_hooks.empty()) {
+        // The application may take this content as it arrives (Server::on_body).
+        Loop::UserCode user_code(loop_);
+        std::optional<Response> failure = guarded("an on_body hook", [&] {
+            for (const auto& hook : config.body_hooks)
+                if ((sink_ = hook(request)))
+                    break;
+        });
+        if (failure) {
+            refuse(std::move(*failure));
+            return false;
+        }
+        if (sink_)
+            return true;  // what came already is the sink's at feed_sink()
+    }
+    if (declared && *declared > config.max_body_size) {
+        // Refused from the header alone, before any of the content is read.
+        refuse(refusals::content_too_large);
+        return false;
+    }
+    multipart_.reset();
+    if (const ParameterizedValue type = parse_parameterized(request.headers.get("Content-Type"));
+        iequals(type.value, "multipart/form-data")) {
+        const std::string* boundary = type.find("boundary");
+        if (!boundary) {
+            refuse(refusals::multipart_without_boundary);
+            return false;
+        }
+        multipart_ = std::make_unique<MultipartReader>(*boundary, request.form, request.files, config.multipart_limits);
+        multipart_piece_.clear();
+        if (!request.body.empty()) {
+            request.body.swap(multipart_piece_);  // what came before: parsed first
+            return took_content();
+        }
+    } else if (declared) {
+        request.body.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(*declared, 1 << 20)));
+    }
+    return true;
+}
+
+std::uint64_t Exchange::content_limit() const noexcept {
+    return sink_ ? UINT64_MAX : loop_.config().max_body_size;
+}
+
+bool Exchange::took_content() {
+    if (refused_)
+        return false;
+    if (multipart_) {
+        const auto parsed = multipart_->feed(multipart_piece_);
+        multipart_piece_.clear();
+        if (parsed == MultipartReader::Result::error) {
+            refuse(multipart_->error());
+            return false;
+        }
+        return true;
+    }
+    if (!sink_ && request.body.size() > loop_.config().max_body_size) {
+        refuse(refusals::content_too_large);
+        return false;
+    }
+    return true;
+}
+
+bool Exchange::feed_sink() {
+    if (!sink_ || request.body.empty())
+        return !refused_;
+    Loop::UserCode user_code(loop_);
+    std::optional<Response> failure = guarded("a body sink", [&] { sink_(request.body); });
+    request.body.clear();
+    if (failure) {
+        refuse(std::move(*failure));
+        return false;
+    }
+    return true;
+}
+
+bool Exchange::end_content(const std::vector<Field>& trailers) {
+    if (refused_)
+        return false;
+    for (const Field& field : trailers)
+        request.trailers.add(std::string(field.name), std::string(field.value));
+    sink_ = nullptr;  // what it holds (a file, a digest) is done with before the handlers run
+    if (multipart_) {
+        const bool failed = multipart_->finish() == MultipartReader::Result::error;
+        if (failed)
+            refuse(multipart_->error());
+        multipart_.reset();
+        std::string().swap(multipart_piece_);
+        return !failed;
+    }
+    const std::string_view type = request.headers.get("Content-Type");
+    if (!request.body.empty() && iequals(parse_parameterized(type).value, "application/x-www-form-urlencoded") &&
+        !parse_urlencoded(request.body, request.form, loop_.config().max_form_fields)) {
+        refuse(refusals::too_many_form_fields);
+        return false;
+    }
+    return true;
+}
+
+// --- Refusals -----------------------------------------------------------------------------------
+
+void Exchange::refuse(const ParseError& refusal) { refuse(failure_response(refusal.status, refusal.reason, {})); }
+
+void Exchange::refuse(Response&& answer) {
+    if (refused_)
+        return;
+    refused_ = true;
+    sink_ = nullptr;
+    multipart_.reset();
+    std::string().swap(request.body);
+    if (response.stream_state)
+        response.stream_state->detach();
+    response = std::move(answer);
+    loop_.metrics().count_refusal(response.status);
+    if (loop_.config().access_log)
+        log_access(known_ ? &request : nullptr, response.status, response.body.size());
+}
+
+// --- Handlers -----------------------------------------------------------------------------------
+
+Exchange::Run Exchange::run() {
+    if (!handled_ && !refused_) {
+        handled_ = true;
+        Loop::UserCode user_code(loop_);
+        response.stream_context_ = &loop_.stream_context();  // for streams the handlers make
+        std::optional<Response> failure = guarded("a handler", [&] {
+            for (const auto& hook : loop_.config().receive_hooks)
+                hook(request, response);
+        });
+        response.stream_context_ = nullptr;
+        if (failure) {
+            // A handler that failed after starting a stream sends the failure instead: the
+            // stream's producers see false.
+            if (response.stream_state)
+                response.stream_state->detach();
+            response = std::move(*failure);
+        }
+        if (!loop_.on_owner_thread())
+            return Run::away;
+    }
+    return Run::done;
+}
+
+// --- Finishing ----------------------------------------------------------------------------------
+
+Outgoing Exchange::prepare(bool head_request, Delimiting delimiting) {
+    Outgoing outgoing;
+    outgoing.head_request = head_request;
+    if (refused_)
+        return outgoing;  // the server's own answer, as it is
+    const ServerConfig& config = loop_.config();
+    if (config.compression && !response.stream_state) {
+        try {
+            compress_response(request.headers.get("Accept-Encoding"), response, config.compression_min_size);
+        } catch (const std::exception& error) {
+            report(error);  // sent as it is
+        }
+    }
+    if (const std::string_view field = missing_required_field(response);
+        !field.empty() && loop_.shared().first_report_for(response.status)) {
+        // Sent as it is (the handler knows its application), but said once per status.
+        report(std::runtime_error("httpkit: " + describe(response.status) + " was sent without " + std::string(field) +
+                                  ", which " + std::string(reference(response.status)) + " requires"));
+    }
+    if (response.file)
+        outgoing.external_length = response.file->size();
+    if ((outgoing.stream = std::move(response.stream_state))) {
+        // A length the handler declared is kept to; otherwise the protocol's own delimiting.
+        using StreamFraming = StreamState::Framing;
+        if (head_request || response_has_no_content(response.status))
+            outgoing.stream_framing = StreamFraming::none;
+        else if (parse_content_length(response.headers.get("Content-Length"), outgoing.stream_length))
+            outgoing.stream_framing = StreamFraming::length;
+        else
+            outgoing.stream_framing = delimiting == Delimiting::chunked ? StreamFraming::chunked : StreamFraming::until_close;
+        if (outgoing.stream_framing == StreamFraming::length)
+            outgoing.external_length = outgoing.stream_length;
+    }
+    return outgoing;
+}
+
+void Exchange::replace_invalid(const std::exception& error, Outgoing& outgoing) {
+    report(error);
+    if (outgoing.stream)
+        outgoing.stream->detach();
+    response = failure_response(Status::INTERNAL_SERVER_ERROR, "The server produced an invalid response.",
+                                request.headers.get("Accept"));
+    outgoing = Outgoing{outgoing.head_request, {}, {}, StreamState::Framing::none, 0};
+}
+
+void Exchange::complete(const Outgoing& outgoing) {
+    finished_at_ = Clock::now();
+    finished_status_ = response.status;
+    known_ = false;  // what is refused from now on is the next request, unknown
+    if (refused_)
+        return;  // counted and logged when refused
+    loop_.metrics().count_response(request.method, response.status, finished_at_ - started_);
+    if (loop_.config().access_log && !outgoing.stream) {
+        const bool content = !outgoing.head_request && !response_has_no_content(response.status);
+        log_access(&request, response.status,
+                   content ? (outgoing.external_length ? *outgoing.external_length : response.body.size()) : 0);
+    }
+}
+
+void Exchange::attach_stream(Outgoing& outgoing, std::function<void()> wake) {
+    const std::uint64_t excess = outgoing.stream->attach(outgoing.stream_framing, outgoing.stream_length, std::move(wake));
+    if (excess > 0)
+        report(std::runtime_error("httpkit: a handler wrote " + std::to_string(excess) +
+                                  " bytes to a stream past its Content-Length; they were not sent"));
+}
+
+void Exchange::stream_ended(std::uint64_t content_bytes) {
+    if (loop_.config().access_log)
+        log_access(&request, finished_status_, content_bytes);
+}
+
+void Exchange::log_access(const Request* logged, Status status, std::uint64_t bytes) {
+    AccessRecord record;
+    record.request = logged;
+    record.ip = client_.ip;
+    record.status = status;
+    record.bytes = bytes;
+    record.time = std::chrono::system_clock::now();
+    record.duration = logged ? Clock::now() - started_ : Clock::duration{};
+    loop_.shared().log_access(format_access_line(loop_.config().access_log_format, record));
+}
+
+// --- on_reply -----------------------------------------------------------------------------------
+
+bool Replies::run(const ClientInfo& client) {
+    if (replies_.empty())
+        return true;
+    for (auto& [request, response] : replies_)
+        Exchange::run_hooks(loop_, client, loop_.config().reply_hooks, "on_reply", std::as_const(request),
+                            std::as_const(response));
+    replies_.clear();
+    return loop_.on_owner_thread();
+}
+
+}  // namespace http::detail

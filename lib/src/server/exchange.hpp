@@ -1,0 +1,213 @@
+// One request and its response on the server, whatever protocol carried them.
+//
+// A protocol layer knows framing; the exchange knows policy. HTTP/1.1 (connection.cpp) and
+// HTTP/2 (http2.cpp) parse a request's head their own way, then hand it here, and from here on
+// the rules are the same:
+//   admission   the target (path and queries), the origin (scheme; client and host as trusted
+//               proxies say), the content: on_body hooks and their sinks, max_body_size,
+//               multipart parsed as it arrives, urlencoded forms;
+//   handlers    the on_receive hooks, guarded (a Failure is its response, anything else a 500
+//               reported to on_error), with the watchdog's hand-off;
+//   finishing   compression, the dataset's checks, the framing of a streamed body, the
+//               replacement of a response the protocol cannot carry, metrics, the access log and
+//               the on_reply hooks.
+// Each refusal is decided here (or, for the head, by the protocol's parser) once, with the
+// reasons of refusals.hpp.
+//
+// The protocol layer owns its exchanges: HTTP/1.1 one per connection, used request after
+// request so that its strings keep their storage; HTTP/2 one per stream. Their calls come from
+// the loop's owner thread, or from a thread that lost the loop to the watchdog while in
+// application code: after run() says `away`, that thread touches nothing more, and the loop's
+// new owner goes on where it stopped.
+#pragma once
+
+#include "proto/message/refusals.hpp"
+#include "server/loop.hpp"
+
+#include <http/request.hpp>
+#include <http/response.hpp>
+
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace http::detail {
+
+class MultipartReader;
+
+/// How a protocol can end a streamed body whose length is not declared.
+enum class Delimiting : std::uint8_t {
+    chunked,  ///< HTTP/1.1: the chunked coding
+    close,    ///< HTTP/1.0: the end of the connection (which then cannot be kept)
+    frames    ///< HTTP/2: its DATA frames, the last with END_STREAM
+};
+
+/// What a protocol needs to frame a finished response.
+struct Outgoing {
+    bool head_request = false;
+    /// The content is not `body` but a file or a stream, this long when that is known.
+    std::optional<std::uint64_t> external_length;
+    /// A streamed body (not yet attached: attach_stream()), and how it is framed.
+    std::shared_ptr<StreamState> stream;
+    StreamState::Framing stream_framing = StreamState::Framing::none;
+    std::uint64_t stream_length = 0;
+};
+
+class Exchange {
+public:
+    Exchange(Loop& loop, const ClientInfo& client) noexcept;
+    ~Exchange();
+    Exchange(const Exchange&) = delete;
+    Exchange& operator=(const Exchange&) = delete;
+
+    Request request;
+    Response response;
+
+    // --- Admission -----------------------------------------------------------------------------
+
+    /// A request's head is in (it began at `started`): the exchange starts afresh. The protocol
+    /// has filled, or now fills, the request's method, version, headers and host.
+    void begin(Clock::time_point started) noexcept;
+    /// The request's path and queries from its `target`; its scheme (TLS if `secure`), and its
+    /// client, host and scheme as trusted proxies say.
+    void resolve_target(std::string_view target, bool secure);
+
+    /// Content follows the head, `declared` bytes long if the head said. Runs the on_body hooks
+    /// (application code): a sink one returns takes the content as it arrives; else a declared
+    /// length past max_body_size is refused, and a multipart body is parsed as it arrives. What
+    /// came before this call (content_buffer()) goes the same way. False: refused.
+    bool open_content(std::optional<std::uint64_t> declared);
+    /// Whether open_content() would run no application code (there are no on_body hooks), so
+    /// that a protocol may call it where application code may not run.
+    bool opens_content_quietly() const noexcept { return loop_.config().body_hooks.empty(); }
+    /// The most content the protocol should read: max_body_size, or no limit when a sink takes it.
+    std::uint64_t content_limit() const noexcept;
+    /// Where the protocol appends the content as it arrives.
+    std::string& content_buffer() noexcept { return multipart_ ? multipart_piece_ : request.body; }
+    /// What was appended to content_buffer() goes on: into the multipart parser, or to wait for
+    /// feed_sink(); past max_body_size when nothing takes it as it comes, refused. False: refused.
+    bool took_content();
+    /// Hands what arrived to the sink (application code). False: refused.
+    bool feed_sink();
+    bool has_sink() const noexcept { return static_cast<bool>(sink_); }
+    /// All the content has come, with `trailers`: the multipart body and the form decoded, the
+    /// sink let go (what it holds is done with before the handlers run). False: refused.
+    bool end_content(const std::vector<Field>& trailers = {});
+
+    /// Refuses the request with `refusal`'s status and reason (a problem body, counted and
+    /// logged): `response` holds the answer. Before begin(), the request is unknown ("-" in the
+    /// access log).
+    void refuse(const ParseError& refusal);
+    bool refused() const noexcept { return refused_; }
+
+    // --- Handlers ------------------------------------------------------------------------------
+
+    enum class Run : std::uint8_t {
+        done,  ///< `response` is ready to finish
+        away   ///< this thread lost the loop while in a handler: return, touching nothing; the
+               ///< loop's new owner calls run() again, which then finds the handlers done
+    };
+    /// Runs the on_receive handlers, once.
+    Run run();
+    /// Whether run() has run them (or begun to, on a thread that lost the loop).
+    bool handled() const noexcept { return handled_; }
+
+    // --- Finishing -----------------------------------------------------------------------------
+
+    /// Finishes `response` for sending and has `frame(response, outgoing)` write it the
+    /// protocol's way. If `frame` throws (a field value with CR or LF: the handler made a
+    /// response that cannot be sent) the response becomes a 500, reported to on_error, and
+    /// `frame` is called again with it. A refusal is framed as it is. Afterwards the protocol
+    /// attaches a stream, if there is one (attach_stream()).
+    template <class Frame>
+    Outgoing finish(bool head_request, Delimiting delimiting, Frame&& frame);
+    /// Starts sending the streamed body: its producers' writes wake the protocol through `wake`.
+    void attach_stream(Outgoing& outgoing, std::function<void()> wake);
+    /// The streamed body has ended, `content_bytes` of it sent: its line in the access log.
+    void stream_ended(std::uint64_t content_bytes);
+    /// When the last response was finished.
+    Clock::time_point finished_at() const noexcept { return finished_at_; }
+
+    /// Runs `hooks` (on_connect, on_disconnect, on_reply ...) with `args`, each guarded: what one
+    /// throws goes to on_error.
+    template <class Hooks, class... Args>
+    static void run_hooks(Loop& loop, const ClientInfo& client, const Hooks& hooks, const char* name,
+                          Args&... args) noexcept;
+    /// What application code threw, to on_error.
+    void report(const std::exception& error) const noexcept { loop_.shared().report(error, client_); }
+
+private:
+    /// Runs application code: nullopt, or what it threw as the response to send instead (a
+    /// Failure as itself, anything else as a 500 reported to on_error).
+    template <class Fn>
+    std::optional<Response> guarded(const char* what, Fn&& fn);
+    void refuse(Response&& answer);
+    Outgoing prepare(bool head_request, Delimiting delimiting);
+    void replace_invalid(const std::exception& error, Outgoing& outgoing);
+    void complete(const Outgoing& outgoing);
+    void log_access(const Request* logged, Status status, std::uint64_t bytes);
+
+    Loop& loop_;
+    const ClientInfo& client_;
+    Clock::time_point started_{};
+    Clock::time_point finished_at_{};
+    Status finished_status_ = Status::OK;  // for a stream's line in the access log, at its end
+    bool known_ = false;    // begin() was called: the request is whole enough to log
+    bool refused_ = false;
+    bool handled_ = false;  // the handlers ran
+    bool opened_ = false;   // open_content() ran
+    BodySink sink_;
+    std::unique_ptr<MultipartReader> multipart_;
+    std::string multipart_piece_;  // what the protocol appends while a multipart body is parsed
+};
+
+/// The on_reply hooks' work: exchanges whose responses are out, run where application code may
+/// run (HTTP/1.1 after a write, HTTP/2 outside nghttp2's callbacks).
+class Replies {
+public:
+    explicit Replies(Loop& loop) noexcept : loop_(loop) {}
+    /// Whether the server has on_reply hooks at all: if not, add() need not be called.
+    bool wanted() const noexcept { return !loop_.config().reply_hooks.empty(); }
+    void add(Request request, Response response) { replies_.emplace_back(std::move(request), std::move(response)); }
+    /// Runs the hooks for each; false if this thread lost the loop meanwhile.
+    bool run(const ClientInfo& client);
+
+private:
+    Loop& loop_;
+    std::vector<std::pair<Request, Response>> replies_;
+};
+
+template <class Hooks, class... Args>
+void Exchange::run_hooks(Loop& loop, const ClientInfo& client, const Hooks& hooks, const char* name,
+                         Args&... args) noexcept {
+    Loop::UserCode user_code(loop);
+    for (const auto& hook : hooks) {
+        try {
+            hook(args...);
+        } catch (const std::exception& error) {
+            loop.shared().report(error, client);
+        } catch (...) {
+            loop.shared().report(std::runtime_error(std::string(name) + " hook threw a non-std exception"), client);
+        }
+    }
+}
+
+template <class Frame>
+Outgoing Exchange::finish(bool head_request, Delimiting delimiting, Frame&& frame) {
+    Outgoing outgoing = prepare(head_request, delimiting);
+    try {
+        frame(response, std::as_const(outgoing));
+    } catch (const std::exception& error) {
+        replace_invalid(error, outgoing);
+        frame(response, std::as_const(outgoing));
+    }
+    complete(outgoing);
+    return outgoing;
+}
+
+}  // namespace http::detail
