@@ -6,6 +6,7 @@
 #include <http/cookie.hpp>
 #include <http/date.hpp>
 #include <http/failure.hpp>
+#include <http/files.hpp>
 #include <http/headers.hpp>
 #include <http/problem.hpp>
 #include <http/request.hpp>

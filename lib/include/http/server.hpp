@@ -1,4 +1,4 @@
-// http::Server: an HTTP/1.1 server in the style of Blade's HttpServer.
+// http::Server: an HTTP/1.1 and HTTP/2 server in the style of Blade's HttpServer.
 #pragma once
 
 #include <http/failure.hpp>
@@ -52,7 +52,7 @@ struct ClientInfo {
     std::uint16_t port = 0;
 };
 
-/// An HTTP/1.1 server.
+/// An HTTP/1.1 and HTTP/2 server (TLS with `tls_certificate`; h2 by ALPN, h2c by prior knowledge).
 ///
 ///     http::Server server(3000);
 ///     server.on_receive([](http::Request& req, http::Response& res) {

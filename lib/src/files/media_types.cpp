@@ -1,6 +1,6 @@
 // Media types by file extension: the common web formats (as nginx's mime.types and the IANA
 // registry name them), with charset=utf-8 for text.
-#include <http/router.hpp>
+#include <http/files.hpp>
 
 #include "proto/parser/char_class.hpp"
 

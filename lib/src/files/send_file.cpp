@@ -2,7 +2,7 @@
 // byte ranges (Section 14), and a directory served without a way out of it.
 #include <http/date.hpp>
 #include <http/failure.hpp>
-#include <http/router.hpp>
+#include <http/files.hpp>
 
 #include "files/file_content.hpp"
 #include "files/send_file.hpp"

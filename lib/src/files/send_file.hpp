@@ -3,7 +3,7 @@
 
 #include <http/request.hpp>
 #include <http/response.hpp>
-#include <http/router.hpp>
+#include <http/files.hpp>
 
 #include <sys/stat.h>
 

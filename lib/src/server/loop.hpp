@@ -1,4 +1,5 @@
-// One I/O event loop of the server: its own io_context, listening socket and connections.
+// One I/O event loop of the server: its own reactor (io_uring or epoll), listening sockets and
+// connections.
 //
 // Handlers run on the loop's thread. When one blocks for longer than the server's
 // blocking_threshold, the watchdog makes another thread the loop's owner (a parked spare, or a

@@ -323,8 +323,6 @@ void check_event_field(std::string_view value, const char* what, bool nul_too) {
 
 }  // namespace
 
-BodyStream Response::stream() { return detail::start_stream(*this, true); }
-
 // --- EventStream ---
 
 EventStream::EventStream(Response& res, std::chrono::milliseconds heartbeat) {

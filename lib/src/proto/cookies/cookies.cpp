@@ -4,7 +4,6 @@
 #include "proto/parser/char_class.hpp"
 
 #include <http/cookie.hpp>
-#include <http/response.hpp>
 
 #include <stdexcept>
 
@@ -117,20 +116,5 @@ std::string Cookie::to_set_cookie() const {
         line += "; " + extras;
     return line;
 }
-
-void Response::set_cookie(std::string key, std::string value, std::string domain, std::string path,
-                          std::string expires, bool secure, std::string extras) {
-    Cookie cookie;
-    cookie.name = std::move(key);
-    cookie.value = std::move(value);
-    cookie.domain = std::move(domain);
-    cookie.path = std::move(path);
-    cookie.expires = std::move(expires);
-    cookie.secure = secure;
-    cookie.extras = std::move(extras);
-    set_cookie(cookie);
-}
-
-void Response::set_cookie(const Cookie& cookie) { cookies.push_back(cookie.to_set_cookie()); }
 
 }  // namespace http

@@ -1,3 +1,5 @@
+// http::Response's methods, for the server and the client alike.
+#include <http/cookie.hpp>
 #include <http/failure.hpp>
 #include <http/response.hpp>
 
@@ -8,6 +10,23 @@
 #include <stdexcept>
 
 namespace http {
+
+BodyStream Response::stream() { return detail::start_stream(*this, true); }
+
+void Response::set_cookie(std::string key, std::string value, std::string domain, std::string path,
+                          std::string expires, bool secure, std::string extras) {
+    Cookie cookie;
+    cookie.name = std::move(key);
+    cookie.value = std::move(value);
+    cookie.domain = std::move(domain);
+    cookie.path = std::move(path);
+    cookie.expires = std::move(expires);
+    cookie.secure = secure;
+    cookie.extras = std::move(extras);
+    set_cookie(cookie);
+}
+
+void Response::set_cookie(const Cookie& cookie) { cookies.push_back(cookie.to_set_cookie()); }
 
 void Response::redirect(std::string location, Status redirect_status) {
     if (!is_redirection(redirect_status))
