@@ -11,6 +11,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -103,6 +105,32 @@ BOOST_AUTO_TEST_CASE(limits_answer_on_the_stream) {
     BOOST_TEST(curl(format + "-d " + std::string(1001, 'x') + " " + h2c(server, "/up"), status) == "413");
     BOOST_TEST(curl(format + h2c(server, "/" + std::string(99, 'p')), status) == "200");  // 100 with the '/'
     BOOST_TEST(curl(format + h2c(server, "/" + std::string(100, 'p')), status) == "414");
+}
+
+BOOST_AUTO_TEST_CASE(a_multipart_upload_is_parsed_as_it_comes_and_bounded_by_max_body_size) {
+    // The same exchange as HTTP/1.1: the parts are parsed as the DATA frames arrive, and the
+    // whole upload counts against max_body_size (its files would otherwise go to disk unbounded).
+    test::TestServer server([](http::Server& s) {
+        s.max_body_size = 4096;
+        s.on_receive([](http::Request& req, http::Response& res) {
+            const auto file = req.files.find("f");
+            res.body = req.form["name"] + " " + (file == req.files.end() ? "-" : std::to_string(file->second.size));
+        });
+    });
+    const auto dir = std::filesystem::temp_directory_path() / ("httpkit-h2-multipart-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    {
+        std::ofstream(dir / "small.bin") << std::string(3000, 's');
+        std::ofstream(dir / "large.bin") << std::string(5000, 'l');
+    }
+    int status = 0;
+    const std::string format = "-w '|%{http_code}' ";
+    BOOST_TEST(curl(format + "-F name=ada -F f=@" + (dir / "small.bin").string() + " " + h2c(server, "/up"), status) ==
+               "ada 3000|200");
+    const std::string over = curl(format + "-F name=ada -F f=@" + (dir / "large.bin").string() + " " + h2c(server, "/up"),
+                                  status);
+    BOOST_TEST(contains(over, "|413"), over);
+    std::filesystem::remove_all(dir);
 }
 
 BOOST_AUTO_TEST_CASE(a_body_refused_as_it_comes_gets_413_then_rst_stream) {

@@ -127,6 +127,7 @@ bool Exchange::open_content(std::optional<std::uint64_t> declared) {
         }
         multipart_ = std::make_unique<MultipartReader>(*boundary, request.form, request.files, config.multipart_limits);
         multipart_piece_.clear();
+        multipart_received_ = 0;
         if (!request.body.empty()) {
             request.body.swap(multipart_piece_);  // what came before: parsed first
             return took_content();
@@ -145,6 +146,12 @@ bool Exchange::took_content() {
     if (refused_)
         return false;
     if (multipart_) {
+        // The parts go to memory or to files as they come: the limit counts what came.
+        multipart_received_ += multipart_piece_.size();
+        if (multipart_received_ > loop_.config().max_body_size) {
+            refuse(refusals::content_too_large);
+            return false;
+        }
         const auto parsed = multipart_->feed(multipart_piece_);
         multipart_piece_.clear();
         if (parsed == MultipartReader::Result::error) {

@@ -164,6 +164,7 @@ private:
     BodySink sink_;
     std::unique_ptr<MultipartReader> multipart_;
     std::string multipart_piece_;  // what the protocol appends while a multipart body is parsed
+    std::uint64_t multipart_received_ = 0;
 };
 
 /// The on_reply hooks' work: exchanges whose responses are out, run where application code may
