@@ -132,6 +132,7 @@ public:
     std::string read_some() {
         if (buffer_.empty())
             fill();
+        partial_.active = false;
         return std::exchange(buffer_, {});
     }
 
@@ -139,6 +140,7 @@ public:
     std::string read_until_close() {
         while (fill()) {
         }
+        partial_.active = false;
         return std::exchange(buffer_, {});
     }
 
@@ -159,73 +161,93 @@ private:
         return true;
     }
 
+    // Parses what the buffer holds of the next response, going on from where the last call
+    // stopped: a long chunked body arrives over many reads, and parsing it again from its start
+    // after each one would cost the square of its size.
     std::optional<RawResponse> parse(bool head_request) {
-        const std::size_t end = buffer_.find("\r\n\r\n");
-        if (end == std::string::npos)
-            return std::nullopt;
-        RawResponse r;
-        std::string_view head(buffer_.data(), end);
-        const std::size_t line_end = head.find("\r\n");
-        const std::string_view status_line = head.substr(0, line_end);
-        r.version = std::string(status_line.substr(0, 8));
-        r.status = std::stoi(std::string(status_line.substr(9, 3)));
-        r.reason = status_line.size() > 13 ? std::string(status_line.substr(13)) : std::string();
-        std::string_view rest = line_end == std::string_view::npos ? std::string_view() : head.substr(line_end + 2);
-        while (!rest.empty()) {
-            const std::size_t eol = rest.find("\r\n");
-            const std::string_view line = rest.substr(0, eol);
-            const std::size_t colon = line.find(':');
-            std::string_view value = line.substr(colon + 1);
-            while (!value.empty() && value.front() == ' ')
-                value.remove_prefix(1);
-            r.headers.emplace_back(std::string(line.substr(0, colon)), std::string(value));
-            if (eol == std::string_view::npos)
-                break;
-            rest.remove_prefix(eol + 2);
+        Partial& p = partial_;
+        if (!p.active) {
+            const std::size_t end = buffer_.find("\r\n\r\n");
+            if (end == std::string::npos)
+                return std::nullopt;
+            p = Partial{};
+            p.active = true;
+            RawResponse& r = p.response;
+            std::string_view head(buffer_.data(), end);
+            const std::size_t line_end = head.find("\r\n");
+            const std::string_view status_line = head.substr(0, line_end);
+            r.version = std::string(status_line.substr(0, 8));
+            r.status = std::stoi(std::string(status_line.substr(9, 3)));
+            r.reason = status_line.size() > 13 ? std::string(status_line.substr(13)) : std::string();
+            std::string_view rest = line_end == std::string_view::npos ? std::string_view() : head.substr(line_end + 2);
+            while (!rest.empty()) {
+                const std::size_t eol = rest.find("\r\n");
+                const std::string_view line = rest.substr(0, eol);
+                const std::size_t colon = line.find(':');
+                std::string_view value = line.substr(colon + 1);
+                while (!value.empty() && value.front() == ' ')
+                    value.remove_prefix(1);
+                r.headers.emplace_back(std::string(line.substr(0, colon)), std::string(value));
+                if (eol == std::string_view::npos)
+                    break;
+                rest.remove_prefix(eol + 2);
+            }
+            p.position = end + 4;
+            p.no_body = head_request || r.status < 200 || r.status == 204 || r.status == 304;
+            p.chunked = r.header("Transfer-Encoding") == "chunked";
         }
-        std::size_t consumed = end + 4;
-        const bool no_body = head_request || r.status < 200 || r.status == 204 || r.status == 304;
-        if (!no_body) {
-            if (r.header("Transfer-Encoding") == "chunked") {
-                std::size_t pos = consumed;
+        RawResponse& r = p.response;
+        if (!p.no_body) {
+            if (p.chunked) {
                 while (true) {
-                    const std::size_t eol = buffer_.find("\r\n", pos);
+                    const std::size_t eol = buffer_.find("\r\n", p.position);
                     if (eol == std::string::npos)
                         return std::nullopt;
-                    const std::size_t size = std::stoul(buffer_.substr(pos, eol - pos), nullptr, 16);
+                    const std::size_t size = std::stoul(buffer_.substr(p.position, eol - p.position), nullptr, 16);
                     if (size == 0) {
                         const std::size_t trailer_end = buffer_.find("\r\n", eol + 2);
                         if (trailer_end == std::string::npos)
                             return std::nullopt;
-                        consumed = trailer_end + 2;
+                        p.position = trailer_end + 2;
                         break;
                     }
                     if (buffer_.size() < eol + 2 + size + 2)
                         return std::nullopt;
                     r.body.append(buffer_, eol + 2, size);
-                    pos = eol + 2 + size + 2;
+                    p.position = eol + 2 + size + 2;  // this chunk is done with
                 }
             } else if (const std::string length = r.header("Content-Length"); length != "<absent>") {
                 const std::size_t n = std::stoul(length);
-                if (buffer_.size() < consumed + n)
+                if (buffer_.size() < p.position + n)
                     return std::nullopt;
-                r.body = buffer_.substr(consumed, n);
-                consumed += n;
+                r.body = buffer_.substr(p.position, n);
+                p.position += n;
             } else {
                 if (!eof_)
                     return std::nullopt;  // delimited by the close
-                r.body = buffer_.substr(consumed);
-                consumed = buffer_.size();
+                r.body = buffer_.substr(p.position);
+                p.position = buffer_.size();
             }
         }
-        buffer_.erase(0, consumed);
-        return r;
+        buffer_.erase(0, p.position);
+        p.active = false;
+        return std::move(r);
     }
+
+    // A response parsed in part: its head, and its body up to `position` in the buffer.
+    struct Partial {
+        bool active = false;
+        RawResponse response;
+        std::size_t position = 0;
+        bool no_body = false;
+        bool chunked = false;
+    };
 
     int fd_ = -1;
     std::chrono::milliseconds timeout_;
     std::string buffer_;
     bool eof_ = false;
+    Partial partial_;
 };
 
 }  // namespace test
