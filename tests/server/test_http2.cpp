@@ -13,12 +13,14 @@
 
 #include <unistd.h>
 
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <future>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -314,6 +316,72 @@ BOOST_AUTO_TEST_CASE(a_client_that_shuts_its_side_is_let_go_at_once) {
         BOOST_TEST(contains(h2.read_until_close(), "GET /"));
         BOOST_TEST(closed(h2));
     }
+}
+
+// The frames a connection received, read one at a time: (type, stream).
+std::vector<std::pair<int, std::uint32_t>> frames_of(std::string_view bytes) {
+    std::vector<std::pair<int, std::uint32_t>> out;
+    while (bytes.size() >= 9) {
+        const auto byte = [&](std::size_t i) { return static_cast<std::uint8_t>(bytes[i]); };
+        const std::size_t length = std::size_t{byte(0)} << 16 | std::size_t{byte(1)} << 8 | byte(2);
+        if (bytes.size() < 9 + length)
+            break;
+        const std::uint32_t stream =
+            (std::uint32_t{byte(5)} << 24 | std::uint32_t{byte(6)} << 16 | std::uint32_t{byte(7)} << 8 | byte(8)) &
+            0x7fffffff;
+        out.emplace_back(byte(3), stream);
+        bytes.remove_prefix(9 + length);
+    }
+    return out;
+}
+
+BOOST_AUTO_TEST_CASE(a_blocking_handler_holds_up_no_other_stream_of_its_connection) {
+    // Stream 1's handler blocks until the test has stream 3's answer (or, if the connection
+    // cannot answer stream 3 while stream 1's handler runs, for 10 s, and the test fails).
+    std::mutex mutex;
+    std::condition_variable released;
+    bool release = false, released_by_the_test = false;
+    test::TestServer server([&](http::Server& s) {
+        s.on_receive([&](http::Request& req, http::Response& res) {
+            if (req.path == "/slow") {
+                std::unique_lock lock(mutex);
+                released_by_the_test = released.wait_for(lock, std::chrono::seconds(10), [&] { return release; });
+            }
+            res.body = req.path;
+        });
+    });
+    test::RawConnection connection(server.port());
+    // HEADERS on stream 1 for /slow, then on stream 3 for /fast (:path as a literal).
+    const std::string slow = std::string("\x82\x86\x04\x05/slow\x01\x09localhost", 20);
+    const std::string fast = std::string("\x82\x86\x04\x05/fast\x01\x09localhost", 20);
+    connection.send(preface + frame(4, 0, 0) + frame(1, 0x5, 1, slow) + frame(1, 0x5, 3, fast));
+    std::string received;
+    const auto has_headers_on = [&](std::uint32_t stream) {
+        for (const auto& [type, id] : frames_of(received))
+            if (type == 1 && id == stream)
+                return true;
+        return false;
+    };
+    while (!has_headers_on(3) && !has_headers_on(1)) {
+        const std::string more = connection.read_some();
+        BOOST_REQUIRE_MESSAGE(!more.empty(), "no response came");
+        received += more;
+    }
+    BOOST_TEST(has_headers_on(3));   // the fast stream's answer first
+    BOOST_TEST(!has_headers_on(1));  // while the slow one's handler still runs
+    {
+        const std::lock_guard lock(mutex);
+        release = true;
+    }
+    released.notify_all();
+    while (!has_headers_on(1)) {
+        const std::string more = connection.read_some();
+        BOOST_REQUIRE_MESSAGE(!more.empty(), "the slow stream was never answered");
+        received += more;
+    }
+    BOOST_TEST(contains(received, "/slow"));
+    const std::lock_guard lock(mutex);
+    BOOST_TEST(released_by_the_test);
 }
 
 BOOST_AUTO_TEST_CASE(http2_can_be_turned_off) {

@@ -162,16 +162,16 @@ void Connection::process() {
             wanted = step();
         } while (wanted == Next::again);
 
-        // What the connection waits for; nothing touches it after this.
+        // What the connection waits for; nothing touches it after this, but HTTP/2's handlers.
         switch (wanted) {
         case Next::read:
             if (receive())
                 continue;
             waiting_ = Wait::read;
-            return;
+            break;
         case Next::write:
             waiting_ = Wait::write;
-            return;
+            break;
         case Next::handoff:
             loop_.reactor().post([keep] { keep->resume_after_handoff(); });
             return;
@@ -179,6 +179,22 @@ void Connection::process() {
         case Next::stop:
             return;
         }
+        // HTTP/2 runs its streams' handlers now that the connection waits: one that blocks long
+        // enough for the watchdog leaves it, waiting as it is, to the loop's new owner, which
+        // goes on with its other streams meanwhile.
+        if (!h2_ || !h2_->handlers_ready())
+            return;
+        const std::weak_ptr<Connection> weak = keep;
+        Reactor& reactor = loop_.reactor();
+        if (!h2_->run_handlers()) {
+            // Lost the loop: touch nothing, have the connection's owner take the response.
+            reactor.post([weak] {
+                if (const auto connection = weak.lock())
+                    connection->resume();
+            });
+            return;
+        }
+        waiting_ = Wait::none;  // still the owner: what the handlers made goes out
     }
 }
 
@@ -213,6 +229,13 @@ bool Connection::receive() {
         session_.input_ended();
     }
     return true;
+}
+
+void Connection::resume() {
+    if (waiting_ == Wait::none || away_.load(std::memory_order_acquire))
+        return;  // closed, or away: the hand-back steps it
+    waiting_ = Wait::none;
+    process();
 }
 
 void Connection::wake() {
@@ -834,8 +857,8 @@ Connection::Next Connection::http2_work() {
     }
     if (output_.capacity() > 2 * output_batch_limit)
         std::string().swap(output_);
-    if (h2_->finished() || peer_closed_)
-        return close();
+    if (h2_->finished() || (peer_closed_ && !h2_->handlers_pending()))
+        return close();  // a client that sent its last byte gets what it asked for first
     switch (h2_->waiting()) {
     case Http2Session::Waiting::idle:
         set_deadline(config_.keep_alive_timeout);

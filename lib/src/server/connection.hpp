@@ -71,6 +71,9 @@ private:
     /// Reads what the transport has into the input (or drops it, lingering); false if it had
     /// nothing (EAGAIN), and the connection must wait.
     bool receive();
+    /// Steps a connection that waits on its socket, now: a handler that ran on when its thread
+    /// lost the loop has returned. Owner thread.
+    void resume();
     /// Resumes a connection waiting on its socket (a deadline passed, the server closes), through
     /// the loop rather than at once: the caller may be walking the loop's connections.
     void wake();

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <new>
 
@@ -56,6 +57,11 @@ struct Http2Session::Stream {
     bool head_done = false;    // the request's header section is in
     bool complete = false;     // END_STREAM from the client
     bool handled = false;      // the response is ready (handlers ran, or a refusal)
+    bool queued = false;       // whole: its handler is to run, or runs
+    bool running = false;      // its handler runs (here, or on a thread that lost the loop)
+    bool closed = false;       // nghttp2 closed it: a handler still to run does not
+    // Set by the thread that lost the loop in this stream's handler, once it has returned.
+    std::atomic<bool> finished_elsewhere{false};
     bool submitted = false;
     bool discard_body = false; // refused: what more of the body comes is dropped
     bool content_opened = false;  // Exchange::open_content() ran
@@ -138,7 +144,7 @@ struct Http2Callbacks {
         Http2Session& self = of(user_data);
         if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
             return 0;
-        auto stream = std::make_unique<Http2Session::Stream>(self.loop_, self.client_);
+        auto stream = std::make_shared<Http2Session::Stream>(self.loop_, self.client_);
         stream->id = frame->hd.stream_id;
         stream->started = Clock::now();
         nghttp2_session_set_stream_user_data(session, stream->id, stream.get());
@@ -239,7 +245,8 @@ struct Http2Callbacks {
             exchange.response.body.clear();
             self.replies_.add(std::move(exchange.request), std::move(exchange.response));
         }
-        self.streams_.erase(it);
+        stream.closed = true;
+        self.streams_.erase(it);  // a handler running elsewhere keeps it until it returns
         return 0;
     }
 
@@ -457,15 +464,6 @@ bool Http2Session::receive(std::string_view bytes) {
     return !fatal_;
 }
 
-bool Http2Session::handle(Stream& stream) {
-    if (!stream.exchange.end_content()) {
-        refused(stream);
-        return true;
-    }
-    stream.handled = true;
-    return stream.exchange.run() == Exchange::Run::done;
-}
-
 bool Http2Session::run() {
     for (auto& [id, pointer] : streams_) {
         Stream& stream = *pointer;
@@ -486,8 +484,18 @@ bool Http2Session::run() {
                 if (!loop_.on_owner_thread())
                     return false;
             }
-            if (stream.complete && !stream.handled && !handle(stream))
-                return false;
+            if (stream.complete && !stream.handled && !stream.queued) {
+                if (exchange.end_content()) {
+                    stream.queued = true;
+                    ready_.push_back(pointer);  // its handler runs once the connection waits
+                } else {
+                    refused(stream);
+                }
+            }
+        }
+        if (stream.running && stream.finished_elsewhere.load(std::memory_order_acquire)) {
+            stream.running = false;  // its handler returned on the thread that lost the loop
+            stream.handled = true;
         }
         if (stream.handled && !stream.submitted)
             submit(stream);
@@ -512,6 +520,42 @@ bool Http2Session::run() {
         }
     }
     return true;
+}
+
+bool Http2Session::run_handlers() {
+    bool woken = false;
+    while (!ready_.empty()) {
+        const std::shared_ptr<Stream> stream = std::move(ready_.front());
+        ready_.pop_front();
+        if (stream->closed)
+            continue;  // reset by the client meanwhile
+        if (!woken && !ready_.empty()) {
+            // Others wait behind this handler: if it blocks long enough for the watchdog, the
+            // loop's new owner has this to step the connection and run them (no event of the
+            // socket may come to do it). Otherwise a step that finds nothing to do.
+            woken = true;
+            wake_();
+        }
+        stream->running = true;
+        if (stream->exchange.run() == Exchange::Run::away) {
+            // This thread lost the loop in the handler: only the stream, kept alive here, is
+            // told; the loop's new owner takes the response at its next run().
+            stream->finished_elsewhere.store(true, std::memory_order_release);
+            return false;
+        }
+        stream->running = false;
+        stream->handled = true;
+    }
+    return true;
+}
+
+bool Http2Session::handlers_pending() const noexcept {
+    if (!ready_.empty())
+        return true;
+    for (const auto& [id, stream] : streams_)
+        if (stream->running)
+            return true;
+    return false;
 }
 
 void Http2Session::submit(Stream& stream) {

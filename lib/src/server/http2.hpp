@@ -3,9 +3,10 @@
 // The connection keeps the socket, the TLS session, the deadlines and the loop; it hands what it
 // receives to receive() and sends what produce() gives. Each stream is an Exchange
 // (exchange.hpp), as each HTTP/1.1 request is: the same admission, handlers and finishing. What
-// runs application code (body sinks, handlers, on_reply) runs in run(), outside any nghttp2
-// callback, so a handler that blocks hands the connection to another thread as an HTTP/1.1 one
-// does. Responses go out through nghttp2's data source: a body, a file's parts or a BodyStream,
+// runs application code runs outside any nghttp2 callback: body sinks and on_reply in run(), the
+// handlers in run_handlers(), which the connection calls once it waits for the socket, so that a
+// handler that blocks long enough for the watchdog leaves the connection to the loop's new owner,
+// and its other streams go on meanwhile. Responses go out through nghttp2's data source: a body, a file's parts or a BodyStream,
 // each as the peer's flow-control window allows.
 //
 // The defences against the known HTTP/2 attacks are budgets per connection, each ending the
@@ -22,6 +23,7 @@
 #include <http/response.hpp>
 
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <cstdint>
 #include <memory>
@@ -52,9 +54,20 @@ public:
     /// Takes received bytes (the client's preface first); false when the connection must end,
     /// after what produce() still gives (a GOAWAY, when one can be sent).
     bool receive(std::string_view bytes);
-    /// Runs what waits on the loop: body sinks, handlers, on_reply hooks, stream producers.
-    /// False if the thread lost the loop while in application code: the new owner goes on.
+    /// Runs what waits on the loop but the handlers: body sinks, on_reply hooks; submits the
+    /// responses that are ready. False if the thread lost the loop while in application code:
+    /// the new owner goes on.
     bool run();
+    /// Whether requests are whole and their handlers have yet to run (run_handlers()).
+    bool handlers_ready() const noexcept { return !ready_.empty(); }
+    /// Runs the handlers of the requests that are whole, one after another. False if this thread
+    /// lost the loop while in one: the session (and its connection) is the loop's new owner's
+    /// from then on, who goes on with the other streams while that handler runs; nothing here
+    /// may be touched any more, and the caller wakes the connection on its loop. The new owner
+    /// takes what the handler made at the session's next run().
+    bool run_handlers();
+    /// Whether a stream waits for its handler (to run, or to return on another thread).
+    bool handlers_pending() const noexcept;
     /// Appends frames to send to `out`, up to about `limit` bytes; false on a fatal error.
     bool produce(std::string& out, std::size_t limit);
     /// Graceful close: GOAWAY; the streams already begun are answered, no new one is taken.
@@ -91,8 +104,6 @@ private:
     /// The stream's exchange refused it: its answer goes out, what more of its content comes is
     /// dropped.
     static void refused(Stream& stream) noexcept;
-    /// Runs the handlers for a complete request; false if the thread lost the loop.
-    bool handle(Stream& stream);
     /// Submits the stream's response (HEADERS, and its body as the window allows).
     void submit(Stream& stream);
     /// A budget was spent: the connection ends with ENHANCE_YOUR_CALM.
@@ -105,7 +116,9 @@ private:
     const bool secure_;
     const std::function<void()> wake_;
     nghttp2_session* session_ = nullptr;
-    std::unordered_map<std::int32_t, std::unique_ptr<Stream>> streams_;
+    // Shared: a handler that runs on when this thread loses the loop keeps its stream alive.
+    std::unordered_map<std::int32_t, std::shared_ptr<Stream>> streams_;
+    std::deque<std::shared_ptr<Stream>> ready_;  // whole requests whose handlers are to run
     Replies replies_;  // on_reply hooks, run by run()
     std::uint32_t failure_ = 0;  // a defence tripped: GOAWAY with this code (0: none)
     bool going_away_ = false;

@@ -176,7 +176,7 @@ bool Loop::on_owner_thread() const noexcept {
 Loop::UserCode::UserCode(Loop& loop) noexcept : loop_(loop), owner_(loop.on_owner_thread()) {
     if (owner_) {
         loop_.user_code_entries_.fetch_add(1, std::memory_order_relaxed);
-        loop_.owner_in_user_code_.store(true, std::memory_order_relaxed);
+        loop_.owner_in_user_code_.store(true, std::memory_order_release);
     }
 }
 
@@ -187,7 +187,7 @@ Loop::UserCode::~UserCode() {
 
 std::uint64_t Loop::take_over_if_stalled() noexcept {
     const std::uint64_t entries = user_code_entries_.load(std::memory_order_relaxed);
-    if (!owner_in_user_code_.load(std::memory_order_relaxed) || entries != watchdog_seen_entries_ ||
+    if (!owner_in_user_code_.load(std::memory_order_acquire) || entries != watchdog_seen_entries_ ||
         entries == watchdog_replaced_at_) {
         watchdog_seen_entries_ = entries;
         return 0;
