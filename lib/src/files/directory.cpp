@@ -4,6 +4,7 @@
 #include <http/failure.hpp>
 
 #include "files/send_file.hpp"
+#include "proto/message/problem.hpp"
 #include "proto/parser/char_class.hpp"
 #include "proto/url/percent.hpp"
 
@@ -36,19 +37,6 @@ bool within(const std::filesystem::path& path, const std::filesystem::path& root
         if (p == path.end() || *p != *r)
             return false;
     return true;
-}
-
-void append_html_escaped(std::string& out, std::string_view text) {
-    for (const char c : text) {
-        switch (c) {
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '&': out += "&amp;"; break;
-        case '"': out += "&quot;"; break;
-        case '\'': out += "&#39;"; break;
-        default: out += c;
-        }
-    }
 }
 
 void list_directory(const std::filesystem::path& directory, std::string_view shown_path, const FileOptions& options,

@@ -11,19 +11,6 @@ namespace http::detail {
 
 namespace {
 
-void append_html_escaped(std::string& out, std::string_view text) {
-    for (const char c : text) {
-        switch (c) {
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '&': out += "&amp;"; break;
-        case '"': out += "&quot;"; break;
-        case '\'': out += "&#39;"; break;
-        default: out += c;
-        }
-    }
-}
-
 enum class ProblemFormat { json, html, text };
 
 // The format the client's Accept prefers: problem+json unless it asks only for HTML or text
@@ -406,6 +393,19 @@ Response problem_response(Status status, const Problem& problem, const Headers& 
         break;
     }
     return response;
+}
+
+void append_html_escaped(std::string& out, std::string_view text) {
+    for (const char c : text) {
+        switch (c) {
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '&': out += "&amp;"; break;
+        case '"': out += "&quot;"; break;
+        case '\'': out += "&#39;"; break;
+        default: out += c;
+        }
+    }
 }
 
 }  // namespace http::detail

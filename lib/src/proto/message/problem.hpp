@@ -40,5 +40,7 @@ std::string_view trim_json_space(std::string_view text) noexcept;
 
 /// JSON string contents: quotes, backslashes and control characters escaped.
 void append_json_escaped(std::string& out, std::string_view text);
+/// HTML text or attribute contents: < > & " ' escaped.
+void append_html_escaped(std::string& out, std::string_view text);
 
 }  // namespace http::detail
