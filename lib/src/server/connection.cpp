@@ -39,9 +39,8 @@ Clock::time_point coarse_now() noexcept {
 }
 
 // Storage a thread keeps between the requests it handles, so that the next one need not allocate
-// it again: a response's header list (emptied), and the map nodes of a request's cookies while
-// its fields are read (connections mostly carry the same cookies from one request to the next).
-thread_local Headers spare_headers;
+// it again: the map nodes of a request's cookies while its fields are read (connections mostly
+// carry the same cookies from one request to the next). The response's is the exchange's.
 thread_local std::vector<Fields::node_type> spare_cookies;
 
 // Whether the n bytes at a and b are the same. Up to 16 bytes in registers, with two loads from
@@ -564,10 +563,8 @@ void Connection::build_request() {
 }
 
 Connection::Next Connection::handle() {
-    if (!exchange_.handled()) {
+    if (!exchange_.handled())
         clear_deadline();
-        exchange_.response.headers = std::move(spare_headers);  // empty; its storage spares an allocation
-    }
     if (exchange_.run() == Exchange::Run::away)
         return Next::handoff;  // this thread blocked long enough to be replaced: the new owner goes on
     respond();
@@ -604,20 +601,17 @@ void Connection::respond() {
             separate_body = false;
         }
     });
-    Response& response = exchange_.response;
     if (outgoing.stream) {
         exchange_.attach_stream(outgoing, waker());
         stream_ = std::move(outgoing.stream);
     }
-    if (replies_.wanted())
-        replies_.add(exchange_.request, separate_body ? response : std::move(response));
+    if (replies_.wanted()) {
+        Response& response = exchange_.response();
+        replies_.add(exchange_.request, separate_body ? Response(response) : std::move(response));
+    }
     if (separate_body && !stream_)
-        large_response_ = std::make_unique<Response>(std::move(response));
-    // The header list's storage is the thread's until the next response (an idle connection
-    // keeps none).
-    spare_headers = std::move(response.headers);
-    spare_headers.clear();
-    response = Response();
+        large_response_ = exchange_.take_response();  // its body is written from it
+    exchange_.release_response();  // an idle connection holds none
 }
 
 void Connection::refuse(const ParseError& error) {

@@ -23,14 +23,36 @@ void assign(std::string& to, std::string_view value) {
         to.assign(value);
 }
 
+// A thread's spare response, emptied, with the storage of its header list and its body: an
+// HTTP/1.1 connection takes it for a request and gives it back once the response is framed, so
+// that an idle connection holds none and a busy one allocates none.
+thread_local std::unique_ptr<Response> spare_response;
+
+// Empties `response` as a new one is, keeping the storage of its fields and of a small body.
+void empty(Response& response) noexcept {
+    response.status = Status::OK;
+    response.headers.clear();
+    if (response.body.capacity() > 64 * 1024)
+        std::string().swap(response.body);
+    response.body.clear();
+    response.cookies.clear();
+    response.file.reset();
+    response.stream_state.reset();
+    response.trailers.clear();
+    response.version = "1.1";
+    response.time_taken = {};
+    response.redirects = 0;
+    response.responder.clear();
+}
+
 }  // namespace
 
 Exchange::Exchange(Loop& loop, const ClientInfo& client) noexcept : loop_(loop), client_(client) {}
 
 Exchange::~Exchange() {
     // The connection went with a stream attached or about to be: its producers see false.
-    if (response.stream_state)
-        response.stream_state->detach();
+    if (response_ && response_->stream_state)
+        response_->stream_state->detach();
 }
 
 template <class Fn>
@@ -47,6 +69,24 @@ std::optional<Response> Exchange::guarded(const char* what, Fn&& fn) {
     }
     return failure_response(Status::INTERNAL_SERVER_ERROR, "The server met an unexpected condition.",
                             request.headers.get("Accept"));
+}
+
+Response& Exchange::borrow_response() {
+    response_ = spare_response ? std::move(spare_response) : std::make_unique<Response>();
+    return *response_;
+}
+
+std::unique_ptr<Response> Exchange::take_response() noexcept { return std::move(response_); }
+
+void Exchange::release_response() noexcept {
+    if (!response_)
+        return;
+    if (spare_response || response_->stream_state) {
+        response_.reset();
+        return;
+    }
+    empty(*response_);
+    spare_response = std::move(response_);
 }
 
 void Exchange::begin(Clock::time_point started) noexcept {
@@ -214,12 +254,12 @@ void Exchange::refuse(Response&& answer) {
     sink_ = nullptr;
     multipart_.reset();
     std::string().swap(request.body);
-    if (response.stream_state)
-        response.stream_state->detach();
-    response = std::move(answer);
-    loop_.metrics().count_refusal(response.status);
+    if (response_ && response_->stream_state)
+        response_->stream_state->detach();
+    response() = std::move(answer);
+    loop_.metrics().count_refusal(response().status);
     if (loop_.config().access_log)
-        log_access(known_ ? &request : nullptr, response.status, response.body.size());
+        log_access(known_ ? &request : nullptr, response().status, response().body.size());
 }
 
 // --- Handlers -----------------------------------------------------------------------------------
@@ -228,18 +268,18 @@ Exchange::Run Exchange::run() {
     if (!handled_ && !refused_) {
         handled_ = true;
         Loop::UserCode user_code(loop_);
-        response.stream_context_ = &loop_.stream_context();  // for streams the handlers make
+        response().stream_context_ = &loop_.stream_context();  // for streams the handlers make
         std::optional<Response> failure = guarded("a handler", [&] {
             for (const auto& hook : loop_.config().receive_hooks)
-                hook(request, response);
+                hook(request, response());
         });
-        response.stream_context_ = nullptr;
+        response().stream_context_ = nullptr;
         if (failure) {
             // A handler that failed after starting a stream sends the failure instead: the
             // stream's producers see false.
-            if (response.stream_state)
-                response.stream_state->detach();
-            response = std::move(*failure);
+            if (response().stream_state)
+                response().stream_state->detach();
+            response() = std::move(*failure);
         }
         if (!loop_.on_owner_thread())
             return Run::away;
@@ -255,27 +295,27 @@ Outgoing Exchange::prepare(bool head_request, Delimiting delimiting) {
     if (refused_)
         return outgoing;  // the server's own answer, as it is
     const ServerConfig& config = loop_.config();
-    if (config.compression && !response.stream_state) {
+    if (config.compression && !response().stream_state) {
         try {
-            compress_response(request.headers.get("Accept-Encoding"), response, config.compression_min_size);
+            compress_response(request.headers.get("Accept-Encoding"), response(), config.compression_min_size);
         } catch (const std::exception& error) {
             report(error);  // sent as it is
         }
     }
-    if (const std::string_view field = missing_required_field(response);
-        !field.empty() && loop_.shared().first_report_for(response.status)) {
+    if (const std::string_view field = missing_required_field(response());
+        !field.empty() && loop_.shared().first_report_for(response().status)) {
         // Sent as it is (the handler knows its application), but said once per status.
-        report(std::runtime_error("httpkit: " + describe(response.status) + " was sent without " + std::string(field) +
-                                  ", which " + std::string(reference(response.status)) + " requires"));
+        report(std::runtime_error("httpkit: " + describe(response().status) + " was sent without " + std::string(field) +
+                                  ", which " + std::string(reference(response().status)) + " requires"));
     }
-    if (response.file)
-        outgoing.external_length = response.file->size();
-    if ((outgoing.stream = std::move(response.stream_state))) {
+    if (response().file)
+        outgoing.external_length = response().file->size();
+    if ((outgoing.stream = std::move(response().stream_state))) {
         // A length the handler declared is kept to; otherwise the protocol's own delimiting.
         using StreamFraming = StreamState::Framing;
-        if (head_request || response_has_no_content(response.status))
+        if (head_request || response_has_no_content(response().status))
             outgoing.stream_framing = StreamFraming::none;
-        else if (parse_content_length(response.headers.get("Content-Length"), outgoing.stream_length))
+        else if (parse_content_length(response().headers.get("Content-Length"), outgoing.stream_length))
             outgoing.stream_framing = StreamFraming::length;
         else
             outgoing.stream_framing = delimiting == Delimiting::chunked ? StreamFraming::chunked : StreamFraming::until_close;
@@ -289,22 +329,22 @@ void Exchange::replace_invalid(const std::exception& error, Outgoing& outgoing) 
     report(error);
     if (outgoing.stream)
         outgoing.stream->detach();
-    response = failure_response(Status::INTERNAL_SERVER_ERROR, "The server produced an invalid response.",
+    response() = failure_response(Status::INTERNAL_SERVER_ERROR, "The server produced an invalid response().",
                                 request.headers.get("Accept"));
     outgoing = Outgoing{outgoing.head_request, {}, {}, StreamState::Framing::none, 0};
 }
 
 void Exchange::complete(const Outgoing& outgoing) {
     finished_at_ = Clock::now();
-    finished_status_ = response.status;
+    finished_status_ = response().status;
     known_ = false;  // what is refused from now on is the next request, unknown
     if (refused_)
         return;  // counted and logged when refused
-    loop_.metrics().count_response(request.method, response.status, finished_at_ - started_);
+    loop_.metrics().count_response(request.method, response().status, finished_at_ - started_);
     if (loop_.config().access_log && !outgoing.stream) {
-        const bool content = !outgoing.head_request && !response_has_no_content(response.status);
-        log_access(&request, response.status,
-                   content ? (outgoing.external_length ? *outgoing.external_length : response.body.size()) : 0);
+        const bool content = !outgoing.head_request && !response_has_no_content(response().status);
+        log_access(&request, response().status,
+                   content ? (outgoing.external_length ? *outgoing.external_length : response().body.size()) : 0);
     }
 }
 

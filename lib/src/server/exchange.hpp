@@ -66,7 +66,13 @@ public:
     Exchange& operator=(const Exchange&) = delete;
 
     Request request;
-    Response response;
+    /// The response being made (a thread's spare one when this exchange has none).
+    Response& response() { return response_ ? *response_ : borrow_response(); }
+    /// The response, which the exchange no longer holds (a large body to write after the head).
+    std::unique_ptr<Response> take_response() noexcept;
+    /// Gives the response back, emptied, to the thread's spare: an idle HTTP/1.1 connection holds
+    /// none. After the protocol has framed it.
+    void release_response() noexcept;
 
     // --- Admission -----------------------------------------------------------------------------
 
@@ -147,6 +153,7 @@ private:
     template <class Fn>
     std::optional<Response> guarded(const char* what, Fn&& fn);
     void refuse(Response&& answer);
+    Response& borrow_response();
     Outgoing prepare(bool head_request, Delimiting delimiting);
     void replace_invalid(const std::exception& error, Outgoing& outgoing);
     void complete(const Outgoing& outgoing);
@@ -154,6 +161,7 @@ private:
 
     Loop& loop_;
     const ClientInfo& client_;
+    std::unique_ptr<Response> response_;
     Clock::time_point started_{};
     Clock::time_point finished_at_{};
     Status finished_status_ = Status::OK;  // for a stream's line in the access log, at its end
@@ -202,10 +210,10 @@ template <class Frame>
 Outgoing Exchange::finish(bool head_request, Delimiting delimiting, Frame&& frame) {
     Outgoing outgoing = prepare(head_request, delimiting);
     try {
-        frame(response, std::as_const(outgoing));
+        frame(response(), std::as_const(outgoing));
     } catch (const std::exception& error) {
         replace_invalid(error, outgoing);
-        frame(response, std::as_const(outgoing));
+        frame(response(), std::as_const(outgoing));
     }
     complete(outgoing);
     return outgoing;

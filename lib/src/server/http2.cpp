@@ -242,8 +242,8 @@ struct Http2Callbacks {
             stream.streamed->detach();  // its producers see false
         }
         if (stream.submitted && error_code == NGHTTP2_NO_ERROR && self.replies_.wanted()) {
-            exchange.response.body.clear();
-            self.replies_.add(std::move(exchange.request), std::move(exchange.response));
+            exchange.response().body.clear();
+            self.replies_.add(std::move(exchange.request), std::move(exchange.response()));
         }
         stream.closed = true;
         self.streams_.erase(it);  // a handler running elsewhere keeps it until it returns
@@ -289,7 +289,7 @@ struct Http2Callbacks {
             n = std::min(length, stream.chunk.size() - stream.chunk_sent);
             std::memcpy(buffer, stream.chunk.data() + stream.chunk_sent, n);
             stream.chunk_sent += n;
-        } else if (const FileContent* file = stream.exchange.response.file.get()) {
+        } else if (const FileContent* file = stream.exchange.response().file.get()) {
             if (stream.file_part < file->parts.size()) {
                 const FileContent::Part& part = file->parts[stream.file_part];
                 const std::uint64_t left = part.size() - stream.part_sent;
@@ -313,7 +313,7 @@ struct Http2Callbacks {
                 stream.body_done = true;
             }
         } else {
-            const std::string& body = stream.exchange.response.body;
+            const std::string& body = stream.exchange.response().body;
             n = std::min(length, body.size() - stream.body_sent);
             std::memcpy(buffer, body.data() + stream.body_sent, n);
             stream.body_sent += n;
