@@ -47,7 +47,7 @@ struct Counter final : Watcher {
 
 /// Runs the reactor on the calling thread until `done` says so (a bounded number of turns).
 template <class Done>
-bool run_until(Reactor& reactor, const std::atomic<std::uint64_t>& owner, Done done) {
+bool run_until(Reactor& reactor, const http::detail::Ownership& owner, Done done) {
     for (int turn = 0; turn < 1000 && !done(); ++turn)
         reactor.run_one(owner, 1);
     return done();
@@ -59,7 +59,7 @@ BOOST_AUTO_TEST_SUITE(reactor, *boost::unit_test::label("threads"))
 
 BOOST_AUTO_TEST_CASE(a_task_posted_from_another_thread_wakes_a_waiting_loop) {
     Reactor reactor;
-    const std::atomic<std::uint64_t> owner{1};
+    const http::detail::Ownership owner;
     std::promise<std::thread::id> ran_on;
     auto ran = ran_on.get_future();
     std::thread::id loop_id;
@@ -80,7 +80,7 @@ BOOST_AUTO_TEST_CASE(a_task_posted_from_another_thread_wakes_a_waiting_loop) {
 
 BOOST_AUTO_TEST_CASE(timers_run_in_the_order_of_their_time_not_of_their_setting) {
     Reactor reactor;
-    const std::atomic<std::uint64_t> owner{1};
+    const http::detail::Ownership owner;
     std::vector<int> order;
     reactor.after(60ms, [&] { order.push_back(3); });
     reactor.after(20ms, [&] { order.push_back(1); });
@@ -93,7 +93,7 @@ BOOST_AUTO_TEST_CASE(timers_run_in_the_order_of_their_time_not_of_their_setting)
 
 BOOST_AUTO_TEST_CASE(a_finished_loop_returns_once_its_posted_tasks_are_done) {
     Reactor reactor;
-    const std::atomic<std::uint64_t> owner{1};
+    const http::detail::Ownership owner;
     bool ran = false;
     bool timer_ran = false;
     reactor.post([&] { ran = true; });
@@ -107,21 +107,82 @@ BOOST_AUTO_TEST_CASE(a_finished_loop_returns_once_its_posted_tasks_are_done) {
 
 BOOST_AUTO_TEST_CASE(a_thread_that_lost_the_loop_takes_nothing_more_from_it) {
     Reactor reactor;
-    std::atomic<std::uint64_t> owner{1};
+    http::detail::Ownership owner;
     int ran = 0;
     reactor.post([&] { ++ran; });
-    owner = 2;  // a new owner, as the watchdog makes one
+    BOOST_TEST(owner.take_over() == 2u);  // a new owner, as the watchdog makes one
     BOOST_TEST(reactor.run_one(owner, 1));  // the old one is told to leave ...
     BOOST_TEST(ran == 0);                   // ... with the task still there
     BOOST_TEST(reactor.run_one(owner, 2));
     BOOST_TEST(ran == 1);
 }
 
+BOOST_AUTO_TEST_CASE(the_watchdog_takes_over_only_an_owner_still_in_the_same_application_code) {
+    http::detail::Ownership owner;
+    std::uint64_t seen = 0;
+    BOOST_TEST(owner.held_by(1));
+    BOOST_TEST(owner.take_over_if_stalled(seen) == 0u);  // not in application code
+
+    // Out again before the next tick: nothing.
+    BOOST_TEST(owner.enter(1));
+    BOOST_TEST(owner.take_over_if_stalled(seen) == 0u);
+    BOOST_TEST(owner.leave(1));
+    BOOST_TEST(owner.take_over_if_stalled(seen) == 0u);
+
+    // Out and in again between two ticks: other application code, nothing either.
+    BOOST_TEST(owner.enter(1));
+    BOOST_TEST(owner.take_over_if_stalled(seen) == 0u);
+    BOOST_TEST(owner.leave(1));
+    BOOST_TEST(owner.enter(1));
+    BOOST_TEST(owner.take_over_if_stalled(seen) == 0u);
+
+    // Still inside the same one a tick later: taken over. Its return is told so, and only the
+    // new generation owns the loop.
+    BOOST_TEST(owner.take_over_if_stalled(seen) == 2u);
+    BOOST_TEST(!owner.held_by(1));
+    BOOST_TEST(owner.held_by(2));
+    BOOST_TEST(!owner.leave(1));
+    BOOST_TEST(!owner.enter(1));
+    BOOST_TEST(owner.take_over_if_stalled(seen) == 0u);  // the new owner is not in application code
+    BOOST_TEST(owner.enter(2));
+    BOOST_TEST(owner.leave(2));
+}
+
+BOOST_AUTO_TEST_CASE(a_takeover_and_a_return_from_application_code_never_both_happen) {
+    // The owner enters and leaves as fast as it can while the watchdog ticks as fast as it can:
+    // whenever the watchdog takes over, the owner's leave() for that entry says so.
+    for (int round = 0; round < 20; ++round) {
+        http::detail::Ownership owner;
+        std::atomic<bool> taken{false};
+        std::atomic<int> lost_returns{0};
+        std::thread watchdog([&] {
+            std::uint64_t seen = 0;
+            for (int tick = 0; tick < 200000 && !taken; ++tick)
+                if (owner.take_over_if_stalled(seen) != 0)
+                    taken = true;
+        });
+        for (int i = 0; i < 200000 && !taken; ++i) {
+            if (!owner.enter(1))
+                break;
+            if (!owner.leave(1)) {
+                ++lost_returns;
+                break;
+            }
+        }
+        watchdog.join();
+        // Taken over: the owner found out at the leave() that followed, or at its next enter().
+        BOOST_TEST(owner.held_by(taken ? 2u : 1u));
+        BOOST_TEST(lost_returns.load() <= 1);
+        if (!taken)
+            BOOST_TEST(lost_returns.load() == 0);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(an_edge_triggered_socket_reports_bytes_that_come_after_a_short_read) {
     // What a connection relies on to read only when there is something to read: once a read has
     // come back short, the next bytes bring another event.
     Reactor reactor;
-    const std::atomic<std::uint64_t> owner{1};
+    const http::detail::Ownership owner;
     SocketPair pair;
     Counter counter;
     reactor.watch(pair.fds[0], EPOLLIN | EPOLLRDHUP | EPOLLET, counter);
@@ -170,7 +231,7 @@ struct Closer final : Watcher {
 
 BOOST_AUTO_TEST_CASE(objects_released_by_a_handler_outlive_the_events_already_taken_for_them) {
     Reactor reactor;
-    const std::atomic<std::uint64_t> owner{1};
+    const http::detail::Ownership owner;
     SocketPair first;
     SocketPair second;
     std::vector<std::shared_ptr<Closer>> owners;
@@ -217,7 +278,7 @@ struct RingSocket {
     Counter watcher;
     std::unique_ptr<Reactor> reactor;  // null where io_uring is refused
     Ring::Slot* slot = nullptr;
-    const std::atomic<std::uint64_t> owner{1};
+    const http::detail::Ownership owner;
 };
 
 BOOST_FIXTURE_TEST_CASE(a_ring_socket_reads_as_a_socket_does, RingSocket) {

@@ -162,41 +162,26 @@ void Loop::start(std::chrono::milliseconds tick) {
 void Loop::run(std::uint64_t generation) {
     current_loop = this;
     current_generation = generation;
-    while (owner_generation_.load(std::memory_order_acquire) == generation) {
-        if (!reactor_.run_one(owner_generation_, generation))
+    while (ownership_.held_by(generation)) {
+        if (!reactor_.run_one(ownership_, generation))
             break;  // the loop has finished
     }
     current_loop = nullptr;
 }
 
 bool Loop::on_owner_thread() const noexcept {
-    return current_loop == this && current_generation == owner_generation_.load(std::memory_order_acquire);
+    return current_loop == this && ownership_.held_by(current_generation);
 }
 
-Loop::UserCode::UserCode(Loop& loop) noexcept : loop_(loop), owner_(loop.on_owner_thread()) {
-    if (owner_) {
-        loop_.user_code_entries_.fetch_add(1, std::memory_order_relaxed);
-        loop_.owner_in_user_code_.store(true, std::memory_order_release);
-    }
-}
+Loop::UserCode::UserCode(Loop& loop) noexcept
+    : loop_(loop), owner_(loop.on_owner_thread() && loop.ownership_.enter(current_generation)) {}
 
 Loop::UserCode::~UserCode() {
-    if (owner_ && loop_.on_owner_thread())
-        loop_.owner_in_user_code_.store(false, std::memory_order_relaxed);
+    if (owner_)
+        loop_.ownership_.leave(current_generation);  // false: the watchdog took the loop over
 }
 
-std::uint64_t Loop::take_over_if_stalled() noexcept {
-    const std::uint64_t entries = user_code_entries_.load(std::memory_order_relaxed);
-    if (!owner_in_user_code_.load(std::memory_order_acquire) || entries != watchdog_seen_entries_ ||
-        entries == watchdog_replaced_at_) {
-        watchdog_seen_entries_ = entries;
-        return 0;
-    }
-    // Still inside the same handler as one tick ago: a new thread takes the loop over.
-    watchdog_replaced_at_ = entries;
-    owner_in_user_code_.store(false, std::memory_order_relaxed);
-    return owner_generation_.fetch_add(1, std::memory_order_acq_rel) + 1;
-}
+std::uint64_t Loop::take_over_if_stalled() noexcept { return ownership_.take_over_if_stalled(watchdog_seen_); }
 
 void Loop::accept(Listener& listener) {
     // A bounded batch per wake-up, so that one busy listening socket cannot starve the

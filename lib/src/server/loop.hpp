@@ -175,11 +175,8 @@ private:
     Connection* first_ = nullptr;
 
     // Ownership and stall detection.
-    std::atomic<std::uint64_t> owner_generation_{1};
-    std::atomic<std::uint64_t> user_code_entries_{0};
-    std::atomic<bool> owner_in_user_code_{false};
-    std::uint64_t watchdog_seen_entries_ = 0;  // watchdog thread only
-    std::uint64_t watchdog_replaced_at_ = 0;   // watchdog thread only
+    Ownership ownership_;
+    std::uint64_t watchdog_seen_ = 0;  // watchdog thread only
 };
 
 }  // namespace http::detail

@@ -12,6 +12,59 @@ namespace http::detail {
 
 namespace {
 
+constexpr std::uint64_t inside = 1;
+constexpr std::uint64_t entries_mask = 0xffff'fffe;
+
+}  // namespace
+
+bool Ownership::enter(std::uint64_t generation) noexcept {
+    std::uint64_t word = word_.load(std::memory_order_relaxed);
+    while (true) {
+        if (word >> 32 != generation)
+            return false;
+        const std::uint64_t entered = (word & ~entries_mask & ~inside) | ((word + 2) & entries_mask) | inside;
+        // Release: what the owner did before is seen by a thread that takes the loop over.
+        if (word_.compare_exchange_weak(word, entered, std::memory_order_acq_rel, std::memory_order_relaxed))
+            return true;
+    }
+}
+
+bool Ownership::leave(std::uint64_t generation) noexcept {
+    std::uint64_t word = word_.load(std::memory_order_relaxed);
+    while (true) {
+        if (word >> 32 != generation)
+            return false;  // taken over
+        if (word_.compare_exchange_weak(word, word & ~inside, std::memory_order_acq_rel, std::memory_order_relaxed))
+            return true;
+    }
+}
+
+std::uint64_t Ownership::take_over_if_stalled(std::uint64_t& seen) noexcept {
+    std::uint64_t word = word_.load(std::memory_order_acquire);
+    if (!(word & inside) || word != seen) {
+        seen = word;
+        return 0;
+    }
+    // Inside the same piece of application code as one tick ago: the next generation owns the
+    // loop, unless the owner has just come back (then the exchange fails, and nothing happens).
+    const std::uint64_t generation = (word >> 32) + 1;
+    if (!word_.compare_exchange_strong(word, generation << 32 | (word & entries_mask), std::memory_order_acq_rel)) {
+        seen = word;
+        return 0;
+    }
+    return generation;
+}
+
+std::uint64_t Ownership::take_over() noexcept {
+    std::uint64_t word = word_.load(std::memory_order_relaxed);
+    while (!word_.compare_exchange_weak(word, (((word >> 32) + 1) << 32) | (word & entries_mask),
+                                        std::memory_order_acq_rel, std::memory_order_relaxed)) {
+    }
+    return (word >> 32) + 1;
+}
+
+namespace {
+
 // Events taken from the kernel at a time.
 constexpr int max_events = 128;
 
@@ -134,9 +187,9 @@ void Reactor::finish() noexcept {
     finished_ = true;
 }
 
-bool Reactor::run_one(const std::atomic<std::uint64_t>& owner, std::uint64_t generation) {
+bool Reactor::run_one(const Ownership& owner, std::uint64_t generation) {
     std::unique_lock lock(mutex_);
-    while (owner.load(std::memory_order_acquire) == generation) {
+    while (owner.held_by(generation)) {
         if (!posted_.empty()) {
             Task task = std::move(posted_.front());
             posted_.pop_front();

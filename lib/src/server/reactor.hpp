@@ -29,6 +29,32 @@
 
 namespace http::detail {
 
+/// Who owns a loop (a generation: the watchdog makes a new one when the owner stalls) and whether
+/// the owner is inside application code, in one word, so that the watchdog's takeover and the
+/// owner's return from application code cannot both succeed: once leave() has said the owner is
+/// back, no takeover happens until it enters again, and once a takeover has happened, leave() and
+/// held_by() say so on the old owner's thread. Bits 32-63: the generation; 1-31: how many times
+/// the owner entered application code (modulo 2^31); 0: it is inside.
+class Ownership {
+public:
+    bool held_by(std::uint64_t generation) const noexcept {
+        return word_.load(std::memory_order_acquire) >> 32 == generation;
+    }
+    /// The owner `generation` enters application code. False if it no longer owns the loop.
+    bool enter(std::uint64_t generation) noexcept;
+    /// It has returned from application code. False if the loop was taken over meanwhile.
+    bool leave(std::uint64_t generation) noexcept;
+    /// The watchdog, every tick: if the owner is inside the same piece of application code as
+    /// when the word was `seen` (the last call's), the loop is taken over: the new generation is
+    /// returned, and its thread must be started. Otherwise 0, and `seen` becomes the word now.
+    std::uint64_t take_over_if_stalled(std::uint64_t& seen) noexcept;
+    /// Takes the loop over whatever its owner does (for tests). Returns the new generation.
+    std::uint64_t take_over() noexcept;
+
+private:
+    std::atomic<std::uint64_t> word_{std::uint64_t{1} << 32};
+};
+
 /// Something registered with a Reactor, told which epoll events came for it.
 class Watcher {
 public:
@@ -81,9 +107,9 @@ public:
     /// not yet due are dropped. Thread-safe.
     void finish() noexcept;
 
-    /// While `owner` equals `generation`: runs one posted task, due timer or event, waiting for
+    /// While `generation` owns the loop: runs one posted task, due timer or event, waiting for
     /// one if none is ready. False once the loop has finished.
-    bool run_one(const std::atomic<std::uint64_t>& owner, std::uint64_t generation);
+    bool run_one(const Ownership& owner, std::uint64_t generation);
 
     /// When the last epoll_wait returned with events: when the bytes being handled now were
     /// taken from the kernel, to within the time it takes to dispatch one batch. One clock
