@@ -34,7 +34,7 @@ static_assert(http::field_status(Field::ACCEPT_CHARSET) == http::FieldStatus::de
 static_assert(http::field_status(Field::CONTENT_MD5) == http::FieldStatus::obsoleted);
 static_assert(http::field_reference(Field::ALLOW) == "RFC 9110, Section 10.2.1: HTTP Semantics");
 static_assert(http::fields().size() == 257);  // the 259 rows of 2026-10-08 but Close and *
-static_assert(http::field_info(static_cast<Field>(257)) == nullptr);
+static_assert(http::field_name(static_cast<Field>(257)).empty());
 static_assert(http::field_name(static_cast<Field>(9999)).empty());
 
 // Every name and its upper- and lower-case forms come back, at compile time.

@@ -125,6 +125,9 @@ constexpr std::size_t close_code_slot(std::uint16_t code) noexcept {
 /// Every registered code, in code order.
 constexpr std::span<const CloseCodeInfo> close_codes() noexcept { return detail::close_code_table; }
 
+// The lookups below go by the slot, not by a table address tested against null, which GCC's
+// -fsanitize=undefined does not accept in constant expressions.
+
 /// The registry's entry for `code`, or nullptr for a code it does not have.
 constexpr const CloseCodeInfo* close_code_info(CloseCode code) noexcept {
     const std::size_t slot = detail::close_code_slot(static_cast<std::uint16_t>(code));
@@ -133,14 +136,14 @@ constexpr const CloseCodeInfo* close_code_info(CloseCode code) noexcept {
 
 /// "Message Too Big" for MESSAGE_TOO_BIG; empty for a code the registry does not have.
 constexpr std::string_view close_code_phrase(CloseCode code) noexcept {
-    const CloseCodeInfo* info = close_code_info(code);
-    return info ? info->phrase : std::string_view{};
+    const std::size_t slot = detail::close_code_slot(static_cast<std::uint16_t>(code));
+    return slot ? detail::close_code_table[slot - 1].phrase : std::string_view{};
 }
 
 /// The enumerator's name, "MESSAGE_TOO_BIG"; empty for a code the registry does not have.
 constexpr std::string_view close_code_name(CloseCode code) noexcept {
-    const CloseCodeInfo* info = close_code_info(code);
-    return info ? info->name : std::string_view{};
+    const std::size_t slot = detail::close_code_slot(static_cast<std::uint16_t>(code));
+    return slot ? detail::close_code_table[slot - 1].name : std::string_view{};
 }
 
 /// The code of a registered name, "MESSAGE_TOO_BIG"; nullopt for any other.

@@ -668,16 +668,20 @@ constexpr bool same_field_name(std::string_view a, std::string_view b) noexcept 
 /// Every field name of the registry, in the registry's order (case-insensitive).
 constexpr std::span<const FieldInfo> fields() noexcept { return detail::field_table; }
 
+// The lookups below test the position, not a table address against null, which GCC's
+// -fsanitize=undefined does not accept in constant expressions.
+namespace detail {
+constexpr bool is_field(::http::Field field) noexcept { return static_cast<std::size_t>(field) < field_count; }
+}  // namespace detail
+
 /// The registry's entry for `field`, or nullptr for a value that names no field.
 constexpr const FieldInfo* field_info(Field field) noexcept {
-    const auto index = static_cast<std::size_t>(field);
-    return index < detail::field_count ? &detail::field_table[index] : nullptr;
+    return detail::is_field(field) ? &detail::field_table[static_cast<std::size_t>(field)] : nullptr;
 }
 
 /// The name as the registry spells it, "Content-Type"; empty for a value that names no field.
 constexpr std::string_view field_name(Field field) noexcept {
-    const FieldInfo* info = field_info(field);
-    return info ? info->name : std::string_view{};
+    return detail::is_field(field) ? detail::field_table[static_cast<std::size_t>(field)].name : std::string_view{};
 }
 
 /// The field a name stands for, in any case ("content-type", "CONTENT-TYPE"); nullopt for a name
@@ -693,14 +697,12 @@ constexpr std::optional<Field> field_from_name(std::string_view name) noexcept {
 
 /// permanent, provisional, deprecated or obsoleted; permanent for a value that names no field.
 constexpr FieldStatus field_status(Field field) noexcept {
-    const FieldInfo* info = field_info(field);
-    return info ? info->status : FieldStatus::permanent;
+    return detail::is_field(field) ? detail::field_table[static_cast<std::size_t>(field)].status : FieldStatus::permanent;
 }
 
 /// The defining document, as the registry cites it: "RFC 9110, Section 8.3: HTTP Semantics".
 constexpr std::string_view field_reference(Field field) noexcept {
-    const FieldInfo* info = field_info(field);
-    return info ? info->reference : std::string_view{};
+    return detail::is_field(field) ? detail::field_table[static_cast<std::size_t>(field)].reference : std::string_view{};
 }
 
 /// "permanent", "provisional", "deprecated" or "obsoleted".

@@ -98,16 +98,19 @@ constexpr const ErrorCodeInfo* error_code_info(ErrorCode code) noexcept {
     return slot ? &detail::error_code_table[slot - 1] : nullptr;
 }
 
+// The lookups below go by the slot, not by a table address tested against null, which GCC's
+// -fsanitize=undefined does not accept in constant expressions.
+
 /// "REFUSED_STREAM"; empty for a code the registry does not have.
 constexpr std::string_view error_code_name(ErrorCode code) noexcept {
-    const ErrorCodeInfo* info = error_code_info(code);
-    return info ? info->name : std::string_view{};
+    const std::size_t slot = detail::error_code_slot(static_cast<std::uint32_t>(code));
+    return slot ? detail::error_code_table[slot - 1].name : std::string_view{};
 }
 
 /// "Stream not processed"; empty for a code the registry does not have.
 constexpr std::string_view error_code_description(ErrorCode code) noexcept {
-    const ErrorCodeInfo* info = error_code_info(code);
-    return info ? info->description : std::string_view{};
+    const std::size_t slot = detail::error_code_slot(static_cast<std::uint32_t>(code));
+    return slot ? detail::error_code_table[slot - 1].description : std::string_view{};
 }
 
 /// The code of a registered name, "REFUSED_STREAM"; nullopt for any other.

@@ -171,16 +171,20 @@ constexpr std::size_t method_slot(std::string_view token) noexcept {
 /// Every method of the registry, in the registry's order.
 constexpr std::span<const MethodInfo> methods() noexcept { return detail::method_table; }
 
+// The lookups below test the position, not a table address against null, which GCC's
+// -fsanitize=undefined does not accept in constant expressions.
+namespace detail {
+constexpr bool is_method(::http::Method method) noexcept { return static_cast<std::size_t>(method) < method_count; }
+}  // namespace detail
+
 /// The registry's entry for `method`, or nullptr for a value that names no method.
 constexpr const MethodInfo* method_info(Method method) noexcept {
-    const auto index = static_cast<std::size_t>(method);
-    return index < detail::method_count ? &detail::method_table[index] : nullptr;
+    return detail::is_method(method) ? &detail::method_table[static_cast<std::size_t>(method)] : nullptr;
 }
 
 /// The method token, "GET"; empty for a value that names no method.
 constexpr std::string_view method_name(Method method) noexcept {
-    const MethodInfo* info = method_info(method);
-    return info ? info->name : std::string_view{};
+    return detail::is_method(method) ? detail::method_table[static_cast<std::size_t>(method)].name : std::string_view{};
 }
 
 /// The method a token names, exactly as written: methods are case-sensitive (RFC 9110,
@@ -197,16 +201,14 @@ constexpr std::optional<Method> method_from_name(std::string_view token) noexcep
 /// Safe: the client asks for nothing to change on the server (RFC 9110, Section 9.2.1):
 /// GET, HEAD, OPTIONS, TRACE, QUERY, PROPFIND ... False for a value that names no method.
 constexpr bool is_safe(Method method) noexcept {
-    const MethodInfo* info = method_info(method);
-    return info && info->safe;
+    return detail::is_method(method) && detail::method_table[static_cast<std::size_t>(method)].safe;
 }
 
 /// Idempotent: sending the request twice has the effect of sending it once (RFC 9110,
 /// Section 9.2.2), so a client may repeat it after a lost response. False for a value that names
 /// no method; a method the registry does not have is not idempotent either.
 constexpr bool is_idempotent(Method method) noexcept {
-    const MethodInfo* info = method_info(method);
-    return info && info->idempotent;
+    return detail::is_method(method) && detail::method_table[static_cast<std::size_t>(method)].idempotent;
 }
 
 /// Writes the method token: `std::cout << http::Method::GET` prints "GET".
