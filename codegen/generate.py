@@ -93,6 +93,10 @@ def constructors(headers: list[dict]) -> list[dict]:
     return variants
 
 
+# The three digits of every code 100-999, one after another, for code_text().
+DIGITS = "".join(str(code) for code in range(100, 1000))
+
+
 def number_rows(numbers: list[int], per_row: int = 24, indent: str = "    ") -> str:
     """`1, 2, 3,` in rows of `per_row`, every row after the first indented (the template indents the first)."""
     rows = [", ".join(str(n) for n in numbers[i:i + per_row]) + "," for i in range(0, len(numbers), per_row)]
@@ -168,6 +172,7 @@ def status_context(data: dataset.Dataset) -> dict:
         "extended_count": len(statuses) - len(iana),
         "failures": [s for s in statuses if s["failure_class"]],
         "status_guards": guards(name for name, _ in names),
+        "code_digits": [DIGITS[i:i + 96] for i in range(0, len(DIGITS), 96)],
     }
 
 

@@ -10,7 +10,6 @@
 #include <cstdint>
 #include <iosfwd>
 #include <optional>
-#include <span>
 #include <string_view>
 
 namespace http {
@@ -94,6 +93,7 @@ inline constexpr CloseCodeInfo close_code_table[] = {
     {CloseCode::TIMEOUT, "TIMEOUT"sv, "Timeout"sv,
      "Timeout"sv, ""sv, true},
 };
+inline constexpr std::size_t close_code_count = sizeof(close_code_table) / sizeof(close_code_table[0]);
 
 // Position in close_code_table + 1, or 0 for a code the registry does not have.
 constexpr std::size_t close_code_slot(std::uint16_t code) noexcept {
@@ -122,8 +122,22 @@ constexpr std::size_t close_code_slot(std::uint16_t code) noexcept {
 
 }  // namespace detail
 
-/// Every registered code, in code order.
-constexpr std::span<const CloseCodeInfo> close_codes() noexcept { return detail::close_code_table; }
+/// The rows of the registry: a range (begin, end, size, operator[]) over its CloseCodeInfos. Not a
+/// std::span, which costs each file that includes this header more to compile than the rest of it.
+struct CloseCodeTable {
+    const CloseCodeInfo* first;
+    std::size_t count;
+
+    constexpr const CloseCodeInfo* begin() const noexcept { return first; }
+    constexpr const CloseCodeInfo* end() const noexcept { return first + count; }
+    constexpr std::size_t size() const noexcept { return count; }
+    constexpr const CloseCodeInfo& operator[](std::size_t index) const noexcept { return first[index]; }
+};
+
+/// Every registered code, in code order:
+///
+///     for (const http::CloseCodeInfo& c : http::close_codes()) ...
+constexpr CloseCodeTable close_codes() noexcept { return {detail::close_code_table, detail::close_code_count}; }
 
 // The lookups below go by the slot, not by a table address tested against null, which GCC's
 // -fsanitize=undefined does not accept in constant expressions.

@@ -10,7 +10,6 @@
 #include <cstdint>
 #include <iosfwd>
 #include <optional>
-#include <span>
 #include <string_view>
 
 namespace http {
@@ -665,8 +664,22 @@ constexpr bool same_field_name(std::string_view a, std::string_view b) noexcept 
 
 }  // namespace detail
 
-/// Every field name of the registry, in the registry's order (case-insensitive).
-constexpr std::span<const FieldInfo> fields() noexcept { return detail::field_table; }
+/// The rows of the registry: a range (begin, end, size, operator[]) over its FieldInfos. Not a
+/// std::span, which costs each file that includes this header more to compile than the rest of it.
+struct FieldTable {
+    const FieldInfo* first;
+    std::size_t count;
+
+    constexpr const FieldInfo* begin() const noexcept { return first; }
+    constexpr const FieldInfo* end() const noexcept { return first + count; }
+    constexpr std::size_t size() const noexcept { return count; }
+    constexpr const FieldInfo& operator[](std::size_t index) const noexcept { return first[index]; }
+};
+
+/// Every field name of the registry, in the registry's order (case-insensitive):
+///
+///     for (const http::FieldInfo& f : http::fields()) ...
+constexpr FieldTable fields() noexcept { return {detail::field_table, detail::field_count}; }
 
 // The lookups below test the position, not a table address against null, which GCC's
 // -fsanitize=undefined does not accept in constant expressions.

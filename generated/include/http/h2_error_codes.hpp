@@ -10,7 +10,6 @@
 #include <cstdint>
 #include <iosfwd>
 #include <optional>
-#include <span>
 #include <string_view>
 
 namespace http::h2 {
@@ -65,6 +64,7 @@ inline constexpr ErrorCodeInfo error_code_table[] = {
     {ErrorCode::INADEQUATE_SECURITY, "INADEQUATE_SECURITY"sv, "Negotiated TLS parameters not acceptable"sv, "RFC 9113, Section 7"sv},
     {ErrorCode::HTTP_1_1_REQUIRED, "HTTP_1_1_REQUIRED"sv, "Use HTTP/1.1 for the request"sv, "RFC 9113, Section 7"sv},
 };
+inline constexpr std::size_t error_code_count = sizeof(error_code_table) / sizeof(error_code_table[0]);
 
 // Position in error_code_table + 1, or 0 for a code the registry does not have.
 constexpr std::size_t error_code_slot(std::uint32_t code) noexcept {
@@ -89,8 +89,22 @@ constexpr std::size_t error_code_slot(std::uint32_t code) noexcept {
 
 }  // namespace detail
 
-/// Every registered code, in code order.
-constexpr std::span<const ErrorCodeInfo> error_codes() noexcept { return detail::error_code_table; }
+/// The rows of the registry: a range (begin, end, size, operator[]) over its ErrorCodeInfos. Not a
+/// std::span, which costs each file that includes this header more to compile than the rest of it.
+struct ErrorCodeTable {
+    const ErrorCodeInfo* first;
+    std::size_t count;
+
+    constexpr const ErrorCodeInfo* begin() const noexcept { return first; }
+    constexpr const ErrorCodeInfo* end() const noexcept { return first + count; }
+    constexpr std::size_t size() const noexcept { return count; }
+    constexpr const ErrorCodeInfo& operator[](std::size_t index) const noexcept { return first[index]; }
+};
+
+/// Every registered code, in code order:
+///
+///     for (const http::h2::ErrorCodeInfo& c : http::h2::error_codes()) ...
+constexpr ErrorCodeTable error_codes() noexcept { return {detail::error_code_table, detail::error_code_count}; }
 
 /// The registry's entry for `code`, or nullptr for a code it does not have.
 constexpr const ErrorCodeInfo* error_code_info(ErrorCode code) noexcept {

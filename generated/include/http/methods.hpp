@@ -21,7 +21,6 @@
 #include <cstdint>
 #include <iosfwd>
 #include <optional>
-#include <span>
 #include <string_view>
 
 namespace http {
@@ -168,8 +167,22 @@ constexpr std::size_t method_slot(std::string_view token) noexcept {
 
 }  // namespace detail
 
-/// Every method of the registry, in the registry's order.
-constexpr std::span<const MethodInfo> methods() noexcept { return detail::method_table; }
+/// The rows of the registry: a range (begin, end, size, operator[]) over its MethodInfos. Not a
+/// std::span, which costs each file that includes this header more to compile than the rest of it.
+struct MethodTable {
+    const MethodInfo* first;
+    std::size_t count;
+
+    constexpr const MethodInfo* begin() const noexcept { return first; }
+    constexpr const MethodInfo* end() const noexcept { return first + count; }
+    constexpr std::size_t size() const noexcept { return count; }
+    constexpr const MethodInfo& operator[](std::size_t index) const noexcept { return first[index]; }
+};
+
+/// Every method of the registry, in the registry's order:
+///
+///     for (const http::MethodInfo& m : http::methods()) ...
+constexpr MethodTable methods() noexcept { return {detail::method_table, detail::method_count}; }
 
 // The lookups below test the position, not a table address against null, which GCC's
 // -fsanitize=undefined does not accept in constant expressions.
