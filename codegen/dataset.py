@@ -8,18 +8,19 @@ canonical layout so that the importer's rewrites produce small, readable diffs.
 
 from __future__ import annotations
 
-import json
 import re
-import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python < 3.11
-    raise SystemExit("httpkit codegen needs Python 3.11 or newer (for tomllib)")
+import checks
+import dates
+import toml_form
+from checks import GUARDED_MACROS, NAME_RE, RESERVED_NAMES, DatasetError  # noqa: F401 (importers use them)
 
-REGISTRATIONS = ("registered", "temporary", "reserved", "unofficial", "obsolete")
+# "expired": a temporary registration past its expiry date that the last registry imported did
+# not renew; the registry may yet renew it, make it permanent or withdraw it.
+REGISTRATIONS = ("registered", "temporary", "expired", "reserved", "unofficial", "obsolete")
+DATED_REGISTRATIONS = ("temporary", "expired")
 HEADER_TYPES = ("string", "list", "seconds", "complete-length")
 CLASS_NAMES = {
     1: "informational",
@@ -28,21 +29,14 @@ CLASS_NAMES = {
     4: "client_error",
     5: "server_error",
 }
-NAME_RE = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$")
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-HEADER_NAME_RE = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+HEADER_NAME_RE = checks.TOKEN_RE
 PARAMETER_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-# Macros that common C and system headers define: an enumerator with one of these
-# names would be rewritten by the preprocessor in a user's translation unit.
-RESERVED_NAMES = frozenset(
-    "NULL EOF TRUE FALSE DOMAIN OVERFLOW UNDERFLOW SING TLOSS PLOSS ERROR DELETE "
-    "IN OUT OPTIONAL INFINITY NAN EDOM ERANGE EILSEQ BUFSIZ".split()
-)
 
 # Names the library itself gives to classes in namespace http: no failure class may take one.
 RESERVED_CLASS_NAMES = frozenset(
     "Failure Redirection ClientError ServerError Status StatusClass StatusInfo StatusHeader "
-    "VendorMeaning Registration Headers Request Response Server Client Url Cookie".split()
+    "VendorMeaning Registration Headers Request Response Server Client Url Cookie "
+    "Field FieldStatus FieldInfo Method MethodInfo CloseCode CloseCodeInfo".split()
 )
 
 STATUS_KEYS = {
@@ -53,6 +47,7 @@ STATUS_KEYS = {
     "source": (True, str),
     "registration": (True, str),
     "registered": (False, str),
+    "extended": (False, str),
     "expires": (False, str),
     "reference": (True, str),
     "deprecated": (False, str),
@@ -64,17 +59,10 @@ STATUS_KEYS = {
 }
 HEADER_KEYS = {"parameter": (True, str), "type": (True, str), "doc": (True, str)}
 ENTRY_HEADER_KEYS = {"name": (True, str), "required": (True, bool)}
-VENDOR_KEYS = {"name": (True, str), "phrase": (False, str), "meaning": (True, str)}
+ALIAS_KEYS = {"name": (True, str), "source": (True, str)}
+VENDOR_KEYS = {"name": (True, str), "phrase": (False, str), "meaning": (True, str), "reference": (False, str)}
 RETRY_KEYS = {"when": (True, str), "retry_after": (False, bool)}
 RETRY_WHEN = ("any-method", "idempotent")
-
-
-class DatasetError(Exception):
-    """A problem in a data file: says which file, which entry, and what is wrong."""
-
-    def __init__(self, path: Path | str, entry: str | None, problem: str):
-        where = f"{path}: {entry}: " if entry else f"{path}: "
-        super().__init__(where + problem)
 
 
 @dataclass
@@ -103,6 +91,11 @@ def name_from_phrase(phrase: str) -> str:
     return "_".join(w.upper() for w in words)
 
 
+def alias_names(entry: dict) -> list[str]:
+    """The alias names of a status entry, in the data's order."""
+    return [a["name"] for a in entry.get("aliases", [])]
+
+
 def _entry_label(entry: dict, index: int) -> str:
     code = entry.get("code")
     name = entry.get("name")
@@ -113,32 +106,34 @@ def _entry_label(entry: dict, index: int) -> str:
     return f"status entry #{index + 1}"
 
 
-def _check_keys(table: dict, spec: dict, path, label: str, what: str) -> None:
-    for key in table:
-        if key not in spec:
-            raise DatasetError(path, label, f"unknown {what} key '{key}' (known: {', '.join(spec)})")
-    for key, (required, kind) in spec.items():
-        if key not in table:
-            if required:
-                raise DatasetError(path, label, f"missing {what} key '{key}'")
-            continue
-        value = table[key]
-        # bool is a subclass of int: a code of `true` must not pass as 1.
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise DatasetError(path, label, f"'{key}' must be a {kind.__name__}, not {type(value).__name__}")
+_check_keys = checks.check_keys
+_check_text = checks.check_text
 
 
-def _check_text(value: str, path, label: str, key: str) -> None:
-    if not value.strip():
-        raise DatasetError(path, label, f"'{key}' is empty")
-    if value != value.strip() or "  " in value or "\n" in value:
-        raise DatasetError(path, label, f"'{key}' has stray whitespace or line breaks")
-    if not value.isascii() or not value.isprintable():
-        raise DatasetError(path, label, f"'{key}' must be printable ASCII")
+def _check_dates(entry: dict, path, label: str) -> None:
+    """Registration dates: calendar dates, in order, and only where a registration is dated."""
+    registration = entry["registration"]
+    try:
+        dates.check_order(entry)
+    except dates.DateError as error:
+        raise DatasetError(path, label, str(error)) from None
+    if registration in DATED_REGISTRATIONS:
+        article = "an" if registration[0] in "aeiou" else "a"
+        for key in ("expires", "registered"):
+            if key not in entry:
+                raise DatasetError(path, label, f"{article} {registration} registration needs '{key}'")
+        return
+    for key in dates.ORDER:
+        if key in entry:
+            raise DatasetError(path, label, f"'{key}' is only for temporary (or expired) registrations, not {registration}")
 
 
-def validate(raw: dict, path: Path | str) -> Dataset:
-    """Checks a parsed data file and returns the Dataset; raises DatasetError on the first problem."""
+def validate(raw: dict, path: Path | str, field_names: set[str] | None = None) -> Dataset:
+    """Checks a parsed data file and returns the Dataset; raises DatasetError on the first problem.
+
+    `field_names`, when given, are the names of the field registry: every header a status
+    carries must be one of them, spelt as the registry spells it.
+    """
     for key in raw:
         if key not in ("header", "status"):
             raise DatasetError(path, None, f"unknown top-level table '{key}' (expected 'header' and 'status')")
@@ -151,6 +146,8 @@ def validate(raw: dict, path: Path | str) -> Dataset:
         label = f"header {hname}"
         if not HEADER_NAME_RE.match(hname):
             raise DatasetError(path, label, "header name is not an HTTP token")
+        if field_names is not None and hname not in field_names:
+            raise DatasetError(path, label, f"{hname} is not a field name of the field registry (data/field-names.toml)")
         if not isinstance(spec, dict):
             raise DatasetError(path, label, "must be a table")
         _check_keys(spec, HEADER_KEYS, path, label, "header")
@@ -191,22 +188,19 @@ def validate(raw: dict, path: Path | str) -> Dataset:
         registration = entry["registration"]
         if registration not in REGISTRATIONS:
             raise DatasetError(path, label, f"registration '{registration}' is not one of {', '.join(REGISTRATIONS)}")
-        for key in ("registered", "expires"):
-            if key in entry and not DATE_RE.match(entry[key]):
-                raise DatasetError(path, label, f"'{key}' must be a date written YYYY-MM-DD")
-        if registration == "temporary" and "expires" not in entry:
-            raise DatasetError(path, label, "a temporary registration needs 'expires'")
-        if registration != "temporary" and "expires" in entry:
-            raise DatasetError(path, label, "'expires' is only for temporary registrations")
+        _check_dates(entry, path, label)
         if "deprecated" in entry:
             _check_text(entry["deprecated"], path, label, "deprecated")
 
-        names = [entry["name"]] + list(entry.get("aliases", []))
+        for alias in entry.get("aliases", []):
+            if not isinstance(alias, dict):
+                raise DatasetError(path, label, "each of 'aliases' must be a table { name = ..., source = ... }: "
+                                                "an alias says where the name comes from")
+            _check_keys(alias, ALIAS_KEYS, path, label, "alias")
+            _check_text(alias["source"], path, label, f"source of alias {alias['name']}")
+        names = [entry["name"]] + alias_names(entry)
         for n in names:
-            if not isinstance(n, str) or not NAME_RE.match(n):
-                raise DatasetError(path, label, f"bad name {n!r}: names are UPPER_SNAKE_CASE and start with a letter")
-            if n in RESERVED_NAMES:
-                raise DatasetError(path, label, f"name {n} is a macro in common system headers")
+            checks.check_enumerator(n, path, label)
             if n in seen_names:
                 owner = seen_names[n]
                 kind = "alias" if n != entry["name"] else "name"
@@ -250,22 +244,12 @@ def validate(raw: dict, path: Path | str) -> Dataset:
     return Dataset(headers=dict(sorted(headers.items())), statuses=statuses, path=Path(path))
 
 
-def parse(text: str, path: Path | str) -> Dataset:
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise DatasetError(path, None, f"syntax error: {error}") from None
-    return validate(raw, path)
+def parse(text: str, path: Path | str, field_names: set[str] | None = None) -> Dataset:
+    return validate(checks.parse_toml(text, path), path, field_names)
 
 
-def load(path: Path) -> Dataset:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise DatasetError(path, None, f"cannot read: {error.strerror}") from None
-    except UnicodeDecodeError as error:
-        raise DatasetError(path, None, f"not UTF-8: {error}") from None
-    return parse(text, path)
+def load(path: Path, field_names: set[str] | None = None) -> Dataset:
+    return validate(checks.load_toml(path), path, field_names)
 
 
 # --- the canonical TOML form -------------------------------------------------------------
@@ -276,13 +260,15 @@ FILE_HEADER = """\
 # One [[status]] table per code, in code order. Keys:
 #   code, name (canonical UPPER_SNAKE enumerator), phrase (IANA's wording for registered
 #   codes), source ("IANA" or the vendor that introduced the code), registration
-#   (registered | temporary | reserved | unofficial | obsolete), registered / expires
-#   (YYYY-MM-DD, temporary registrations), reference, deprecated (why, if so), aliases
-#   (other names users know), headers (response fields the RFCs tie to the status:
-#   required = the RFC says MUST or SHOULD), retry (when repeating the request can succeed:
-#   when = "any-method" or "idempotent" (RFC 9110, Section 9.2.2), retry_after = true if a
-#   Retry-After in the response says how long to wait; no key: never), vendors (each vendor's
-#   meaning), description.
+#   (registered | temporary | expired | reserved | unofficial | obsolete; expired: a temporary
+#   registration past its expiry date that no registry imported since has renewed),
+#   registered / extended / expires (YYYY-MM-DD calendar dates, in that order, of temporary
+#   and expired registrations), reference, deprecated (why, if so), aliases (other names users
+#   know, each with where it comes from), headers (response fields the RFCs tie to the status,
+#   spelt as the field registry spells them: required = the RFC says MUST or SHOULD), retry
+#   (when repeating the request can succeed: when = "any-method" or "idempotent" (RFC 9110,
+#   Section 9.2.2), retry_after = true if a Retry-After in the response says how long to wait;
+#   no key: never), vendors (each vendor's meaning, and where the vendor says so), description.
 # [header.NAME] tables define how a failure class takes each header as a constructor
 # parameter: type string | list | seconds | complete-length.
 #
@@ -293,55 +279,13 @@ FILE_HEADER = """\
 ENTRY_ORDER = list(STATUS_KEYS)
 
 
-def _toml_string(value: str) -> str:
-    return json.dumps(value, ensure_ascii=True)
-
-
-def _toml_value(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str):
-        return _toml_string(value)
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
-    raise TypeError(f"cannot write {type(value).__name__} to TOML")
-
-
-def _toml_long_text(value: str, indent: str = "  ", width: int = 92) -> str:
-    """A multi-line basic string whose line-ending backslashes fold the text back into one line."""
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-    lines = textwrap.wrap(escaped, width=width, break_long_words=False, break_on_hyphens=False)
-    body = " \\\n".join(indent + line for line in lines)
-    return '"""\\\n' + body + '"""'
-
-
 def dump(dataset: Dataset) -> str:
     out = [FILE_HEADER]
     for hname, spec in dataset.headers.items():
         out.append(f"[header.{hname}]")
         for key in HEADER_KEYS:
-            out.append(f"{key} = {_toml_value(spec[key])}")
+            out.append(f"{key} = {toml_form.value(spec[key])}")
         out.append("")
     for entry in dataset.statuses:
-        out.append("[[status]]")
-        for key in ENTRY_ORDER:
-            if key not in entry:
-                continue
-            value = entry[key]
-            if key == "description":
-                out.append(f"description = {_toml_long_text(value)}")
-            elif isinstance(value, list):
-                if not value:
-                    continue
-                if all(isinstance(v, str) for v in value):
-                    out.append(f"{key} = [" + ", ".join(_toml_string(v) for v in value) + "]")
-                else:
-                    out.append(f"{key} = [")
-                    out.extend(f"  {_toml_value(v)}," for v in value)
-                    out.append("]")
-            else:
-                out.append(f"{key} = {_toml_value(value)}")
-        out.append("")
+        out.extend(toml_form.table("status", entry, ENTRY_ORDER, long_keys=("description",)))
     return "\n".join(out)

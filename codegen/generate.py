@@ -1,26 +1,32 @@
 #!/usr/bin/env python3
-"""Regenerates generated/ from data/status-codes.toml and templates/.
+"""Regenerates generated/ from data/ and templates/.
 
     python3 codegen/generate.py            write every generated file that changed
     python3 codegen/generate.py --check    exit 1, naming the stale files, if generated/
                                            differs from what would be written; write nothing
 
-Everything is rendered in memory first; files are replaced only when the whole dataset
-validated and every template rendered. Output is byte-identical for the same input.
+The data: data/status-codes.toml, and the registries the library speaks, each in its own file
+(data/field-names.toml, data/methods.toml, data/close-codes.toml, data/http2-error-codes.toml).
+Everything is rendered in memory first; files are replaced only when every data file validated
+and every template rendered. Output is byte-identical for the same input.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime
-import os
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import close_codes  # noqa: E402
 import dataset  # noqa: E402
+import dates  # noqa: E402
+import field_names  # noqa: E402
 import files  # noqa: E402
+import h2_error_codes  # noqa: E402
+import methods  # noqa: E402
+import perfect_hash  # noqa: E402
 
 try:
     import jinja2
@@ -28,11 +34,23 @@ except ModuleNotFoundError:
     raise SystemExit("httpkit codegen needs Jinja2: apt-get install python3-jinja2")
 
 DATA_FILE = Path("data/status-codes.toml")
-# template (under templates/) -> output (under the root)
+FIELDS = field_names.REGISTRY
+METHODS = methods.REGISTRY
+CLOSE_CODES = close_codes.REGISTRY
+H2_ERROR_CODES = h2_error_codes.REGISTRY
+# template (under templates/) -> (output under the root, the data files it is made from)
 OUTPUTS = {
-    "status.hpp.j2": Path("generated/include/http/status.hpp"),
-    "failure.hpp.j2": Path("generated/include/http/failure.hpp"),
-    "status-codes.md.j2": Path("generated/docs/status-codes.md"),
+    "status.hpp.j2": (Path("generated/include/http/status.hpp"), [DATA_FILE, FIELDS.data_file]),
+    "failure.hpp.j2": (Path("generated/include/http/failure.hpp"), [DATA_FILE]),
+    "status-codes.md.j2": (Path("generated/docs/status-codes.md"), [DATA_FILE]),
+    "fields.hpp.j2": (Path("generated/include/http/fields.hpp"), [FIELDS.data_file]),
+    "field-names.md.j2": (Path("generated/docs/field-names.md"), [FIELDS.data_file]),
+    "methods.hpp.j2": (Path("generated/include/http/methods.hpp"), [METHODS.data_file]),
+    "methods.md.j2": (Path("generated/docs/methods.md"), [METHODS.data_file]),
+    "close_codes.hpp.j2": (Path("generated/include/http/close_codes.hpp"), [CLOSE_CODES.data_file]),
+    "close-codes.md.j2": (Path("generated/docs/close-codes.md"), [CLOSE_CODES.data_file]),
+    "h2_error_codes.hpp.j2": (Path("generated/include/http/h2_error_codes.hpp"), [H2_ERROR_CODES.data_file]),
+    "http2-error-codes.md.j2": (Path("generated/docs/http2-error-codes.md"), [H2_ERROR_CODES.data_file]),
 }
 GENERATED_DIR = Path("generated")
 
@@ -75,7 +93,22 @@ def constructors(headers: list[dict]) -> list[dict]:
     return variants
 
 
-def build_context(data: dataset.Dataset) -> dict:
+# The three digits of every code 100-999, one after another, for code_text().
+DIGITS = "".join(str(code) for code in range(100, 1000))
+
+
+def number_rows(numbers: list[int], per_row: int = 24, indent: str = "    ") -> str:
+    """`1, 2, 3,` in rows of `per_row`, every row after the first indented (the template indents the first)."""
+    rows = [", ".join(str(n) for n in numbers[i:i + per_row]) + "," for i in range(0, len(numbers), per_row)]
+    return ("\n" + indent).join(rows)
+
+
+def guards(names) -> list[dict]:
+    """The macros a header must refuse to follow, for the enumerators it declares."""
+    return [{"name": n, "why": dataset.GUARDED_MACROS[n]} for n in sorted(set(names)) if n in dataset.GUARDED_MACROS]
+
+
+def status_context(data: dataset.Dataset) -> dict:
     statuses = []
     names = []
     for entry in data.statuses:
@@ -98,21 +131,24 @@ def build_context(data: dataset.Dataset) -> dict:
                     "absent_note": f" ({absent} when it is absent)",
                 }
             )
+        aliases = dataset.alias_names(entry)
         failure_class = dataset.camel_case(entry["name"]) if code >= 300 else None
         alias_classes = []
         if failure_class:
-            for alias in entry.get("aliases", []):
+            for alias in aliases:
                 cls = dataset.camel_case(alias)
                 if cls != failure_class and cls not in alias_classes:
                     alias_classes.append(cls)
         statuses.append(
             {
                 "registered": None,
+                "extended": None,
                 "expires": None,
                 "deprecated": None,
                 **entry,
-                "aliases": entry.get("aliases", []),
-                "vendors": [{"phrase": "", **v} for v in entry.get("vendors", [])],
+                "aliases": aliases,
+                "alias_sources": entry.get("aliases", []),
+                "vendors": [{"phrase": "", "reference": "", **v} for v in entry.get("vendors", [])],
                 "headers": headers,
                 "digit": code // 100,
                 "status_class": dataset.status_class(code),
@@ -125,7 +161,7 @@ def build_context(data: dataset.Dataset) -> dict:
             }
         )
         names.append((entry["name"], entry["name"]))
-        names.extend((alias, entry["name"]) for alias in entry.get("aliases", []))
+        names.extend((alias, entry["name"]) for alias in aliases)
     names.sort(key=lambda pair: pair[0].encode())
     iana = [s for s in statuses if s["source"] == "IANA"]
     return {
@@ -135,34 +171,135 @@ def build_context(data: dataset.Dataset) -> dict:
         "iana_count": len(iana),
         "extended_count": len(statuses) - len(iana),
         "failures": [s for s in statuses if s["failure_class"]],
-        "data_file": DATA_FILE.as_posix(),
+        "status_guards": guards(name for name, _ in names),
+        "code_digits": [DIGITS[i:i + 96] for i in range(0, len(DIGITS), 96)],
     }
 
 
-def today() -> datetime.date:
-    """The date registrations are checked against; HTTPKIT_TODAY=YYYY-MM-DD sets it (for tests)."""
-    if override := os.environ.get("HTTPKIT_TODAY"):
-        return datetime.date.fromisoformat(override)
-    return datetime.date.today()
+def hash_context(registry, entries: list[dict], names: list[str], fold_case: bool) -> dict:
+    """A perfect hash of `names`, checked here against every name before the C++ relies on it."""
+    table = perfect_hash.build(names, fold_case)
+    for index, name in enumerate(names):
+        probes = [name, name.upper(), name.lower()] if fold_case else [name]
+        for probe in probes:
+            if perfect_hash.lookup(table, names, probe, fold_case) != index:
+                raise dataset.DatasetError(registry.data_file, f"{registry.table} {name}", "the perfect hash misses it")
+    return {
+        "bucket_bits": table.bucket_bits,
+        "slot_bits": table.slot_bits,
+        "seeds": table.seeds,
+        "slots": table.slots,
+        "longest": max(len(n) for n in names),
+        "shortest": min(len(n) for n in names),
+    }
 
 
-def expired_registrations(data: dataset.Dataset, on: datetime.date) -> list[str]:
-    """A warning for each temporary registration past its expiry date: the data may be out of date."""
+def fields_context(entries: list[dict]) -> dict:
+    fields = []
+    for entry in entries:
+        enumerator = FIELDS.enumerator(entry)
+        if enumerator is None:
+            continue
+        fields.append({"structured_type": "", "reference": "", "comments": "", "withdrawn": False, "note": "",
+                       **entry, "enumerator": enumerator, "index": len(fields)})
+    reserved = [e for e in entries if e.get("reserved")]
+    names = [f["name"] for f in fields]
+    return {
+        "fields": fields,
+        "reserved_fields": reserved,
+        "field_hash": hash_context(FIELDS, entries, names, fold_case=True),
+        "field_counts": {status: sum(1 for f in fields if f["status"] == status) for status in field_names.STATUSES},
+    }
+
+
+def methods_context(entries: list[dict]) -> dict:
+    methods_ = []
+    for entry in entries:
+        enumerator = METHODS.enumerator(entry)
+        if enumerator is None:
+            continue
+        methods_.append({"source": "IANA", "note": "", "withdrawn": False, **entry, "enumerator": enumerator,
+                         "index": len(methods_)})
+    return {
+        "methods": methods_,
+        "reserved_methods": [e for e in entries if e.get("reserved")],
+        "method_hash": hash_context(METHODS, entries, [m["name"] for m in methods_], fold_case=False),
+        "method_guards": guards(m["enumerator"] for m in methods_),
+    }
+
+
+def close_codes_context(entries: list[dict]) -> dict:
+    codes = [{"in_close_frame": True, "withdrawn": False, "reference": "", "contact": "", "source": "IANA", "note": "",
+              **e} for e in entries if not e.get("reserved")]
+    return {
+        "close_codes": codes,
+        "reserved_close_codes": [e for e in entries if e.get("reserved")],
+        # RFC 6455, Section 7.4: what an endpoint may put in a Close frame, below the private-use span.
+        "sendable_close_codes": [c["code"] for c in codes if c["in_close_frame"] and not c["withdrawn"]],
+        "close_code_guards": guards(c["name"] for c in codes),
+    }
+
+
+def h2_context(entries: list[dict]) -> dict:
+    codes = [{"withdrawn": False, "source": "IANA", "note": "", **e} for e in entries]
+    return {"h2_error_codes": codes, "h2_guards": guards(c["name"] for c in codes)}
+
+
+def load_all(root: Path) -> dict:
+    """Every data file, validated, each against the others (the statuses' headers are fields)."""
+    fields = FIELDS.load(root)
+    data = dataset.load(root / DATA_FILE, {e["name"] for e in fields})
+    data.path = DATA_FILE
+    return {
+        "status": data,
+        "fields": fields,
+        "methods": METHODS.load(root),
+        "close_codes": CLOSE_CODES.load(root),
+        "h2": H2_ERROR_CODES.load(root),
+    }
+
+
+def build_context(loaded: dict) -> dict:
+    return {
+        **status_context(loaded["status"]),
+        **fields_context(loaded["fields"]),
+        **methods_context(loaded["methods"]),
+        **close_codes_context(loaded["close_codes"]),
+        **h2_context(loaded["h2"]),
+    }
+
+
+def today():
+    return dates.today()
+
+
+def expired_registrations(data: dataset.Dataset, on) -> list[str]:
+    """A warning for each temporary registration past its expiry date: the data is out of date."""
     warnings = []
     for entry in data.statuses:
-        if entry["registration"] == "temporary" and datetime.date.fromisoformat(entry["expires"]) < on:
+        if entry["registration"] == "temporary" and dates.parse("expires", entry["expires"]) < on:
             warnings.append(
                 f"status {entry['code']} ({entry['name']}): its temporary registration expired on {entry['expires']}; "
                 "import a current IANA registry (codegen/import_iana.py) to learn whether it was renewed, "
-                "made permanent or withdrawn")
+                "made permanent or withdrawn, or mark it registration = \"expired\"")
     return warnings
+
+
+def premature_expiries(data: dataset.Dataset, on) -> None:
+    """An 'expired' registration whose expiry date has not come is an error in the data."""
+    for entry in data.statuses:
+        if entry["registration"] == "expired" and not dates.parse("expires", entry["expires"]) < on:
+            raise dataset.DatasetError(DATA_FILE, f"status {entry['code']} ({entry['name']})",
+                                       f"marked expired, but its expiry date {entry['expires']} has not passed "
+                                       f"(today is {on.isoformat()})")
 
 
 def render_all(root: Path) -> dict[Path, str]:
     """Loads and validates the data and renders every output; raises DatasetError or a Jinja2 error."""
-    data = dataset.load(root / DATA_FILE)
-    data.path = DATA_FILE
-    for warning in expired_registrations(data, today()):
+    loaded = load_all(root)
+    on = today()
+    premature_expiries(loaded["status"], on)
+    for warning in expired_registrations(loaded["status"], on):
         print(f"generate.py: warning: {DATA_FILE.as_posix()}: {warning}", file=sys.stderr)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(root / "templates")),
@@ -175,10 +312,14 @@ def render_all(root: Path) -> dict[Path, str]:
     env.filters["cpp"] = cpp_string
     env.filters["sv"] = lambda text: cpp_string(text) + "sv"
     env.filters["md"] = lambda text: str(text).replace("|", "\\|")
-    context = build_context(data)
+    env.filters["hex"] = lambda number: f"0x{number:02x}"
+    env.filters["rows"] = number_rows
+    context = build_context(loaded)
     rendered = {}
-    for template, output in OUTPUTS.items():
-        text = env.get_template(template).render(template_name=f"templates/{template}", **context)
+    for template, (output, sources) in OUTPUTS.items():
+        text = env.get_template(template).render(
+            template_name=f"templates/{template}", data_file=sources[0].as_posix(),
+            sources=", ".join(source.as_posix() for source in sources), **context)
         rendered[output] = text
     return rendered
 

@@ -1,20 +1,25 @@
 #!/usr/bin/env python3
-"""Merges an IANA "HTTP Status Code Registry" CSV into data/status-codes.toml.
+"""Merges an IANA registry CSV into its data file under data/.
 
-    python3 codegen/import_iana.py FILE.csv [--dry-run]
+    python3 codegen/import_iana.py [--registry REGISTRY] FILE.csv [--dry-run]
 
-The CSV is the one IANA publishes (header `Value,Description,Reference`). The importer
-prints every code it adds, changes or finds withdrawn, and keeps what the registry does not
-carry: names, aliases, descriptions, headers, vendor meanings and the unofficial codes. A
-more specific reference of ours (a section of the same RFC) is kept too. A malformed file
-changes nothing. Run codegen/generate.py afterwards to regenerate generated/.
+REGISTRY is one of
+    status        HTTP Status Code Registry        (Value,Description,Reference)   the default
+    fields        HTTP Field Name Registry         (Field Name,Status,Structured Type,Reference,Comments)
+    methods       HTTP Method Registry             (Method Name,Safe,Idempotent,Reference)
+    close-codes   WebSocket Close Code Number Registry (Status Code,Meaning,Contact,Reference,Change Controller)
+    http2         HTTP/2 Error Code registry       (Code,Name,Description,Reference)
+
+The CSV is the one IANA publishes. The importer prints every entry it adds, changes or finds
+withdrawn, and keeps what the registry does not carry: names, aliases, descriptions, headers,
+vendor meanings, the unofficial codes, and entries sourced from elsewhere (each listed as kept).
+A malformed file, or a merge that the generator would refuse, changes nothing. Run
+codegen/generate.py afterwards to regenerate generated/.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import re
 import sys
 from dataclasses import dataclass
@@ -22,22 +27,34 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import close_codes  # noqa: E402
 import dataset  # noqa: E402
+import dates  # noqa: E402
+import field_names  # noqa: E402
 import files  # noqa: E402
+import h2_error_codes  # noqa: E402
+import iana_csv  # noqa: E402
+import methods  # noqa: E402
+from iana_csv import RegistryError  # noqa: E402
+
+REGISTRIES = {r.key: r for r in (field_names.REGISTRY, methods.REGISTRY, close_codes.REGISTRY, h2_error_codes.REGISTRY)}
+STATUS_FILE = Path("data/status-codes.toml")
 
 HEADER_ROW = ["Value", "Description", "Reference"]
+# "Upload Resumption Supported (TEMPORARY - registered 2024-11-13, extension registered
+# 2025-09-15, expires 2026-11-13)": the dates are read as calendar dates afterwards.
 TEMPORARY_RE = re.compile(
-    r"^(?P<phrase>.+?) \(TEMPORARY - registered (?P<registered>\d{4}-\d{2}-\d{2})"
-    r"(?:, extension registered (?P<extended>\d{4}-\d{2}-\d{2}))?"
-    r", expires (?P<expires>\d{4}-\d{2}-\d{2})\)$"
+    r"^(?P<phrase>.+?) \(TEMPORARY - registered (?P<registered>[0-9-]+)"
+    r"(?:, extension registered (?P<extended>[0-9-]+))?"
+    r", expires (?P<expires>[0-9-]+)\)$"
 )
+TEMPORARY_FORM = "(TEMPORARY - registered YYYY-MM-DD[, extension registered YYYY-MM-DD], expires YYYY-MM-DD)"
 OBSOLETED_SUFFIX = " (OBSOLETED)"
 UNUSED = "(Unused)"
 RANGE_RE = re.compile(r"^(\d{3})-(\d{3})$")
 
-
-class RegistryError(Exception):
-    pass
+# The status importer's own helpers, under the names its tests know.
+normalize_reference = iana_csv.references
 
 
 @dataclass
@@ -47,20 +64,8 @@ class Registration:
     registration: str
     reference: str
     registered: str | None = None
+    extended: str | None = None
     expires: str | None = None
-
-
-def normalize_reference(text: str) -> str:
-    """'[RFC9110, Section 15.5.5]' -> 'RFC 9110, Section 15.5.5'; several brackets are joined with '; '."""
-    parts = re.findall(r"\[([^\]]+)\]", text)
-    if not parts:
-        parts = [text] if text.strip() else []
-    out = []
-    for part in parts:
-        part = part.strip()
-        part = re.sub(r"^RFC\s*(\d+)", r"RFC \1", part)
-        out.append(part)
-    return "; ".join(out)
 
 
 def reference_documents(reference: str) -> list[str]:
@@ -73,47 +78,55 @@ def reference_documents(reference: str) -> list[str]:
     return docs
 
 
-def parse_registry(text: str, filename: str) -> dict[int, Registration]:
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    rows = list(csv.reader(io.StringIO(text, newline="")))
-    if not rows or [c.strip() for c in rows[0]] != HEADER_ROW:
-        got = ",".join(rows[0]) if rows else "an empty file"
-        raise RegistryError(f"{filename}:1: header row must be {','.join(HEADER_ROW)}, got {got!r}")
+def temporary_registration(code: int, description: str, where: str, on) -> tuple[str, dict[str, str], str]:
+    """(phrase, dates, registration) of a '(TEMPORARY - ...)' description, or RegistryError: it is
+    never taken as a phrase. A registration past its expiry date on `on` is 'expired'."""
+    match = TEMPORARY_RE.match(description)
+    if not match:
+        raise RegistryError(f"{where}: code {code}: cannot read the temporary registration in {description!r}: "
+                            f"expected {TEMPORARY_FORM}")
+    found = {key: match[key] for key in dates.ORDER if match[key]}
+    try:
+        parsed = dates.check_order(found)
+    except dates.DateError as error:
+        raise RegistryError(f"{where}: code {code}: {error}") from None
+    registration = "expired" if parsed["expires"] < on else "temporary"
+    return match["phrase"], found, registration
+
+
+def parse_registry(text: str, filename: str, on=None) -> dict[int, Registration]:
+    on = on or dates.today()
     registry: dict[int, Registration] = {}
-    for line, row in enumerate(rows[1:], start=2):
-        if not row or all(not c.strip() for c in row):
-            continue
-        if len(row) != 3:
-            raise RegistryError(f"{filename}:{line}: expected 3 fields, got {len(row)}")
-        value, description, reference = (c.strip() for c in row)
+    for line, row in iana_csv.rows(text, filename, HEADER_ROW):
+        value, description, reference = row
+        where = f"{filename}:{line}"
         ranged = RANGE_RE.match(value)
         if ranged:
             low, high = int(ranged[1]), int(ranged[2])
             if description != "Unassigned" or not 100 <= low <= high <= 599:
-                raise RegistryError(f"{filename}:{line}: a range must be an Unassigned span within 100-599: {value} {description}")
+                raise RegistryError(f"{where}: a range must be an Unassigned span within 100-599: {value} {description}")
             continue
         if not re.fullmatch(r"\d{3}", value) or not 100 <= int(value) <= 599:
-            raise RegistryError(f"{filename}:{line}: bad code {value!r}: codes are three digits, 100-599")
+            raise RegistryError(f"{where}: bad code {value!r}: codes are three digits, 100-599")
         code = int(value)
         if code in registry:
-            raise RegistryError(f"{filename}:{line}: duplicate code {code}")
+            raise RegistryError(f"{where}: duplicate code {code}")
         if description == "Unassigned":
             continue
         if not description:
-            raise RegistryError(f"{filename}:{line}: code {code} has no description")
-        if not description.isascii() or not description.isprintable():
-            raise RegistryError(f"{filename}:{line}: code {code}: description is not printable ASCII")
+            raise RegistryError(f"{where}: code {code} has no description")
         ref = normalize_reference(reference)
-        temporary = TEMPORARY_RE.match(description)
         if description == UNUSED:
             registry[code] = Registration(code, None, "reserved", ref)
-        elif temporary:
-            registry[code] = Registration(
-                code, temporary["phrase"], "temporary", ref, temporary["registered"], temporary["expires"]
-            )
+        elif "TEMPORARY" in description:
+            phrase, found, registration = temporary_registration(code, description, where, on)
+            registry[code] = Registration(code, phrase, registration, ref, **found)
         elif description.endswith(OBSOLETED_SUFFIX):
             registry[code] = Registration(code, description[: -len(OBSOLETED_SUFFIX)], "obsolete", ref)
+        elif "(" in description or ")" in description:
+            # An annotation this importer does not know would otherwise end up in the phrase.
+            raise RegistryError(f"{where}: code {code}: unknown annotation in {description!r}: the importer reads "
+                                f"{TEMPORARY_FORM}, (OBSOLETED) and (Unused)")
         else:
             registry[code] = Registration(code, description, "registered", ref)
     return registry
@@ -131,7 +144,7 @@ def unique_name(phrase: str, code: int, taken: set[str]) -> str:
 def merge(data: dataset.Dataset, registry: dict[int, Registration]):
     """Returns (statuses, added, changed, withdrawn): the merged entries and what happened, as text."""
     by_code = {s["code"]: dict(s) for s in data.statuses}
-    taken = {n for s in data.statuses for n in [s["name"], *s.get("aliases", [])]}
+    taken = {n for s in data.statuses for n in [s["name"], *dataset.alias_names(s)]}
     added, changed, withdrawn = [], [], []
 
     for code, reg in sorted(registry.items()):
@@ -152,10 +165,9 @@ def merge(data: dataset.Dataset, registry: dict[int, Registration]):
                     f" ({reg.reference or 'no reference given'}). Imported; a longer description is still to be written."
                 ),
             }
-            if reg.registered:
-                entry["registered"] = reg.registered
-            if reg.expires:
-                entry["expires"] = reg.expires
+            for key in dates.ORDER:
+                if getattr(reg, key):
+                    entry[key] = getattr(reg, key)
             by_code[code] = entry
             note = f" ({reg.registration}, expires {reg.expires})" if reg.expires else f" ({reg.registration})"
             added.append(f"{code} {phrase}{note}")
@@ -167,7 +179,8 @@ def merge(data: dataset.Dataset, registry: dict[int, Registration]):
             entry["phrase"] = reg.phrase
             derived = dataset.name_from_phrase(reg.phrase)
             if derived and derived not in taken and derived[0].isalpha() and derived not in dataset.RESERVED_NAMES:
-                entry["aliases"] = [*entry.get("aliases", []), derived]
+                entry["aliases"] = [*entry.get("aliases", []),
+                                    {"name": derived, "source": f"The IANA registry's phrase '{reg.phrase}'"}]
                 taken.add(derived)
                 changes.append(f"alias {derived} added")
         if entry["source"] != "IANA":
@@ -176,13 +189,14 @@ def merge(data: dataset.Dataset, registry: dict[int, Registration]):
         if entry["registration"] != reg.registration:
             changes.append(f"registration {entry['registration']} -> {reg.registration}")
             entry["registration"] = reg.registration
-        for key in ("registered", "expires"):
+        for key in dates.ORDER:
             new, old = getattr(reg, key), entry.get(key)
-            if new and new != old:
-                changes.append(f"{key} {old or '-'} -> {new}")
-                entry[key] = new
-        if reg.registration != "temporary":
-            entry.pop("expires", None)
+            if new != old:
+                changes.append(f"{key} {old or '-'} -> {new or '-'}")
+                if new:
+                    entry[key] = new
+                else:
+                    entry.pop(key, None)
         if reg.reference and reference_documents(entry["reference"]) != reference_documents(reg.reference):
             changes.append(f"reference {entry['reference']!r} -> {reg.reference!r}")
             entry["reference"] = reg.reference
@@ -193,41 +207,94 @@ def merge(data: dataset.Dataset, registry: dict[int, Registration]):
         if code in registry or entry["source"] != "IANA" or entry["registration"] == "obsolete":
             continue
         entry["registration"] = "obsolete"
-        entry.pop("expires", None)
+        for key in dates.ORDER:
+            entry.pop(key, None)
         withdrawn.append(f"{code} {entry['phrase']} (no longer in the registry; now marked obsolete)")
 
     return sorted(by_code.values(), key=lambda e: e["code"]), added, changed, withdrawn
 
 
+def field_names_of(root: Path, entries: list[dict] | None = None) -> set[str] | None:
+    """The field registry's names (from `entries`, else from its data file, if there is one)."""
+    if entries is None:
+        path = root / field_names.REGISTRY.data_file
+        if not path.exists():
+            return None
+        entries = field_names.REGISTRY.load(root)
+    return {e["name"] for e in entries}
+
+
+def import_status(root: Path, text: str, filename: str):
+    """(summary of the registry, output text, data path, added, changed, withdrawn, kept)."""
+    data_path = root / STATUS_FILE
+    registry = parse_registry(text, filename)
+    names = field_names_of(root)
+    # A first import may start from nothing; every later one merges into the existing data.
+    data = dataset.load(data_path, names) if data_path.exists() else dataset.Dataset(headers={}, statuses=[])
+    statuses, added, changed, withdrawn = merge(data, registry)
+    merged = dataset.Dataset(headers=data.headers, statuses=statuses, path=data.path)
+    # The merged data must pass the generator's own rules before anything is written.
+    output = dataset.dump(merged)
+    dataset.parse(output, f"{STATUS_FILE} (after import)", names)
+    return f"{len(registry)} registered codes", output, data_path, added, changed, withdrawn, []
+
+
+def import_other(root: Path, kind: str, text: str, filename: str):
+    reg = REGISTRIES[kind]
+    data_path = root / reg.data_file
+    registry = reg.read_csv(text, filename)
+    entries = reg.load(root) if data_path.exists() else []
+    merged, added, changed, withdrawn, kept = reg.merge(entries, registry)
+    output = reg.dump(merged)
+    checked = reg.parse(output, f"{reg.data_file} (after import)")
+    if kind == "fields" and (root / STATUS_FILE).exists():
+        # The headers the statuses require must still be field names.
+        dataset.load(root / STATUS_FILE, field_names_of(root, checked))
+    return f"{len(registry)} entries", output, data_path, added, changed, withdrawn, kept
+
+
+def guess_registry(text: str) -> str | None:
+    """The registry whose header row `text` starts with, for a hint when --registry is wrong."""
+    first = text.lstrip("\ufeff").split("\n", 1)[0].strip()
+    if first == ",".join(HEADER_ROW):
+        return "status"
+    for key, reg in REGISTRIES.items():
+        if first == ",".join(reg.csv_header):
+            return key
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("csv", type=Path, help="the registry CSV, as IANA publishes it")
+    parser.add_argument("--registry", choices=["status", *REGISTRIES], default="status",
+                        help="which registry FILE.csv is (default: status)")
     parser.add_argument("--dry-run", action="store_true", help="print what would change; write nothing")
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    data_path = args.root.resolve() / "data/status-codes.toml"
+    root = args.root.resolve()
 
     try:
         text = args.csv.read_bytes().decode("utf-8")
-        registry = parse_registry(text, str(args.csv))
-        # A first import may start from nothing; every later one merges into the existing data.
-        data = dataset.load(data_path) if data_path.exists() else dataset.Dataset(headers={}, statuses=[])
-        statuses, added, changed, withdrawn = merge(data, registry)
-        merged = dataset.Dataset(headers=data.headers, statuses=statuses, path=data.path)
-        # The merged data must pass the generator's own rules before anything is written.
-        output = dataset.dump(merged)
-        dataset.parse(output, f"{data_path} (after import)")
+        if args.registry == "status":
+            result = import_status(root, text, str(args.csv))
+        else:
+            result = import_other(root, args.registry, text, str(args.csv))
     except (OSError, UnicodeDecodeError) as error:
         print(f"import_iana.py: {args.csv}: cannot read: {error}", file=sys.stderr)
         print("import_iana.py: nothing written", file=sys.stderr)
         return 2
     except (RegistryError, dataset.DatasetError) as error:
         print(f"import_iana.py: {error}", file=sys.stderr)
+        guess = guess_registry(text)
+        if guess and guess != args.registry and "header row" in str(error):
+            print(f"import_iana.py: {args.csv} looks like the {guess} registry: add --registry {guess}", file=sys.stderr)
         print("import_iana.py: nothing written", file=sys.stderr)
         return 2
 
-    print(f"import_iana.py: {len(registry)} registered codes in {args.csv}")
-    for label, lines in (("added", added), ("changed", changed), ("withdrawn", withdrawn)):
+    summary_of_registry, output, data_path, added, changed, withdrawn, kept = result
+    print(f"import_iana.py: {summary_of_registry} in {args.csv}")
+    for label, lines in (("added", added), ("changed", changed), ("withdrawn", withdrawn), ("kept", kept)):
         for line in lines:
             print(f"{label + ':':<11}{line}")
     summary = f"{len(added)} added, {len(changed)} changed, {len(withdrawn)} withdrawn"

@@ -137,7 +137,7 @@ BOOST_AUTO_TEST_CASE(every_failure_comes_back_as_itself) {
             }
         }
     }
-    BOOST_TEST(checked == 78);  // every 3xx-5xx status of the dataset
+    BOOST_TEST(checked == 79);  // every 3xx-5xx status of the dataset
 }
 
 BOOST_AUTO_TEST_CASE(typed_accessors_on_the_client) {

@@ -63,11 +63,13 @@ class StatusToolTest(unittest.TestCase):
         self.assertEqual([v["vendor"] for v in vendors], ["nginx", "Esri ArcGIS"])
 
     def test_an_expired_temporary_registration_says_so(self):
-        # 104's registration expires 2026-11-13 by the dataset; the machine's clock is past that.
+        # 104's temporary registration expired on 2026-11-13, and the dataset says so.
         out = self.run_tool("104")
-        self.assertIn("IANA, temporary (expired 2026-11-13 by this data", out)
+        self.assertIn("IANA, expired (temporary registration 2024-11-13, extended 2025-09-15, expired 2026-11-13: "
+                      "no registry imported since renewed it or made it permanent)", out)
         entry = json.loads(self.run_tool("--json", "104"))
-        self.assertEqual((entry["expires"], entry["expired"]), ("2026-11-13", True))
+        self.assertEqual((entry["registration"], entry["registered"], entry["extended"], entry["expires"], entry["expired"]),
+                         ("expired", "2024-11-13", "2025-09-15", "2026-11-13", True))
 
     def test_retry_rules(self):
         self.assertIn("retry        for any method, after Retry-After", self.run_tool("503"))

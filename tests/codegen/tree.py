@@ -13,6 +13,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 DATA = Path("data/status-codes.toml")
+FIELDS = Path("data/field-names.toml")
+METHODS = Path("data/methods.toml")
+CLOSE_CODES = Path("data/close-codes.toml")
+H2_ERROR_CODES = Path("data/http2-error-codes.toml")
 
 
 class Tree:
@@ -34,11 +38,11 @@ class Tree:
     def write(self, relative, text: str) -> None:
         self.path(relative).write_text(text, encoding="utf-8")
 
-    def edit_data(self, old: str, new: str) -> None:
-        text = self.read(DATA)
+    def edit_data(self, old: str, new: str, path: Path = DATA) -> None:
+        text = self.read(path)
         if old not in text:
-            raise AssertionError(f"test setup: {old!r} is not in the data file")
-        self.write(DATA, text.replace(old, new, 1))
+            raise AssertionError(f"test setup: {old!r} is not in {path}")
+        self.write(path, text.replace(old, new, 1))
 
     def snapshot(self, folder="generated") -> dict[str, tuple[str, int]]:
         """Content hash and modification time of every file under `folder`."""

@@ -15,6 +15,7 @@ import unittest
 ECHO = os.environ.get("HTTPKIT_ECHO")
 FETCH = os.environ.get("HTTPKIT_FETCH")
 FILES = os.environ.get("HTTPKIT_FILES")
+STATUS = os.environ.get("HTTPKIT_STATUS")
 
 
 def free_port() -> int:
@@ -463,3 +464,69 @@ class TlsTest(unittest.TestCase):
             files.communicate(timeout=10)
             self.assertEqual(files.returncode, 0)
 
+
+@unittest.skipUnless(STATUS, "HTTPKIT_STATUS names httpkit-status")
+class StatusRegistriesTest(unittest.TestCase):
+    """httpkit-status looks up every registry the library speaks."""
+
+    def status(self, *args: str, code: int = 0) -> str:
+        result = subprocess.run([STATUS, *args], capture_output=True, text=True, timeout=30)
+        self.assertEqual(result.returncode, code, result.stderr)
+        return result.stdout if code == 0 else result.stderr
+
+    def test_field(self):
+        out = self.status("--field", "content-type")
+        self.assertTrue(out.startswith("Content-Type\n"), out)
+        self.assertIn("  enum         http::Field::CONTENT_TYPE\n", out)
+        self.assertIn("  status       permanent\n", out)
+        self.assertIn("  reference    RFC 9110, Section 8.3: HTTP Semantics\n", out)
+        self.assertEqual(self.status("--field", "CONTENT_TYPE"), out)  # '_' for '-', any case
+        entry = json.loads(self.status("--json", "--field", "accept-query"))
+        self.assertEqual((entry["name"], entry["structured_type"]), ("Accept-Query", "List"))
+        self.assertIn("unknown field name 'X-No-Such-Field'", self.status("--field", "X-No-Such-Field", code=1))
+
+    def test_method(self):
+        out = self.status("--method", "QUERY")
+        self.assertIn("  enum         http::Method::QUERY\n", out)
+        self.assertIn("  safe         yes\n", out)
+        self.assertIn("  idempotent   yes (a client may repeat it)\n", out)
+        self.assertIn("RFC 10008, Section 2", out)
+        self.assertEqual(json.loads(self.status("--json", "--method", "POST"))["idempotent"], False)
+        self.assertIn("methods are case-sensitive (RFC 9110, Section 9.1); the registry has GET",
+                      self.status("--method", "get", code=1))
+
+    def test_close_code(self):
+        out = self.status("--close-code", "1009")
+        self.assertTrue(out.startswith("1009 Message Too Big\n"), out)
+        self.assertIn("  enum         http::CloseCode::MESSAGE_TOO_BIG\n", out)
+        self.assertIn("  rule         may be sent and received\n", out)
+        self.assertEqual(self.status("--close-code", "message too big"), out)
+        self.assertIn("never in a Close frame", self.status("--close-code", "1005"))
+        self.assertIn("may be received; an endpoint does not send it", self.status("--close-code", "3001"))
+        private = json.loads(self.status("--json", "--close-code", "4001"))
+        self.assertEqual((private["may_send"], private["may_receive"]), (True, True))
+        self.assertIn("unknown close code 2000", self.status("--close-code", "2000", code=1))
+
+    def test_http2_error_code(self):
+        out = self.status("--h2-error", "0x7")
+        self.assertTrue(out.startswith("0x07 REFUSED_STREAM\n"), out)
+        self.assertIn("  description  Stream not processed\n", out)
+        self.assertEqual(self.status("--h2-error", "refused-stream"), out)
+        self.assertEqual(self.status("--h2-error", "7"), out)
+        self.assertIn("unknown HTTP/2 error code 0x1f", self.status("--h2-error", "0x1f", code=1))
+
+    def test_whole_registries(self):
+        self.assertEqual(len(self.status("--fields").splitlines()), 257)
+        self.assertEqual(len(json.loads(self.status("--json", "--methods"))), 40)
+        self.assertIn("1015  TLS_HANDSHAKE", self.status("--close-codes"))
+        self.assertEqual(len(self.status("--h2-errors").splitlines()), 14)
+
+    def test_statuses_and_registries_together(self):
+        out = self.status("404", "--method", "GET", "--field", "allow")
+        self.assertEqual([block.split("\n")[0] for block in out.split("\n\n")], ["404 Not Found", "GET", "Allow"])
+        self.assertIn("--field NAME        a field name of the HTTP Field Name Registry", self.status("--help"))
+        self.assertIn("--field needs a value", self.status("--field", code=2))
+
+    def test_an_expired_registration(self):
+        self.assertIn("registration IANA, expired (temporary registration 2024-11-13, extended 2025-09-15, "
+                      "expired 2026-11-13", self.status("104"))

@@ -34,7 +34,12 @@ BOOST_AUTO_TEST_CASE(every_code_round_trips) {
                 BOOST_TEST(http::status_from_name(alias) == info.status);
             BOOST_TEST(static_cast<int>(http::status_class(info.status)) == info.code() / 100 - 1);
             BOOST_TEST(info.status_class == http::status_class(info.status));
-            BOOST_TEST(info.expires.empty() == (info.registration != http::Registration::temporary));
+            const bool dated = info.registration == http::Registration::temporary ||
+                               info.registration == http::Registration::expired;
+            BOOST_TEST(info.expires.empty() == !dated);
+            BOOST_TEST(info.registered.empty() == !dated);
+            BOOST_TEST((info.extended.empty() || dated));
+            BOOST_TEST(http::code_text(info.status) == std::to_string(info.code()));
         }
     }
     BOOST_TEST(codes.size() == http::statuses().size());
@@ -105,6 +110,81 @@ BOOST_AUTO_TEST_CASE(names_other_libraries_use) {
     BOOST_TEST((http::TEAPOT == http::IM_A_TEAPOT && http::I_AM_A_TEAPOT == http::Status::IM_A_TEAPOT));
 }
 
+BOOST_AUTO_TEST_CASE(names_go_dotnet_and_spring_use) {
+    // Go's net/http constants without their Status prefix, .NET's HttpStatusCode in upper snake
+    // case, and Spring's HttpStatus (deprecated names included).
+    const std::pair<const char*, int> names[] = {
+        {"NON_AUTHORITATIVE_INFO", 203}, {"PROXY_AUTH_REQUIRED", 407},                        // Go
+        {"AMBIGUOUS", 300}, {"MOVED", 301}, {"REDIRECT", 302}, {"REDIRECT_METHOD", 303},      // .NET
+        {"REDIRECT_KEEP_VERB", 307},
+        {"MOVED_TEMPORARILY", 302}, {"CHECKPOINT", 103}, {"INSUFFICIENT_SPACE_ON_RESOURCE", 419},  // Spring
+        {"METHOD_FAILURE", 420}, {"DESTINATION_LOCKED", 421}, {"BANDWIDTH_LIMIT_EXCEEDED", 509},
+    };
+    for (const auto& [name, code] : names) {
+        BOOST_TEST_CONTEXT(name) {
+            BOOST_TEST(http::status_from_name(name) == static_cast<http::Status>(code));
+        }
+    }
+    // .NET's Unused (306) is left out: UNUSED is a macro in too much C and C++ code.
+    BOOST_TEST(!http::status_from_name("UNUSED"));
+    BOOST_TEST((http::MOVED_TEMPORARILY == http::FOUND && http::REDIRECT == http::FOUND));
+}
+
+BOOST_AUTO_TEST_CASE(errors_and_code_text) {
+    BOOST_TEST(http::is_error(http::NOT_FOUND));
+    BOOST_TEST(http::is_error(http::BAD_GATEWAY));
+    BOOST_TEST(!http::is_error(http::OK));
+    BOOST_TEST(!http::is_error(http::FOUND));
+    BOOST_TEST(!http::is_error(http::CONTINUE));
+    BOOST_TEST(http::is_error(static_cast<http::Status>(477)));  // unknown 4xx
+    BOOST_TEST(http::is_error(static_cast<http::Status>(600)));  // invalid: handled as a server error
+    for (int code = 100; code <= 999; ++code)
+        BOOST_TEST(http::code_text(static_cast<http::Status>(code)) == std::to_string(code));
+    for (const int code : {0, 1, 99, 1000, 65535})
+        BOOST_TEST(http::code_text(static_cast<http::Status>(code)).empty());
+}
+
+BOOST_AUTO_TEST_CASE(status_from_text) {
+    for (int code = 100; code <= 599; ++code)
+        BOOST_TEST(http::status_from_string(std::to_string(code)) == static_cast<http::Status>(code));
+    BOOST_TEST(http::status_from_string("477") == static_cast<http::Status>(477));  // known or not
+    BOOST_TEST(http::status_from_string("NOT_FOUND") == http::NOT_FOUND);
+    BOOST_TEST(http::status_from_string("PAYLOAD_TOO_LARGE") == http::CONTENT_TOO_LARGE);
+    for (const std::string_view bad : {"", "4", "40", "4040", "099", "600", "999", " 404", "404 ", "+44", "-40", "4O4",
+                                       "not_found", "Not Found", "0x1"}) {
+        BOOST_TEST_CONTEXT('"' << bad << '"') {
+            BOOST_TEST(!http::status_from_string(bad).has_value());
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(vendor_data_with_sources) {
+    BOOST_TEST(!http::is_known(218));  // "This Is Fine": no Apache document or source defines it
+    BOOST_TEST(!http::status_from_name("THIS_IS_FINE"));
+    const http::StatusInfo* shopify = http::status_info(static_cast<http::Status>(430));
+    BOOST_REQUIRE(shopify);
+    BOOST_TEST(shopify->phrase == "Shopify Security Rejection");
+    BOOST_TEST(shopify->source == "Shopify");
+    BOOST_TEST(http::status_info(http::BANDWIDTH_LIMIT_EXCEEDED)->source == "cPanel");
+    const http::StatusInfo* origin = http::status_info(http::SITE_IS_FROZEN);
+    BOOST_REQUIRE(origin->vendors.size() == 2);
+    BOOST_TEST(origin->vendors[1].vendor == "Cloudflare");
+    BOOST_TEST(origin->vendors[1].phrase.empty());  // "Origin DNS Error" is error 1016's name
+    BOOST_TEST(!http::status_from_name("ORIGIN_DNS_ERROR"));
+    const http::StatusInfo* closed = http::status_info(http::CONNECTION_CLOSED_WITHOUT_RESPONSE);
+    BOOST_TEST(closed->vendors.front().vendor == "nginx");
+    BOOST_TEST(closed->vendors.front().phrase.empty());  // nginx gives 444 no phrase
+    for (const http::Status timeout : {http::NETWORK_READ_TIMEOUT_ERROR, http::NETWORK_CONNECT_TIMEOUT_ERROR}) {
+        BOOST_TEST(http::status_info(timeout)->source == "Informal convention");
+        for (const http::VendorMeaning& vendor : http::status_info(timeout)->vendors)
+            BOOST_TEST(vendor.vendor != "Microsoft");
+    }
+    bool spring_421 = false;
+    for (const http::VendorMeaning& vendor : http::status_info(http::MISDIRECTED_REQUEST)->vendors)
+        spring_421 = spring_421 || (vendor.vendor == "Spring Framework" && vendor.phrase == "Destination Locked");
+    BOOST_TEST(spring_421);
+}
+
 namespace {
 
 // The table entry of a known status (the test stops if there is none).
@@ -129,9 +209,13 @@ BOOST_AUTO_TEST_CASE(extended_codes) {
             BOOST_TEST(info_of(static_cast<http::Status>(code)).vendors.size() >= 2);
         }
     }
+    // 104's temporary registration expired on 2026-11-13; the code stays known.
     const http::StatusInfo& upload = info_of(http::UPLOAD_RESUMPTION_SUPPORTED);
-    BOOST_TEST((upload.registration == http::Registration::temporary));
+    BOOST_TEST((upload.registration == http::Registration::expired));
+    BOOST_TEST(upload.registered == "2024-11-13");
+    BOOST_TEST(upload.extended == "2025-09-15");
     BOOST_TEST(upload.expires == "2026-11-13");
+    BOOST_TEST(http::is_known(104));
     BOOST_TEST((info_of(http::NOT_EXTENDED).registration == http::Registration::obsolete));
     BOOST_TEST((info_of(http::IM_A_TEAPOT).registration == http::Registration::reserved));
     BOOST_TEST((info_of(http::CLIENT_CLOSED_REQUEST).registration == http::Registration::unofficial));
@@ -168,6 +252,8 @@ BOOST_AUTO_TEST_CASE(formatting) {
     BOOST_TEST(out.str() == "418 I'm a Teapot");
     BOOST_TEST(http::to_string(http::StatusClass::client_error) == "client_error");
     BOOST_TEST(http::to_string(http::Registration::temporary) == "temporary");
+    BOOST_TEST(http::to_string(http::Registration::expired) == "expired");
+    BOOST_TEST(http::to_string(http::Registration::obsolete) == "obsolete");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

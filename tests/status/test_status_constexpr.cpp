@@ -25,6 +25,17 @@ static_assert(!http::status_from_name("TEAPOTS"));
 static_assert(http::statuses().front().status == http::CONTINUE);
 static_assert(http::statuses().back().code() <= 599);
 static_assert(http::status_info(http::METHOD_NOT_ALLOWED)->headers.front().name == "Allow");
+static_assert(http::is_error(http::NOT_FOUND) && http::is_error(http::SERVICE_UNAVAILABLE));
+static_assert(!http::is_error(http::OK) && !http::is_error(http::FOUND) && !http::is_error(http::EARLY_HINTS));
+static_assert(http::code_text(http::NOT_FOUND) == "404");
+static_assert(http::code_text(http::Status{477}) == "477" && http::code_text(http::Status{999}) == "999");
+static_assert(http::code_text(http::Status{99}).empty() && http::code_text(http::Status{1000}).empty());
+static_assert(http::status_from_string("404") == http::NOT_FOUND);
+static_assert(http::status_from_string("477") == http::Status{477});
+static_assert(http::status_from_string("REQUEST_ENTITY_TOO_LARGE") == http::CONTENT_TOO_LARGE);
+static_assert(!http::status_from_string("600") && !http::status_from_string("4040") && !http::status_from_string(""));
+static_assert(http::status_from_name("REDIRECT_KEEP_VERB") == http::TEMPORARY_REDIRECT);
+static_assert(http::status_info(http::UPLOAD_RESUMPTION_SUPPORTED)->registration == http::Registration::expired);
 
 // Every code's lookup agrees with the table, checked entirely at compile time.
 constexpr bool table_is_consistent() {

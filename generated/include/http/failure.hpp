@@ -3,7 +3,7 @@
 // (or `cmake --build build --target regenerate`).
 //
 // The failure hierarchy: http::Failure, its class bases Redirection, ClientError and ServerError,
-// and one class per 3xx-5xx status (78 classes). A handler throws one; the server turns it into
+// and one class per 3xx-5xx status (79 classes). A handler throws one; the server turns it into
 // the response it names, with the header fields the status needs and an RFC 9457 problem. The
 // client throws the same classes from raise_for_status(), with the response's fields and problem.
 #pragma once
@@ -263,6 +263,7 @@ public:
     /// The URI reference the client is redirected to (RFC 9110, Section 10.2.2). From the Location field (empty when it is absent).
     std::string location() const { return std::string(headers().get("Location")); }
 };
+using Ambiguous = MultipleChoices;
 template <>
 struct failure_for<Status::MULTIPLE_CHOICES> {
     using type = MultipleChoices;
@@ -282,6 +283,7 @@ public:
     /// The URI reference the client is redirected to (RFC 9110, Section 10.2.2). From the Location field (empty when it is absent).
     std::string location() const { return std::string(headers().get("Location")); }
 };
+using Moved = MovedPermanently;
 template <>
 struct failure_for<Status::MOVED_PERMANENTLY> {
     using type = MovedPermanently;
@@ -301,6 +303,8 @@ public:
     /// The URI reference the client is redirected to (RFC 9110, Section 10.2.2). From the Location field (empty when it is absent).
     std::string location() const { return std::string(headers().get("Location")); }
 };
+using Redirect = Found;
+using MovedTemporarily = Found;
 template <>
 struct failure_for<Status::FOUND> {
     using type = Found;
@@ -320,6 +324,7 @@ public:
     /// The URI reference the client is redirected to (RFC 9110, Section 10.2.2). From the Location field (empty when it is absent).
     std::string location() const { return std::string(headers().get("Location")); }
 };
+using RedirectMethod = SeeOther;
 template <>
 struct failure_for<Status::SEE_OTHER> {
     using type = SeeOther;
@@ -388,6 +393,7 @@ public:
     /// The URI reference the client is redirected to (RFC 9110, Section 10.2.2). From the Location field (empty when it is absent).
     std::string location() const { return std::string(headers().get("Location")); }
 };
+using RedirectKeepVerb = TemporaryRedirect;
 template <>
 struct failure_for<Status::TEMPORARY_REDIRECT> {
     using type = TemporaryRedirect;
@@ -544,6 +550,7 @@ public:
     /// The authentication challenge of the proxy (RFC 9110, Section 11.7.1). From the Proxy-Authenticate field (empty when it is absent).
     std::string proxy_challenge() const { return std::string(headers().get("Proxy-Authenticate")); }
 };
+using ProxyAuthRequired = ProxyAuthenticationRequired;
 template <>
 struct failure_for<Status::PROXY_AUTHENTICATION_REQUIRED> {
     using type = ProxyAuthenticationRequired;
@@ -750,6 +757,7 @@ public:
     PageExpired(detail::from_fields_t, std::string message, Headers headers)
         : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
+using InsufficientSpaceOnResource = PageExpired;
 template <>
 struct failure_for<Status::PAGE_EXPIRED> {
     using type = PageExpired;
@@ -783,6 +791,7 @@ public:
     MisdirectedRequest(detail::from_fields_t, std::string message, Headers headers)
         : ClientError(std::move(message), status_code, std::move(headers)) {}
 };
+using DestinationLocked = MisdirectedRequest;
 template <>
 struct failure_for<Status::MISDIRECTED_REQUEST> {
     using type = MisdirectedRequest;
@@ -909,6 +918,22 @@ struct failure_for<Status::TOO_MANY_REQUESTS> {
     using type = TooManyRequests;
 };
 
+/// 430 Shopify Security Rejection (Shopify API response status and error codes (shopify.dev/docs/api/usage/response-codes)).
+class ShopifySecurityRejection : public ClientError {
+public:
+    static constexpr Status status_code = Status::SHOPIFY_SECURITY_REJECTION;
+
+    explicit ShopifySecurityRejection(std::string message = std::string(phrase(status_code)))
+        : ClientError(std::move(message), status_code) {}
+    /// Rebuilds the failure from the fields a response carries (see throw_failure()).
+    ShopifySecurityRejection(detail::from_fields_t, std::string message, Headers headers)
+        : ClientError(std::move(message), status_code, std::move(headers)) {}
+};
+template <>
+struct failure_for<Status::SHOPIFY_SECURITY_REJECTION> {
+    using type = ShopifySecurityRejection;
+};
+
 /// 431 Request Header Fields Too Large (RFC 6585, Section 5).
 class RequestHeaderFieldsTooLarge : public ClientError {
 public:
@@ -941,7 +966,7 @@ struct failure_for<Status::LOGIN_TIME_OUT> {
     using type = LoginTimeOut;
 };
 
-/// 444 Connection Closed Without Response (nginx documentation, ngx_http_rewrite_module (return)).
+/// 444 Connection Closed Without Response (nginx documentation, ngx_http_rewrite_module (return); the phrase is Blade's name, http.CONNECTION_CLOSED_WITHOUT_RESPONSE).
 class ConnectionClosedWithoutResponse : public ClientError {
 public:
     static constexpr Status status_code = Status::CONNECTION_CLOSED_WITHOUT_RESPONSE;
@@ -1300,7 +1325,7 @@ struct failure_for<Status::LOOP_DETECTED> {
     using type = LoopDetected;
 };
 
-/// 509 Bandwidth Limit Exceeded (cPanel and Apache bandwidth-limiting modules).
+/// 509 Bandwidth Limit Exceeded (cPanel shared hosting's bandwidth limit page; bandwidth-limiting Apache modules such as mod_cband).
 class BandwidthLimitExceeded : public ServerError {
 public:
     static constexpr Status status_code = Status::BANDWIDTH_LIMIT_EXCEEDED;
@@ -1316,7 +1341,7 @@ struct failure_for<Status::BANDWIDTH_LIMIT_EXCEEDED> {
     using type = BandwidthLimitExceeded;
 };
 
-/// 510 Not Extended (RFC 2774, Section 7; status-change-http-experiments-to-historic).
+/// 510 Not Extended (RFC 2774, Section 7; Status change of HTTP experiments to Historic).
 class NotExtended : public ServerError {
 public:
     static constexpr Status status_code = Status::NOT_EXTENDED;
@@ -1494,7 +1519,7 @@ struct failure_for<Status::SITE_IS_OVERLOADED> {
     using type = SiteIsOverloaded;
 };
 
-/// 530 Site Is Frozen (Pantheon and Cloudflare documentation).
+/// 530 Site Is Frozen (Pantheon documentation; Cloudflare documentation, Troubleshooting Cloudflare 1XXX errors).
 class SiteIsFrozen : public ServerError {
 public:
     static constexpr Status status_code = Status::SITE_IS_FROZEN;
@@ -1505,7 +1530,6 @@ public:
     SiteIsFrozen(detail::from_fields_t, std::string message, Headers headers)
         : ServerError(std::move(message), status_code, std::move(headers)) {}
 };
-using OriginDnsError = SiteIsFrozen;
 template <>
 struct failure_for<Status::SITE_IS_FROZEN> {
     using type = SiteIsFrozen;
@@ -1527,7 +1551,7 @@ struct failure_for<Status::IDENTITY_PROVIDER_UNAUTHORIZED> {
     using type = IdentityProviderUnauthorized;
 };
 
-/// 598 Network Read Timeout Error (Informal convention of some HTTP proxies).
+/// 598 Network Read Timeout Error (No vendor's documentation; listed beside 599 in lists of unofficial codes).
 class NetworkReadTimeoutError : public ServerError {
 public:
     static constexpr Status status_code = Status::NETWORK_READ_TIMEOUT_ERROR;
@@ -1543,7 +1567,7 @@ struct failure_for<Status::NETWORK_READ_TIMEOUT_ERROR> {
     using type = NetworkReadTimeoutError;
 };
 
-/// 599 Network Connect Timeout Error (Informal convention of some HTTP proxies).
+/// 599 Network Connect Timeout Error (Tornado's HTTP client (tornado.httpclient.HTTPClientError); Perl's HTTP::Tiny; Blade's http.NETWORK_CONNECT_TIMEOUT_ERROR).
 class NetworkConnectTimeoutError : public ServerError {
 public:
     static constexpr Status status_code = Status::NETWORK_CONNECT_TIMEOUT_ERROR;
@@ -1640,6 +1664,8 @@ namespace detail {
         throw_with(PreconditionRequired(from_fields, std::move(message), std::move(headers)), problem);
     case Status::TOO_MANY_REQUESTS:
         throw_with(TooManyRequests(from_fields, std::move(message), std::move(headers)), problem);
+    case Status::SHOPIFY_SECURITY_REJECTION:
+        throw_with(ShopifySecurityRejection(from_fields, std::move(message), std::move(headers)), problem);
     case Status::REQUEST_HEADER_FIELDS_TOO_LARGE:
         throw_with(RequestHeaderFieldsTooLarge(from_fields, std::move(message), std::move(headers)), problem);
     case Status::LOGIN_TIME_OUT:

@@ -7,10 +7,22 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 namespace http {
+
+namespace detail {
+
+// A name of the field registry as an enum: http::Field, for which the generated <http/fields.hpp>
+// declares field_name(). This header does not include it, nor name the type (the protocol core
+// has a detail::Field of its own): the members below that take a Field are templates, compiled
+// only where they are used, and field_name() is found then by argument-dependent lookup.
+template <class F>
+concept registered_field = std::is_enum_v<F> && requires(F field) { std::string_view{field_name(field)}; };
+
+}  // namespace detail
 
 /// True if `a` and `b` are equal ignoring ASCII case, as field names compare (RFC 9110, Section 5.1).
 constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
@@ -36,6 +48,10 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
 ///     h["Content-Type"] = "text/plain";          // sets the first Content-Type, adding it if absent
 ///     h.add("Set-Cookie", "a=1");                 // appends, even if the name is present
 ///     if (auto it = h.find("content-type"); it != h.end()) use(it->second);
+///     h[http::Field::CACHE_CONTROL] = "no-store";  // a registered name, as an http::Field
+///
+/// Every member that takes a name also takes an http::Field (<http/fields.hpp>), which stands
+/// for the name as the field registry spells it.
 class Headers {
 public:
     using value_type = std::pair<std::string, std::string>;
@@ -93,6 +109,31 @@ public:
     }
     /// Removes every field named `name`; returns how many there were.
     std::size_t erase(std::string_view name) { return static_cast<std::size_t>(std::erase_if(fields_, named{name})); }
+
+    // The same, by registered field name: `h[http::Field::CONTENT_TYPE]`, `h.get(http::Field::ETAG)`.
+    // field_name() comes from <http/fields.hpp>, found when one of these is used.
+    template <detail::registered_field F>
+    std::string& operator[](F field) { return (*this)[field_name(field)]; }
+    template <detail::registered_field F>
+    iterator find(F field) noexcept { return find(field_name(field)); }
+    template <detail::registered_field F>
+    const_iterator find(F field) const noexcept { return find(field_name(field)); }
+    template <detail::registered_field F>
+    bool contains(F field) const noexcept { return contains(field_name(field)); }
+    template <detail::registered_field F>
+    std::string_view get(F field, std::string_view fallback = {}) const noexcept {
+        return get(field_name(field), fallback);
+    }
+    template <detail::registered_field F>
+    std::vector<std::string_view> get_all(F field) const { return get_all(field_name(field)); }
+    template <detail::registered_field F>
+    std::size_t count(F field) const noexcept { return count(field_name(field)); }
+    template <detail::registered_field F>
+    void add(F field, std::string value) { add(std::string(field_name(field)), std::move(value)); }
+    template <detail::registered_field F>
+    void set(F field, std::string value) { set(field_name(field), std::move(value)); }
+    template <detail::registered_field F>
+    std::size_t erase(F field) { return erase(field_name(field)); }
 
     iterator begin() noexcept { return fields_.begin(); }
     iterator end() noexcept { return fields_.end(); }

@@ -1,4 +1,5 @@
 #include <http/client.hpp>
+#include <http/methods.hpp>
 
 #include "coding/content_coding.hpp"
 #include "client/auth.hpp"
@@ -34,9 +35,11 @@ constexpr auto continue_wait = std::chrono::seconds(1);
 // Idle connections kept per origin.
 constexpr std::size_t max_idle_per_origin = 4;
 
+// The method registry says which methods may be repeated (RFC 9110, Section 9.2.2); a method it
+// does not have is not idempotent.
 bool idempotent(std::string_view method) {
-    return method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE" || method == "OPTIONS" ||
-           method == "TRACE";
+    const std::optional<Method> known = method_from_name(method);
+    return known && is_idempotent(*known);
 }
 
 bool is_redirect(int status) {
