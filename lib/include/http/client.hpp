@@ -2,6 +2,7 @@
 #pragma once
 
 #include <http/cookie_jar.hpp>
+#include <http/event.hpp>
 #include <http/failure.hpp>
 #include <http/headers.hpp>
 #include <http/response.hpp>
@@ -63,13 +64,6 @@ enum class Auth {
     any,     ///< the strongest scheme the server's challenge offers: Digest SHA-256, Digest MD5, Basic
     basic,   ///< Basic, sent with the first request (no challenge needed)
     digest,  ///< Digest only (RFC 7616), in answer to the challenge
-};
-
-/// One Server-Sent Event, as Client::events() reads it.
-struct Event {
-    std::string data;   ///< its data: lines joined with LF
-    std::string event;  ///< its type: "message" unless the server named one
-    std::string id;     ///< the last event ID the stream set (sent as Last-Event-ID on reconnecting)
 };
 
 /// An HTTP client. Connections are kept alive and reused per origin; one Client serves one
