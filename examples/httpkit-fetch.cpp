@@ -4,11 +4,14 @@
 //   --cacert FILE   --insecure   --no-verify-host   --no-follow
 //   --connect-timeout MS   --timeout MS   --max-time MS   --progress   -s   --json
 //   -b FILE (cookies to send, curl's cookie file)   -c FILE (cookies to write after)   --proxy URL
+//   --max-decoding-ratio N
 //
-// Prints the body (or, with --json, a summary of the response); -o streams it to a file as it
-// arrives, -T streams a file up. A progress bar goes to stderr when it is a terminal. Exit status
-// 0 when a response arrived, whatever its status; otherwise 1 with a one-line reason on stderr
-// (2: bad usage).
+// Prints the body as it arrives, decoded (or, with --json, a summary of the response); -o streams
+// it to a file as it arrives (a temporary file renamed into place once complete, so a failed
+// download leaves the file as it was; a FIFO or device written in place; "-" is standard output),
+// -T streams a file up. A progress bar goes to stderr when it is a terminal. Exit status 0 when a
+// response arrived, whatever its status; otherwise 1 with a one-line reason on stderr (2: bad
+// usage).
 #include <http/client.hpp>
 
 #include <nlohmann/json.hpp>
@@ -32,7 +35,8 @@ constexpr std::string_view usage = R"(usage: httpkit-fetch [options] URL
   -X METHOD               request method (default GET, or POST with -d)
   -d DATA                 request content; @FILE reads it from FILE
   -H 'Name: value'        add a request header (repeatable)
-  -o FILE                 write the body to FILE as it arrives, instead of standard output
+  -o FILE                 write the body to FILE as it arrives, instead of standard output ("-");
+                          FILE is replaced only once the whole body arrived
   -T FILE                 upload FILE as the content, as it is read (PUT unless -X says)
   --cacert FILE           trust the CA certificates in FILE (PEM)
   --insecure              do not verify the server's certificate
@@ -47,6 +51,8 @@ constexpr std::string_view usage = R"(usage: httpkit-fetch [options] URL
   -b FILE                 send the cookies of FILE (curl's cookie-file format), keep new ones
   -c FILE                 write the cookies to FILE afterwards, in that format
   --json                  print a JSON summary instead of the body
+  --max-decoding-ratio N  refuse a body that decodes to more than N times its size (default 100;
+                          0: no limit), a guard against decompression bombs
 )";
 
 [[noreturn]] void bad_usage(const std::string& message) {
@@ -60,6 +66,14 @@ std::chrono::milliseconds milliseconds(std::string_view option, std::string_view
     if (error != std::errc{} || end != text.data() + text.size() || value <= 0)
         bad_usage(std::string(option) + " takes a positive number of milliseconds, not '" + std::string(text) + "'");
     return std::chrono::milliseconds(value);
+}
+
+std::uint32_t ratio(std::string_view option, std::string_view text) {
+    std::uint32_t value = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (error != std::errc{} || end != text.data() + text.size())
+        bad_usage(std::string(option) + " takes a whole number, not '" + std::string(text) + "'");
+    return value;
 }
 
 std::string human_bytes(double bytes) {
@@ -193,6 +207,8 @@ int main(int argc, char** argv) {
             client.receive_timeout = milliseconds(arg, value());
         } else if (arg == "--json") {
             json = true;
+        } else if (arg == "--max-decoding-ratio") {
+            client.max_decoding_ratio = ratio(arg, value());
         } else if (arg == "-h" || arg == "--help") {
             std::cout << usage;
             return 0;
@@ -228,22 +244,46 @@ int main(int argc, char** argv) {
         received = p.downloaded;
         return !progress || bar.update(p);
     };
-    // A GET to a file streams to disk; anything else is held, then written.
+    if (output == "-")
+        output.clear();  // standard output, as curl takes "-"
+    // A GET to a file streams to disk; a body for standard output (or only counted, for --json)
+    // is decoded and handed on as it arrives, never held whole; a body to a file for another
+    // method is held, then written.
     const bool streamed = !output.empty() && method == "GET" && upload.empty() && !data;
+    const bool to_file = !output.empty();
+    std::uint64_t body_size = 0;
+    bool output_failed = false;
+    const auto on_body = [&](std::string_view piece) {
+        body_size += piece.size();
+        if (json)
+            return true;
+        std::cout.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+        output_failed = !std::cout;
+        return !output_failed;
+    };
     http::Response response;
     try {
         if (streamed)
             response = client.download(url, output);
         else if (!upload.empty())
             response = client.upload(url, upload, method);
-        else
+        else if (to_file)
             response = client.send_request(url, method, data.value_or(""));
+        else
+            response = client.send_request(url, method, data.value_or(""), {}, on_body);
         bar.finish();
     } catch (const std::exception& error) {
         bar.finish();
-        std::cerr << "httpkit-fetch: " << error.what() << "\n";
+        if (output_failed)
+            std::cerr << "httpkit-fetch: cannot write the body to standard output\n";
+        else
+            std::cerr << "httpkit-fetch: " << error.what() << "\n";
         return 1;
     }
+    if (streamed)
+        body_size = received;
+    else if (to_file || !upload.empty())
+        body_size = response.body.size();
 
     if (!cookies_out.empty()) {
         try {
@@ -253,7 +293,7 @@ int main(int argc, char** argv) {
             return 1;
         }
     }
-    if (!output.empty() && !streamed) {
+    if (to_file && !streamed) {
         std::ofstream out(output, std::ios::binary);
         out << response.body;
         if (!out) {
@@ -277,11 +317,15 @@ int main(int argc, char** argv) {
             {"redirects", response.redirects},
             {"responder", response.responder},
             {"time_taken", std::chrono::duration<double>(response.time_taken).count()},
-            {"body_size", streamed ? received : response.body.size()},
+            {"body_size", body_size},
         };
         std::cout << summary.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
-    } else if (output.empty()) {
-        std::cout << response.body << std::flush;
+    } else if (!to_file) {
+        std::cout << response.body << std::flush;  // an upload's answer; a streamed body is out already
+        if (!std::cout) {
+            std::cerr << "httpkit-fetch: cannot write the body to standard output\n";
+            return 1;
+        }
     }
     return 0;
 }

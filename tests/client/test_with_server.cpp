@@ -114,6 +114,102 @@ BOOST_AUTO_TEST_CASE(expect_continue_for_large_bodies) {
     BOOST_TEST(expects == 1);
 }
 
+BOOST_AUTO_TEST_CASE(the_request_head_is_the_serializers) {
+    // Expect: 100-continue from the client's rule or the caller's field, never with no_expect;
+    // the caller's framing fields never replace the client's.
+    http::Client client;
+    BOOST_TEST(client.post(url("/small"), "s", {{"Expect", "100-continue"}}).body.starts_with("POST /small 1"));
+    BOOST_TEST(expects == 1);
+    client.no_expect = true;
+    BOOST_TEST(client.post(url("/small"), "s", {{"Expect", "100-continue"}}).body.starts_with("POST /small 1"));
+    BOOST_TEST(expects == 1);
+    BOOST_TEST(client.post(url("/framing"), "abc", {{"Content-Length", "1"}, {"Host", "elsewhere"}, {"Transfer-Encoding", "chunked"}})
+                   .body == "POST /framing 3 application/x-www-form-urlencoded -");
+    // Connection: close from the caller goes out: that connection ends with its exchange.
+    const int before = connections;
+    BOOST_TEST(client.get(url("/c1"), {{"Connection", "close"}}).body.starts_with("GET /c1"));  // on the open one
+    BOOST_TEST(client.get(url("/c2"), {{"Connection", "close"}}).body.starts_with("GET /c2"));
+    BOOST_TEST(client.get(url("/c3")).body.starts_with("GET /c3"));
+    BOOST_TEST(connections == before + 2);
+}
+
+BOOST_AUTO_TEST_CASE(what_would_split_the_head_is_refused_before_sending) {
+    http::Client client;
+    auto refused = [&](std::string_view method, const http::Headers& headers) {
+        try {
+            client.send_request(url("/x"), method, {}, headers);
+        } catch (const http::TransportError& e) {
+            BOOST_TEST((e.kind() == Kind::invalid_request));
+            return std::string(e.what());
+        }
+        return std::string("sent");
+    };
+    BOOST_TEST(refused("GET /admin HTTP/1.1\r\nX-Injected: 1\r\nX-Rest:", {}).ends_with("is not a token"));
+    BOOST_TEST(refused("GET", {{"X-Split", "a\r\nX-Injected: 1"}}).ends_with("value of header 'X-Split' holds a control character"));
+    BOOST_TEST(refused("GET", {{"Bad Name", "1"}}).ends_with("header name 'Bad Name' is not a token"));
+    BOOST_TEST(connections == 0);  // nothing went out
+    BOOST_TEST(refused("PROPFIND", {{"X-Fine", "caf\xc3\xa9"}}) == "sent");
+}
+
+BOOST_AUTO_TEST_CASE(a_copy_keeps_every_setting_and_opens_its_own_connections) {
+    http::Client client;
+    client.user_agent = "agent";
+    client.follow_redirect = false;
+    client.max_redirects = 3;
+    client.skip_hostname_verification = true;
+    client.skip_peer_verification = true;
+    client.referer = "http://referer/";
+    client.ca_cert = "/ca.pem";
+    client.connect_timeout = 1234ms;
+    client.receive_timeout = 2345ms;
+    client.headers["X-Extra"] = "copied";
+    client.no_expect = true;
+    client.max_body_size = 77;
+    client.max_decoding_ratio = 7;
+    client.retries = 2;
+    client.max_retry_after = std::chrono::seconds(9);
+    client.timeout = 3456ms;
+    client.username = "user";
+    client.password = "secret";
+    client.auth_method = http::Auth::digest;
+    client.proxy = "http://proxy:3128";
+    client.cookie_jar = std::make_shared<http::CookieJar>();
+    client.on_progress = [](const http::Progress&) { return true; };
+    const http::Client copy = client;
+    BOOST_TEST(copy.user_agent == "agent");
+    BOOST_TEST(!copy.follow_redirect);
+    BOOST_TEST(copy.max_redirects == 3);
+    BOOST_TEST(copy.skip_hostname_verification);
+    BOOST_TEST(copy.skip_peer_verification);
+    BOOST_TEST(copy.referer == "http://referer/");
+    BOOST_TEST(copy.ca_cert == "/ca.pem");
+    BOOST_TEST(copy.connect_timeout.count() == 1234);
+    BOOST_TEST(copy.receive_timeout.count() == 2345);
+    BOOST_TEST(copy.headers.get("X-Extra") == "copied");
+    BOOST_TEST(copy.no_expect);
+    BOOST_TEST(copy.max_body_size == 77u);
+    BOOST_TEST(copy.max_decoding_ratio == 7u);
+    BOOST_TEST(copy.retries == 2);
+    BOOST_TEST(copy.max_retry_after.count() == 9);
+    BOOST_TEST(copy.timeout.count() == 3456);
+    BOOST_TEST(copy.username == "user");
+    BOOST_TEST(copy.password == "secret");
+    BOOST_TEST((copy.auth_method == http::Auth::digest));
+    BOOST_TEST(copy.proxy == "http://proxy:3128");
+    BOOST_TEST(copy.cookie_jar == client.cookie_jar);  // one jar, shared
+    BOOST_TEST(static_cast<bool>(copy.on_progress));
+    // Connections are not shared: each client opens its own, and keeps it.
+    http::Client first;
+    BOOST_TEST(first.get(url("/1")).body.starts_with("GET /1"));
+    http::Client second = first;
+    BOOST_TEST(second.get(url("/2")).body.starts_with("GET /2"));
+    BOOST_TEST(first.get(url("/3")).body.starts_with("GET /3"));
+    BOOST_TEST(connections == 2);
+    second = first;  // assigned: its connections go, a new one is opened
+    BOOST_TEST(second.get(url("/4")).body.starts_with("GET /4"));
+    BOOST_TEST(connections == 3);
+}
+
 BOOST_AUTO_TEST_CASE(a_refused_expectation_saves_the_upload) {
     // Over the server's max_body_size: 413 comes instead of 100 and the body is never sent.
     http::Client client;
@@ -152,20 +248,30 @@ BOOST_AUTO_TEST_CASE(gzip_and_deflate) {
 
 BOOST_AUTO_TEST_CASE(decompression_bomb) {
     http::Client client;
-    client.max_response_size = 1024 * 1024;
+    client.max_body_size = 1024 * 1024;
+    client.max_decoding_ratio = 0;  // the size alone
     try {
         client.get(url("/bomb"));
-        BOOST_FAIL("a body inflating past max_response_size must fail");
+        BOOST_FAIL("a body inflating past max_body_size must fail");
     } catch (const http::TransportError& e) {
         BOOST_TEST((e.kind() == Kind::too_large));
-        BOOST_TEST(std::string(e.what()).find("max_response_size") != std::string::npos);
+        BOOST_TEST(std::string(e.what()).find("the gzip body decodes to more than client.max_body_size (1048576 bytes)") !=
+                   std::string::npos);
     }
-    client.max_response_size = 10;
+    client.max_body_size = 10;
     try {
         client.get(url("/x"));  // 15 bytes, refused from Content-Length
-        BOOST_FAIL("a body over max_response_size must fail");
+        BOOST_FAIL("a body over max_body_size must fail");
     } catch (const http::TransportError& e) {
         BOOST_TEST((e.kind() == Kind::too_large));
+    }
+    // By default the ratio guard stops it first: 64 MiB from 64 KiB.
+    try {
+        http::Client().get(url("/bomb"));
+        BOOST_FAIL("a decompression bomb must be refused by its ratio");
+    } catch (const http::TransportError& e) {
+        BOOST_TEST((e.kind() == Kind::too_large));
+        BOOST_TEST(std::string(e.what()).find("client.max_decoding_ratio") != std::string::npos);
     }
 }
 

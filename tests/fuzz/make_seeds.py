@@ -9,9 +9,11 @@ again changes nothing unless the sources did.
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import json
 import re
+import zlib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -102,6 +104,15 @@ def main() -> None:
     write("http2", http2_seeds())
 
     write("form", [b"a=1&b=x+y&c=%2F%zz&d&e=&%41=%e2%82%ac&a=2", b"name=J%C3%B6rg+M&tags=a%26b"])
+
+    # A byte choosing the coding (gzip, deflate, br, zstd, "deflate, gzip", identity), then the body.
+    text = b"".join(b"line %d of a body\n" % i for i in range(200))
+    raw = zlib.compressobj(6, zlib.DEFLATED, -15)
+    decoding = [b"\0" + gzip.compress(text, mtime=0), b"\0" + gzip.compress(b"a", mtime=0) + gzip.compress(b"b", mtime=0),
+                b"\1" + zlib.compress(text), b"\1" + raw.compress(text) + raw.flush(),
+                b"\4" + gzip.compress(zlib.compress(text), mtime=0), b"\0" + gzip.compress(bytes(65536), mtime=0),
+                b"\5" + text]
+    write("decoding", with_split(decoding))
 
     names = re.findall(r'^(?:name = |aliases = \[)"([A-Z0-9_]+)"', DATA.read_text(), re.M)
     write("status", [n.encode() for n in names] + [b"\x94\x01\x00\x00", b"\xa4\x01\x00\x00"])

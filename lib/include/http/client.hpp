@@ -2,6 +2,7 @@
 #pragma once
 
 #include <http/cookie_jar.hpp>
+#include <http/event.hpp>
 #include <http/failure.hpp>
 #include <http/headers.hpp>
 #include <http/response.hpp>
@@ -25,13 +26,15 @@ class TransportError : public std::runtime_error {
 public:
     enum class Kind {
         invalid_url,         ///< the URL cannot be used
+        invalid_request,     ///< the request cannot be sent as asked: a method that is not a token, a
+                             ///< header field with a bad name or a control character in its value
         dns,                 ///< the host name did not resolve
         connect,             ///< no connection (refused, unreachable, timed out)
         tls,                 ///< TLS handshake or certificate verification failed
         timeout,             ///< no response data within receive_timeout, or the request past client.timeout
         closed,              ///< the server closed the connection before the response was complete
         malformed_response,  ///< the server's bytes are not an HTTP/1.x response
-        too_large,           ///< the response exceeded max_response_size
+        too_large,           ///< the body passed max_body_size, or grew past max_decoding_ratio when decoded
         too_many_redirects,  ///< more than max_redirects redirects
         io,                  ///< another socket error, or a file to upload or download that failed
         aborted,             ///< on_progress returned false
@@ -65,13 +68,6 @@ enum class Auth {
     digest,  ///< Digest only (RFC 7616), in answer to the challenge
 };
 
-/// One Server-Sent Event, as Client::events() reads it.
-struct Event {
-    std::string data;   ///< its data: lines joined with LF
-    std::string event;  ///< its type: "message" unless the server named one
-    std::string id;     ///< the last event ID the stream set (sent as Last-Event-ID on reconnecting)
-};
-
 /// An HTTP client. Connections are kept alive and reused per origin; one Client serves one
 /// request at a time (use one per thread).
 ///
@@ -86,7 +82,8 @@ class Client {
 public:
     Client();
     ~Client();
-    /// Copies the settings, not the open connections.
+    /// Copies every setting, not the open connections nor what was learnt of servers'
+    /// authentication (the copy starts afresh); a cookie_jar is shared, being a pointer.
     Client(const Client& other);
     Client& operator=(const Client& other);
     Client(Client&&) noexcept;
@@ -111,13 +108,24 @@ public:
     Headers headers;
     /// Never send Expect: 100-continue (sent otherwise for bodies of 1 MiB and more).
     bool no_expect = false;
-    /// The largest body accepted, after gzip/deflate decoding: a guard against decompression
-    /// bombs. TransportError(too_large) beyond it.
-    std::uint64_t max_response_size = std::uint64_t{1} << 30;
+    /// The largest body held in Response::body (1 GiB), counted as it is decoded (gzip, deflate,
+    /// br, zstd) and checked against a Content-Length before any is read; an event of events()
+    /// is held to it too. A body that goes to a file (download()) or a callback (send_request()
+    /// with on_body) has no limit: nothing holds it. TransportError (too_large) past it.
+    std::uint64_t max_body_size = std::uint64_t{1} << 30;
+    /// A guard against decompression bombs wherever the client decodes a body (Response::body,
+    /// on_body, events()): a body that decodes to more than this many times the bytes it came
+    /// in is refused with TransportError (too_large) as soon as it does, once it is past 1 MiB
+    /// decoded (smaller bodies are never refused for their ratio). Text and JSON compress by 3
+    /// to 20 and rarely past 50; a bomb by about 1,000 (gzip's limit is 1,032) to millions (br,
+    /// zstd). 0: no ratio check (max_body_size still holds).
+    std::uint32_t max_decoding_ratio = 100;
     /// Times a request is sent again when that can help, by the status dataset's rules
     /// (http::retry_rule()): 408, 425, 429 and 503 for any method, 502 and 504 (and a connection
     /// that failed) for idempotent ones only. It waits for the response's Retry-After where the
     /// rule honours it, else 250 ms doubling each time. The last response is returned as usual.
+    /// A request whose body has begun to reach a sink (download()'s file, on_body, events()) is
+    /// not repeated: what went there cannot be taken back.
     int retries = 0;
     /// The longest wait before a retry, whatever Retry-After asks (a server may ask for a day).
     std::chrono::seconds max_retry_after{60};
@@ -169,11 +177,27 @@ public:
     Response del(std::string_view url, const Headers& request_headers = {}) {
         return send_request(url, "DELETE", {}, request_headers);
     }
+    /// As send_request(), but the final response's body goes to `on_body` as it arrives, decoded,
+    /// a piece at a time, and is never held: the returned Response has an empty body. No
+    /// max_body_size applies (max_decoding_ratio does). Returning false from `on_body` aborts
+    /// the request (TransportError, aborted); what it throws goes through. Bodies of redirects
+    /// followed and of 401s answered are not handed to it.
+    ///
+    ///     client.send_request(url, "GET", {}, {}, [&](std::string_view piece) { out << piece; return bool(out); });
+    Response send_request(std::string_view url, std::string_view method, std::string_view data,
+                          const Headers& request_headers, const std::function<bool(std::string_view)>& on_body);
 
     /// GETs `url` and writes the final response's body to `path` as it arrives (never held in
-    /// memory; asked for uncoded, as it is stored), whatever the status: check it. The returned
-    /// Response has an empty body. Removes the file and throws TransportError if the transfer
-    /// fails or the file cannot be written.
+    /// memory; asked for uncoded, and stored as it came), whatever the status: check it. The
+    /// returned Response has an empty body.
+    ///
+    /// A regular file (or a path where nothing is yet) is written through a temporary file
+    /// beside it, ".NAME.XXXXXX", renamed over it only once the whole body arrived: a failed
+    /// download leaves what was there untouched and no temporary behind; a file replaced keeps
+    /// its permissions (and, where the process may, its owner). A symbolic link is followed: the
+    /// file it names is replaced, the link kept. Anything else (a FIFO, a terminal, /dev/null) is
+    /// written in place and never removed. Throws TransportError if the transfer fails or the
+    /// file cannot be written (io: a directory, a missing directory, no permission).
     Response download(std::string_view url, const std::filesystem::path& path, const Headers& request_headers = {});
     /// Sends the file at `path` as the content (PUT by default; application/octet-stream unless
     /// the headers say otherwise), read as it is sent. Throws TransportError.
@@ -192,7 +216,19 @@ public:
     class Impl;
 
 private:
-    std::unique_ptr<Impl> impl_;
+    // Open connections and what was learnt of servers' authentication: a copy of the Client
+    // starts with none.
+    struct Connections {
+        Connections();
+        ~Connections();
+        Connections(const Connections&);
+        Connections& operator=(const Connections&);
+        Connections(Connections&&) noexcept;
+        Connections& operator=(Connections&&) noexcept;
+        Impl& get();
+        std::unique_ptr<Impl> impl;
+    };
+    Connections connections_;
 };
 
 /// One-off requests with a default Client.

@@ -3,8 +3,10 @@
 
 #include "coding/content_coding.hpp"
 #include "client/auth.hpp"
+#include "client/download_target.hpp"
 #include "client/transport.hpp"
 #include "proto/events/event_parser.hpp"
+#include "proto/message/serialize.hpp"
 #include "proto/message/parameters.hpp"
 #include "proto/parser/body_reader.hpp"
 #include "proto/parser/char_class.hpp"
@@ -42,6 +44,15 @@ bool idempotent(std::string_view method) {
     return known && is_idempotent(*known);
 }
 
+// A caller's "Connection: close" asks for one exchange on the connection: the serializer says so,
+// and the connection is not pooled afterwards.
+bool has_close_option(const Headers& headers) {
+    bool close = false;
+    for (const std::string_view value : headers.get_all("Connection"))
+        for_each_list_element(value, [&](std::string_view option) { close = close || iequals(option, "close"); });
+    return close;
+}
+
 bool is_redirect(int status) {
     return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
@@ -53,6 +64,7 @@ struct Received {
     Headers headers;
     Headers trailers;
     std::string body;
+    bool sunk = false;  // the body went to the transfer's sink, not into `body`
 };
 
 // What one send_request(), download() or upload() asks, through its redirects and retries.
@@ -64,6 +76,12 @@ struct Transfer {
     // if take_body says so once its head is known.
     std::function<bool(const Received&)> take_body;
     std::function<void(std::string_view)> sink;
+    bool decode = true;  // false: the body is handed over as it came (download())
+    // Whether a response with this head will be retried (its body is then not the sink's), and
+    // whether any body went to the sink: a request that did is never repeated, as its bytes
+    // cannot be taken back from a file, a pipe or a callback.
+    std::function<bool(const Received&)> will_retry;
+    bool delivered = false;
     bool answering_401 = false;  // a 401 will be answered with credentials: its body is not kept
     Clock::time_point deadline = Clock::time_point::max();  // client.timeout
     std::chrono::milliseconds timeout{0};
@@ -165,7 +183,7 @@ private:
     Received exchange(Client& settings, const Url& url, std::string_view method, Transfer& transfer,
                       const Headers& request_headers, const std::string& where);
     Received attempt(Client& settings, ClientConnection& connection, std::string_view method, Transfer& transfer,
-                     const std::string& request_head, bool& reusable, bool& any_byte);
+                     const std::string& request_head, const SerializedRequest& request, bool& reusable, bool& any_byte);
     // Idle connections, by origin (and the proxy they go through).
     std::unique_ptr<ClientConnection> take(const std::string& key);
     void give_back(const std::string& key, std::unique_ptr<ClientConnection> connection);
@@ -180,80 +198,87 @@ private:
 
 // --- settings --------------------------------------------------------------------------------
 
-Client::Client() : impl_(std::make_unique<Impl>()) {}
+Client::Connections::Connections() : impl(std::make_unique<Impl>()) {}
+Client::Connections::~Connections() = default;
+Client::Connections::Connections(const Connections&) : impl(std::make_unique<Impl>()) {}
+Client::Connections& Client::Connections::operator=(const Connections& other) {
+    if (this != &other)
+        impl = std::make_unique<Impl>();
+    return *this;
+}
+Client::Connections::Connections(Connections&&) noexcept = default;
+Client::Connections& Client::Connections::operator=(Connections&&) noexcept = default;
+
+Client::Impl& Client::Connections::get() {
+    if (!impl)  // moved from
+        impl = std::make_unique<Impl>();
+    return *impl;
+}
+
+Client::Client() = default;
 Client::~Client() = default;
+Client::Client(const Client&) = default;
+Client& Client::operator=(const Client&) = default;
 Client::Client(Client&&) noexcept = default;
 Client& Client::operator=(Client&&) noexcept = default;
 
-Client::Client(const Client& other)
-    : user_agent(other.user_agent),
-      follow_redirect(other.follow_redirect),
-      max_redirects(other.max_redirects),
-      skip_hostname_verification(other.skip_hostname_verification),
-      skip_peer_verification(other.skip_peer_verification),
-      referer(other.referer),
-      ca_cert(other.ca_cert),
-      connect_timeout(other.connect_timeout),
-      receive_timeout(other.receive_timeout),
-      headers(other.headers),
-      no_expect(other.no_expect),
-      max_response_size(other.max_response_size),
-      retries(other.retries),
-      max_retry_after(other.max_retry_after),
-      timeout(other.timeout),
-      on_progress(other.on_progress),
-      impl_(std::make_unique<Impl>()) {}
-
-Client& Client::operator=(const Client& other) {
-    if (this != &other)
-        *this = Client(other);
-    return *this;
-}
-
 Response Client::send_request(std::string_view url, std::string_view method, std::string_view data,
                               const Headers& request_headers) {
-    if (!impl_)
-        impl_ = std::make_unique<Impl>();
     Transfer transfer;
     transfer.data = data;
     transfer.content_size = data.size();
-    return impl_->send(*this, url, method, transfer, request_headers);
+    return connections_.get().send(*this, url, method, transfer, request_headers);
+}
+
+Response Client::send_request(std::string_view url, std::string_view method, std::string_view data,
+                              const Headers& request_headers, const std::function<bool(std::string_view)>& on_body) {
+    Transfer transfer;
+    transfer.data = data;
+    transfer.content_size = data.size();
+    transfer.sink = [&on_body](std::string_view piece) {
+        if (!on_body(piece))
+            throw NetFailure(Kind::aborted, "on_body asked to stop");
+    };
+    return connections_.get().send(*this, url, method, transfer, request_headers);
 }
 
 Response Client::download(std::string_view url, const std::filesystem::path& path, const Headers& request_headers) {
-    if (!impl_)
-        impl_ = std::make_unique<Impl>();
-    std::ofstream file(path, std::ios::binary | std::ios::trunc);
-    if (!file)
-        throw TransportError(Kind::io, std::string(url), "GET " + std::string(url) + ": cannot write " + path.string());
+    const auto cannot_write = [&](const std::string& why) {
+        return TransportError(Kind::io, std::string(url), "GET " + std::string(url) + ": cannot write " + path.string() + ": " + why);
+    };
+    std::optional<DownloadTarget> target;
+    try {
+        target.emplace(path);
+    } catch (const std::system_error& e) {
+        throw cannot_write(e.code().message());
+    } catch (const std::invalid_argument& e) {
+        throw cannot_write(e.what());
+    }
     Transfer transfer;
-    transfer.sink = [&file](std::string_view data) {
-        file.write(data.data(), static_cast<std::streamsize>(data.size()));
-        if (!file)
-            throw NetFailure(Kind::io, "cannot write the downloaded file");
+    transfer.decode = false;  // stored as it came, as it was asked
+    transfer.sink = [&target](std::string_view data) {
+        try {
+            target->write(data);
+        } catch (const std::system_error& e) {
+            throw NetFailure(Kind::io, "cannot write the downloaded file: " + e.code().message());
+        }
     };
     // Asked as it is stored: a body that goes to disk as it arrives is not decoded.
     Headers asked = request_headers;
     if (!asked.contains("Accept-Encoding"))
         asked.add("Accept-Encoding", "identity");
+    // On failure the target's destructor removes the temporary file, and only that.
+    Response response = connections_.get().send(*this, url, "GET", transfer, asked);
     try {
-        Response response = impl_->send(*this, url, "GET", transfer, asked);
-        file.flush();
-        if (!file)
-            throw TransportError(Kind::io, std::string(url), "GET " + std::string(url) + ": cannot write " + path.string());
-        return response;
-    } catch (...) {
-        file.close();
-        std::error_code ignored;
-        std::filesystem::remove(path, ignored);  // no half a file left behind
-        throw;
+        target->commit();
+    } catch (const std::system_error& e) {
+        throw cannot_write(e.code().message());
     }
+    return response;
 }
 
 Response Client::upload(std::string_view url, const std::filesystem::path& path, std::string_view method,
                         const Headers& request_headers) {
-    if (!impl_)
-        impl_ = std::make_unique<Impl>();
     std::error_code error;
     const std::uint64_t size = std::filesystem::file_size(path, error);
     if (error)
@@ -265,7 +290,7 @@ Response Client::upload(std::string_view url, const std::filesystem::path& path,
     Headers asked = request_headers;
     if (!asked.contains("Content-Type"))
         asked.add("Content-Type", "application/octet-stream");
-    return impl_->send(*this, url, method, transfer, asked);
+    return connections_.get().send(*this, url, method, transfer, asked);
 }
 
 namespace {
@@ -281,8 +306,6 @@ bool is_event_stream(int status, const Headers& headers) {
 }  // namespace
 
 void Client::events(std::string_view url, const std::function<bool(const Event&)>& fn, const Headers& request_headers) {
-    if (!impl_)
-        impl_ = std::make_unique<Impl>();
     const auto deadline = timeout.count() > 0 ? Clock::now() + timeout : Clock::time_point::max();
     // Each connection gets what is left of client.timeout.
     const auto saved_timeout = timeout;
@@ -292,7 +315,7 @@ void Client::events(std::string_view url, const std::function<bool(const Event&)
         ~Restore() { client.timeout = value; }
     } restore{*this, saved_timeout};
 
-    detail::EventParser parser(static_cast<std::size_t>(std::min<std::uint64_t>(max_response_size, SIZE_MAX)));
+    detail::EventParser parser(static_cast<std::size_t>(std::min<std::uint64_t>(max_body_size, SIZE_MAX)));
     std::chrono::milliseconds delay{3000};  // the standard leaves it to the client; browsers wait ~3 s
     bool connected_once = false;
     while (true) {
@@ -305,7 +328,13 @@ void Client::events(std::string_view url, const std::function<bool(const Event&)
         transfer.take_body = [](const Received& head) { return is_event_stream(head.status, head.headers); };
         transfer.sink = [&](std::string_view data) {
             connected_once = true;
-            if (!parser.feed(data, fn))
+            bool go_on = true;
+            try {
+                go_on = parser.feed(data, fn);
+            } catch (const std::length_error& e) {
+                throw NetFailure(Kind::too_large, std::string(e.what()) + " (" + std::to_string(max_body_size) + " bytes)");
+            }
+            if (!go_on)
                 throw StopEvents{};
         };
         if (deadline != Clock::time_point::max()) {
@@ -313,7 +342,7 @@ void Client::events(std::string_view url, const std::function<bool(const Event&)
             timeout = std::max(left, std::chrono::milliseconds(1));
         }
         try {
-            const Response response = impl_->send(*this, url, "GET", transfer, asked);
+            const Response response = connections_.get().send(*this, url, "GET", transfer, asked);
             if (response.status == Status::NO_CONTENT)
                 return;  // the server says: stop reconnecting
             if (!is_event_stream(static_cast<int>(response.status), response.headers)) {
@@ -442,6 +471,17 @@ Response Client::Impl::send(Client& settings, std::string_view url_text, std::st
         transfer.answering_401 = false;
         const std::string_view location = received.headers.get("Location");
         if (!settings.follow_redirect || !is_redirect(received.status) || location.empty()) {
+            // A body held back from the sink in case it was not the last (a 401 that could not be
+            // answered after all) is the sink's now: a download keeps what it was sent.
+            if (transfer.sink && !transfer.take_body && !received.sunk && !received.body.empty()) {
+                try {
+                    transfer.delivered = true;
+                    transfer.sink(received.body);
+                } catch (const NetFailure& failure) {
+                    throw TransportError(failure.kind, url.str(), where + ": " + failure.what());
+                }
+                received.body.clear();
+            }
             Response response;
             response.status = static_cast<Status>(received.status);
             response.version = received.version_minor == 0 ? "1.0" : "1.1";
@@ -518,15 +558,23 @@ Received Client::Impl::exchange_with_retries(Client& settings, const Url& url, s
     // The dataset says which statuses a repeat can cure, and for which methods (retry_rule());
     // a connection that failed is tried again for idempotent methods only, as the server may
     // have acted on the request.
+    auto may_retry = [&](int status) {
+        const RetryRule rule = retry_rule(static_cast<Status>(status));
+        return rule.when == RetryWhen::any_method || (rule.when == RetryWhen::idempotent && idempotent(method));
+    };
+    struct Forget {
+        Transfer& transfer;
+        ~Forget() { transfer.will_retry = nullptr; }
+    } forget{transfer};
     for (int attempt = 0;; ++attempt) {
         const bool last = attempt >= settings.retries;
+        transfer.will_retry = [&, last](const Received& head) { return !last && may_retry(head.status); };
         // Without a Retry-After: 250 ms, doubling each time; never longer than max_retry_after.
         auto wait = std::chrono::milliseconds(250) * (std::int64_t{1} << std::min(attempt, 16));
         try {
             Received received = exchange(settings, url, method, transfer, request_headers, where);
             const RetryRule rule = retry_rule(static_cast<Status>(received.status));
-            const bool may = rule.when == RetryWhen::any_method || (rule.when == RetryWhen::idempotent && idempotent(method));
-            if (last || !may)
+            if (last || !may_retry(received.status))
                 return received;
             if (rule.retry_after)
                 if (const auto asked = detail::parse_retry_after(received.headers.get("Retry-After")))
@@ -535,7 +583,7 @@ Received Client::Impl::exchange_with_retries(Client& settings, const Url& url, s
             const auto kind = error.kind();
             const bool connection_failed =
                 kind == Kind::connect || kind == Kind::dns || kind == Kind::closed || kind == Kind::io;
-            if (last || !connection_failed || !idempotent(method))
+            if (last || !connection_failed || !idempotent(method) || transfer.delivered)
                 throw;
         }
         wait = std::min<std::chrono::milliseconds>(wait, settings.max_retry_after);
@@ -552,36 +600,45 @@ Received Client::Impl::exchange(Client& settings, const Url& url, std::string_vi
     // tunnel and is sent as to the origin itself.
     const std::optional<Proxy> via = proxy_for(settings, url, where);
     const bool absolute_form = via && url.scheme == "http";
-    // The request head, the same for a first attempt and a retry.
-    std::string head = std::string(method) + " " + (absolute_form ? url.str() : url.target) + " HTTP/1.1\r\nHost: " +
-                       url.authority() + "\r\n";
-    if (absolute_form && !via->authorization.empty())
-        head += "Proxy-Authorization: " + via->authorization + "\r\n";
+    // The request head, the same for a first attempt and a retry: the client's default fields,
+    // then the caller's; the framing (Host, Content-Length, Expect) is the serializer's.
     auto has = [&](std::string_view name) { return request_headers.contains(name); };
+    Headers fields;
+    fields.reserve(request_headers.size() + 6);
+    if (absolute_form && !via->authorization.empty())
+        fields.add("Proxy-Authorization", via->authorization);
     if (!has("User-Agent") && !settings.user_agent.empty())
-        head += "User-Agent: " + settings.user_agent + "\r\n";
+        fields.add("User-Agent", settings.user_agent);
     if (!has("Accept"))
-        head += "Accept: */*\r\n";
+        fields.add("Accept", "*/*");
     if (!has("Accept-Encoding"))
-        head.append("Accept-Encoding: ").append(accepted_codings()).append("\r\n");
+        fields.add("Accept-Encoding", std::string(accepted_codings()));
     if (!settings.referer.empty() && !has("Referer"))
-        head += "Referer: " + settings.referer + "\r\n";
-    for (const auto& [name, value] : request_headers) {
-        if (!is_token(name) || !is_field_value(value))
-            throw TransportError(Kind::invalid_url, url.str(), where + ": header '" + name + "' is not a valid field");
-        if (iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding") || iequals(name, "Host"))
-            continue;  // framing is the client's
-        head += name + ": " + value + "\r\n";
-    }
+        fields.add("Referer", settings.referer);
+    for (const auto& [name, value] : request_headers)
+        fields.add(name, value);
     const bool has_content = transfer.has_content() || method == "POST" || method == "PUT" || method == "PATCH";
-    if (has_content) {
-        head += "Content-Length: " + std::to_string(transfer.content_size) + "\r\n";
-        if (transfer.content_size > 0 && !has("Content-Type"))
-            head += "Content-Type: application/x-www-form-urlencoded\r\n";
-        if (transfer.content_size >= expect_threshold && !settings.no_expect)
-            head += "Expect: 100-continue\r\n";
+    if (has_content && transfer.content_size > 0 && !has("Content-Type"))
+        fields.add("Content-Type", "application/x-www-form-urlencoded");
+    const std::string target = absolute_form ? url.str() : url.target;
+    const std::string authority = url.authority();
+    RequestFraming framing;
+    framing.method = method;
+    framing.target = target;
+    framing.host = authority;
+    if (has_content)
+        framing.content_length = transfer.content_size;
+    // Bodies from expect_threshold on ask first, as does a caller who says so (never with no_expect).
+    framing.expect_continue =
+        !settings.no_expect && (transfer.content_size >= expect_threshold || iequals(request_headers.get("Expect"), "100-continue"));
+    framing.keep_alive = !has_close_option(request_headers);
+    std::string head;
+    SerializedRequest request;
+    try {
+        request = serialize_request(framing, fields, head);
+    } catch (const std::invalid_argument& e) {
+        throw TransportError(Kind::invalid_request, url.str(), where + ": " + e.what());
     }
-    head += "\r\n";
 
     TlsContext* tls = nullptr;
     try {
@@ -603,7 +660,7 @@ Received Client::Impl::exchange(Client& settings, const Url& url, std::string_vi
                 connection = open_connection(url, tls, !settings.skip_hostname_verification,
                                              transfer.until(settings.connect_timeout), via ? &*via : nullptr);
             }
-            Received received = this->attempt(settings, *connection, method, transfer, head, reusable, any_byte);
+            Received received = this->attempt(settings, *connection, method, transfer, head, request, reusable, any_byte);
             if (reusable)
                 give_back(pool_key, std::move(connection));
             return received;
@@ -653,9 +710,10 @@ void Client::Impl::send_content(Stream& stream, Transfer& transfer, std::chrono:
 }
 
 Received Client::Impl::attempt(Client& settings, ClientConnection& connection, std::string_view method,
-                               Transfer& transfer, const std::string& request_head, bool& reusable, bool& any_byte) {
+                               Transfer& transfer, const std::string& request_head, const SerializedRequest& request,
+                               bool& reusable, bool& any_byte) {
     Stream& stream = *connection.stream;
-    const bool expect = request_head.find("\r\nExpect: 100-continue\r\n") != std::string::npos;
+    const bool expect = request.expect_continue;
     stream.write_all(request_head, transfer.until(settings.receive_timeout));
     bool body_sent = !transfer.has_content();
     if (!body_sent && (!expect || !stream.wait_readable(transfer.until(continue_wait)))) {
@@ -707,37 +765,80 @@ Received Client::Impl::attempt(Client& settings, ClientConnection& connection, s
         received.headers.add(std::string(f.name), std::string(f.value));
     buffer.erase(0, head.size);
 
-    // The body, by its framing.
-    if (head.framing == Framing::content_length && head.content_length > settings.max_response_size)
-        throw NetFailure(Kind::too_large, "the response body (" + std::to_string(head.content_length) +
-                                               " bytes) exceeds max_response_size");
-    // A download's body goes to its sink as it arrives, unless this response is a redirect that
-    // will be followed.
+    // The body goes to the transfer's sink as it arrives (download(), events(), on_body), unless
+    // this response is a redirect that will be followed or a 401 that will be answered; else it
+    // is held in Response::body, up to max_body_size.
     const bool followed = settings.follow_redirect && is_redirect(head.status) && received.headers.contains("Location");
-    const bool file = transfer.sink && !followed && !head_request && !(head.status == 401 && transfer.answering_401) &&
-                      (!transfer.take_body || transfer.take_body(received));
+    const bool to_sink = transfer.sink && !followed && !head_request && !(head.status == 401 && transfer.answering_401) &&
+                         !(transfer.will_retry && transfer.will_retry(received)) &&
+                         (!transfer.take_body || transfer.take_body(received));
+    received.sunk = to_sink;
+    if (!to_sink && head.framing == Framing::content_length && head.content_length > settings.max_body_size)
+        throw NetFailure(Kind::too_large, "the response body (" + std::to_string(head.content_length) +
+                                              " bytes) exceeds client.max_body_size (" +
+                                              std::to_string(settings.max_body_size) + " bytes)");
     transfer.progress.downloaded = 0;
     transfer.progress.download_total.reset();
     if (head.framing == Framing::content_length)
         transfer.progress.download_total = head.content_length;
+
+    // Decoded as it arrives, never whole: the limits hold at every piece.
+    std::string coding;
+    for (const std::string_view value : received.headers.get_all("Content-Encoding"))
+        coding.append(coding.empty() ? "" : ", ").append(value);
+    std::optional<ContentDecoder> decoder;
+    if (transfer.decode && !coding.empty() && !head_request) {
+        DecodeLimits decode_limits;
+        decode_limits.max_size = to_sink ? UINT64_MAX : settings.max_body_size;
+        decode_limits.max_ratio = settings.max_decoding_ratio;
+        decoder.emplace(coding, decode_limits);
+        if (!decoder->decodes())
+            decoder.reset();  // identity, or a coding this build does not know: handed over as it came
+    }
+    auto take = [&](std::string_view decoded) {
+        if (to_sink) {
+            transfer.delivered = true;
+            transfer.sink(decoded);
+        } else
+            received.body.append(decoded);
+    };
+    auto check = [&](DecodeResult result) {
+        switch (result) {
+        case DecodeResult::ok:
+            return;
+        case DecodeResult::corrupt:
+            throw NetFailure(Kind::malformed_response, "cannot decode the " + coding + " body: " + decoder->error());
+        case DecodeResult::too_large:
+            throw NetFailure(Kind::too_large, "the " + coding + " body decodes to more than client.max_body_size (" +
+                                                  std::to_string(settings.max_body_size) + " bytes)");
+        case DecodeResult::ratio_exceeded:
+            throw NetFailure(Kind::too_large, "the " + coding + " body decodes to more than " +
+                                                  std::to_string(settings.max_decoding_ratio) +
+                                                  " times its size (" + std::to_string(decoder->decoded_size()) +
+                                                  " bytes from " + std::to_string(decoder->encoded_size()) +
+                                                  "), a decompression bomb? (client.max_decoding_ratio)");
+        }
+    };
+
     ChunkedLimits limits;
-    limits.max_body_size = file ? UINT64_MAX : settings.max_response_size;  // a file is as large as it is
+    limits.max_body_size = to_sink ? UINT64_MAX : settings.max_body_size;  // a sink holds what it keeps
     BodyReader reader(limits);
     reader.start(head.framing, head.content_length, head.until_close);
-    if (head.framing == Framing::content_length && !file)
+    if (head.framing == Framing::content_length && !to_sink && !decoder)
         received.body.reserve(static_cast<std::size_t>(head.content_length));
+    std::string piece;  // the body bytes of one read
     std::string_view pending = buffer;
     while (true) {
         std::size_t used = 0;
-        const std::size_t before = received.body.size();
-        auto result = reader.feed(pending, used, received.body);
+        auto result = reader.feed(pending, used, piece);
         pending.remove_prefix(used);
-        if (received.body.size() != before) {
-            transfer.progress.downloaded += received.body.size() - before;
-            if (file) {
-                transfer.sink(received.body);
-                received.body.clear();
-            }
+        if (!piece.empty()) {
+            transfer.progress.downloaded += piece.size();
+            if (decoder)
+                check(decoder->feed(piece, take));
+            else
+                take(piece);
+            piece.clear();
             transfer.tell_progress();
         }
         if (result == BodyReader::Result::complete)
@@ -745,7 +846,8 @@ Received Client::Impl::attempt(Client& settings, ClientConnection& connection, s
         if (result == BodyReader::Result::error)
             throw NetFailure(reader.error().status == Status::CONTENT_TOO_LARGE ? Kind::too_large : Kind::malformed_response,
                              reader.error().status == Status::CONTENT_TOO_LARGE
-                                 ? "the response body exceeds max_response_size"
+                                 ? "the response body exceeds client.max_body_size (" +
+                                       std::to_string(settings.max_body_size) + " bytes)"
                                  : "malformed response body: " + std::string(reader.error().reason));
         const std::size_t n = stream.read_some(chunk, sizeof chunk, transfer.until(settings.receive_timeout));
         if (n == 0) {
@@ -756,27 +858,15 @@ Received Client::Impl::attempt(Client& settings, ClientConnection& connection, s
         }
         pending = std::string_view(chunk, n);
     }
+    if (decoder)
+        check(decoder->finish(take));
     // Trailer fields stay apart (RFC 9110, Section 6.5.1): never merged into the header section,
     // so that a trailer cannot set a cookie or redirect.
     for (const Field& f : reader.trailers())
         received.trailers.add(std::string(f.name), std::string(f.value));
 
     // Reusable only if the exchange ended cleanly on a message boundary.
-    reusable = head.keep_alive && body_sent && pending.empty() && !head.until_close;
-
-    if (const std::string_view coding = received.headers.get("Content-Encoding"); !coding.empty() && !head_request &&
-                                                                                   !received.body.empty() && !file) {
-        std::string error;
-        switch (decode_content(received.body, coding, settings.max_response_size, error)) {
-        case DecodeResult::ok:
-        case DecodeResult::unsupported:  // handed over as it came
-            break;
-        case DecodeResult::corrupt:
-            throw NetFailure(Kind::malformed_response, "cannot decode the " + std::string(coding) + " body: " + error);
-        case DecodeResult::too_large:
-            throw NetFailure(Kind::too_large, error);
-        }
-    }
+    reusable = head.keep_alive && body_sent && pending.empty() && !head.until_close && request.keep_alive;
     return received;
 }
 

@@ -1,5 +1,6 @@
 #include "client/transport.hpp"
 
+#include "proto/message/serialize.hpp"
 #include "proto/parser/response_parser.hpp"
 
 #include <netdb.h>
@@ -122,10 +123,20 @@ std::unique_ptr<Socket> connect_socket(const Url& url, Clock::time_point deadlin
 
 // Asks `proxy` for a tunnel to `url`'s authority (RFC 9110, Section 9.3.6) over `stream`.
 void open_tunnel(TcpStream& stream, const Url& url, const Proxy& proxy, Clock::time_point deadline) {
-    std::string request = "CONNECT " + url.authority() + " HTTP/1.1\r\nHost: " + url.authority() + "\r\n";
+    const std::string authority = url.authority();
+    RequestFraming framing;
+    framing.method = "CONNECT";
+    framing.target = authority;
+    framing.host = authority;
+    Headers fields;
     if (!proxy.authorization.empty())
-        request += "Proxy-Authorization: " + proxy.authorization + "\r\n";
-    request += "\r\n";
+        fields.add("Proxy-Authorization", proxy.authorization);
+    std::string request;
+    try {
+        serialize_request(framing, fields, request);
+    } catch (const std::invalid_argument& e) {
+        throw NetFailure(Kind::invalid_request, std::string("cannot ask the proxy for a tunnel: ") + e.what());
+    }
     stream.write_all(request, deadline);
     ResponseHeadParser parser;
     ResponseHead head;

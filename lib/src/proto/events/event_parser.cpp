@@ -46,7 +46,7 @@ bool EventParser::feed_lines(std::string_view bytes, const std::function<bool(co
         const std::size_t end = bytes.find_first_of("\r\n");
         if (end == std::string_view::npos) {
             if (partial_.size() + bytes.size() > max_size_)
-                throw std::length_error("an event-stream line is longer than max_response_size");
+                throw std::length_error("an event-stream line is longer than client.max_body_size");
             partial_.append(bytes);
             return true;
         }
@@ -94,7 +94,7 @@ bool EventParser::line(std::string_view text, const std::function<bool(const Eve
         value.remove_prefix(1);
     if (field == "data") {
         if (data_.size() + value.size() + 1 > max_size_)
-            throw std::length_error("an event's data is larger than max_response_size");
+            throw std::length_error("an event's data is larger than client.max_body_size");
         data_.append(value);
         data_ += '\n';
         has_data_ = true;

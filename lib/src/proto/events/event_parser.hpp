@@ -4,7 +4,7 @@
 // reconnection delay.
 #pragma once
 
-#include <http/client.hpp>
+#include <http/event.hpp>
 
 #include <chrono>
 #include <cstddef>

@@ -6,6 +6,7 @@
 #include "proto/parser/scan.hpp"
 #include "proto/parser/head_parser.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -13,12 +14,21 @@ namespace http::detail {
 
 namespace {
 
-void check_field(std::string_view name, std::string_view value) {
+// The field policy of both directions: a name is a token, a value holds no control character
+// but HTAB (so no CR, LF or NUL can split a field or end the head early).
+void check_field(std::string_view message, std::string_view name, std::string_view value) {
     if (!is_token(name))
-        throw std::invalid_argument("http::Response: header name '" + std::string(name) + "' is not a token");
+        throw std::invalid_argument(std::string(message) + "header name '" + std::string(name) + "' is not a token");
     if (!is_field_value(value))
-        throw std::invalid_argument("http::Response: value of header '" + std::string(name) +
+        throw std::invalid_argument(std::string(message) + "value of header '" + std::string(name) +
                                     "' holds a control character");
+}
+
+// A request target or Host value: visible ASCII only (the URL parser percent-encodes the rest), so
+// that nothing a caller passes can end the request line or add one.
+bool is_visible_ascii(std::string_view text) noexcept {
+    return !text.empty() &&
+           std::all_of(text.begin(), text.end(), [](char c) { return c > ' ' && c < '\x7f'; });
 }
 
 // Appends a response head to a string through a buffer on the stack: one append for the head,
@@ -115,9 +125,54 @@ void check_response(const Response& response) {
     if (code < 100 || code > 999)
         throw std::invalid_argument("http::Response: status " + std::to_string(code) + " is not a three-digit code");
     for (const auto& [name, value] : response.headers)
-        check_field(name, value);
+        check_field("http::Response: ", name, value);
     for (const std::string& cookie : response.cookies)
-        check_field("Set-Cookie", cookie);
+        check_field("http::Response: ", "Set-Cookie", cookie);
+}
+
+bool is_request_framing_field(std::string_view name) noexcept {
+    return equals_lower(name, "host") || equals_lower(name, "content-length") ||
+           equals_lower(name, "transfer-encoding") || equals_lower(name, "connection") || equals_lower(name, "expect");
+}
+
+SerializedRequest serialize_request(const RequestFraming& framing, const Headers& fields, std::string& out) {
+    if (!is_token(framing.method))
+        throw std::invalid_argument("the method '" + std::string(framing.method) + "' is not a token");
+    if (!is_visible_ascii(framing.target))
+        throw std::invalid_argument("the request target '" + std::string(framing.target) +
+                                    "' is empty or holds a byte other than visible ASCII");
+    if (!is_visible_ascii(framing.host))
+        throw std::invalid_argument("the Host '" + std::string(framing.host) +
+                                    "' is empty or holds a byte other than visible ASCII");
+    for (const auto& [name, value] : fields)
+        check_field("", name, value);
+
+    SerializedRequest result;
+    HeadWriter head(out);
+    head.put(framing.method);
+    head.put(" ");
+    head.put(framing.target);
+    head.put(" HTTP/1.1\r\n");
+    head.put_field("Host", framing.host);
+    for (const auto& [name, value] : fields)
+        if (!is_request_framing_field(name))
+            head.put_field(name, value);
+    if (framing.content_length) {
+        char digits[24];
+        const auto end = std::to_chars(digits, digits + sizeof digits, *framing.content_length).ptr;
+        head.put_field("Content-Length", std::string_view(digits, static_cast<std::size_t>(end - digits)));
+        if (framing.expect_continue && *framing.content_length > 0) {
+            head.put("Expect: 100-continue\r\n");
+            result.expect_continue = true;
+        }
+    }
+    if (!framing.keep_alive) {
+        head.put("Connection: close\r\n");
+        result.keep_alive = false;
+    }
+    head.put("\r\n");
+    head.flush();
+    return result;
 }
 
 bool serialize_response(const Response& response, const ResponseFraming& framing, std::string& out) {

@@ -1,4 +1,4 @@
-// Turning a Response into bytes.
+// Turning a Response, or a request's head, into bytes: one field policy for both.
 #pragma once
 
 #include "proto/message/http_date.hpp"
@@ -6,6 +6,7 @@
 #include "proto/parser/head_parser.hpp"
 #include "proto/parser/scan.hpp"
 
+#include <http/headers.hpp>
 #include <http/response.hpp>
 
 #include <charconv>
@@ -66,6 +67,41 @@ void emit_response_fields(const Response& response, const ResponseFraming& frami
 /// Content-Length nor Content-Type. Throws std::invalid_argument when a header name is not a
 /// token or a value holds a control character other than HTAB.
 bool serialize_response(const Response& response, const ResponseFraming& framing, std::string& out);
+
+/// How a request is framed: what the serializer writes itself from these, never from the
+/// caller's fields.
+struct RequestFraming {
+    std::string_view method;  ///< a token: "GET", "POST" ...
+    /// origin-form ("/items?page=2"), absolute-form (to a proxy) or authority-form (CONNECT)
+    std::string_view target;
+    std::string_view host;  ///< the Host field value: the URL's authority
+    /// The content's length, announced with Content-Length; none: no content, no Content-Length.
+    std::optional<std::uint64_t> content_length;
+    /// Ask for 100 Continue before sending the content (RFC 9110, Section 10.1.1). Only a request
+    /// with content (a length above 0) asks.
+    bool expect_continue = false;
+    bool keep_alive = true;  ///< false: announce Connection: close
+};
+
+/// What a serialized request head announced that the exchange must act on.
+struct SerializedRequest {
+    /// Expect: 100-continue went out: wait for the 100 (or a final status) before the content.
+    bool expect_continue = false;
+    /// No Connection: close went out: the connection may carry another exchange after this one.
+    bool keep_alive = true;
+};
+
+/// The fields a request's framing decides, never the caller: Host, Content-Length,
+/// Transfer-Encoding, Connection and Expect.
+bool is_request_framing_field(std::string_view name) noexcept;
+
+/// Appends the request line and header section to `out`: the request line and Host from the
+/// framing, then the caller's `fields` but the framing ones, then Content-Length, Expect and
+/// Connection as the framing says. The content is the caller's to write after it. Throws
+/// std::invalid_argument, leaving `out` as it was, when the method is not a token, the target or
+/// host is empty or holds a byte other than visible ASCII, a field name is not a token, or a
+/// value holds a control character other than HTAB.
+SerializedRequest serialize_request(const RequestFraming& framing, const Headers& fields, std::string& out);
 
 template <class Emit>
 void emit_response_fields(const Response& response, const ResponseFraming& framing, Emit&& emit) {

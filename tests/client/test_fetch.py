@@ -1,0 +1,155 @@
+"""httpkit-fetch's output: -o replaces a file only once the body is whole and never removes what
+it did not write (an existing file, a FIFO, a device); "-" and no -o print the body decoded as it
+arrives; a decompression bomb is refused by its ratio."""
+
+import gzip
+import http.server
+import json
+import os
+import socketserver
+import stat
+import subprocess
+import tempfile
+import threading
+import unittest
+
+FETCH = os.environ.get("HTTPKIT_FETCH")
+TEXT = b"".join(b"line %d of a text that compresses well\n" % i for i in range(20000))
+BOMB = gzip.compress(b"\0" * (64 << 20), compresslevel=9)
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def send(self, body, coding=None):
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Type", "application/octet-stream")
+        if coding:
+            self.send_header("Content-Encoding", coding)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        if self.path == "/whole":
+            self.send(b"new content\n")
+        elif self.path == "/text":
+            self.send(TEXT)
+        elif self.path == "/gzip":
+            self.send(gzip.compress(TEXT), "gzip")
+        elif self.path == "/bomb":
+            self.send(BOMB, "gzip")
+        elif self.path == "/broken":
+            # The head promises 1000 bytes; ten come, then the connection ends.
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(b"ten bytes\n")
+            self.close_connection = True
+        else:
+            self.send_error(404)
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+
+
+@unittest.skipUnless(FETCH, "HTTPKIT_FETCH names the program")
+class FetchOutputTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server(("127.0.0.1", 0), Handler)
+        threading.Thread(target=cls.server.serve_forever, daemon=True).start()
+        cls.base = "http://127.0.0.1:%d" % cls.server.server_address[1]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.shutdown()
+        cls.server.server_close()
+
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.addCleanup(self.dir.cleanup)
+
+    def fetch(self, *args):
+        return subprocess.run([FETCH, "-s", *args], capture_output=True, timeout=60)
+
+    def path(self, name):
+        return os.path.join(self.dir.name, name)
+
+    def test_a_failed_download_leaves_the_file_as_it_was(self):
+        target = self.path("precious.txt")
+        with open(target, "wb") as f:
+            f.write(b"what the user had\n")
+        result = self.fetch("-o", target, self.base + "/broken")
+        self.assertEqual(result.returncode, 1)
+        self.assertIn(b"closed before the response was complete", result.stderr)
+        with open(target, "rb") as f:
+            self.assertEqual(f.read(), b"what the user had\n")
+        self.assertEqual(os.listdir(self.dir.name), ["precious.txt"])  # no temporary left
+        # A whole body replaces it.
+        self.assertEqual(self.fetch("-o", target, self.base + "/whole").returncode, 0)
+        with open(target, "rb") as f:
+            self.assertEqual(f.read(), b"new content\n")
+        self.assertEqual(os.listdir(self.dir.name), ["precious.txt"])
+
+    def test_a_fifo_is_written_in_place_and_kept(self):
+        fifo = self.path("pipe")
+        os.mkfifo(fifo)
+        for path, expected_code, expected in (("/whole", 0, b"new content\n"), ("/broken", 1, b"ten bytes\n")):
+            got = []
+            reader = threading.Thread(target=lambda: got.append(open(fifo, "rb").read()))
+            reader.start()
+            result = self.fetch("-o", fifo, self.base + path)
+            reader.join(30)
+            self.assertEqual(result.returncode, expected_code, result.stderr)
+            self.assertEqual(got, [expected])
+            self.assertTrue(stat.S_ISFIFO(os.lstat(fifo).st_mode))
+
+    def test_a_device_is_written_in_place_and_kept(self):
+        # A null device of our own: never the system's /dev/null, which a broken fetch would remove.
+        device = self.path("null")
+        try:
+            os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        except PermissionError:
+            self.skipTest("cannot make a device node here (not root?)")
+        self.assertEqual(self.fetch("-o", device, self.base + "/broken").returncode, 1)
+        self.assertTrue(stat.S_ISCHR(os.lstat(device).st_mode))
+        self.assertEqual(self.fetch("-o", device, self.base + "/whole").returncode, 0)
+        self.assertTrue(stat.S_ISCHR(os.lstat(device).st_mode))
+
+    def test_standard_output_gets_the_body_decoded(self):
+        for args in ((), ("-o", "-")):
+            result = self.fetch(*args, self.base + "/gzip")
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assertEqual(result.stdout, TEXT)
+        # What arrived before a failure went out; the failure is said.
+        result = self.fetch(self.base + "/broken")
+        self.assertEqual(result.returncode, 1)
+        self.assertEqual(result.stdout, b"ten bytes\n")
+        summary = json.loads(self.fetch("--json", self.base + "/gzip").stdout)
+        self.assertEqual(summary["body_size"], len(TEXT))  # decoded, as printed
+        self.assertEqual(summary["headers"]["Content-Encoding"], "gzip")
+
+    def test_a_decompression_bomb_is_refused(self):
+        for args in ((), ("--json",)):
+            result = self.fetch(*args, self.base + "/bomb")
+            self.assertEqual(result.returncode, 1)
+            self.assertIn(b"a decompression bomb? (client.max_decoding_ratio)", result.stderr)
+            self.assertLessEqual(len(result.stdout), 1 << 20)
+        # Asked for, it is decoded as it arrives: 64 MiB counted, never held.
+        result = self.fetch("--json", "--max-decoding-ratio", "0", self.base + "/bomb")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(json.loads(result.stdout)["body_size"], 64 << 20)
+        # To a file it is stored as it came: 64 KiB.
+        target = self.path("bomb.gz")
+        self.assertEqual(self.fetch("-o", target, self.base + "/bomb").returncode, 0)
+        self.assertEqual(os.path.getsize(target), len(BOMB))
+        self.assertEqual(self.fetch("--max-decoding-ratio", "x", self.base + "/bomb").returncode, 2)
+
+
+if __name__ == "__main__":
+    unittest.main()
