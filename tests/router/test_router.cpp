@@ -201,4 +201,20 @@ BOOST_AUTO_TEST_CASE(copies_share_their_routes) {
     BOOST_TEST(dispatch(group_copy, "GET", "/g/x").body == "gx");
 }
 
+BOOST_AUTO_TEST_CASE(a_method_outside_the_registry_is_501_unless_a_route_takes_it) {
+    http::Router router;
+    router.get("/a", says("a"));
+    router.route("PURGE", "/cache", says("purged"));  // not registered, but routed: it is implemented
+    BOOST_TEST(dispatch(router, "BREW", "/a").status == 501);
+    BOOST_TEST(dispatch(router, "BREW", "/nowhere").status == 501);
+    BOOST_TEST(dispatch(router, "get", "/a").status == 501);  // methods are case-sensitive
+    const Outcome registered = dispatch(router, "PROPFIND", "/a");  // registered (WebDAV): 405
+    BOOST_TEST(registered.status == 405);
+    BOOST_TEST(registered.headers.get("Allow") == "GET, HEAD, OPTIONS");
+    BOOST_TEST(dispatch(router, "QUERY", "/nowhere").status == 404);
+    const Outcome purged = dispatch(router, "PURGE", "/cache");
+    BOOST_TEST(purged.status == 200);
+    BOOST_TEST(purged.body == "purged");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -34,7 +34,8 @@ namespace http {
 /// parameter, whatever the order of registration. When the path matches but the method does
 /// not: 405 with Allow (http::MethodNotAllowed); OPTIONS: 204 with Allow, unless a handler is
 /// registered for it; HEAD runs the GET handler (the server sends no content); no path matches:
-/// 404 (http::NotFound). A pattern registered with a trailing slash answers the other form with
+/// 404 (http::NotFound); a method outside the HTTP Method Registry (<http/methods.hpp>) that no
+/// route takes: 501 (http::NotImplemented), whatever the path. A pattern registered with a trailing slash answers the other form with
 /// a 308 to it, and the other way round.
 ///
 /// Register routes before the server starts: a Router is not changed while it serves. Copies of

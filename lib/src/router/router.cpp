@@ -3,6 +3,7 @@
 // order the matcher tries them in (literal, parameter, rest), with backtracking, so the order
 // of registration never matters.
 #include <http/failure.hpp>
+#include <http/methods.hpp>
 #include <http/router.hpp>
 
 #include "files/send_file.hpp"
@@ -380,6 +381,11 @@ void Router::operator()(Request& req, Response& res) const {
 }
 
 void Router::no_route(Request& req, Response& res) const {
+    // A method outside the HTTP Method Registry that no route takes is one this server does not
+    // implement at all (RFC 9110, Section 9.1): 501, whatever the path. A registered one is 405
+    // where the path exists.
+    if (!method_from_name(req.method))
+        throw NotImplemented("the method " + req.method + " is not implemented");
     const State& state = *state_;
     const std::vector<std::string_view> segments = split(req.path);
     const std::string allow = allowed_methods(state.root, segments);
