@@ -82,8 +82,7 @@ Connection::Connection(Loop& loop, int fd, ClientInfo client)
       fd_(fd),
       client_(std::move(client)),
       session_(loop.config().head_rules, loop.config().chunked_limits),
-      exchange_(loop, client_),
-      replies_(loop) {}
+      exchange_(loop, client_) {}
 
 // close() unlinks a connection from its loop; one destroyed unclosed only goes with its loop.
 Connection::~Connection() {
@@ -605,7 +604,7 @@ void Connection::respond() {
         exchange_.attach_stream(outgoing, waker());
         stream_ = std::move(outgoing.stream);
     }
-    if (replies_.wanted()) {
+    if (Replies::wanted(loop_)) {
         Response& response = exchange_.response();
         replies_.add(exchange_.request, separate_body ? Response(response) : std::move(response));
     }
@@ -777,7 +776,7 @@ Connection::Next Connection::after_write() {
     large_response_.reset();
     large_sent_ = 0;
     file_part_ = 0;
-    if (!replies_.run(client_))
+    if (!replies_.run(loop_, client_))
         return Next::handoff;
     return Next::again;
 }

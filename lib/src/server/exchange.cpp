@@ -373,14 +373,14 @@ void Exchange::log_access(const Request* logged, Status status, std::uint64_t by
 
 // --- on_reply -----------------------------------------------------------------------------------
 
-bool Replies::run(const ClientInfo& client) {
+bool Replies::run(Loop& loop, const ClientInfo& client) {
     if (replies_.empty())
         return true;
     for (auto& [request, response] : replies_)
-        Exchange::run_hooks(loop_, client, loop_.config().reply_hooks, "on_reply", std::as_const(request),
+        Exchange::run_hooks(loop, client, loop.config().reply_hooks, "on_reply", std::as_const(request),
                             std::as_const(response));
     replies_.clear();
-    return loop_.on_owner_thread();
+    return loop.on_owner_thread();
 }
 
 }  // namespace http::detail

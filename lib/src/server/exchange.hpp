@@ -179,15 +179,13 @@ private:
 /// run (HTTP/1.1 after a write, HTTP/2 outside nghttp2's callbacks).
 class Replies {
 public:
-    explicit Replies(Loop& loop) noexcept : loop_(loop) {}
     /// Whether the server has on_reply hooks at all: if not, add() need not be called.
-    bool wanted() const noexcept { return !loop_.config().reply_hooks.empty(); }
+    static bool wanted(const Loop& loop) noexcept { return !loop.config().reply_hooks.empty(); }
     void add(Request request, Response response) { replies_.emplace_back(std::move(request), std::move(response)); }
     /// Runs the hooks for each; false if this thread lost the loop meanwhile.
-    bool run(const ClientInfo& client);
+    bool run(Loop& loop, const ClientInfo& client);
 
 private:
-    Loop& loop_;
     std::vector<std::pair<Request, Response>> replies_;
 };
 

@@ -241,7 +241,7 @@ struct Http2Callbacks {
             exchange.stream_ended(stream.streamed->content_bytes());
             stream.streamed->detach();  // its producers see false
         }
-        if (stream.submitted && error_code == NGHTTP2_NO_ERROR && self.replies_.wanted()) {
+        if (stream.submitted && error_code == NGHTTP2_NO_ERROR && Replies::wanted(self.loop_)) {
             exchange.response().body.clear();
             self.replies_.add(std::move(exchange.request), std::move(exchange.response()));
         }
@@ -332,7 +332,6 @@ Http2Session::Http2Session(Loop& loop, const ClientInfo& client, bool secure, st
       client_(client),
       secure_(secure),
       wake_(std::move(wake)),
-      replies_(loop),
       resets_{reset_burst, reset_burst, reset_rate, Clock::now()},
       control_frames_{control_burst, control_burst, control_rate, Clock::now()} {
     nghttp2_session_callbacks* callbacks = nullptr;
@@ -500,7 +499,7 @@ bool Http2Session::run() {
         if (stream.handled && !stream.submitted)
             submit(stream);
     }
-    if (!replies_.run(client_))
+    if (!replies_.run(loop_, client_))
         return false;
     for (auto& [id, stream] : streams_) {
         if (stream->deferred) {

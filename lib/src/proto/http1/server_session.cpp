@@ -70,7 +70,7 @@ Http1ServerSession::Event Http1ServerSession::fail(const ParseError& error) noex
         head_request_ = false;
         version_minor_ = 1;
     }
-    error_ = error;
+    error_ = &error;
     keep_alive_ = false;
     state_ = State::responding;
     return Event::error;

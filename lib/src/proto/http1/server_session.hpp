@@ -78,7 +78,7 @@ public:
     std::size_t input_limit() const noexcept { return parser_.rules().max_header_size + 4096; }
 
     const RequestHead& head() const noexcept { return head_; }
-    const ParseError& error() const noexcept { return error_; }
+    const ParseError& error() const noexcept { return *error_; }
     const std::vector<Field>& trailers() const noexcept { return body_.trailers(); }
     /// Of the request being answered: HEAD (no content in the response), and HTTP/1.<minor>.
     bool head_request() const noexcept { return head_request_; }
@@ -115,7 +115,7 @@ private:
     RequestHeadParser parser_;
     BodyReader body_;
     RequestHead head_;
-    ParseError error_;
+    const ParseError* error_ = nullptr;  // the parser's, the body reader's, or a refusal's
     State state_ = State::idle;
     bool input_ended_ = false;
     bool keep_alive_ = true;
