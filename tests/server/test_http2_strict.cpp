@@ -65,6 +65,13 @@ void serves_others(std::uint16_t port) {
     expect_served(other, 1);
 }
 
+// A PING answered: the server has taken every frame sent before it.
+void round_trip(Client& client) {
+    client.send(frame(PING, 0, 0, "strict!!"));
+    BOOST_REQUIRE_MESSAGE(client.reader.until([](const Frame& f) { return f.type == PING && (f.flags & ACK) && f.payload == "strict!!"; }),
+                          "no PING ACK came");
+}
+
 // A GET on `stream`, answered whole: the stream is closed both ways.
 void get(Client& client, std::uint32_t stream) {
     client.send(frame(HEADERS, END_HEADERS | END_STREAM, stream, get_root));
@@ -80,9 +87,12 @@ BOOST_AUTO_TEST_SUITE(http2_strict, *boost::unit_test::label("threads"))
 BOOST_AUTO_TEST_CASE(data_or_headers_after_the_clients_own_rst_stream_get_rst_stream_stream_closed) {
     auto server = echo_server();
     Client client(server.port());
-    client.send(frame(HEADERS, END_HEADERS, 1, post_up) + frame(RST_STREAM, 0, 1, u32(CANCEL)) +
-                frame(DATA, 0, 1, "late"));
+    // Stream 1 open (its request taken) before the reset and the DATA come, together.
+    client.send(frame(HEADERS, END_HEADERS, 1, post_up));
+    round_trip(client);
+    client.send(frame(RST_STREAM, 0, 1, u32(CANCEL)) + frame(DATA, 0, 1, "late"));
     expect_reset(client, 1, STREAM_CLOSED);
+    // Stream 3 opened, reset and sent trailers at once.
     client.send(frame(HEADERS, END_HEADERS, 3, post_up) + frame(RST_STREAM, 0, 3, u32(CANCEL)) +
                 frame(HEADERS, END_HEADERS | END_STREAM, 3, literal("x-trailer", "1")));
     expect_reset(client, 3, STREAM_CLOSED);

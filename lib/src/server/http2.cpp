@@ -96,7 +96,7 @@ bool Http2Session::Budget::spend() {
 std::size_t FrameScanner::follow(std::string_view bytes, bool& due) {
     due = false;
     std::size_t at = 0;
-    while (at < bytes.size()) {
+    while (at < bytes.size() && !due) {
         if (preface_ > 0) {
             const std::size_t n = std::min(preface_, bytes.size() - at);
             preface_ -= n;
@@ -104,9 +104,12 @@ std::size_t FrameScanner::follow(std::string_view bytes, bool& due) {
             continue;
         }
         if (head_size_ < sizeof head_) {
-            head_[head_size_++] = static_cast<std::uint8_t>(bytes[at++]);
+            const std::size_t n = std::min(sizeof head_ - head_size_, bytes.size() - at);
+            std::memcpy(head_ + head_size_, bytes.data() + at, n);
+            head_size_ += n;
+            at += n;
             if (head_size_ < sizeof head_)
-                continue;
+                break;
             begin();
             due = checks_ && reads_ == 0;
         } else if (payload_ < reads_) {
@@ -117,12 +120,12 @@ std::size_t FrameScanner::follow(std::string_view bytes, bool& due) {
             payload_ += static_cast<std::uint32_t>(n);
             at += n;
         }
-        if (payload_ == frame_.length)
+        if (payload_ == frame_.length) {
             head_size_ = 0;  // the next frame's header follows
-        if (due)
-            return at - 1;
+            closings_ += closing_;
+        }
     }
-    return bytes.size();
+    return due ? at - 1 : bytes.size();
 }
 
 void FrameScanner::begin() {
@@ -132,6 +135,9 @@ void FrameScanner::begin() {
     frame_.flags = head_[4];
     frame_.stream = static_cast<std::int32_t>((std::uint32_t{head_[5]} << 24 | std::uint32_t{head_[6]} << 16 |
                                                std::uint32_t{head_[7]} << 8 | head_[8]) & 0x7fffffff);
+    frame_.closings_before = closings_;
+    closing_ = frame_.type == NGHTTP2_RST_STREAM ||
+               ((frame_.type == NGHTTP2_DATA || frame_.type == NGHTTP2_HEADERS) && (frame_.flags & NGHTTP2_FLAG_END_STREAM));
     payload_ = 0;
     field_size_ = 0;
     reads_ = 0;
@@ -566,6 +572,32 @@ void Http2Session::opening(std::int32_t id) noexcept {
     highest_stream_ = id;
 }
 
+bool Http2Session::settled(const FrameScanner::Frame& frame) {
+    const std::int32_t id = frame.stream;
+    switch (frame.type) {
+    case NGHTTP2_DATA:
+    case NGHTTP2_HEADERS:
+        if (frame.dependency == id)
+            return false;  // HEADERS that depend on their own stream
+        if (id % 2 == 0)
+            return true;  // 0, or a stream id of the server's: nghttp2's
+        if (id > highest_stream_) {
+            if (frame.type == NGHTTP2_HEADERS)
+                opening(id);
+            return true;  // a new stream (DATA on an idle one is nghttp2's PROTOCOL_ERROR)
+        }
+        // Open now, and nothing that could close it (RST_STREAM, END_STREAM) between what nghttp2
+        // took and this frame.
+        return frame.closings_before == closings_fed_ && nghttp2_session_find_stream(session_, id) != nullptr;
+    case NGHTTP2_PRIORITY:
+        return id != 0 && frame.dependency != id;
+    case NGHTTP2_SETTINGS:
+        return !frame.sets_initial_window;
+    default:
+        return true;
+    }
+}
+
 bool Http2Session::check(const FrameScanner::Frame& frame) {
     if (!nghttp2_session_want_read(session_))
         return true;  // nghttp2 reads no more (a GOAWAY is on its way)
@@ -664,21 +696,32 @@ void Http2Session::refused(Stream& stream) noexcept {
 }
 
 bool Http2Session::receive(std::string_view bytes) {
-    while (!bytes.empty() && failure_ == 0 && !fatal_) {
-        // Up to the next frame to check, if one comes in this slice: nghttp2 takes what comes
-        // before it, then the check answers, then nghttp2 takes the frame.
+    std::size_t fed = 0;       // taken by nghttp2
+    std::size_t followed = 0;  // followed by the scanner, ahead of nghttp2
+    while (fed < bytes.size() && failure_ == 0 && !fatal_) {
+        const std::size_t end = std::min(bytes.size(), fed + receive_slice);
         bool due = false;
-        const std::size_t before = scanner_.follow(bytes.substr(0, std::min(bytes.size(), receive_slice)), due);
-        if (!feed(bytes.substr(0, before)))
-            return false;
-        bytes.remove_prefix(before);
-        if (due) {
-            if (failure_ == 0 && !check(scanner_.frame()))
-                return false;  // a connection error: its GOAWAY goes out, nothing more is read
-            if (!feed(bytes.substr(0, 1)))
+        followed += scanner_.follow(bytes.substr(followed, end - followed), due);
+        if (!due) {
+            if (!feed(bytes.substr(fed, end - fed)))
                 return false;
-            bytes.remove_prefix(1);
+            fed = end;
+            closings_fed_ = scanner_.closings();
+            continue;
         }
+        // A frame to check, which the byte at `followed` completes. Unless nothing nghttp2 has
+        // yet to take can matter to it, nghttp2 takes what comes before it, then the check
+        // answers, and nghttp2 takes the frame with what follows.
+        const FrameScanner::Frame& frame = scanner_.frame();
+        if (!settled(frame)) {
+            if (!feed(bytes.substr(fed, followed - fed)))
+                return false;
+            fed = followed;
+            closings_fed_ = frame.closings_before;
+            if (failure_ == 0 && !check(frame))
+                return false;  // a connection error: its GOAWAY goes out, nothing more is read
+        }
+        ++followed;
     }
     if (failure_ != 0) {
         terminate(failure_);

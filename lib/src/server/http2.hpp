@@ -66,12 +66,15 @@ public:
         std::int32_t dependency = -1;     ///< PRIORITY, HEADERS with the PRIORITY flag: the stream it depends on
         std::uint32_t initial_window = 0; ///< SETTINGS: the largest SETTINGS_INITIAL_WINDOW_SIZE in it
         bool sets_initial_window = false;
+        std::uint64_t closings_before = 0;  ///< closings() when it began
     };
     /// Follows `bytes`, the next received; returns how many of them come before the byte that
     /// completes a frame to check, and sets `due` (the byte is followed: frame() is that frame);
     /// else bytes.size().
     std::size_t follow(std::string_view bytes, bool& due);
     const Frame& frame() const noexcept { return frame_; }
+    /// How many frames that may close a stream (RST_STREAM, END_STREAM) were followed to their end.
+    std::uint64_t closings() const noexcept { return closings_; }
 
 private:
     void begin();                       // the header is in
@@ -85,6 +88,8 @@ private:
     bool checks_ = false;               // the frame is checked
     std::uint8_t field_[6] = {};        // a SETTINGS entry, or the pad length and the dependency
     std::size_t field_size_ = 0;
+    bool closing_ = false;              // the frame may close a stream
+    std::uint64_t closings_ = 0;
     Frame frame_;
 };
 
@@ -156,8 +161,13 @@ private:
     void calm_down(const char* what);
     /// Gives nghttp2 `bytes`; false if it can go no further (fatal_ set).
     bool feed(std::string_view bytes);
+    /// Whether `frame` needs nothing of check(), whatever nghttp2 makes of the bytes before it
+    /// that it has yet to take: HEADERS that open a stream, DATA and trailers on an open stream
+    /// (the usual frames), which then go to nghttp2 with the rest, not one at a time.
+    bool settled(const FrameScanner::Frame& frame);
     /// Answers what RFC 9113 requires of `frame` where nghttp2 would not (see the top of this
-    /// file); false if the connection ends (GOAWAY queued).
+    /// file), nghttp2 having taken every frame before it; false if the connection ends (GOAWAY
+    /// queued).
     bool check(const FrameScanner::Frame& frame);
     /// How the client's streams ended, for the frames that still come on them (RFC 9113, Section
     /// 5.1), kept for the last `remembered` stream ids: a client that sends on a stream it may
@@ -203,6 +213,7 @@ private:
     std::size_t continuations_ = 0;       // CONTINUATION frames of that block
 
     FrameScanner scanner_;
+    std::uint64_t closings_fed_ = 0;                            // scanner_.closings() nghttp2 has taken
     std::int32_t highest_stream_ = 0;                           // the highest stream id the client opened
     std::array<Ended, remembered / 2> ended_{};                 // its odd ids, by (id / 2) % size
 };
