@@ -77,6 +77,8 @@ struct Http2Session::Stream {
     bool deferred = false;  // waits for its producers
     bool body_done = false; // the last DATA frame is made
     bool reset_sent = false;   // RST_STREAM NO_ERROR after a response given before the request ended
+    bool reset_here = false;   // a RST_STREAM went out on it
+    bool reset_by_peer = false;  // the client's RST_STREAM closed it
     // Of the request's content: how much of it has come.
     std::uint64_t body_received = 0;
 };
@@ -89,6 +91,103 @@ bool Http2Session::Budget::spend() {
         return false;
     tokens -= 1;
     return true;
+}
+
+std::size_t FrameScanner::follow(std::string_view bytes, bool& due) {
+    due = false;
+    std::size_t at = 0;
+    while (at < bytes.size() && !due) {
+        if (preface_ > 0) {
+            const std::size_t n = std::min(preface_, bytes.size() - at);
+            preface_ -= n;
+            at += n;
+            continue;
+        }
+        if (head_size_ < sizeof head_) {
+            const std::size_t n = std::min(sizeof head_ - head_size_, bytes.size() - at);
+            std::memcpy(head_ + head_size_, bytes.data() + at, n);
+            head_size_ += n;
+            at += n;
+            if (head_size_ < sizeof head_)
+                break;
+            begin();
+            due = checks_ && reads_ == 0;
+        } else if (payload_ < reads_) {
+            ++payload_;
+            due = take(static_cast<std::uint8_t>(bytes[at++]));
+        } else {
+            const std::size_t n = std::min<std::size_t>(frame_.length - payload_, bytes.size() - at);
+            payload_ += static_cast<std::uint32_t>(n);
+            at += n;
+        }
+        if (payload_ == frame_.length) {
+            head_size_ = 0;  // the next frame's header follows
+            closings_ += closing_;
+        }
+    }
+    return due ? at - 1 : bytes.size();
+}
+
+void FrameScanner::begin() {
+    frame_ = Frame{};
+    frame_.length = std::uint32_t{head_[0]} << 16 | std::uint32_t{head_[1]} << 8 | head_[2];
+    frame_.type = head_[3];
+    frame_.flags = head_[4];
+    frame_.stream = static_cast<std::int32_t>((std::uint32_t{head_[5]} << 24 | std::uint32_t{head_[6]} << 16 |
+                                               std::uint32_t{head_[7]} << 8 | head_[8]) & 0x7fffffff);
+    frame_.closings_before = closings_;
+    closing_ = frame_.type == NGHTTP2_RST_STREAM ||
+               ((frame_.type == NGHTTP2_DATA || frame_.type == NGHTTP2_HEADERS) && (frame_.flags & NGHTTP2_FLAG_END_STREAM));
+    payload_ = 0;
+    field_size_ = 0;
+    reads_ = 0;
+    checks_ = false;
+    switch (frame_.type) {
+    case NGHTTP2_DATA:
+        checks_ = true;
+        break;
+    case NGHTTP2_HEADERS:
+        checks_ = true;
+        if (frame_.flags & NGHTTP2_FLAG_PRIORITY) {
+            // The dependency, after the pad length if there is one: read when the frame is long
+            // enough to hold them (else nghttp2 ends the connection with FRAME_SIZE_ERROR).
+            const std::uint32_t fields = (frame_.flags & NGHTTP2_FLAG_PADDED) ? 5 : 4;
+            reads_ = frame_.length >= fields ? fields : 0;
+        }
+        break;
+    case NGHTTP2_PRIORITY:
+        // The stream and the dependency (another length is nghttp2's FRAME_SIZE_ERROR).
+        checks_ = frame_.length == 5;
+        reads_ = checks_ ? 4 : 0;
+        break;
+    case NGHTTP2_SETTINGS:
+        // Read whole, as nghttp2 reads it before it applies any of it.
+        checks_ = !(frame_.flags & NGHTTP2_FLAG_ACK) && frame_.length > 0 && frame_.length % 6 == 0;
+        reads_ = checks_ ? frame_.length : 0;
+        break;
+    default:
+        break;
+    }
+}
+
+bool FrameScanner::take(std::uint8_t byte) {
+    field_[field_size_++] = byte;
+    if (frame_.type == NGHTTP2_SETTINGS) {
+        if (field_size_ == 6) {
+            field_size_ = 0;
+            if ((field_[0] << 8 | field_[1]) == NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE) {
+                const std::uint32_t value = std::uint32_t{field_[2]} << 24 | std::uint32_t{field_[3]} << 16 |
+                                            std::uint32_t{field_[4]} << 8 | field_[5];
+                frame_.initial_window = frame_.sets_initial_window ? std::max(frame_.initial_window, value) : value;
+                frame_.sets_initial_window = true;
+            }
+        }
+    } else if (payload_ == reads_) {
+        const std::uint8_t* const dependency = field_ + (field_size_ - 4);  // after the pad length, if any
+        frame_.dependency = static_cast<std::int32_t>((std::uint32_t{dependency[0]} << 24 | std::uint32_t{dependency[1]} << 16 |
+                                                       std::uint32_t{dependency[2]} << 8 | dependency[3]) & 0x7fffffff);
+    }
+    return payload_ == reads_;
 }
 
 // nghttp2's callbacks, with access to the session.
@@ -208,9 +307,20 @@ struct Http2Callbacks {
             if (Http2Session::Stream* stream = self.find(frame->hd.stream_id))
                 stream->complete = stream->complete || end_stream;
             break;
+        case NGHTTP2_RST_STREAM:
+            if (Http2Session::Stream* stream = self.find(frame->hd.stream_id))
+                stream->reset_by_peer = true;
+            break;
         default:
             break;
         }
+        return 0;
+    }
+
+    static int frame_sent(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
+        if (frame->hd.type == NGHTTP2_RST_STREAM)
+            if (Http2Session::Stream* stream = of(user_data).find(frame->hd.stream_id))
+                stream->reset_here = true;
         return 0;
     }
 
@@ -236,6 +346,11 @@ struct Http2Callbacks {
         if (it == self.streams_.end())
             return 0;
         Http2Session::Stream& stream = *it->second;
+        // What frames still coming on it get (Http2Session::check()).
+        if (self.highest_stream_ - stream_id < Http2Session::remembered)
+            self.ended(stream_id) = stream.reset_by_peer ? Http2Session::Ended::reset_by_peer
+                                    : stream.reset_here  ? Http2Session::Ended::ignored
+                                                         : Http2Session::Ended::both_ways;
         Exchange& exchange = stream.exchange;
         if (stream.streamed) {
             exchange.stream_ended(stream.streamed->content_bytes());
@@ -344,6 +459,7 @@ Http2Session::Http2Session(Loop& loop, const ClientInfo& client, bool secure, st
     nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, Http2Callbacks::frame_received);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, Http2Callbacks::data_chunk);
     nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, Http2Callbacks::stream_closed);
+    nghttp2_session_callbacks_set_on_frame_send_callback(callbacks, Http2Callbacks::frame_sent);
     // The CONTINUATION bound is this session's own (begin_frame), which ends the connection with
     // a GOAWAY; nghttp2's, lower by default, would end it without one.
     nghttp2_option_set_max_continuations(options, 4 * max_continuations);
@@ -429,6 +545,145 @@ void Http2Session::on_request_head(Stream& stream, bool last) {
     }
 }
 
+bool Http2Session::feed(std::string_view bytes) {
+    if (bytes.empty())
+        return true;
+    const ssize_t result =
+        nghttp2_session_mem_recv(session_, reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+    if (result < 0) {
+        // A spent budget, not HTTP/2 (a bad preface), or a flood nghttp2 caught itself. The
+        // session can make no more frames: the GOAWAY is this session's own (produce()).
+        fatal_ = true;
+        own_goaway_ = failure_ != 0                            ? failure_
+                      : result == NGHTTP2_ERR_FLOODED          ? std::uint32_t{NGHTTP2_ENHANCE_YOUR_CALM}
+                      : result == NGHTTP2_ERR_CALLBACK_FAILURE ? std::uint32_t{NGHTTP2_INTERNAL_ERROR}
+                                                               : std::uint32_t{NGHTTP2_PROTOCOL_ERROR};
+        return false;
+    }
+    return true;
+}
+
+void Http2Session::opening(std::int32_t id) noexcept {
+    // The ids between the last one and this one are closed without having been opened.
+    for (std::int32_t skipped = std::max(highest_stream_ + 2, id - remembered + 2); skipped < id; skipped += 2)
+        ended(skipped) = Ended::skipped;
+    ended(id) = Ended::ignored;  // until it closes (or if nghttp2 refuses it)
+    highest_stream_ = id;
+}
+
+bool Http2Session::settled(const FrameScanner::Frame& frame) {
+    const std::int32_t id = frame.stream;
+    switch (frame.type) {
+    case NGHTTP2_DATA:
+    case NGHTTP2_HEADERS:
+        if (frame.dependency == id)
+            return false;  // HEADERS that depend on their own stream
+        if (id % 2 == 0)
+            return true;  // 0, or a stream id of the server's: nghttp2's
+        if (id > highest_stream_) {
+            if (frame.type == NGHTTP2_HEADERS)
+                opening(id);
+            return true;  // a new stream (DATA on an idle one is nghttp2's PROTOCOL_ERROR)
+        }
+        // Open now, and nothing that could close it (RST_STREAM, END_STREAM) between what nghttp2
+        // took and this frame.
+        return frame.closings_before == closings_fed_ && nghttp2_session_find_stream(session_, id) != nullptr;
+    case NGHTTP2_PRIORITY:
+        return id != 0 && frame.dependency != id;
+    case NGHTTP2_SETTINGS:
+        return !frame.sets_initial_window;
+    default:
+        return true;
+    }
+}
+
+bool Http2Session::check(const FrameScanner::Frame& frame) {
+    if (!nghttp2_session_want_read(session_))
+        return true;  // nghttp2 reads no more (a GOAWAY is on its way)
+    const std::int32_t id = frame.stream;
+    const bool open = id != 0 && nghttp2_session_find_stream(session_, id) != nullptr;
+    const bool client_id = id % 2 == 1;
+    switch (frame.type) {
+    case NGHTTP2_PRIORITY:
+        // RFC 9113, Section 6.3: PRIORITY on stream 0 is a connection error. Section 5.3.1 of RFC
+        // 7540 (which Section 5.3.2 keeps): a stream that depends on itself, a stream error; on
+        // a stream that is not open (idle or closed), where no RST_STREAM may go, a connection
+        // error.
+        if (id == 0) {
+            terminate(NGHTTP2_PROTOCOL_ERROR);
+            return false;
+        }
+        if (frame.dependency == id) {
+            if (!open) {
+                terminate(NGHTTP2_PROTOCOL_ERROR);
+                return false;
+            }
+            nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_PROTOCOL_ERROR);
+        }
+        return true;
+    case NGHTTP2_SETTINGS:
+        // RFC 9113, Section 6.9.2: an initial window that takes an open stream's window past
+        // 2^31-1 is a connection error (nghttp2 resets the stream). Above 2^31-1 itself, nghttp2
+        // ends the connection.
+        if (frame.sets_initial_window && frame.initial_window <= NGHTTP2_MAX_WINDOW_SIZE) {
+            const std::int64_t change =
+                std::int64_t{frame.initial_window} -
+                nghttp2_session_get_remote_settings(session_, NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE);
+            if (change > 0)
+                for (const auto& [stream, pointer] : streams_)
+                    if (nghttp2_session_get_stream_remote_window_size(session_, stream) + change > NGHTTP2_MAX_WINDOW_SIZE) {
+                        terminate(NGHTTP2_FLOW_CONTROL_ERROR);
+                        return false;
+                    }
+        }
+        return true;
+    case NGHTTP2_HEADERS:
+        if (client_id && id > highest_stream_) {
+            opening(id);  // a new stream (one that depends on itself is nghttp2's PROTOCOL_ERROR)
+            return true;
+        }
+        if (open && frame.dependency == id) {
+            terminate(NGHTTP2_PROTOCOL_ERROR);  // trailers that depend on their stream: as nghttp2 does a request's
+            return false;
+        }
+        break;
+    case NGHTTP2_DATA:
+        break;
+    default:
+        return true;
+    }
+    // DATA or HEADERS on a stream of the client's that nghttp2 no longer has (it forgets a closed
+    // stream at once, and ignores what comes on it). RFC 9113, Section 5.1 (with RFC 7540's
+    // MUSTs, which h2spec checks): what follows the client's own RST_STREAM is a stream error
+    // STREAM_CLOSED, and what follows both END_STREAMs a connection error STREAM_CLOSED; what
+    // comes after a RST_STREAM sent here is discarded, as it may have been in flight. Section
+    // 5.1.1: HEADERS on an id the client skipped is a connection error PROTOCOL_ERROR.
+    if (!client_id || open || id > highest_stream_)
+        return true;  // idle, or open: nghttp2's
+    if (highest_stream_ - id >= remembered) {
+        // Forgotten: too old for anything still in flight. HEADERS cannot open it (Section 5.1.1).
+        if (frame.type != NGHTTP2_HEADERS)
+            return true;
+        terminate(NGHTTP2_PROTOCOL_ERROR);
+        return false;
+    }
+    switch (ended(id)) {
+    case Ended::ignored:
+        return true;
+    case Ended::reset_by_peer:
+        nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_STREAM_CLOSED);
+        ended(id) = Ended::ignored;  // one RST_STREAM for it (Section 5.4.2)
+        return true;
+    case Ended::skipped:
+        terminate(frame.type == NGHTTP2_HEADERS ? NGHTTP2_PROTOCOL_ERROR : NGHTTP2_STREAM_CLOSED);
+        return false;
+    case Ended::both_ways:
+        terminate(NGHTTP2_STREAM_CLOSED);
+        return false;
+    }
+    return true;
+}
+
 void Http2Session::refuse(Stream& stream, const ParseError& refusal) {
     stream.exchange.refuse(refusal);
     refused(stream);
@@ -440,21 +695,32 @@ void Http2Session::refused(Stream& stream) noexcept {
 }
 
 bool Http2Session::receive(std::string_view bytes) {
-    while (!bytes.empty() && failure_ == 0 && !fatal_) {
-        const std::size_t n = std::min(bytes.size(), receive_slice);
-        const ssize_t result =
-            nghttp2_session_mem_recv(session_, reinterpret_cast<const std::uint8_t*>(bytes.data()), n);
-        if (result < 0) {
-            // A spent budget, not HTTP/2 (a bad preface), or a flood nghttp2 caught itself. The
-            // session can make no more frames: the GOAWAY is this session's own (produce()).
-            fatal_ = true;
-            own_goaway_ = failure_ != 0                          ? failure_
-                          : result == NGHTTP2_ERR_FLOODED        ? std::uint32_t{NGHTTP2_ENHANCE_YOUR_CALM}
-                          : result == NGHTTP2_ERR_CALLBACK_FAILURE ? std::uint32_t{NGHTTP2_INTERNAL_ERROR}
-                                                                 : std::uint32_t{NGHTTP2_PROTOCOL_ERROR};
-            return false;
+    std::size_t fed = 0;       // taken by nghttp2
+    std::size_t followed = 0;  // followed by the scanner, ahead of nghttp2
+    while (fed < bytes.size() && failure_ == 0 && !fatal_) {
+        const std::size_t end = std::min(bytes.size(), fed + receive_slice);
+        bool due = false;
+        followed += scanner_.follow(bytes.substr(followed, end - followed), due);
+        if (!due) {
+            if (!feed(bytes.substr(fed, end - fed)))
+                return false;
+            fed = end;
+            closings_fed_ = scanner_.closings();
+            continue;
         }
-        bytes.remove_prefix(n);
+        // A frame to check, which the byte at `followed` completes. Unless nothing nghttp2 has
+        // yet to take can matter to it, nghttp2 takes what comes before it, then the check
+        // answers, and nghttp2 takes the frame with what follows.
+        const FrameScanner::Frame& frame = scanner_.frame();
+        if (!settled(frame)) {
+            if (!feed(bytes.substr(fed, followed - fed)))
+                return false;
+            fed = followed;
+            closings_fed_ = frame.closings_before;
+            if (failure_ == 0 && !check(frame))
+                return false;  // a connection error: its GOAWAY goes out, nothing more is read
+        }
+        ++followed;
     }
     if (failure_ != 0) {
         terminate(failure_);

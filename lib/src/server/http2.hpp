@@ -15,6 +15,14 @@
 // empty DATA: CVE-2019-9512..9518), header-block bytes across CONTINUATION frames
 // (CVE-2024-27316) and decoded header bytes (HPACK bombs). Concurrent streams are bounded by
 // SETTINGS_MAX_CONCURRENT_STREAMS, a zero window by write_timeout (Connection).
+//
+// Where RFC 9113 says MUST and nghttp2 is lenient (it forgets a stream once closed, and skips
+// PRIORITY frames once RFC 7540 priorities are off), the session answers itself: DATA or HEADERS
+// on a stream the client reset (RST_STREAM STREAM_CLOSED), on a stream both sides ended (GOAWAY
+// STREAM_CLOSED), HEADERS on a stream id skipped (GOAWAY PROTOCOL_ERROR), PRIORITY on stream 0 or
+// on its own stream, and a SETTINGS_INITIAL_WINDOW_SIZE that takes a stream's window past 2^31-1
+// (GOAWAY FLOW_CONTROL_ERROR). A FrameScanner follows the frames ahead of nghttp2 for that, since
+// nghttp2 calls back for none of the frames it ignores.
 #pragma once
 
 #include "server/exchange.hpp"
@@ -22,6 +30,7 @@
 #include <http/request.hpp>
 #include <http/response.hpp>
 
+#include <array>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -41,6 +50,48 @@ inline constexpr std::string_view http2_preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\
 
 /// The most streams a client may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS).
 inline constexpr std::uint32_t http2_max_streams = 100;
+
+/// Follows the client's frames through the bytes received, ahead of nghttp2, and stops at each
+/// frame Http2Session checks, at the byte that completes what the check reads (the frame's header,
+/// its priority fields, its settings): the bytes before it are nghttp2's to take first, so that
+/// the check sees the session as every frame before this one left it, and nghttp2 has acted on
+/// nothing of this one yet. A few operations a frame; no payload is copied.
+class FrameScanner {
+public:
+    struct Frame {
+        std::uint32_t length = 0;
+        std::uint8_t type = 0;
+        std::uint8_t flags = 0;
+        std::int32_t stream = 0;
+        std::int32_t dependency = -1;     ///< PRIORITY, HEADERS with the PRIORITY flag: the stream it depends on
+        std::uint32_t initial_window = 0; ///< SETTINGS: the largest SETTINGS_INITIAL_WINDOW_SIZE in it
+        bool sets_initial_window = false;
+        std::uint64_t closings_before = 0;  ///< closings() when it began
+    };
+    /// Follows `bytes`, the next received; returns how many of them come before the byte that
+    /// completes a frame to check, and sets `due` (the byte is followed: frame() is that frame);
+    /// else bytes.size().
+    std::size_t follow(std::string_view bytes, bool& due);
+    const Frame& frame() const noexcept { return frame_; }
+    /// How many frames that may close a stream (RST_STREAM, END_STREAM) were followed to their end.
+    std::uint64_t closings() const noexcept { return closings_; }
+
+private:
+    void begin();                       // the header is in
+    bool take(std::uint8_t byte);       // a payload byte the check reads; true when the check is due
+
+    std::size_t preface_ = http2_preface.size();
+    std::uint8_t head_[9] = {};
+    std::size_t head_size_ = 0;
+    std::uint32_t payload_ = 0;         // bytes of the frame's payload followed
+    std::uint32_t reads_ = 0;           // how many of them the check reads (0: the header only)
+    bool checks_ = false;               // the frame is checked
+    std::uint8_t field_[6] = {};        // a SETTINGS entry, or the pad length and the dependency
+    std::size_t field_size_ = 0;
+    bool closing_ = false;              // the frame may close a stream
+    std::uint64_t closings_ = 0;
+    Frame frame_;
+};
 
 class Http2Session {
 public:
@@ -108,6 +159,29 @@ private:
     void submit(Stream& stream);
     /// A budget was spent: the connection ends with ENHANCE_YOUR_CALM.
     void calm_down(const char* what);
+    /// Gives nghttp2 `bytes`; false if it can go no further (fatal_ set).
+    bool feed(std::string_view bytes);
+    /// Whether `frame` needs nothing of check(), whatever nghttp2 makes of the bytes before it
+    /// that it has yet to take: HEADERS that open a stream, DATA and trailers on an open stream
+    /// (the usual frames), which then go to nghttp2 with the rest, not one at a time.
+    bool settled(const FrameScanner::Frame& frame);
+    /// Answers what RFC 9113 requires of `frame` where nghttp2 would not (see the top of this
+    /// file), nghttp2 having taken every frame before it; false if the connection ends (GOAWAY
+    /// queued).
+    bool check(const FrameScanner::Frame& frame);
+    /// How the client's streams ended, for the frames that still come on them (RFC 9113, Section
+    /// 5.1), kept for the last `remembered` stream ids: a client that sends on a stream it may
+    /// still believe open does so within a round trip, and cannot open so many streams meanwhile.
+    enum class Ended : std::uint8_t {
+        skipped,        ///< never opened: a higher id was (Section 5.1.1)
+        ignored,        ///< reset here (what was in flight is discarded), or not closed yet
+        reset_by_peer,  ///< the client reset it
+        both_ways,      ///< each side sent END_STREAM
+    };
+    static constexpr std::int32_t remembered = 1024;
+    Ended& ended(std::int32_t id) noexcept { return ended_[static_cast<std::size_t>(id >> 1) % ended_.size()]; }
+    /// A HEADERS frame opens stream `id`, above every stream id before it.
+    void opening(std::int32_t id) noexcept;
     void report(const std::exception& error) const noexcept { loop_.shared().report(error, client_); }
 
     Loop& loop_;
@@ -137,6 +211,11 @@ private:
     Budget control_frames_;
     std::size_t header_block_bytes_ = 0;  // of the header block being received, encoded
     std::size_t continuations_ = 0;       // CONTINUATION frames of that block
+
+    FrameScanner scanner_;
+    std::uint64_t closings_fed_ = 0;                            // scanner_.closings() nghttp2 has taken
+    std::int32_t highest_stream_ = 0;                           // the highest stream id the client opened
+    std::array<Ended, remembered / 2> ended_{};                 // its odd ids, by (id / 2) % size
 };
 
 }  // namespace http::detail
