@@ -158,6 +158,29 @@ BOOST_AUTO_TEST_CASE(a_body_refused_as_it_comes_gets_413_then_rst_stream) {
     BOOST_TEST(received.find("\"status\":413") < received.find(reset));  // the answer first
 }
 
+BOOST_AUTO_TEST_CASE(a_large_body_refused_before_it_comes_is_reset_without_waiting_for_more) {
+    // Content-Length 1,000,000 over a limit of 1,000: 413 at once, then RST_STREAM NO_ERROR, both
+    // before the client sends another byte (the reset used to wait for the client's next frame).
+    test::TestServer server([](http::Server& s) {
+        s.max_body_size = 1000;
+        s.on_receive(test::echo_path);
+    });
+    test::RawConnection connection(server.port());
+    const std::string post = std::string("\x83\x86\x84\x01\x09localhost", 14) + std::string("\x0f\x0d\x07" "1000000", 10);
+    connection.send(preface + frame(4, 0, 0) + frame(1, 0x4, 1, post));
+    const std::string reset = frame(3, 0, 1, std::string(4, '\0'));  // RST_STREAM, NO_ERROR
+    std::string received;
+    for (int reads = 0; reads < 50 && !contains(received, reset); ++reads) {
+        const std::string more = connection.read_some();  // nothing sent meanwhile
+        if (more.empty())
+            break;
+        received += more;
+    }
+    BOOST_TEST(contains(received, "\"status\":413"));
+    BOOST_REQUIRE(contains(received, reset));
+    BOOST_TEST(received.find("\"status\":413") < received.find(reset));
+}
+
 BOOST_AUTO_TEST_CASE(a_small_body_refused_before_it_comes_is_let_finish) {
     // Content-Length 1,001 over a limit of 1,000: 413 at once, before any DATA. The rest fits the
     // stream's initial window, so a reset would stop nothing; curl 7.88 takes such a reset, come

@@ -297,7 +297,7 @@ Connection::Next Connection::step() {
     if (timed_out_) {
         timed_out_ = false;
         if (h2_) {
-            h2_->terminate(0);  // NO_ERROR: idle, or a client that stopped reading or sending
+            h2_->terminate(h2::ErrorCode::NO_ERROR);  // idle, or a client that stopped reading or sending
             return end_http2();
         }
         if (writing_) {

@@ -196,7 +196,7 @@ struct Http2Callbacks {
 
     static int begin_frame(nghttp2_session*, const nghttp2_frame_hd* hd, void* user_data) {
         Http2Session& self = of(user_data);
-        if (self.failure_ != 0)
+        if (self.failure_)
             return NGHTTP2_ERR_CALLBACK_FAILURE;
         if (hd->type == NGHTTP2_HEADERS) {
             self.header_block_bytes_ = hd->length;
@@ -236,7 +236,7 @@ struct Http2Callbacks {
             break;
         }
         // A spent budget stops nghttp2 at once: not one more frame is read or answered.
-        return self.failure_ != 0 ? NGHTTP2_ERR_CALLBACK_FAILURE : 0;
+        return self.failure_ ? NGHTTP2_ERR_CALLBACK_FAILURE : 0;
     }
 
     static int begin_headers(nghttp2_session* session, const nghttp2_frame* frame, void* user_data) {
@@ -356,7 +356,7 @@ struct Http2Callbacks {
             exchange.stream_ended(stream.streamed->content_bytes());
             stream.streamed->detach();  // its producers see false
         }
-        if (stream.submitted && error_code == NGHTTP2_NO_ERROR && Replies::wanted(self.loop_)) {
+        if (stream.submitted && static_cast<h2::ErrorCode>(error_code) == h2::ErrorCode::NO_ERROR && Replies::wanted(self.loop_)) {
             exchange.response().body.clear();
             self.replies_.add(std::move(exchange.request), std::move(exchange.response()));
         }
@@ -494,9 +494,9 @@ Http2Session::Stream* Http2Session::find(std::int32_t id) const {
 }
 
 void Http2Session::calm_down(const char* what) {
-    if (failure_ != 0)
+    if (failure_)
         return;
-    failure_ = NGHTTP2_ENHANCE_YOUR_CALM;
+    failure_ = h2::ErrorCode::ENHANCE_YOUR_CALM;
     report(std::runtime_error(std::string("httpkit: HTTP/2 client exceeded the budget of ") + what +
                               "; the connection is closed (ENHANCE_YOUR_CALM)"));
 }
@@ -554,10 +554,10 @@ bool Http2Session::feed(std::string_view bytes) {
         // A spent budget, not HTTP/2 (a bad preface), or a flood nghttp2 caught itself. The
         // session can make no more frames: the GOAWAY is this session's own (produce()).
         fatal_ = true;
-        own_goaway_ = failure_ != 0                            ? failure_
-                      : result == NGHTTP2_ERR_FLOODED          ? std::uint32_t{NGHTTP2_ENHANCE_YOUR_CALM}
-                      : result == NGHTTP2_ERR_CALLBACK_FAILURE ? std::uint32_t{NGHTTP2_INTERNAL_ERROR}
-                                                               : std::uint32_t{NGHTTP2_PROTOCOL_ERROR};
+        own_goaway_ = failure_                                 ? *failure_
+                      : result == NGHTTP2_ERR_FLOODED          ? h2::ErrorCode::ENHANCE_YOUR_CALM
+                      : result == NGHTTP2_ERR_CALLBACK_FAILURE ? h2::ErrorCode::INTERNAL_ERROR
+                                                               : h2::ErrorCode::PROTOCOL_ERROR;
         return false;
     }
     return true;
@@ -610,15 +610,15 @@ bool Http2Session::check(const FrameScanner::Frame& frame) {
         // a stream that is not open (idle or closed), where no RST_STREAM may go, a connection
         // error.
         if (id == 0) {
-            terminate(NGHTTP2_PROTOCOL_ERROR);
+            terminate(h2::ErrorCode::PROTOCOL_ERROR);
             return false;
         }
         if (frame.dependency == id) {
             if (!open) {
-                terminate(NGHTTP2_PROTOCOL_ERROR);
+                terminate(h2::ErrorCode::PROTOCOL_ERROR);
                 return false;
             }
-            nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_PROTOCOL_ERROR);
+            reset_stream(id, h2::ErrorCode::PROTOCOL_ERROR);
         }
         return true;
     case NGHTTP2_SETTINGS:
@@ -632,7 +632,7 @@ bool Http2Session::check(const FrameScanner::Frame& frame) {
             if (change > 0)
                 for (const auto& [stream, pointer] : streams_)
                     if (nghttp2_session_get_stream_remote_window_size(session_, stream) + change > NGHTTP2_MAX_WINDOW_SIZE) {
-                        terminate(NGHTTP2_FLOW_CONTROL_ERROR);
+                        terminate(h2::ErrorCode::FLOW_CONTROL_ERROR);
                         return false;
                     }
         }
@@ -643,7 +643,7 @@ bool Http2Session::check(const FrameScanner::Frame& frame) {
             return true;
         }
         if (open && frame.dependency == id) {
-            terminate(NGHTTP2_PROTOCOL_ERROR);  // trailers that depend on their stream: as nghttp2 does a request's
+            terminate(h2::ErrorCode::PROTOCOL_ERROR);  // trailers that depend on their stream: as nghttp2 does a request's
             return false;
         }
         break;
@@ -664,21 +664,21 @@ bool Http2Session::check(const FrameScanner::Frame& frame) {
         // Forgotten: too old for anything still in flight. HEADERS cannot open it (Section 5.1.1).
         if (frame.type != NGHTTP2_HEADERS)
             return true;
-        terminate(NGHTTP2_PROTOCOL_ERROR);
+        terminate(h2::ErrorCode::PROTOCOL_ERROR);
         return false;
     }
     switch (ended(id)) {
     case Ended::ignored:
         return true;
     case Ended::reset_by_peer:
-        nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_STREAM_CLOSED);
+        reset_stream(id, h2::ErrorCode::STREAM_CLOSED);
         ended(id) = Ended::ignored;  // one RST_STREAM for it (Section 5.4.2)
         return true;
     case Ended::skipped:
-        terminate(frame.type == NGHTTP2_HEADERS ? NGHTTP2_PROTOCOL_ERROR : NGHTTP2_STREAM_CLOSED);
+        terminate(frame.type == NGHTTP2_HEADERS ? h2::ErrorCode::PROTOCOL_ERROR : h2::ErrorCode::STREAM_CLOSED);
         return false;
     case Ended::both_ways:
-        terminate(NGHTTP2_STREAM_CLOSED);
+        terminate(h2::ErrorCode::STREAM_CLOSED);
         return false;
     }
     return true;
@@ -697,7 +697,7 @@ void Http2Session::refused(Stream& stream) noexcept {
 bool Http2Session::receive(std::string_view bytes) {
     std::size_t fed = 0;       // taken by nghttp2
     std::size_t followed = 0;  // followed by the scanner, ahead of nghttp2
-    while (fed < bytes.size() && failure_ == 0 && !fatal_) {
+    while (fed < bytes.size() && !failure_ && !fatal_) {
         const std::size_t end = std::min(bytes.size(), fed + receive_slice);
         bool due = false;
         followed += scanner_.follow(bytes.substr(followed, end - followed), due);
@@ -717,13 +717,13 @@ bool Http2Session::receive(std::string_view bytes) {
                 return false;
             fed = followed;
             closings_fed_ = frame.closings_before;
-            if (failure_ == 0 && !check(frame))
+            if (!failure_ && !check(frame))
                 return false;  // a connection error: its GOAWAY goes out, nothing more is read
         }
         ++followed;
     }
-    if (failure_ != 0) {
-        terminate(failure_);
+    if (failure_) {
+        terminate(*failure_);
         return false;
     }
     return !fatal_;
@@ -772,6 +772,13 @@ bool Http2Session::run() {
             stream->deferred = false;
             nghttp2_session_resume_data(session_, id);
         }
+    }
+    return true;
+}
+
+bool Http2Session::reset_refused_streams() {
+    bool any = false;
+    for (auto& [id, stream] : streams_) {
         // Refused while its body still came (413, say), and the answer is out: the client is
         // told to stop sending (RFC 9113, Section 8.1), after the response, not before it. Only
         // when that saves something: a rest that fits the stream's initial window is sent
@@ -781,10 +788,11 @@ bool Http2Session::run() {
             (!stream->declared || *stream->declared < stream->body_received ||
              *stream->declared - stream->body_received > NGHTTP2_INITIAL_WINDOW_SIZE)) {
             stream->reset_sent = true;
-            nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, NGHTTP2_NO_ERROR);
+            reset_stream(id, h2::ErrorCode::NO_ERROR);
+            any = true;
         }
     }
-    return true;
+    return any;
 }
 
 bool Http2Session::run_handlers() {
@@ -864,30 +872,36 @@ void Http2Session::submit(Stream& stream) {
 
 bool Http2Session::produce(std::string& out, std::size_t limit) {
     if (fatal_) {
-        if (own_goaway_ != 0) {
+        if (own_goaway_) {
             // GOAWAY: length 8, type 7, no flags, stream 0; the last stream taken, the error code.
             const std::uint32_t last = static_cast<std::uint32_t>(nghttp2_session_get_last_proc_stream_id(session_));
-            const std::uint32_t code = own_goaway_;
+            const auto code = static_cast<std::uint32_t>(*own_goaway_);
             const unsigned char frame[17] = {0, 0, 8, NGHTTP2_GOAWAY, 0, 0, 0, 0, 0,
                                              static_cast<unsigned char>(last >> 24), static_cast<unsigned char>(last >> 16),
                                              static_cast<unsigned char>(last >> 8), static_cast<unsigned char>(last),
                                              static_cast<unsigned char>(code >> 24), static_cast<unsigned char>(code >> 16),
                                              static_cast<unsigned char>(code >> 8), static_cast<unsigned char>(code)};
             out.append(reinterpret_cast<const char*>(frame), sizeof frame);
-            own_goaway_ = 0;
+            own_goaway_.reset();
         }
         return true;
     }
-    while (out.size() < limit) {
-        const std::uint8_t* data = nullptr;
-        const ssize_t n = nghttp2_session_mem_send(session_, &data);
-        if (n < 0) {
-            fatal_ = true;
-            return false;
+    // Twice at most: a refused stream's answer made in the first pass gets its reset in the
+    // second, in the same write (else it waits for the client's next bytes).
+    for (int pass = 0; pass < 2; ++pass) {
+        while (out.size() < limit) {
+            const std::uint8_t* data = nullptr;
+            const ssize_t n = nghttp2_session_mem_send(session_, &data);
+            if (n < 0) {
+                fatal_ = true;
+                return false;
+            }
+            if (n == 0)
+                break;
+            out.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n));
         }
-        if (n == 0)
+        if (!reset_refused_streams())
             break;
-        out.append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n));
     }
     return true;
 }
@@ -897,12 +911,16 @@ void Http2Session::shut_down() {
         return;
     going_away_ = true;
     nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(session_),
-                          NGHTTP2_NO_ERROR, nullptr, 0);
+                          static_cast<std::uint32_t>(h2::ErrorCode::NO_ERROR), nullptr, 0);
 }
 
-void Http2Session::terminate(std::uint32_t error_code) {
+void Http2Session::reset_stream(std::int32_t id, h2::ErrorCode error_code) {
+    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, static_cast<std::uint32_t>(error_code));
+}
+
+void Http2Session::terminate(h2::ErrorCode error_code) {
     going_away_ = true;
-    nghttp2_session_terminate_session(session_, error_code);
+    nghttp2_session_terminate_session(session_, static_cast<std::uint32_t>(error_code));
 }
 
 bool Http2Session::finished() const {

@@ -27,6 +27,7 @@
 
 #include "server/exchange.hpp"
 
+#include <http/h2_error_codes.hpp>
 #include <http/request.hpp>
 #include <http/response.hpp>
 
@@ -36,6 +37,7 @@
 #include <functional>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -124,7 +126,7 @@ public:
     /// Graceful close: GOAWAY; the streams already begun are answered, no new one is taken.
     void shut_down();
     /// Ends the connection now with GOAWAY `error_code` (a timeout, a spent budget).
-    void terminate(std::uint32_t error_code);
+    void terminate(h2::ErrorCode error_code);
     /// Nothing is left to read or write: the connection can close.
     bool finished() const;
 
@@ -157,6 +159,11 @@ private:
     static void refused(Stream& stream) noexcept;
     /// Submits the stream's response (HEADERS, and its body as the window allows).
     void submit(Stream& stream);
+    /// Resets the streams refused while their content came, once their answer is made; true if
+    /// it reset any.
+    bool reset_refused_streams();
+    /// RST_STREAM on stream `id` with `error_code`.
+    void reset_stream(std::int32_t id, h2::ErrorCode error_code);
     /// A budget was spent: the connection ends with ENHANCE_YOUR_CALM.
     void calm_down(const char* what);
     /// Gives nghttp2 `bytes`; false if it can go no further (fatal_ set).
@@ -194,10 +201,10 @@ private:
     std::unordered_map<std::int32_t, std::shared_ptr<Stream>> streams_;
     std::deque<std::shared_ptr<Stream>> ready_;  // whole requests whose handlers are to run
     Replies replies_;  // on_reply hooks, run by run()
-    std::uint32_t failure_ = 0;  // a defence tripped: GOAWAY with this code (0: none)
+    std::optional<h2::ErrorCode> failure_;  // a defence tripped: GOAWAY with this code
     bool going_away_ = false;
     bool fatal_ = false;          // nghttp2 can go no further: produce() makes the GOAWAY itself
-    std::uint32_t own_goaway_ = 0;  // its error code, until it is made
+    std::optional<h2::ErrorCode> own_goaway_;  // its error code, until it is made
 
     /// A token bucket: `burst` at first, refilled at `rate` a second.
     struct Budget {
