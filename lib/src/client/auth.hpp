@@ -4,6 +4,7 @@
 
 #include <http/client.hpp>
 
+#include "proto/message/base64.hpp"
 #include "proto/message/challenge.hpp"
 
 #include <cstdint>
@@ -45,8 +46,6 @@ private:
     std::string cnonce_;
 };
 
-/// RFC 4648 base64, with padding (Basic credentials).
-std::string base64(std::string_view in);
 
 /// Every challenge of the response's WWW-Authenticate fields.
 std::vector<Challenge> challenges_of(const Headers& headers);

@@ -11,7 +11,7 @@ const std::string* ParameterizedValue::find(std::string_view name) const noexcep
     return nullptr;
 }
 
-ParameterizedValue parse_parameterized(std::string_view text) {
+ParameterizedValue parse_parameterized(std::string_view text, bool bare_names) {
     ParameterizedValue out;
     std::size_t i = text.find(';');
     out.value = trim_ows(text.substr(0, i));
@@ -53,7 +53,7 @@ ParameterizedValue parse_parameterized(std::string_view text) {
                 value = std::string(trim_ows(text.substr(value_start, i - value_start)));
             }
         }
-        if (ok)
+        if (ok || (bare_names && !name.empty() && (i == text.size() || text[i] == ';')))
             out.parameters.emplace_back(std::move(name), std::move(value));
         i = text.find(';', i);
     }

@@ -18,6 +18,8 @@ struct ParameterizedValue {
 };
 
 /// Splits `value; p1=v1; p2="v 2"`. Malformed parameters are skipped.
-ParameterizedValue parse_parameterized(std::string_view text);
+/// `bare_names`: a parameter without a value (`; server_no_context_takeover`) is kept with an
+/// empty one; otherwise it is left out.
+ParameterizedValue parse_parameterized(std::string_view text, bool bare_names = false);
 
 }  // namespace http::detail
