@@ -350,6 +350,10 @@ http::Router routes(const http::Server& server, const std::string& static_direct
         http::EventStream events(res);
         ticker.add(events, *count, last && *last >= 0 ? *last + 1 : 1, std::chrono::milliseconds(*ms));
     });
+    // WebSocket echo: each message back with its type.
+    router.websocket("/ws", [](http::Request&, http::WebSocket ws) {
+        ws.on_message([](http::WebSocket& socket, const http::Message& message) { socket.send(message.data, message.binary); });
+    });
     router.any("/throw", [](http::Request&, http::Response&) {
         throw std::runtime_error("httpkit-echo: /throw was asked to fail");
     });

@@ -20,3 +20,4 @@
 #include <http/server.hpp>
 #include <http/status.hpp>
 #include <http/stream.hpp>
+#include <http/websocket.hpp>

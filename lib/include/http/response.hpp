@@ -17,7 +17,8 @@ namespace http {
 class FileContent;  // content sent from a file (send_file())
 namespace detail {
 struct StreamContext;  // what the server running a handler tells the streams it makes
-class Exchange;
+class ServerWebSocket;
+struct ResponseAccess;
 }  // namespace detail
 
 class Response {
@@ -74,10 +75,11 @@ public:
     [[noreturn]] void raise_failure() const;
 
 private:
-    friend BodyStream detail::start_stream(Response& res, bool may_wait);
-    friend class detail::Exchange;
+    friend struct detail::ResponseAccess;  // the server's
     /// Set by the server while its handlers run: what stream() passes on to the stream it makes.
     const detail::StreamContext* stream_context_ = nullptr;
+    /// A 101 that switches to a WebSocket carries it (router.websocket()).
+    std::shared_ptr<detail::ServerWebSocket> websocket_;
 };
 
 }  // namespace http

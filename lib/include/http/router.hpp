@@ -5,14 +5,23 @@
 #include <http/files.hpp>
 #include <http/request.hpp>
 #include <http/response.hpp>
+#include <http/websocket.hpp>
 
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace http {
+
+/// What router.websocket() agrees to in a handshake.
+struct WebSocketOptions {
+    /// The subprotocols the route speaks, in its order of preference: the first the client
+    /// offers (Sec-WebSocket-Protocol) is agreed (ws.subprotocol()); none offered, none agreed.
+    std::vector<std::string> subprotocols;
+};
 
 /// Routes requests to handlers by method and path, and is itself a handler:
 ///
@@ -91,6 +100,19 @@ public:
     /// A group of routes under `prefix` ("/api/v1"), with middleware of its own. The reference
     /// stays valid as long as the router does.
     Router& group(std::string_view prefix);
+
+    /// A WebSocket at `pattern` (RFC 6455): the route's middleware runs first (a Failure there
+    /// refuses the handshake with its status), then the handshake is checked (426 with
+    /// Sec-WebSocket-Version: 13 for another version or a request that asks for no upgrade, 400
+    /// for a bad key), a subprotocol and permessage-deflate (server.websocket_compression) are
+    /// agreed, and `handler` runs with the new WebSocket before the 101 goes out: what it sends
+    /// follows the 101. A Failure it throws refuses the handshake. See <http/websocket.hpp>.
+    ///
+    ///     router.websocket("/echo", [](http::Request&, http::WebSocket ws) {
+    ///         ws.on_message([](http::WebSocket& ws, const http::Message& m) { ws.send(m.data, m.binary); });
+    ///     });
+    Router& websocket(std::string_view pattern, std::function<void(Request&, WebSocket)> handler,
+                      WebSocketOptions options = {});
 
     /// Serves the files under `directory` at `prefix` (GET and HEAD), as send_file() does:
     /// conditional and range requests, no way out of the directory. See FileOptions

@@ -129,6 +129,17 @@ public:
     /// client is disconnected (it is not reading) and the writer sees false.
     std::size_t stream_buffer_size = 1024 * 1024;
 
+    // WebSocket (router.websocket(), <http/websocket.hpp>).
+    /// The largest message (after decompression) a WebSocket takes; a larger one closes the
+    /// connection with 1009 (MESSAGE_TOO_BIG), found out at the frame that passes it.
+    std::size_t websocket_max_message_size = 16 * 1024 * 1024;
+    /// permessage-deflate (RFC 7692) when the client offers it, without context takeover either
+    /// way, so that an idle WebSocket holds no compressor.
+    bool websocket_compression = true;
+    /// A WebSocket quiet this long is sent a ping; one that then sends nothing for read_timeout
+    /// is closed (1001). 0: no pings.
+    std::chrono::milliseconds websocket_ping_interval{30000};
+
     // Response compression.
     /// Compress responses with the coding the client's Accept-Encoding prefers (q-values, "*",
     /// identity;q=0): zstd, br (when built with them) or gzip. Only compressible types (text,

@@ -7,6 +7,7 @@
 #include <http/router.hpp>
 
 #include "files/send_file.hpp"
+#include "server/websocket.hpp"
 #include "proto/url/percent.hpp"
 
 #include <algorithm>
@@ -335,6 +336,13 @@ const Route* match_route(const Node& root, Request& req) {
 BodySink Router::start_body(Request& req) const {
     const Route* route = match_route(state_->root, req);
     return route && route->start_body ? route->start_body(req) : BodySink();
+}
+
+Router& Router::websocket(std::string_view pattern, std::function<void(Request&, WebSocket)> handler,
+                          WebSocketOptions options) {
+    return get(pattern, [handler = std::move(handler), options = std::move(options)](Request& req, Response& res) {
+        detail::accept_websocket(req, res, options.subprotocols, handler);
+    });
 }
 
 Router& Router::files(std::string_view prefix, std::filesystem::path directory, FileOptions options) {

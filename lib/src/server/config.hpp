@@ -26,6 +26,9 @@ struct ServerConfig {
     std::size_t min_body_rate;
     std::size_t max_form_fields;
     std::size_t stream_buffer_size;
+    std::size_t websocket_max_message_size = 16 * 1024 * 1024;
+    bool websocket_compression = true;
+    std::chrono::milliseconds websocket_ping_interval{30000};
     bool http2 = true;  ///< h2 by ALPN over TLS, h2c by prior knowledge
     bool compression = false;
     std::size_t compression_min_size = 1024;

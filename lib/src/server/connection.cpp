@@ -7,6 +7,7 @@
 #include "server/http2.hpp"
 #include "server/reuse.hpp"
 #include "server/transport.hpp"
+#include "server/websocket.hpp"
 
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -62,6 +63,7 @@ Connection::~Connection() {
     if (stream_)
         stream_->detach();
 }
+
 
 void Connection::start() {
     self_ = shared_from_this();
@@ -280,6 +282,10 @@ void Connection::shut_down() {
         wake();  // its step sends GOAWAY: the streams begun are answered, then it closes
         return;
     }
+    if (ws_) {
+        ws_->close(CloseCode::GOING_AWAY, "the server is shutting down");  // its writes wake it
+        return;
+    }
     if (stream_)
         stream_->end_for_shutdown();  // an event stream ends now; a body stream is let finish
     if (phase_ == Phase::http1 && session_.state() == State::idle && !writing_ && input_.empty())
@@ -300,6 +306,8 @@ Connection::Next Connection::step() {
             h2_->terminate(h2::ErrorCode::NO_ERROR);  // idle, or a client that stopped reading or sending
             return end_http2();
         }
+        if (ws_)
+            return websocket_timeout();
         if (writing_) {
             // The client stopped reading: reset rather than leave the unsent bytes in the kernel.
             transport_->reset_on_close();
@@ -335,6 +343,8 @@ Connection::Next Connection::step() {
         return handle();
     case Phase::http2:
         return http2_step();
+    case Phase::websocket:
+        return websocket_step();
     case Phase::lingering:
         input_.clear();
         return peer_closed_ ? close() : Next::read;
@@ -566,7 +576,8 @@ void Connection::respond() {
         output_.resize(mark);
         const bool stream = out.stream && out.stream_framing != StreamState::Framing::length;
         const Http1ServerSession::Shape shape{out.external_length, stream,
-                                              out.stream_framing == StreamState::Framing::until_close};
+                                              out.stream_framing == StreamState::Framing::until_close,
+                                              out.websocket != nullptr};
         separate_body = session_.write_response(response, shape, output_);
         // A small file goes out with its head, in one write, read in a single bounded copy.
         if (separate_body && response.file && *out.external_length <= inline_body_limit) {
@@ -580,6 +591,10 @@ void Connection::respond() {
     if (outgoing.stream) {
         exchange_.attach_stream(outgoing, waker());
         stream_ = std::move(outgoing.stream);
+    }
+    if (outgoing.websocket) {
+        upgrade_ = std::move(outgoing.websocket);
+        writing_ = true;  // the 101 goes out now: the connection speaks WebSocket after it
     }
     if (Replies::wanted(loop_)) {
         Response& response = exchange_.response();
@@ -755,6 +770,8 @@ Connection::Next Connection::after_write() {
     file_part_ = 0;
     if (!replies_.run(loop_, client_))
         return Next::handoff;
+    if (upgrade_ && session_.state() == State::upgraded)
+        return begin_websocket();
     return Next::again;
 }
 
@@ -867,6 +884,103 @@ Connection::Next Connection::end_http2() {
     return linger();
 }
 
+// --- WebSocket -----------------------------------------------------------------------------------
+
+Connection::Next Connection::begin_websocket() {
+    phase_ = Phase::websocket;
+    ws_ = std::make_unique<WebSocketSession>(loop_, client_, std::move(upgrade_));
+    ws_->socket().out().attach(StreamState::Framing::until_close, 0, waker());
+    ws_deadline_ = Clock::time_point::max();
+    if (config_.websocket_ping_interval.count() > 0)
+        ws_deadline_ = coarse_now() + config_.websocket_ping_interval;
+    return Next::again;
+}
+
+Connection::Next Connection::websocket_step() {
+    // Frames in: messages to the application, control frames answered.
+    if (!input_.empty()) {
+        if (ws_->done()) {
+            input_.clear();  // after the closing handshake, nothing more is read
+        } else {
+            std::size_t used = 0;
+            const WebSocketSession::Result result = ws_->receive(input_.data(), used);
+            input_.consume(used);
+            if (result == WebSocketSession::Result::away)
+                return Next::handoff;
+            // Anything from the client says it is there: the next ping waits a whole interval.
+            ws_ping_sent_ = false;
+            if (config_.websocket_ping_interval.count() > 0 && !ws_->awaiting_close())
+                ws_deadline_ = coarse_now() + config_.websocket_ping_interval;
+        }
+    }
+    if (ws_->awaiting_close() && ws_deadline_ == Clock::time_point::max())
+        ws_deadline_ = coarse_now() + config_.read_timeout;  // the peer's close is due
+    // Frames out: what the application and the session queued.
+    StreamState& out = ws_->socket().out();
+    while (true) {
+        if (stream_sent_ < stream_out_.size()) {
+            const iovec piece{stream_out_.data() + stream_sent_, stream_out_.size() - stream_sent_};
+            Next then;
+            const ssize_t result = transport_->send(&piece, 1);
+            if (!sent(result, then))
+                return then;
+            stream_sent_ += static_cast<std::size_t>(result);
+            continue;
+        }
+        stream_out_.clear();
+        stream_sent_ = 0;
+        const StreamState::Take taken = out.take(stream_out_);
+        if (taken == StreamState::Take::data)
+            continue;
+        if (taken == StreamState::Take::abort) {
+            // The client does not read what is sent: let it go, do not leave it in the kernel.
+            transport_->reset_on_close();
+            return close();
+        }
+        if (taken == StreamState::Take::done && (ws_->done() || peer_closed_))
+            return end_websocket();  // the closing handshake is over (or failed), our close is out
+        if (taken == StreamState::Take::empty && !out.park())
+            continue;  // written meanwhile
+        break;
+    }
+    if (peer_closed_)
+        return end_websocket();  // the client went without a close frame
+    if (ws_deadline_ == Clock::time_point::max())
+        clear_deadline();
+    else
+        deadline_.store(ws_deadline_.time_since_epoch().count(), std::memory_order_relaxed);
+    return Next::read;
+}
+
+Connection::Next Connection::websocket_timeout() {
+    if (stream_sent_ < stream_out_.size()) {
+        // A write did not move for write_timeout: the client stopped reading.
+        transport_->reset_on_close();
+        return close();
+    }
+    if (ws_->awaiting_close() || ws_ping_sent_) {
+        // No close after ours, or nothing after a ping, within read_timeout: the client is gone.
+        // Our close frame goes out if it can, then the connection ends.
+        if (!ws_->awaiting_close())
+            ws_->close(CloseCode::GOING_AWAY, "no answer to a ping");
+        ws_->give_up();
+        return Next::again;
+    }
+    ws_->ping();
+    ws_ping_sent_ = true;
+    ws_deadline_ = coarse_now() + config_.read_timeout;
+    return Next::again;
+}
+
+Connection::Next Connection::end_websocket() {
+    // on_close with ABNORMAL_CLOSURE unless it has run: application code, so posted to the loop
+    // rather than run here, where the connection goes on.
+    loop_.reactor().post([session = std::shared_ptr<WebSocketSession>(std::move(ws_))] { session->lost(); });
+    phase_ = Phase::http1;
+    session_.must_close();
+    return linger();  // what is written (our close frame) reaches the client before the end
+}
+
 Connection::Next Connection::close() {
     if (phase_ == Phase::closed)
         return Next::stop;
@@ -875,6 +989,12 @@ Connection::Next Connection::close() {
     waiting_ = Wait::none;
     peer_watch_ = false;
     h2_.reset();  // its streams' producers see false
+    if (ws_) {
+        // The WebSocket ended without its closing handshake: on_close runs on the loop, after
+        // this connection is gone (it is application code).
+        loop_.reactor().post([session = std::shared_ptr<WebSocketSession>(std::move(ws_))] { session->lost(); });
+    }
+    upgrade_.reset();
     if (transport_)
         transport_->close(loop_.reactor());
     input_.clear();

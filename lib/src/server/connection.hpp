@@ -30,7 +30,9 @@
 namespace http::detail {
 
 class Http2Session;
+class ServerWebSocket;
 class Transport;
+class WebSocketSession;
 
 class Connection final : public Watcher, public std::enable_shared_from_this<Connection> {
 public:
@@ -60,7 +62,7 @@ public:
     Connection* next = nullptr;
 
 private:
-    enum class Phase : std::uint8_t { connecting, handshake, http1, handling, lingering, http2, closed };
+    enum class Phase : std::uint8_t { connecting, handshake, http1, handling, lingering, http2, websocket, closed };
     enum class Next : std::uint8_t { again, read, write, handoff, stop };
     enum class Wait : std::uint8_t { none, read, write };
 
@@ -127,6 +129,17 @@ private:
     /// Ends an HTTP/2 connection: its GOAWAY, if there is one, with one write, then the close.
     Next end_http2();
 
+    // WebSocket, after a 101.
+    /// The 101 is out: frames from now on.
+    Next begin_websocket();
+    /// Frames in to the session, what the application sent out, then a wait.
+    Next websocket_step();
+    /// A deadline passed: a ping, or the end of a WebSocket that does not answer.
+    Next websocket_timeout();
+    /// The WebSocket is over: its on_close (posted to the loop: it is application code) and the
+    /// connection's end.
+    Next end_websocket();
+
     Next close();
     void report(const std::exception& error) noexcept { loop_.shared().report(error, client_); }
 
@@ -135,6 +148,10 @@ private:
     int fd_;  // until start() gives it to the transport
     std::unique_ptr<Transport> transport_;
     std::unique_ptr<Http2Session> h2_;  // on an HTTP/2 connection
+    std::unique_ptr<WebSocketSession> ws_;  // on a connection switched to WebSocket
+    std::shared_ptr<ServerWebSocket> upgrade_;  // the WebSocket of a 101 being written
+    bool ws_ping_sent_ = false;  // a ping went out for a quiet WebSocket: it must answer in read_timeout
+    Clock::time_point ws_deadline_{};  // when a quiet WebSocket is pinged, or given up
     std::shared_ptr<Connection> self_;  // the loop's reference, from start() until close()
     ClientInfo client_;
     Phase phase_ = Phase::connecting;

@@ -9,7 +9,9 @@
 #include "proto/parser/char_class.hpp"
 #include "proto/url/percent.hpp"
 #include "server/access_log.hpp"
+#include "server/response_access.hpp"
 #include "server/reuse.hpp"
+#include "server/websocket.hpp"
 
 #include <stdexcept>
 
@@ -267,12 +269,12 @@ Exchange::Run Exchange::run() {
     if (!handled_ && !refused_) {
         handled_ = true;
         Loop::UserCode user_code(loop_);
-        response().stream_context_ = &loop_.stream_context();  // for streams the handlers make
+        ResponseAccess::set_context(response(), &loop_.stream_context());  // for the streams and WebSockets the handlers make
         std::optional<Response> failure = guarded("a handler", [&] {
             for (const auto& hook : loop_.config().receive_hooks)
                 hook(request, response());
         });
-        response().stream_context_ = nullptr;
+        ResponseAccess::set_context(response(), nullptr);
         if (failure) {
             // A handler that failed after starting a stream sends the failure instead: the
             // stream's producers see false.
@@ -293,8 +295,9 @@ Outgoing Exchange::prepare(bool head_request, Delimiting delimiting) {
     outgoing.head_request = head_request;
     if (refused_)
         return outgoing;  // the server's own answer, as it is
+    outgoing.websocket = ResponseAccess::take_websocket(response());
     const ServerConfig& config = loop_.config();
-    if (config.compression && !response().stream_state) {
+    if (config.compression && !response().stream_state && !outgoing.websocket) {
         try {
             compress_response(request.headers.get("Accept-Encoding"), response(), config.compression_min_size);
         } catch (const std::exception& error) {
@@ -330,7 +333,7 @@ void Exchange::replace_invalid(const std::exception& error, Outgoing& outgoing) 
         outgoing.stream->detach();
     response() = failure_response(Status::INTERNAL_SERVER_ERROR, "The server produced an invalid response().",
                                 request.headers.get("Accept"));
-    outgoing = Outgoing{outgoing.head_request, {}, {}, StreamState::Framing::none, 0};
+    outgoing = Outgoing{outgoing.head_request, {}, {}, StreamState::Framing::none, 0, {}};
 }
 
 void Exchange::complete(const Outgoing& outgoing) {

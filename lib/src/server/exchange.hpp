@@ -39,6 +39,7 @@
 namespace http::detail {
 
 class MultipartReader;
+class ServerWebSocket;
 
 /// How a protocol can end a streamed body whose length is not declared.
 enum class Delimiting : std::uint8_t {
@@ -56,6 +57,8 @@ struct Outgoing {
     std::shared_ptr<StreamState> stream;
     StreamState::Framing stream_framing = StreamState::Framing::none;
     std::uint64_t stream_length = 0;
+    /// A 101 that switches the connection to this WebSocket once it is written.
+    std::shared_ptr<ServerWebSocket> websocket;
 };
 
 class Exchange {

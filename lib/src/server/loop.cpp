@@ -54,6 +54,7 @@ Loop::Loop(const ServerConfig& config, ServerShared& shared, std::unique_ptr<Rin
     : config_(config), shared_(shared), reactor_(std::move(ring)) {
     stream_context_.bound = config.stream_buffer_size;
     stream_context_.on_io_thread = [this] { return on_owner_thread(); };
+    stream_context_.websocket_compression = config.websocket_compression;
 }
 
 Loop::~Loop() {

@@ -117,6 +117,9 @@ void Server::Impl::start(const Server& s) {
     config.min_body_rate = s.min_body_rate;
     config.max_form_fields = s.max_form_fields;
     config.stream_buffer_size = s.stream_buffer_size;
+    config.websocket_max_message_size = s.websocket_max_message_size;
+    config.websocket_compression = s.websocket_compression;
+    config.websocket_ping_interval = s.websocket_ping_interval;
     config.trusted_proxies.clear();
     for (const std::string& entry : s.trusted_proxies) {
         const auto network = parse_network(entry);

@@ -1,5 +1,7 @@
 #include "server/stream_state.hpp"
 
+#include "server/response_access.hpp"
+
 #include <http/response.hpp>
 
 #include <charconv>
@@ -303,7 +305,7 @@ void BodyStream::on_drain(std::function<void(BodyStream&)> fn) {
 
 BodyStream detail::start_stream(Response& res, bool may_wait) {
     if (!res.stream_state) {
-        res.stream_state = std::make_shared<StreamState>(may_wait, res.stream_context_);
+        res.stream_state = std::make_shared<StreamState>(may_wait, detail::ResponseAccess::context(res));
         if (!res.body.empty()) {
             res.stream_state->write(res.body);  // what the handler wrote first goes first
             std::string().swap(res.body);

@@ -22,11 +22,13 @@ namespace http {
 namespace detail {
 
 /// What the server running a handler tells the streams made from its response
-/// (Response::stream(), EventStream), through the response: their bound, and whether the calling
-/// thread is the server's I/O thread (which must never wait for room).
+/// (Response::stream(), EventStream, a WebSocket), through the response: their bound, and whether
+/// the calling thread is the server's I/O thread (which must never wait for room).
 struct StreamContext {
     std::size_t bound = 1 << 20;
     std::function<bool()> on_io_thread;
+    /// For a WebSocket accepted by the handler: whether permessage-deflate may be agreed.
+    bool websocket_compression = true;
 };
 
 }  // namespace detail

@@ -19,6 +19,7 @@ Http1ServerSession::Event Http1ServerSession::next(std::string_view input, std::
     case State::admitting:
     case State::responding:
     case State::closing:
+    case State::upgraded:
         break;
     }
     return Event::need_input;  // nothing is read until the caller has answered
@@ -110,10 +111,11 @@ void Http1ServerSession::must_close() noexcept {
 
 bool Http1ServerSession::write_response(const Response& response, const Shape& shape, std::string& out) {
     const bool keep_alive = keep_alive_ && !shape.until_close;
-    const ResponseFraming framing{head_request_, keep_alive, version_minor_, shape.external_length, shape.stream};
+    const ResponseFraming framing{head_request_, keep_alive, version_minor_, shape.external_length, shape.stream,
+                                  shape.upgrade};
     const bool separate = serialize_response(response, framing, out);
     keep_alive_ = keep_alive;
-    state_ = keep_alive ? State::idle : State::closing;
+    state_ = shape.upgrade ? State::upgraded : keep_alive ? State::idle : State::closing;
     return separate;
 }
 

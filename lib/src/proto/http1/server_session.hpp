@@ -38,7 +38,8 @@ public:
         admitting,   ///< its head is in (head()) and content follows: read_content() or refuse()
         content,     ///< its content is arriving
         responding,  ///< it is whole, or refused: the response comes next
-        closing      ///< the last response is made: once it is written, the connection ends
+        closing,     ///< the last response is made: once it is written, the connection ends
+        upgraded     ///< a 101 is made: once it is written, the connection speaks another protocol
     };
 
     enum class Event : std::uint8_t {
@@ -58,6 +59,8 @@ public:
         /// of the connection when `until_close` (HTTP/1.0, which then cannot be kept).
         bool stream = false;
         bool until_close = false;
+        /// A 101 that switches protocols (Connection: Upgrade): no HTTP/1.1 follows it.
+        bool upgrade = false;
     };
 
     Http1ServerSession(const HeadRules& rules, const ChunkedLimits& limits) : parser_(rules), body_(limits) {}

@@ -184,7 +184,9 @@ bool serialize_response(const Response& response, const ResponseFraming& framing
     const bool no_body = response_has_no_content(response.status);
     if (!no_body && framing.stream && framing.version_minor >= 1)
         head.put("Transfer-Encoding: chunked\r\n");
-    if (!framing.keep_alive)
+    if (framing.upgrade)
+        head.put("Connection: Upgrade\r\n");
+    else if (!framing.keep_alive)
         head.put("Connection: close\r\n");
     else if (framing.version_minor == 0)
         head.put("Connection: keep-alive\r\n");

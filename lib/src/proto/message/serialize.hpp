@@ -29,6 +29,9 @@ struct ResponseFraming {
     /// The content is a stream of unknown length, left to the caller: chunked, or for an
     /// HTTP/1.0 request (keep_alive must then be false) delimited by the end of the connection.
     bool stream = false;
+    /// A 101 that switches the connection to the protocol its Upgrade field names: announced
+    /// with Connection: Upgrade.
+    bool upgrade = false;
 };
 
 /// Bodies larger than this are written from the Response itself, not copied behind the header.
