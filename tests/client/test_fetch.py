@@ -61,6 +61,9 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 class FetchOutputTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
+        # Without the program every case would fail, and the FIFO case would wait on its reader.
+        if not os.access(FETCH, os.X_OK):
+            raise RuntimeError("HTTPKIT_FETCH=%s is not a program that can be run" % FETCH)
         cls.server = Server(("127.0.0.1", 0), Handler)
         threading.Thread(target=cls.server.serve_forever, daemon=True).start()
         cls.base = "http://127.0.0.1:%d" % cls.server.server_address[1]

@@ -12,6 +12,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -256,6 +257,40 @@ BOOST_AUTO_TEST_CASE(each_broken_rule_closes_with_its_code) {
     Client at_limit(server.port());
     at_limit.send(client_frame(Opcode::binary, std::string(1024, 'b')));
     BOOST_TEST(at_limit.read(1).payloads.at(0).size() == 1024u);
+}
+
+BOOST_AUTO_TEST_CASE(a_callback_that_blocks_past_the_watchdog_loses_no_frame_of_those_behind_it) {
+    // The first message's callback sends, then holds its thread long enough to be replaced while
+    // the client's next frames wait in the socket. The send wakes the connection on the loop's
+    // new owner, which must not read those frames while the callback is still inside the first.
+    // (It did: it took up the reader where the blocked thread was, and the next frame's masked
+    // bytes read as a header, "continuation frame without a message".)
+    test::TestServer server([](http::Server& s) {
+        s.io_threads = 1;
+        http::Router router;
+        router.websocket("/ws", [](http::Request&, http::WebSocket ws) {
+            ws.on_message([](http::WebSocket& socket, const http::Message& m) {
+                socket.send(m.data, m.binary);
+                if (m.data == "slow")
+                    std::this_thread::sleep_for(100ms);
+            });
+        });
+        s.on_receive(router);
+    });
+    Client client(server.port());
+    std::string burst = client_frame(Opcode::text, "slow");
+    const std::string large(300'000, 'x');  // more than one read
+    for (int i = 0; i < 5; ++i)
+        burst += client_frame(Opcode::binary, large) + client_frame(Opcode::text, "after " + std::to_string(i));
+    client.send(burst);
+    const Frames frames = client.read(11);
+    BOOST_REQUIRE(frames.events.size() == 11u);
+    BOOST_TEST(frames.payloads[0] == "slow");
+    for (int i = 0; i < 5; ++i) {
+        BOOST_TEST(frames.payloads[1 + 2 * i] == large);
+        BOOST_TEST(frames.payloads[2 + 2 * i] == "after " + std::to_string(i));
+    }
+    BOOST_TEST((std::count(frames.events.begin(), frames.events.end(), Event::message) == 11));
 }
 
 BOOST_AUTO_TEST_CASE(a_callback_that_throws_closes_with_1011_and_is_reported) {

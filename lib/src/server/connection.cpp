@@ -902,11 +902,16 @@ Connection::Next Connection::websocket_step() {
         if (ws_->done()) {
             input_.clear();  // after the closing handshake, nothing more is read
         } else {
+            // on_message and on_close run in here, and their sends wake this connection: until
+            // they are done, or handed back after the watchdog replaced this thread, the loop's
+            // other threads keep off (away_), as they do from HTTP/2's handlers.
             std::size_t used = 0;
+            away_.store(true, std::memory_order_release);
             const WebSocketSession::Result result = ws_->receive(input_.data(), used);
             input_.consume(used);
             if (result == WebSocketSession::Result::away)
-                return Next::handoff;
+                return Next::handoff;  // resume_after_handoff clears away_
+            away_.store(false, std::memory_order_release);
             // Anything from the client says it is there: the next ping waits a whole interval.
             ws_ping_sent_ = false;
             if (config_.websocket_ping_interval.count() > 0 && !ws_->awaiting_close())

@@ -102,7 +102,6 @@ private:
     unsigned char header_[14] = {};
     std::size_t header_have_ = 0;
     bool fin_ = false;
-    bool compressed_frame_ = false;
     Opcode opcode_ = Opcode::continuation;
     std::uint64_t remaining_ = 0;
     unsigned char mask_[4] = {};
