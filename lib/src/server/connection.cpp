@@ -182,8 +182,9 @@ bool Connection::receive() {
         return true;
     }
     std::size_t room = 0;
-    char* const space = phase_ == Phase::http2 || session_.state() == State::content ? input_.bulk_space(room)
-                                                                                    : input_.space(room);
+    // A stream of frames or a body is read in blocks; a request head into the small inline area.
+    const bool bulk = phase_ == Phase::http2 || phase_ == Phase::websocket || session_.state() == State::content;
+    char* const space = bulk ? input_.bulk_space(room) : input_.space(room);
     const ssize_t n = transport_->receive(space, room);
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK)
