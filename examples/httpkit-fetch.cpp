@@ -6,6 +6,11 @@
 //   -b FILE (cookies to send, curl's cookie file)   -c FILE (cookies to write after)   --proxy URL
 //   --max-decoding-ratio N
 //
+// With a ws:// or wss:// URL it speaks WebSocket instead, as websocat does: each line of standard
+// input goes as a text message, each message received is printed on a line of its own; the end
+// of standard input closes the connection (1000), and the program ends when the server's close
+// arrives.
+//
 // Prints the body as it arrives, decoded (or, with --json, a summary of the response); -o streams
 // it to a file as it arrives (a temporary file renamed into place once complete, so a failed
 // download leaves the file as it was; a FIFO or device written in place; "-" is standard output),
@@ -16,8 +21,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <poll.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -28,10 +35,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 
 namespace {
 
 constexpr std::string_view usage = R"(usage: httpkit-fetch [options] URL
+       httpkit-fetch [-H ...] [--timeout MS] [TLS and proxy options] ws://... or wss://...
+                 (WebSocket: standard input's lines out as messages, messages in on lines)
   -X METHOD               request method (default GET, or POST with -d)
   -d DATA                 request content; @FILE reads it from FILE
   -H 'Name: value'        add a request header (repeatable)
@@ -137,6 +147,82 @@ private:
 
 }  // namespace
 
+bool is_websocket_url(std::string_view url) {
+    const auto starts = [url](std::string_view prefix) {
+        if (url.size() < prefix.size())
+            return false;
+        for (std::size_t i = 0; i < prefix.size(); ++i)
+            if ((url[i] | 0x20) != prefix[i])
+                return false;
+        return true;
+    };
+    return starts("ws://") || starts("wss://");
+}
+
+// The WebSocket mode: standard input's lines out, messages in. Returns the exit status.
+int websocket_session(http::Client& client, const std::string& url) {
+    http::WebSocket ws;
+    try {
+        ws = client.websocket(url);
+    } catch (const std::exception& error) {
+        std::cerr << "httpkit-fetch: " << error.what() << "\n";
+        return 1;
+    }
+    // Lines are read with poll(), so that the reader ends when the server closes first.
+    std::atomic<bool> done{false};
+    // A line that is not UTF-8 goes as a binary message (a text message must be UTF-8).
+    const auto send_line = [&ws](std::string_view line) {
+        try {
+            return ws.send(line);
+        } catch (const std::invalid_argument&) {
+            return ws.send(line, true);
+        }
+    };
+    std::thread lines([&ws, &done, &send_line] {
+        std::string pending;
+        char buffer[4096];
+        while (!done.load()) {
+            pollfd p{STDIN_FILENO, POLLIN, 0};
+            if (::poll(&p, 1, 100) <= 0)
+                continue;
+            const ssize_t n = ::read(STDIN_FILENO, buffer, sizeof buffer);
+            if (n <= 0)
+                break;  // the end of standard input
+            pending.append(buffer, static_cast<std::size_t>(n));
+            for (std::size_t end; (end = pending.find('\n')) != std::string::npos; pending.erase(0, end + 1)) {
+                std::string_view line(pending.data(), end);
+                if (line.ends_with('\r'))
+                    line.remove_suffix(1);
+                if (!send_line(line))
+                    return;
+            }
+        }
+        if (!done.load()) {
+            if (!pending.empty())
+                send_line(pending);
+            ws.close(http::CloseCode::NORMAL_CLOSURE);
+        }
+    });
+    int status = 0;
+    try {
+        while (const std::optional<http::Message> message = ws.receive()) {
+            std::cout << message->data << '\n' << std::flush;
+            if (!std::cout) {
+                std::cerr << "httpkit-fetch: cannot write to standard output\n";
+                ws.close(http::CloseCode::GOING_AWAY);
+                status = 1;
+                break;
+            }
+        }
+    } catch (const std::exception& error) {
+        std::cerr << "httpkit-fetch: " << error.what() << "\n";
+        status = 1;
+    }
+    done.store(true);
+    lines.join();
+    return status;
+}
+
 int main(int argc, char** argv) {
     http::Client client;
     std::string method;
@@ -222,6 +308,11 @@ int main(int argc, char** argv) {
     }
     if (url.empty())
         bad_usage("no URL");
+    if (is_websocket_url(url)) {
+        if (data || !upload.empty() || !output.empty() || json || !method.empty())
+            bad_usage("-X, -d, -T, -o and --json are for HTTP, not for a WebSocket");
+        return websocket_session(client, url);
+    }
     if (data && !upload.empty())
         bad_usage("-d and -T both give the content: one of them");
     if (method.empty())

@@ -2,6 +2,7 @@
 // absolute form, https through a CONNECT tunnel to nginx with the test's CA, credentials, the
 // environment variables and NO_PROXY.
 #include <http/client.hpp>
+#include <http/router.hpp>
 #include <http/server.hpp>
 
 #include "site.hpp"
@@ -86,6 +87,27 @@ BOOST_AUTO_TEST_CASE(http_and_https_through_the_proxy) {
     // A proxy given as host:port, as curl takes it.
     client.proxy = proxy.url().substr(7);
     BOOST_TEST(client.get(site.http("/small.txt")).body == "small file\n");
+}
+
+BOOST_AUTO_TEST_CASE(a_websocket_goes_through_a_tunnel) {
+    // A forwarding proxy would not carry the upgrade: ws asks for a tunnel, as wss does.
+    test::TestServer server([](http::Server& s) {
+        http::Router router;
+        router.websocket("/ws", [](http::Request&, http::WebSocket ws) {
+            ws.on_message([](http::WebSocket& socket, const http::Message& m) { socket.send(m.data, m.binary); });
+        });
+        s.on_receive(router);
+    });
+    ProxyProcess proxy;
+    http::Client client;
+    client.proxy = proxy.url();
+    const std::string authority = "127.0.0.1:" + std::to_string(server.port());
+    http::WebSocket ws = client.websocket("ws://" + authority + "/ws");
+    BOOST_TEST(ws.send("through"));
+    const auto m = ws.receive();
+    BOOST_REQUIRE(m.has_value());
+    BOOST_TEST(m->data == "through");
+    BOOST_TEST(proxy.log().find("CONNECT " + authority + "\n") != std::string::npos, proxy.log());
 }
 
 BOOST_AUTO_TEST_CASE(credentials_and_refusals) {

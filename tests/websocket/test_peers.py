@@ -1,5 +1,6 @@
 """httpkit's WebSocket against real peers: Python's websockets and wsproto and Node's ws as
-clients of httpkit-echo's /ws, with and without permessage-deflate, in the clear and over TLS."""
+clients of httpkit-echo's /ws, with and without permessage-deflate, in the clear and over TLS;
+and httpkit's client (through httpkit-fetch ws://) against a websockets server."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import socket
 import ssl
 import subprocess
 import tempfile
+import threading
 import unittest
 
 import websockets
@@ -20,6 +22,7 @@ import wsproto.events as ws_events
 from wsproto.extensions import PerMessageDeflate
 
 ECHO = os.environ.get("HTTPKIT_ECHO")
+FETCH = os.environ.get("HTTPKIT_FETCH")
 
 
 def free_port() -> int:
@@ -49,10 +52,7 @@ class WebsocketsClient(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory()
-        cls.cert, cls.key = os.path.join(cls.tmp.name, "cert.pem"), os.path.join(cls.tmp.name, "key.pem")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", cls.key, "-out", cls.cert,
-                        "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
-                       check=True, capture_output=True)
+        cls.cert, cls.key = make_certificate(cls.tmp.name)
         cls.plain, cls.port = start_echo()
         cls.tls, cls.tls_port = start_echo("--tls-cert", cls.cert, "--tls-key", cls.key)
 
@@ -190,6 +190,118 @@ class NodeWsClient(unittest.TestCase):
         self.assertEqual(seen["echoes"], [True, True, True])
         self.assertEqual(seen["close"], 1000)
         self.assertEqual(seen["extensions"], "")
+
+
+def make_certificate(directory: str) -> tuple[str, str]:
+    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+@unittest.skipUnless(FETCH, "HTTPKIT_FETCH names httpkit-fetch")
+class FetchAgainstWebsocketsServer(unittest.TestCase):
+    """httpkit's client as websockets' client: the server answers each message with it reversed
+    and its type, keeps its compression context between messages (websockets' default), and
+    closes with 1000 when told "bye"."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.cert, key = make_certificate(cls.tmp.name)
+        cls.loop = asyncio.new_event_loop()
+        cls.seen = []  # (extensions header, subprotocol) of each connection
+
+        async def handler(ws, *_):
+            cls.seen.append((ws.request_headers.get("Sec-WebSocket-Extensions"), ws.subprotocol))
+            async for message in ws:
+                if message == "bye":
+                    await ws.close(1000, "as asked")
+                    return
+                kind = "binary" if isinstance(message, bytes) else "text"
+                text = message.decode("latin-1") if isinstance(message, bytes) else message
+                await ws.send(f"{kind}:{text[::-1]}")
+
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cls.cert, key)
+
+        async def start():
+            plain = await websockets.serve(handler, "127.0.0.1", 0, subprotocols=["chat"], max_size=1 << 24)
+            secure = await websockets.serve(handler, "127.0.0.1", 0, ssl=context)
+            return plain, secure
+
+        cls.plain, cls.secure = cls.loop.run_until_complete(start())
+        cls.port = cls.plain.sockets[0].getsockname()[1]
+        cls.tls_port = cls.secure.sockets[0].getsockname()[1]
+        cls.thread = threading.Thread(target=cls.loop.run_forever, daemon=True)
+        cls.thread.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        async def stop():
+            for server in (cls.plain, cls.secure):
+                server.close()
+                await server.wait_closed()
+        asyncio.run_coroutine_threadsafe(stop(), cls.loop).result(10)
+        cls.loop.call_soon_threadsafe(cls.loop.stop)
+        cls.thread.join(10)
+        cls.tmp.cleanup()
+
+    def fetch(self, url: str, lines: list[bytes], answers: int, *options: str) -> tuple[int, list[bytes], bytes]:
+        """Sends `lines`, reads `answers` lines back, then ends standard input (which closes)."""
+        process = subprocess.Popen([FETCH, *options, url], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE)
+        try:
+            process.stdin.write(b"".join(line + b"\n" for line in lines))
+            process.stdin.flush()
+            received = [process.stdout.readline() for _ in range(answers)]
+            process.stdin.close()
+            rest = process.stdout.read()
+            err = process.stderr.read()
+            process.wait(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        self.assertEqual(rest, b"")
+        return process.returncode, [line.rstrip(b"\n") for line in received], err
+
+    def test_lines_out_messages_in_compressed_with_context_kept(self):
+        long_line = "abcdefghij" * 2000  # compressed, both ways, with the context of the messages before
+        lines = ["hello", "κόσμε", long_line, long_line]
+        status, received, err = self.fetch(f"ws://127.0.0.1:{self.port}/", [line.encode() for line in lines], 4,
+                                           "-H", "Sec-WebSocket-Protocol: chat")
+        self.assertEqual(status, 0, err)
+        self.assertEqual([line.decode() for line in received],
+                         ["text:olleh", "text:εμσόκ", "text:" + long_line[::-1], "text:" + long_line[::-1]])
+        extensions, subprotocol = self.seen[-1]
+        self.assertIn("permessage-deflate", extensions)
+        self.assertEqual(subprotocol, "chat")
+
+    def test_a_line_that_is_not_utf8_goes_as_binary(self):
+        status, received, err = self.fetch(f"ws://127.0.0.1:{self.port}/", [b"one", b"\xff\xfe"], 2)
+        self.assertEqual(status, 0, err)
+        self.assertEqual([line.decode() for line in received], ["text:eno", "binary:\xfe\xff"])
+
+    def test_the_servers_close_ends_the_program(self):
+        status, received, err = self.fetch(f"ws://127.0.0.1:{self.port}/", [b"first", b"bye"], 1)
+        self.assertEqual(status, 0, err)
+        self.assertEqual(received, [b"text:tsrif"])
+
+    def test_over_tls_with_the_certificate_checked(self):
+        url = f"wss://localhost:{self.tls_port}/"
+        status, received, err = self.fetch(url, [b"secure"], 1, "--cacert", self.cert)
+        self.assertEqual(status, 0, err)
+        self.assertEqual(received, [b"text:eruces"])
+        status, received, err = self.fetch(url, [], 0)  # the system's CAs do not know this certificate
+        self.assertEqual(status, 1)
+        self.assertIn(b"certificate", err)
+
+    def test_a_server_that_is_not_there(self):
+        status, _, err = self.fetch(f"ws://127.0.0.1:{free_port()}/", [], 0)
+        self.assertEqual(status, 1)
+        self.assertIn(b"refused", err)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
 #include <http/failure.hpp>
 #include <http/headers.hpp>
 #include <http/response.hpp>
+#include <http/websocket.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -212,6 +213,20 @@ public:
     /// 4xx or 5xx, else TransportError malformed_response), as does a first connection that
     /// fails. client.timeout, when set, bounds the whole call (TransportError timeout).
     void events(std::string_view url, const std::function<bool(const Event&)>& fn, const Headers& request_headers = {});
+
+    /// Opens a WebSocket (RFC 6455) to a ws:// or wss:// URL, offering permessage-deflate:
+    ///
+    ///     http::WebSocket ws = client.websocket("wss://example.com/chat", {{"Sec-WebSocket-Protocol", "chat"}});
+    ///     ws.send("hello");
+    ///     std::optional<http::Message> m = ws.receive();
+    ///
+    /// The handshake goes as a request to the URL would (headers, user_agent, cookies, Basic
+    /// credentials, a proxy: through a CONNECT tunnel, for ws too), within connect_timeout and
+    /// receive_timeout. A server that does not switch protocols raises the typed failure of its
+    /// status for a 4xx or 5xx, else TransportError (malformed_response), as does an answer that
+    /// is not the one to this handshake. receive() waits up to receive_timeout; a message may
+    /// hold up to max_body_size. Redirects are not followed (a browser does not either).
+    WebSocket websocket(std::string_view url, const Headers& request_headers = {});
 
     class Impl;
 

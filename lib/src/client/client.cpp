@@ -5,6 +5,7 @@
 #include "client/auth.hpp"
 #include "client/download_target.hpp"
 #include "client/transport.hpp"
+#include "client/websocket.hpp"
 #include "proto/events/event_parser.hpp"
 #include "proto/message/serialize.hpp"
 #include "proto/message/parameters.hpp"
@@ -176,6 +177,8 @@ class Client::Impl {
 public:
     Response send(Client& settings, std::string_view url_text, std::string_view method, Transfer& transfer,
                   const Headers& extra_headers);
+
+    WebSocket websocket(Client& settings, std::string_view url_text, const Headers& extra_headers);
 
 private:
     Received exchange_with_retries(Client& settings, const Url& url, std::string_view method, Transfer& transfer,
@@ -372,6 +375,10 @@ void Client::events(std::string_view url, const std::function<bool(const Event&)
     }
 }
 
+WebSocket Client::websocket(std::string_view url, const Headers& request_headers) {
+    return connections_.get().websocket(*this, url, request_headers);
+}
+
 Response get(std::string_view url) { return Client().get(url); }
 Response post(std::string_view url, std::string_view data) { return Client().post(url, data); }
 Response put(std::string_view url, std::string_view data) { return Client().put(url, data); }
@@ -520,6 +527,87 @@ Response Client::Impl::send(Client& settings, std::string_view url_text, std::st
         url = *next;
         ++redirects;
     }
+}
+
+WebSocket Client::Impl::websocket(Client& settings, std::string_view url_text, const Headers& extra_headers) {
+    const std::string given(url_text);
+    const std::string where = "GET " + given;
+    // ws and wss are http and https until the handshake is done (RFC 6455, Section 3).
+    const std::size_t colon = url_text.find("://");
+    const std::string_view scheme = url_text.substr(0, colon);
+    if (colon == std::string_view::npos || !(iequals(scheme, "ws") || iequals(scheme, "wss")))
+        throw TransportError(Kind::invalid_url, given, where + ": a WebSocket URL is ws:// or wss://");
+    std::string error;
+    const auto parsed = parse_url((iequals(scheme, "ws") ? "http" : "https") + std::string(url_text.substr(colon)), error);
+    if (!parsed)
+        throw TransportError(Kind::invalid_url, given, where + ": invalid URL: " + error);
+    const Url& url = *parsed;
+
+    WebSocketOpening opening;
+    opening.url = given;
+    opening.target = url.target;
+    opening.authority = url.authority();
+    opening.max_message_size = static_cast<std::size_t>(std::min<std::uint64_t>(settings.max_body_size, SIZE_MAX));
+    opening.receive_timeout = settings.receive_timeout;
+    Headers& fields = opening.fields;
+    if (!settings.user_agent.empty())
+        fields.add("User-Agent", settings.user_agent);
+    for (const auto& [name, value] : settings.headers)
+        if (!extra_headers.contains(name))
+            fields.add(name, value);
+    for (const auto& [name, value] : extra_headers)
+        fields.add(name, value);
+    if (settings.cookie_jar) {
+        if (const std::string cookies = settings.cookie_jar->cookie_header(url.str()); !cookies.empty()) {
+            const std::string given_cookies(fields.get("Cookie"));
+            fields.set("Cookie", given_cookies.empty() ? cookies : given_cookies + "; " + cookies);
+        }
+    }
+    // Credentials as a request would send them before any challenge: a handshake that gets 401
+    // is not repeated (it is a failure the caller sees).
+    if (!fields.contains("Authorization")) {
+        std::optional<Credentials> credentials;
+        if (!url.userinfo.empty()) {
+            const std::string decoded = percent_decode(url.userinfo);
+            const std::size_t split = decoded.find(':');
+            credentials = Credentials{decoded.substr(0, split), split == std::string::npos ? "" : decoded.substr(split + 1)};
+        } else if (!settings.username.empty()) {
+            credentials = Credentials{settings.username, settings.password};
+        }
+        auto known = authenticators_.find(url.origin());
+        if (credentials && known == authenticators_.end() && settings.auth_method == Auth::basic)
+            known = authenticators_.emplace(url.origin(), Authenticator::basic()).first;
+        if (credentials && known != authenticators_.end())
+            fields.set("Authorization", known->second.authorization(*credentials, "GET", url.target));
+    }
+
+    Response answer;
+    std::shared_ptr<WebSocketState> state;
+    try {
+        const std::optional<Proxy> via = proxy_for(settings, url, where);
+        TlsContext* tls = url.scheme == "https" ? &tls_context(settings) : nullptr;
+        std::unique_ptr<ClientConnection> connection =
+            open_connection(url, tls, !settings.skip_hostname_verification, Clock::now() + settings.connect_timeout,
+                            via ? &*via : nullptr, true);
+        state = open_websocket(std::move(connection->stream), opening, answer);
+    } catch (const NetFailure& failure) {
+        throw TransportError(failure.kind, given, where + ": " + failure.what());
+    }
+    if (settings.cookie_jar) {
+        std::vector<std::string> set_cookies;
+        for (const std::string_view value : answer.headers.get_all("Set-Cookie"))
+            set_cookies.emplace_back(value);
+        if (!set_cookies.empty())
+            settings.cookie_jar->store(url.str(), set_cookies);
+    }
+    if (!state) {
+        answer.responder = given;
+        answer.raise_for_status();
+        throw TransportError(Kind::malformed_response, given,
+                             where + ": the server answered " + std::to_string(static_cast<unsigned>(answer.status)) +
+                                 " " + std::string(phrase(answer.status)) + ", not 101 Switching Protocols");
+    }
+    return WebSocket(std::move(state));
 }
 
 TlsContext& Client::Impl::tls_context(const Client& settings) {

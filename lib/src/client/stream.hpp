@@ -58,6 +58,8 @@ public:
     void write_all(std::string_view data, Clock::time_point deadline);
     /// True if bytes (or the end) can be read before `deadline`.
     bool wait_readable(Clock::time_point deadline) { return buffered() || socket_->poll_readable(deadline); }
+    /// As wait_readable, asking the socket only: safe while another thread uses the stream.
+    bool socket_readable(Clock::time_point deadline) const noexcept { return socket_->poll_readable(deadline); }
     /// For a pooled idle connection: false if the server closed it or sent something unasked.
     virtual bool still_usable() = 0;
 

@@ -165,15 +165,15 @@ void open_tunnel(TcpStream& stream, const Url& url, const Proxy& proxy, Clock::t
 }  // namespace
 
 std::unique_ptr<ClientConnection> open_connection(const Url& url, TlsContext* tls, bool verify_host,
-                                                  Clock::time_point deadline, const Proxy* proxy) {
+                                                  Clock::time_point deadline, const Proxy* proxy, bool tunnel) {
     std::unique_ptr<Socket> socket = connect_socket(proxy ? proxy->url : url, deadline);
     auto connection = std::make_unique<ClientConnection>();
+    if (proxy && (tls || tunnel)) {
+        TcpStream through(std::move(socket));
+        open_tunnel(through, url, *proxy, deadline);
+        socket = through.release();
+    }
     if (tls) {
-        if (proxy) {
-            TcpStream tunnel(std::move(socket));
-            open_tunnel(tunnel, url, *proxy, deadline);
-            socket = tunnel.release();
-        }
         connection->stream = std::make_unique<TlsStream>(std::move(socket), *tls, url.host, verify_host, deadline);
     } else {
         connection->stream = std::make_unique<TcpStream>(std::move(socket));

@@ -32,8 +32,10 @@ struct Proxy {
 /// Resolves `url`'s host, connects, and for https completes a verified TLS handshake (`tls` is
 /// null for http), all before `deadline`. `verify_host`: check the certificate names the host.
 /// Through `proxy` when there is one: a plain connection to it for http (the request then names
-/// the URL whole), a CONNECT tunnel for https. Throws NetFailure.
+/// the URL whole), a CONNECT tunnel for https, and for http too when `tunnel` (a WebSocket,
+/// which a forwarding proxy would not carry). Throws NetFailure.
 std::unique_ptr<ClientConnection> open_connection(const Url& url, TlsContext* tls, bool verify_host,
-                                                  Clock::time_point deadline, const Proxy* proxy = nullptr);
+                                                  Clock::time_point deadline, const Proxy* proxy = nullptr,
+                                                  bool tunnel = false);
 
 }  // namespace http::detail

@@ -1,5 +1,6 @@
 #include "server/websocket.hpp"
 
+#include "proto/message/parameters.hpp"
 #include "proto/parser/char_class.hpp"
 #include "proto/websocket/handshake.hpp"
 #include "server/response_access.hpp"
@@ -87,30 +88,6 @@ std::function<void(WebSocket&, CloseCode, std::string_view)> ServerWebSocket::cl
 
 namespace {
 
-// Whether the comma-separated `list` has `token`, in any case.
-bool has_token(std::string_view list, std::string_view token) {
-    while (!list.empty()) {
-        const std::size_t comma = list.find(',');
-        if (iequals(trim_ows(list.substr(0, comma)), token))
-            return true;
-        if (comma == std::string_view::npos)
-            break;
-        list.remove_prefix(comma + 1);
-    }
-    return false;
-}
-
-// Every value of a field, joined by commas (a client may send a list over several lines).
-std::string joined(const Headers& headers, std::string_view name) {
-    std::string out;
-    for (const std::string_view value : headers.get_all(name)) {
-        if (!out.empty())
-            out += ',';
-        out += value;
-    }
-    return out;
-}
-
 [[noreturn]] void upgrade_required(std::string message) {
     throw_failure(Status::UPGRADE_REQUIRED, std::move(message),
                   Headers{{"Upgrade", "websocket"}, {"Sec-WebSocket-Version", "13"}});
@@ -123,18 +100,18 @@ void accept_websocket(Request& req, Response& res, const std::vector<std::string
     const StreamContext* context = ResponseAccess::context(res);
     if (!context)
         throw NotImplemented("a WebSocket is answered by the server, not outside it");
-    if (req.method != "GET" || req.http_version != "1.1" || !has_token(req.headers.get("Upgrade"), "websocket") ||
-        !has_token(req.headers.get("Connection"), "upgrade"))
+    if (req.method != "GET" || req.http_version != "1.1" || !list_has(req.headers.get("Upgrade"), "websocket") ||
+        !list_has(req.headers.get("Connection"), "upgrade"))
         upgrade_required("this resource is a WebSocket: ask for it with Upgrade: websocket");
     if (req.headers.get("Sec-WebSocket-Version") != "13")
         upgrade_required("WebSocket version 13 (RFC 6455) only");
     const std::string_view key = req.headers.get("Sec-WebSocket-Key");
     if (!websocket::valid_key(key))
         throw BadRequest("Sec-WebSocket-Key is not 16 bytes in base64");
-    std::string subprotocol = websocket::choose_subprotocol(joined(req.headers, "Sec-WebSocket-Protocol"), subprotocols);
+    std::string subprotocol = websocket::choose_subprotocol(joined_values(req.headers, "Sec-WebSocket-Protocol"), subprotocols);
     std::optional<websocket::DeflateParameters> deflate;
     if (context->websocket_compression)
-        deflate = websocket::negotiate_deflate(joined(req.headers, "Sec-WebSocket-Extensions"));
+        deflate = websocket::negotiate_deflate(joined_values(req.headers, "Sec-WebSocket-Extensions"));
 
     auto socket = std::make_shared<ServerWebSocket>(context, subprotocol, deflate);
     handler(req, WebSocket(socket));  // what it sends goes out after the 101

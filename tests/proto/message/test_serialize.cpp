@@ -94,6 +94,20 @@ BOOST_AUTO_TEST_CASE(request_line_host_and_fields_in_order) {
     BOOST_TEST(serialized(framing, {}) == "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
 }
 
+BOOST_AUTO_TEST_CASE(an_upgrade_is_announced_with_connection_upgrade) {
+    RequestFraming framing;
+    framing.method = "GET";
+    framing.target = "/chat";
+    framing.host = "h";
+    framing.upgrade = true;
+    // The caller's own Connection field gives way to the framing's.
+    BOOST_TEST(serialized(framing, {{"Upgrade", "websocket"}, {"Connection", "keep-alive"}}) ==
+               "GET /chat HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+    framing.keep_alive = false;
+    BOOST_TEST(serialized(framing, {{"Upgrade", "websocket"}}) ==
+               "GET /chat HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade, close\r\n\r\n");
+}
+
 BOOST_AUTO_TEST_CASE(framing_fields_are_the_serializers) {
     // Whatever the caller's fields say about Host, length, coding, connection or expectations,
     // in any case, the framing decides.

@@ -60,4 +60,14 @@ ParameterizedValue parse_parameterized(std::string_view text, bool bare_names) {
     return out;
 }
 
+std::string joined_values(const Headers& headers, std::string_view name) {
+    std::string out;
+    for (const std::string_view value : headers.get_all(name)) {
+        if (!out.empty())
+            out += ',';
+        out += value;
+    }
+    return out;
+}
+
 }  // namespace http::detail

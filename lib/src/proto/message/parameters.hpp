@@ -2,6 +2,8 @@
 // Section 5.6.6): Content-Type, Content-Disposition, Accept elements.
 #pragma once
 
+#include <http/headers.hpp>
+
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21,5 +23,8 @@ struct ParameterizedValue {
 /// `bare_names`: a parameter without a value (`; server_no_context_takeover`) is kept with an
 /// empty one; otherwise it is left out.
 ParameterizedValue parse_parameterized(std::string_view text, bool bare_names = false);
+
+/// Every value of the field `name`, joined by commas: a list may come over several lines.
+std::string joined_values(const Headers& headers, std::string_view name);
 
 }  // namespace http::detail

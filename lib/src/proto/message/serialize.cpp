@@ -167,8 +167,10 @@ SerializedRequest serialize_request(const RequestFraming& framing, const Headers
         }
     }
     if (!framing.keep_alive) {
-        head.put("Connection: close\r\n");
+        head.put(framing.upgrade ? "Connection: Upgrade, close\r\n" : "Connection: close\r\n");
         result.keep_alive = false;
+    } else if (framing.upgrade) {
+        head.put("Connection: Upgrade\r\n");
     }
     head.put("\r\n");
     head.flush();

@@ -84,6 +84,9 @@ struct RequestFraming {
     /// with content (a length above 0) asks.
     bool expect_continue = false;
     bool keep_alive = true;  ///< false: announce Connection: close
+    /// Asks to switch the connection to the protocol the caller's Upgrade field names (a
+    /// WebSocket opening handshake): announced with Connection: Upgrade.
+    bool upgrade = false;
 };
 
 /// What a serialized request head announced that the exchange must act on.

@@ -129,4 +129,12 @@ constexpr void for_each_list_element(std::string_view list, Fn&& fn) {
     }
 }
 
+/// Whether the comma-separated `list` has the element `lower` (lower-case), in any case:
+/// "Upgrade" in a Connection field, "websocket" in an Upgrade field.
+inline bool list_has(std::string_view list, std::string_view lower) noexcept {
+    bool found = false;
+    for_each_list_element(list, [&](std::string_view element) { found = found || equals_lower(element, lower); });
+    return found;
+}
+
 }  // namespace http::detail

@@ -55,22 +55,6 @@ std::array<unsigned char, 20> sha1(std::string_view message) {
     return digest;
 }
 
-// Calls `each` with every element of a comma-separated list, trimmed, empty ones left out.
-template <class Each>
-void for_each_element(std::string_view list, Each&& each) {
-    while (!list.empty()) {
-        const std::size_t comma = list.find(',');
-        std::string_view element = list.substr(0, comma);
-        list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
-        while (!element.empty() && (element.front() == ' ' || element.front() == '\t'))
-            element.remove_prefix(1);
-        while (!element.empty() && (element.back() == ' ' || element.back() == '\t'))
-            element.remove_suffix(1);
-        if (!element.empty())
-            each(element);
-    }
-}
-
 // A window size parameter's value: 8 to 15.
 std::optional<std::uint8_t> window_bits(const std::string& value) {
     if (value.size() == 1 && value[0] >= '8' && value[0] <= '9')
@@ -104,7 +88,7 @@ bool valid_key(std::string_view key) noexcept {
 std::string choose_subprotocol(std::string_view offered, const std::vector<std::string>& supported) {
     for (const std::string& protocol : supported) {
         bool found = false;
-        for_each_element(offered, [&](std::string_view element) { found = found || element == protocol; });
+        for_each_list_element(offered, [&](std::string_view element) { found = found || element == protocol; });
         if (found)
             return protocol;
     }
@@ -113,7 +97,7 @@ std::string choose_subprotocol(std::string_view offered, const std::vector<std::
 
 std::optional<DeflateParameters> negotiate_deflate(std::string_view offered) {
     std::optional<DeflateParameters> chosen;
-    for_each_element(offered, [&](std::string_view element) {
+    for_each_list_element(offered, [&](std::string_view element) {
         if (chosen)
             return;
         const ParameterizedValue offer = parse_parameterized(element, true);
@@ -168,7 +152,7 @@ std::optional<DeflateParameters> accept_deflate_response(std::string_view answer
     error.clear();
     std::optional<DeflateParameters> agreed;
     int extensions = 0;
-    for_each_element(answer, [&](std::string_view element) {
+    for_each_list_element(answer, [&](std::string_view element) {
         ++extensions;
         const ParameterizedValue response = parse_parameterized(element, true);
         if (!iequals(response.value, "permessage-deflate")) {
