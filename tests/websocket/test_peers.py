@@ -252,20 +252,20 @@ class FetchAgainstWebsocketsServer(unittest.TestCase):
 
     def fetch(self, url: str, lines: list[bytes], answers: int, *options: str) -> tuple[int, list[bytes], bytes]:
         """Sends `lines`, reads `answers` lines back, then ends standard input (which closes)."""
-        process = subprocess.Popen([FETCH, *options, url], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE)
-        try:
-            process.stdin.write(b"".join(line + b"\n" for line in lines))
-            process.stdin.flush()
-            received = [process.stdout.readline() for _ in range(answers)]
-            process.stdin.close()
-            rest = process.stdout.read()
-            err = process.stderr.read()
-            process.wait(timeout=30)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+        with subprocess.Popen([FETCH, *options, url], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE) as process:
+            try:
+                process.stdin.write(b"".join(line + b"\n" for line in lines))
+                process.stdin.flush()
+                received = [process.stdout.readline() for _ in range(answers)]
+                process.stdin.close()
+                rest = process.stdout.read()
+                err = process.stderr.read()
+                process.wait(timeout=30)
+            finally:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
         self.assertEqual(rest, b"")
         return process.returncode, [line.rstrip(b"\n") for line in received], err
 
@@ -304,6 +304,36 @@ class FetchAgainstWebsocketsServer(unittest.TestCase):
         status, _, err = self.fetch(f"ws://127.0.0.1:{free_port()}/", [], 0)
         self.assertEqual(status, 1)
         self.assertIn(b"refused", err)
+
+
+@unittest.skipUnless(FETCH, "HTTPKIT_FETCH names httpkit-fetch")
+class FetchAgainstNodeWsServer(FetchAgainstWebsocketsServer):
+    """httpkit's client as the client of Node's ws server, compressing every message."""
+
+    @classmethod
+    def setUpClass(cls):
+        env = dict(os.environ, NODE_PATH="/usr/share/nodejs")
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ws_server.js")
+        cls.node = subprocess.Popen(["node", script], stdout=subprocess.PIPE, text=True, env=env)
+        cls.port = int(cls.node.stdout.readline())
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.node.terminate()
+        cls.node.wait(10)
+        cls.node.stdout.close()
+
+    def test_lines_out_messages_in_compressed_with_context_kept(self):
+        long_line = "abcdefghij" * 2000
+        lines = ["hello", "κόσμε", long_line, long_line, "extensions?"]
+        status, received, err = self.fetch(f"ws://127.0.0.1:{self.port}/", [line.encode() for line in lines], 5)
+        self.assertEqual(status, 0, err)
+        self.assertEqual([line.decode() for line in received][:4],
+                         ["text:olleh", "text:εμσόκ", "text:" + long_line[::-1], "text:" + long_line[::-1]])
+        self.assertIn("permessage-deflate", received[4].decode())
+
+    def test_over_tls_with_the_certificate_checked(self):
+        self.skipTest("the Node server here is in the clear; TLS is tried against websockets")
 
 
 if __name__ == "__main__":
