@@ -20,7 +20,7 @@ find_python() {
 sanitize_build="$root/build/sanitize"
 configure_sanitize_build() {  # [cmake options...]
   local flags="-fsanitize=address,undefined -fsanitize=fuzzer-no-link -fno-sanitize-recover=undefined"
-  flags+=" -fno-omit-frame-pointer -O1 -g"
+  flags+=" -fno-omit-frame-pointer -O1 -gline-tables-only"  # file and line in every report
   CC=clang CXX=clang++ cmake -S "$root" -B "$sanitize_build" -G Ninja -DCMAKE_BUILD_TYPE=None \
     -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_C_FLAGS="$flags" -DHTTPKIT_FUZZ=ON -DHTTPKIT_WERROR=ON \
     -DHTTPKIT_INSTALL=OFF "$@" >/dev/null
