@@ -173,6 +173,26 @@ BOOST_AUTO_TEST_CASE(sends_from_another_thread_go_while_a_receive_waits) {
     sender.join();
 }
 
+BOOST_AUTO_TEST_CASE(a_message_is_received_up_to_max_body_size_and_not_past_it) {
+    test::TestServer server(echo_server());
+    http::Client client;
+    client.max_body_size = 1024;
+    http::WebSocket ws = client.websocket(ws_url(server));
+    BOOST_TEST(ws.send(std::string(1024, 'a'), true));  // at the limit
+    const auto m = ws.receive();
+    BOOST_REQUIRE(m.has_value());
+    BOOST_TEST(m->data.size() == 1024u);
+    BOOST_TEST(ws.send(std::string(1025, 'b'), true));  // past it: closed with 1009
+    try {
+        ws.receive();
+        BOOST_FAIL("a message past max_body_size must throw");
+    } catch (const http::TransportError& e) {
+        BOOST_TEST((e.kind() == Kind::too_large));
+        BOOST_TEST(std::string(e.what()).find("1009") != std::string::npos);
+    }
+    BOOST_TEST(!ws.is_open());
+}
+
 BOOST_AUTO_TEST_CASE(a_quiet_server_times_a_receive_out) {
     test::RawServer raw([](int fd) {
         switch_and_send(fd, "");

@@ -40,6 +40,7 @@ public:
           input_(std::move(received)),
           url_(opening.url),
           receive_timeout_(opening.receive_timeout),
+          max_message_size_(opening.max_message_size),
           subprotocol_(std::move(subprotocol)) {
         if (deflate)
             deflate_.emplace(*deflate, websocket::Role::client);
@@ -107,6 +108,10 @@ public:
                                  false);
                     end_locked();
                 }
+                if (reader_->error_code() == CloseCode::MESSAGE_TOO_BIG)
+                    throw TransportError(Kind::too_large, url_,
+                                         "GET " + url_ + ": " + reason + " (client.max_body_size, " +
+                                             std::to_string(max_message_size_) + " bytes; closed with 1009)");
                 throw TransportError(Kind::malformed_response, url_,
                                      "GET " + url_ + ": the server broke the WebSocket protocol (" +
                                          std::to_string(static_cast<int>(reader_->error_code())) + "): " + reason);
@@ -187,6 +192,7 @@ private:
     std::size_t input_used_ = 0;
     const std::string url_;
     const std::chrono::milliseconds receive_timeout_;
+    const std::size_t max_message_size_;
     const std::string subprotocol_;
     std::optional<PerMessageDeflate> deflate_;
     std::optional<websocket::MessageReader> reader_;
