@@ -233,13 +233,7 @@ BOOST_AUTO_TEST_CASE(a_broken_answer_or_frame_is_refused_saying_what) {
             const unsigned char mask[4] = {1, 2, 3, 4};
             http::detail::websocket::write_frame(masked, Opcode::text, "hi", true, false, mask);
             switch_and_send(fd, masked);
-            char buffer[256];
-            pollfd p{fd, POLLIN, 0};
-            if (::poll(&p, 1, 5000) > 0) {
-                const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-                if (n > 0)
-                    closed_with.assign(buffer, static_cast<std::size_t>(n));
-            }
+            closed_with = test::RawServer::read_some(fd);
         },
         "(1002)");
     http::detail::websocket::MessageReader reader(http::detail::websocket::Role::server, 1024);
@@ -252,16 +246,7 @@ BOOST_AUTO_TEST_CASE(a_broken_answer_or_frame_is_refused_saying_what) {
         test::RawServer raw([&answered](int fd) {
             switch_and_send(fd, server_frame(Opcode::ping, "p") + server_frame(Opcode::text, "after the ping") +
                                     server_frame(Opcode::close, http::detail::websocket::close_payload(1001, "away")));
-            char buffer[256];
-            for (int i = 0; i < 2; ++i) {
-                pollfd p{fd, POLLIN, 0};
-                if (::poll(&p, 1, 5000) <= 0)
-                    break;
-                const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-                if (n <= 0)
-                    break;
-                answered.append(buffer, static_cast<std::size_t>(n));
-            }
+            answered = test::RawServer::read_some(fd, 2);  // the pong and the close, one read or two
         });
         http::WebSocket ws = client.websocket("ws://127.0.0.1:" + std::to_string(raw.port()) + "/");
         BOOST_TEST(ws.receive().value().data == "after the ping");

@@ -64,6 +64,21 @@ public:
         }
         return head;
     }
+    /// What `reads` reads bring (fewer when the client closes or nothing comes for 5 s).
+    static std::string read_some(int fd, int reads = 1) {
+        std::string out;
+        char buffer[4096];
+        for (int i = 0; i < reads; ++i) {
+            pollfd p{fd, POLLIN, 0};
+            if (::poll(&p, 1, 5000) <= 0)
+                break;
+            const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+            if (n <= 0)
+                break;
+            out.append(buffer, static_cast<std::size_t>(n));
+        }
+        return out;
+    }
     static void send_all(int fd, std::string_view data) { ::send(fd, data.data(), data.size(), MSG_NOSIGNAL); }
 
 private:

@@ -171,6 +171,39 @@ std::optional<Proxy> proxy_for(const Client& settings, const Url& url, const std
     return proxy;
 }
 
+// The credentials a request to `url` has: the URL's userinfo, else client.username/password.
+std::optional<Credentials> credentials_for(const Client& settings, const Url& url) {
+    if (!url.userinfo.empty()) {
+        const std::string decoded = percent_decode(url.userinfo);
+        const std::size_t colon = decoded.find(':');
+        return Credentials{decoded.substr(0, colon), colon == std::string::npos ? "" : decoded.substr(colon + 1)};
+    }
+    if (!settings.username.empty())
+        return Credentials{settings.username, settings.password};
+    return std::nullopt;
+}
+
+// The jar's cookies for `url` into `fields`, after any the caller set.
+void add_jar_cookies(const Client& settings, const Url& url, Headers& fields) {
+    if (!settings.cookie_jar)
+        return;
+    if (const std::string cookies = settings.cookie_jar->cookie_header(url.str()); !cookies.empty()) {
+        const std::string given(fields.get("Cookie"));
+        fields.set("Cookie", given.empty() ? cookies : given + "; " + cookies);
+    }
+}
+
+// The Set-Cookie fields of a response from `url` into the jar.
+void keep_cookies(const Client& settings, const Url& url, const Headers& response_fields) {
+    if (!settings.cookie_jar)
+        return;
+    std::vector<std::string> set_cookies;
+    for (const std::string_view value : response_fields.get_all("Set-Cookie"))
+        set_cookies.emplace_back(value);
+    if (!set_cookies.empty())
+        settings.cookie_jar->store(url.str(), set_cookies);
+}
+
 }  // namespace
 
 class Client::Impl {
@@ -411,14 +444,7 @@ Response Client::Impl::send(Client& settings, std::string_view url_text, std::st
     Url url = *parsed;
     const std::string first_origin = url.origin();
     // Credentials go to the origin they were given for, never elsewhere.
-    std::optional<Credentials> credentials;
-    if (!url.userinfo.empty()) {
-        const std::string decoded = percent_decode(url.userinfo);
-        const std::size_t colon = decoded.find(':');
-        credentials = Credentials{decoded.substr(0, colon), colon == std::string::npos ? "" : decoded.substr(colon + 1)};
-    } else if (!settings.username.empty()) {
-        credentials = Credentials{settings.username, settings.password};
-    }
+    const std::optional<Credentials> credentials = credentials_for(settings, url);
     int challenges_answered = 0;
     Headers request_headers = settings.headers;
     for (const auto& [name, value] : extra_headers)
@@ -433,13 +459,7 @@ Response Client::Impl::send(Client& settings, std::string_view url_text, std::st
         const bool authenticating = credentials && url.origin() == first_origin && !request_headers.contains("Authorization");
         if (settings.cookie_jar || authenticating) {
             Headers asked = request_headers;
-            // The jar's cookies for this URL (each redirect has its own), after any the caller set.
-            if (settings.cookie_jar) {
-                if (const std::string cookies = settings.cookie_jar->cookie_header(url.str()); !cookies.empty()) {
-                    const std::string given(asked.get("Cookie"));
-                    asked.set("Cookie", given.empty() ? cookies : given + "; " + cookies);
-                }
-            }
+            add_jar_cookies(settings, url, asked);  // each redirect has its own
             if (authenticating) {
                 auto known = authenticators_.find(url.origin());
                 if (known == authenticators_.end() && settings.auth_method == Auth::basic)
@@ -450,13 +470,7 @@ Response Client::Impl::send(Client& settings, std::string_view url_text, std::st
             // A 401 this request will answer is not the body a download keeps.
             transfer.answering_401 = authenticating && challenges_answered < 2;
             received = exchange_with_retries(settings, url, method, transfer, asked, where);
-            if (settings.cookie_jar) {
-                std::vector<std::string> set_cookies;
-                for (const std::string_view value : received.headers.get_all("Set-Cookie"))
-                    set_cookies.emplace_back(value);
-                if (!set_cookies.empty())
-                    settings.cookie_jar->store(url.str(), set_cookies);
-            }
+            keep_cookies(settings, url, received.headers);
         } else {
             received = exchange_with_retries(settings, url, method, transfer, request_headers, where);
         }
@@ -557,23 +571,11 @@ WebSocket Client::Impl::websocket(Client& settings, std::string_view url_text, c
             fields.add(name, value);
     for (const auto& [name, value] : extra_headers)
         fields.add(name, value);
-    if (settings.cookie_jar) {
-        if (const std::string cookies = settings.cookie_jar->cookie_header(url.str()); !cookies.empty()) {
-            const std::string given_cookies(fields.get("Cookie"));
-            fields.set("Cookie", given_cookies.empty() ? cookies : given_cookies + "; " + cookies);
-        }
-    }
+    add_jar_cookies(settings, url, fields);
     // Credentials as a request would send them before any challenge: a handshake that gets 401
     // is not repeated (it is a failure the caller sees).
     if (!fields.contains("Authorization")) {
-        std::optional<Credentials> credentials;
-        if (!url.userinfo.empty()) {
-            const std::string decoded = percent_decode(url.userinfo);
-            const std::size_t split = decoded.find(':');
-            credentials = Credentials{decoded.substr(0, split), split == std::string::npos ? "" : decoded.substr(split + 1)};
-        } else if (!settings.username.empty()) {
-            credentials = Credentials{settings.username, settings.password};
-        }
+        const std::optional<Credentials> credentials = credentials_for(settings, url);
         auto known = authenticators_.find(url.origin());
         if (credentials && known == authenticators_.end() && settings.auth_method == Auth::basic)
             known = authenticators_.emplace(url.origin(), Authenticator::basic()).first;
@@ -593,13 +595,7 @@ WebSocket Client::Impl::websocket(Client& settings, std::string_view url_text, c
     } catch (const NetFailure& failure) {
         throw TransportError(failure.kind, given, where + ": " + failure.what());
     }
-    if (settings.cookie_jar) {
-        std::vector<std::string> set_cookies;
-        for (const std::string_view value : answer.headers.get_all("Set-Cookie"))
-            set_cookies.emplace_back(value);
-        if (!set_cookies.empty())
-            settings.cookie_jar->store(url.str(), set_cookies);
-    }
+    keep_cookies(settings, url, answer.headers);
     if (!state) {
         answer.responder = given;
         answer.raise_for_status();
