@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -82,6 +83,13 @@ struct Frame {
     std::uint32_t code() const { return number(type == GOAWAY ? 4 : 0); }
     /// GOAWAY's last stream id.
     std::uint32_t last_stream() const { return number(0) & 0x7fffffff; }
+    /// SETTINGS: the value of `identifier`, if the frame sets it.
+    std::optional<std::uint32_t> setting(std::uint16_t identifier) const {
+        for (std::size_t at = 0; at + 6 <= payload.size(); at += 6)
+            if ((static_cast<std::uint8_t>(payload[at]) << 8 | static_cast<std::uint8_t>(payload[at + 1])) == identifier)
+                return number(at + 2);
+        return std::nullopt;
+    }
 
 private:
     std::uint32_t number(std::size_t at) const {

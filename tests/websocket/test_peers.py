@@ -1,5 +1,6 @@
 """httpkit's WebSocket against real peers: Python's websockets and wsproto and Node's ws as
-clients of httpkit-echo's /ws, with and without permessage-deflate, in the clear and over TLS;
+clients of httpkit-echo's /ws, with and without permessage-deflate, in the clear and over TLS,
+and over HTTP/2 (RFC 8441) with Node's http2 client;
 and httpkit's client (through httpkit-fetch ws://) against a websockets server."""
 
 from __future__ import annotations
@@ -186,6 +187,18 @@ class NodeWsClient(unittest.TestCase):
         self.assertTrue(seen["pong"])
         self.assertEqual(seen["close"], 1000)
         self.assertIn("permessage-deflate", seen["extensions"])
+
+    def test_over_http2_with_an_extended_connect(self):
+        # RFC 8441 with Node's own http2 client: the same /ws handler, frames in the stream's DATA.
+        env = dict(os.environ, NODE_PATH="/usr/share/nodejs")
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "h2_client.js")
+        result = subprocess.run(["node", script, f"http://127.0.0.1:{self.port}", "/ws"],
+                                capture_output=True, text=True, timeout=60, env=env)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        seen = json.loads(result.stdout)
+        self.assertTrue(seen["enabled"])
+        self.assertEqual(seen["status"], 200)
+        self.assertEqual(seen["frames"], [{"opcode": 1, "text": "over h2"}, {"opcode": 8, "text": 1000}])
 
     def test_without_compression(self):
         seen = self.run_client("--no-deflate")

@@ -47,6 +47,9 @@ public:
     std::string scheme = "http";  ///< "http" or "https": the connection's, or from a trusted proxy, the client's
     std::uint16_t port = 0;    ///< the peer's port
     std::string http_version = "1.1";
+    /// HTTP/2's extended CONNECT (RFC 8441): the protocol the stream is opened for ("websocket",
+    /// with method "CONNECT"); empty otherwise.
+    std::string protocol;
     Headers headers;           ///< the header section, in order, without trailers
     Headers trailers;          ///< trailer fields of a chunked body
     Fields queries;            ///< the query string, percent- and '+'-decoded; a repeated name keeps its last value

@@ -340,9 +340,12 @@ BodySink Router::start_body(Request& req) const {
 
 Router& Router::websocket(std::string_view pattern, std::function<void(Request&, WebSocket)> handler,
                           WebSocketOptions options) {
-    return get(pattern, [handler = std::move(handler), options = std::move(options)](Request& req, Response& res) {
+    // GET for HTTP/1.1's upgrade, CONNECT for HTTP/2's extended CONNECT (RFC 8441): one handler.
+    auto accept = [handler = std::move(handler), options = std::move(options)](Request& req, Response& res) {
         detail::accept_websocket(req, res, options.subprotocols, handler);
-    });
+    };
+    route("CONNECT", pattern, accept);
+    return get(pattern, std::move(accept));
 }
 
 Router& Router::files(std::string_view prefix, std::filesystem::path directory, FileOptions options) {

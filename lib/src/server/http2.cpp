@@ -6,6 +6,7 @@
 #include "proto/message/refusals.hpp"
 #include "proto/message/serialize.hpp"
 #include "proto/parser/request_parser.hpp"
+#include "server/websocket.hpp"
 
 #include <nghttp2/nghttp2.h>
 
@@ -50,6 +51,10 @@ struct Http2Session::Stream {
     Exchange exchange;
     Clock::time_point started;
     std::string method, path, authority;
+    std::string protocol;  // :protocol, of an extended CONNECT (RFC 8441)
+    // A WebSocket on this stream, once its 200 is submitted: the client's DATA are its frames.
+    std::shared_ptr<WebSocketSession> websocket;
+    std::string websocket_input;  // received, not yet read by the session
     std::vector<std::string> cookies;  // cookie fields, joined into one (RFC 9113, Section 8.2.3)
     std::size_t header_bytes = 0;
     std::size_t header_fields = 0;
@@ -283,6 +288,8 @@ struct Http2Callbacks {
             stream->path = v;
         } else if (n == ":authority") {
             stream->authority = v;
+        } else if (n == ":protocol") {
+            stream->protocol = v;
         } else if (n == "cookie") {
             parse_cookie_header(v, request.cookies);
             stream->cookies.emplace_back(v);
@@ -333,6 +340,13 @@ struct Http2Callbacks {
         stream->body_received += length;
         if (stream->discard_body)
             return 0;
+        if (!stream->protocol.empty()) {
+            // A WebSocket's frames, read by run() (where application code may run). Before its
+            // 200 is out the client may already send; once it ended, nothing more is read.
+            if (!stream->websocket || !stream->websocket->done())
+                stream->websocket_input.append(view(data, length));
+            return 0;
+        }
         // Into the multipart parser, or to wait for the sink; past max_body_size, refused.
         stream->exchange.content_buffer().append(view(data, length));
         if (!stream->exchange.took_content())
@@ -355,6 +369,10 @@ struct Http2Callbacks {
         if (stream.streamed) {
             exchange.stream_ended(stream.streamed->content_bytes());
             stream.streamed->detach();  // its producers see false
+        }
+        if (stream.websocket) {
+            // on_close with ABNORMAL_CLOSURE unless it has run: application code, so posted.
+            self.loop_.reactor().post([session = std::move(stream.websocket)] { session->lost(); });
         }
         if (stream.submitted && static_cast<h2::ErrorCode>(error_code) == h2::ErrorCode::NO_ERROR && Replies::wanted(self.loop_)) {
             exchange.response().body.clear();
@@ -475,6 +493,7 @@ Http2Session::Http2Session(Loop& loop, const ClientInfo& client, bool secure, st
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 256 * 1024},
         {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, static_cast<std::uint32_t>(config.head_rules.max_header_size)},
         {NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1},
+        {NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1},  // WebSocket over a stream (RFC 8441)
     };
     nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, std::size(settings));
     // The connection's receive window: room for several streams' uploads at once.
@@ -511,7 +530,13 @@ void Http2Session::on_request_head(Stream& stream, bool last) {
         refuse(stream, refusals::target_too_long);
         return;
     }
-    if (stream.path.empty()) {  // CONNECT, which this server does not do
+    if (!stream.protocol.empty()) {
+        // An extended CONNECT (RFC 8441): nghttp2 has checked its pseudo-header fields.
+        if (stream.protocol != "websocket") {
+            refuse(stream, {Status::NOT_IMPLEMENTED, "no protocol but websocket is spoken over CONNECT"});
+            return;
+        }
+    } else if (stream.path.empty()) {  // CONNECT, which this server does not do
         refuse(stream, {Status::NOT_IMPLEMENTED, "CONNECT is not supported"});
         return;
     }
@@ -526,6 +551,7 @@ void Http2Session::on_request_head(Stream& stream, bool last) {
     r.method = std::move(stream.method);
     r.request_uri = stream.path;
     r.http_version = "2";
+    r.protocol = stream.protocol;
     if (!stream.cookies.empty()) {
         std::string joined;
         for (const std::string& cookie : stream.cookies)
@@ -536,6 +562,12 @@ void Http2Session::on_request_head(Stream& stream, bool last) {
     exchange.resolve_target(stream.path, secure_);
     if (std::uint64_t length = 0; parse_content_length(r.headers.get("content-length"), length))
         stream.declared = length;
+    if (!stream.protocol.empty()) {
+        // The stream stays open both ways: its DATA are the WebSocket's, not a content, and the
+        // handler runs now, not at the request's end.
+        stream.content_opened = true;
+        return;
+    }
     // Content follows: admitted now if that runs no application code (a declared length past the
     // limit is refused before the content comes), else by run().
     if (!last && exchange.opens_content_quietly()) {
@@ -749,7 +781,7 @@ bool Http2Session::run() {
                 if (!loop_.on_owner_thread())
                     return false;
             }
-            if (stream.complete && !stream.handled && !stream.queued) {
+            if ((stream.complete || !stream.protocol.empty()) && !stream.handled && !stream.queued) {
                 if (exchange.end_content()) {
                     stream.queued = true;
                     ready_.push_back(pointer);  // its handler runs once the connection waits
@@ -764,6 +796,19 @@ bool Http2Session::run() {
         }
         if (stream.handled && !stream.submitted)
             submit(stream);
+        if (stream.websocket && !stream.websocket_input.empty() && !stream.websocket->done()) {
+            std::size_t used = 0;
+            const WebSocketSession::Result result = stream.websocket->receive(stream.websocket_input, used);
+            stream.websocket_input.erase(0, used);
+            if (result == WebSocketSession::Result::away)
+                return false;  // a callback held this thread long enough to be replaced
+        }
+        if (stream.websocket && stream.complete && stream.websocket_input.empty() && !stream.websocket->done()) {
+            // The client ended its side without a close frame (a TCP end, in RFC 8441's terms):
+            // this side ends too; on_close hears ABNORMAL_CLOSURE when the stream closes.
+            stream.websocket->give_up();
+            stream.streamed->close();
+        }
     }
     if (!replies_.run(loop_, client_))
         return false;
@@ -858,7 +903,7 @@ void Http2Session::submit(Stream& stream) {
             nv.push_back({reinterpret_cast<std::uint8_t*>(name.data()), reinterpret_cast<std::uint8_t*>(value.data()),
                           name.size(), value.size(), NGHTTP2_NV_FLAG_NONE});
         const bool content = !head && !response_has_no_content(response.status);
-        stream.has_body = content && (out.stream || response.file || !response.body.empty());
+        stream.has_body = content && (out.stream || out.websocket || response.file || !response.body.empty());
         nghttp2_data_provider provider{};
         provider.source.ptr = &stream;
         provider.read_callback = Http2Callbacks::read_body;
@@ -867,6 +912,12 @@ void Http2Session::submit(Stream& stream) {
     if (outgoing.stream) {
         exchange.attach_stream(outgoing, wake_);
         stream.streamed = std::move(outgoing.stream);
+    }
+    if (outgoing.websocket) {
+        // The stream's DATA both ways are the WebSocket's frames from now on.
+        stream.streamed = outgoing.websocket->out_state();
+        stream.streamed->attach(StreamState::Framing::until_close, 0, wake_);
+        stream.websocket = std::make_shared<WebSocketSession>(loop_, client_, std::move(outgoing.websocket));
     }
 }
 
@@ -910,6 +961,9 @@ void Http2Session::shut_down() {
     if (going_away_)
         return;
     going_away_ = true;
+    for (auto& [id, stream] : streams_)
+        if (stream->websocket)
+            stream->websocket->close(CloseCode::GOING_AWAY, "the server is shutting down");
     nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(session_),
                           static_cast<std::uint32_t>(h2::ErrorCode::NO_ERROR), nullptr, 0);
 }
@@ -935,8 +989,8 @@ Http2Session::Waiting Http2Session::waiting() const {
         return Waiting::idle;
     bool sending = false;
     for (const auto& [id, stream] : streams_) {
-        if (!stream->complete && !stream->discard_body)
-            return Waiting::request;
+        if (!stream->complete && !stream->discard_body && !stream->websocket)
+            return Waiting::request;  // a WebSocket's stream stays open: it has no deadline
         if (stream->submitted && stream->has_body && !stream->body_done && !stream->deferred)
             sending = true;
     }

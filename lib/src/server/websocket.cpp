@@ -100,13 +100,21 @@ void accept_websocket(Request& req, Response& res, const std::vector<std::string
     const StreamContext* context = ResponseAccess::context(res);
     if (!context)
         throw NotImplemented("a WebSocket is answered by the server, not outside it");
-    if (req.method != "GET" || req.http_version != "1.1" || !list_has(req.headers.get("Upgrade"), "websocket") ||
-        !list_has(req.headers.get("Connection"), "upgrade"))
+    // HTTP/2 opens a WebSocket on a stream with an extended CONNECT (RFC 8441, Section 5): no
+    // key, no Upgrade, and a 200 where HTTP/1.1 has its 101.
+    const bool over_http2 = req.http_version == "2";
+    if (over_http2) {
+        if (req.method != "CONNECT" || req.protocol != "websocket")
+            throw BadRequest("this resource is a WebSocket: over HTTP/2, ask for it with an extended CONNECT "
+                             "(:protocol websocket, RFC 8441)");
+    } else if (req.method != "GET" || req.http_version != "1.1" || !list_has(req.headers.get("Upgrade"), "websocket") ||
+               !list_has(req.headers.get("Connection"), "upgrade")) {
         upgrade_required("this resource is a WebSocket: ask for it with Upgrade: websocket");
+    }
     if (req.headers.get("Sec-WebSocket-Version") != "13")
         upgrade_required("WebSocket version 13 (RFC 6455) only");
     const std::string_view key = req.headers.get("Sec-WebSocket-Key");
-    if (!websocket::valid_key(key))
+    if (!over_http2 && !websocket::valid_key(key))
         throw BadRequest("Sec-WebSocket-Key is not 16 bytes in base64");
     std::string subprotocol = websocket::choose_subprotocol(joined_values(req.headers, "Sec-WebSocket-Protocol"), subprotocols);
     std::optional<websocket::DeflateParameters> deflate;
@@ -114,12 +122,16 @@ void accept_websocket(Request& req, Response& res, const std::vector<std::string
         deflate = websocket::negotiate_deflate(joined_values(req.headers, "Sec-WebSocket-Extensions"));
 
     auto socket = std::make_shared<ServerWebSocket>(context, subprotocol, deflate);
-    handler(req, WebSocket(socket));  // what it sends goes out after the 101
+    handler(req, WebSocket(socket));  // what it sends goes out after the 101 (or the 200)
 
-    res.status = Status::SWITCHING_PROTOCOLS;
     res.body.clear();
-    res.headers.set("Upgrade", "websocket");
-    res.headers.set("Sec-WebSocket-Accept", websocket::accept_key(key));
+    if (over_http2) {
+        res.status = Status::OK;
+    } else {
+        res.status = Status::SWITCHING_PROTOCOLS;
+        res.headers.set("Upgrade", "websocket");
+        res.headers.set("Sec-WebSocket-Accept", websocket::accept_key(key));
+    }
     if (!subprotocol.empty())
         res.headers.set("Sec-WebSocket-Protocol", subprotocol);
     if (deflate)

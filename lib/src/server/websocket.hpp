@@ -49,6 +49,7 @@ public:
 
     // The connection's side (its loop's thread).
     StreamState& out() noexcept { return *out_; }
+    const std::shared_ptr<StreamState>& out_state() const noexcept { return out_; }
     PerMessageDeflate* deflate() noexcept { return deflate_ ? &*deflate_ : nullptr; }
     /// A control frame the connection answers with (a pong, a close): false once a close was sent.
     bool send_control(websocket::Opcode opcode, std::string_view payload);
