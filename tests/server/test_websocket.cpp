@@ -3,6 +3,7 @@
 // gets (the Autobahn testsuite's groups, end to end), the limits, pings, and sends from other
 // threads. Real peers (Python's websockets and wsproto, Node's ws) are in
 // tests/websocket/test_peers.py.
+#include "coding/permessage_deflate.hpp"
 #include "proto/websocket/frames.hpp"
 #include "support/raw_connection.hpp"
 #include "support/test_server.hpp"
@@ -52,8 +53,11 @@ struct Frames {
 // A WebSocket client over a raw connection: the handshake, then frames.
 class Client {
 public:
-    explicit Client(std::uint16_t port, std::string_view path = "/ws", std::string_view extra = "")
-        : connection_(port) {
+    /// `inflater`: for a client that agreed permessage-deflate, what reads the server's
+    /// compressed messages.
+    explicit Client(std::uint16_t port, std::string_view path = "/ws", std::string_view extra = "",
+                    http::detail::websocket::Inflater* inflater = nullptr)
+        : connection_(port), reader_(http::detail::websocket::Role::client, 1 << 26, inflater) {
         connection_.send(handshake(path, extra));
         response_ = connection_.read_response();
         rest_ = connection_.pending();
@@ -89,7 +93,7 @@ private:
     test::RawConnection connection_;
     test::RawResponse response_;
     std::string rest_;
-    http::detail::websocket::MessageReader reader_{http::detail::websocket::Role::client, 1 << 26};
+    http::detail::websocket::MessageReader reader_;
 };
 
 // A server with an echo at /ws that records what its callbacks saw.
@@ -291,6 +295,52 @@ BOOST_AUTO_TEST_CASE(a_callback_that_blocks_past_the_watchdog_loses_no_frame_of_
         BOOST_TEST(frames.payloads[2 + 2 * i] == "after " + std::to_string(i));
     }
     BOOST_TEST((std::count(frames.events.begin(), frames.events.end(), Event::message) == 11));
+}
+
+BOOST_AUTO_TEST_CASE(compressed_messages_both_ways_and_the_rules_of_compression) {
+    // Autobahn's groups 12 and 13, in short: permessage-deflate agreed, messages compressed both
+    // ways; a compressed control frame is a protocol error (RFC 7692, Section 6); a bomb stops at
+    // the message limit.
+    Echo echo;
+    test::TestServer server(echo.configure([](http::Server& s) { s.websocket_max_message_size = 1 << 20; }));
+    const http::detail::websocket::DeflateParameters agreed{true, true, 15, 15};
+    const auto compressed_frame = [&](Opcode opcode, std::string_view message) {
+        http::detail::PerMessageDeflate deflater(agreed, http::detail::websocket::Role::client);
+        std::string compressed;
+        deflater.deflate(message, compressed);
+        std::string out;
+        http::detail::websocket::write_frame(out, opcode, compressed, true, true, mask);
+        return out;
+    };
+    const std::string offer = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n";
+    {
+        http::detail::PerMessageDeflate inflater(agreed, http::detail::websocket::Role::client);
+        Client client(server.port(), "/ws", offer, &inflater);
+        BOOST_TEST(client.response().header("Sec-WebSocket-Extensions").find("permessage-deflate") != std::string::npos);
+        const std::string text(50'000, 'w');
+        client.send(compressed_frame(Opcode::text, text) + client_frame(Opcode::text, "plain"));
+        const Frames frames = client.read(2);
+        BOOST_REQUIRE(frames.events.size() == 2u);
+        BOOST_TEST(frames.payloads[0] == text);  // the echo came compressed, and inflated here
+        BOOST_TEST(frames.payloads[1] == "plain");
+    }
+    {
+        Client client(server.port(), "/ws", offer);
+        std::string ping;
+        http::detail::websocket::write_frame(ping, Opcode::ping, "p", true, true, mask);  // RSV1 on a control frame
+        client.send(ping);
+        const Frames frames = client.read(1);
+        BOOST_REQUIRE(frames.events.size() == 1u);
+        BOOST_TEST(frames.close_code == 1002);
+    }
+    {
+        // 64 MiB of zeros, about 64 KiB compressed: stopped at 1 MiB (1009).
+        Client client(server.port(), "/ws", offer);
+        client.send(compressed_frame(Opcode::binary, std::string(64 << 20, '\0')));
+        const Frames frames = client.read(1);
+        BOOST_REQUIRE(frames.events.size() == 1u);
+        BOOST_TEST(frames.close_code == 1009);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(a_callback_that_throws_closes_with_1011_and_is_reported) {
