@@ -67,6 +67,55 @@ def http2_seeds() -> list[bytes]:
     ]
 
 
+def websocket_seeds() -> list[bytes]:
+    """Frame streams each role reads, after the byte choosing the reader (fuzz_websocket.cpp: bit 0
+    the client's role, bit 1 permessage-deflate, bit 2 the peer keeping its context, bits 3-4 the
+    limit)."""
+    key = bytes([0x37, 0xFA, 0x21, 0x3D])
+
+    def frame(opcode: int, payload: bytes, fin: bool = True, rsv1: bool = False, masked: bool = True) -> bytes:
+        head = bytes([(0x80 if fin else 0) | (0x40 if rsv1 else 0) | opcode])
+        mask_bit = 0x80 if masked else 0
+        if len(payload) < 126:
+            head += bytes([mask_bit | len(payload)])
+        elif len(payload) <= 0xFFFF:
+            head += bytes([mask_bit | 126]) + len(payload).to_bytes(2, "big")
+        else:
+            head += bytes([mask_bit | 127]) + len(payload).to_bytes(8, "big")
+        if not masked:
+            return head + payload
+        return head + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+
+    def deflated(message: bytes, compressor=None) -> bytes:
+        compressor = compressor or zlib.compressobj(6, zlib.DEFLATED, -15)
+        out = compressor.compress(message) + compressor.flush(zlib.Z_SYNC_FLUSH)
+        return out[:-4]  # the empty stored block's 00 00 FF FF, left out (RFC 7692, 7.2.1)
+
+    server, client, deflate, keep = 0, 1, 2, 4
+    text = "h\u00e9llo w\u00f6rld \u20ac \U0001F600 ".encode() * 4
+    seeds = []
+    for role in (server, client):
+        masked = role == server
+        seeds += [
+            bytes([role]) + frame(1, b"Hello", masked=masked) + frame(2, bytes(range(256)), masked=masked),
+            bytes([role]) + frame(1, text[:7], fin=False, masked=masked) + frame(9, b"ping", masked=masked)
+            + frame(0, text[7:], masked=masked) + frame(10, b"", masked=masked),
+            bytes([role]) + frame(2, b"7" * 70000, masked=masked)[:300],  # the 64-bit length, cut short
+            bytes([role]) + frame(2, bytes(1000), masked=masked) + frame(8, b"\x03\xe8bye", masked=masked),
+            bytes([role | 0x10]) + frame(1, b"x" * 300, masked=masked),
+            bytes([role]) + frame(8, b"", masked=masked) + frame(8, b"\x03\xe9\xff", masked=masked),
+            bytes([role | deflate]) + frame(1, deflated(text * 10), rsv1=True, masked=masked)
+            + frame(2, b"plain", masked=masked),
+            bytes([role | deflate]) + frame(2, deflated(bytes(100000))[:20], fin=False, rsv1=True, masked=masked)
+            + frame(9, b"", masked=masked) + frame(0, deflated(bytes(100000))[20:], masked=masked),
+            bytes([role | deflate | 0x10]) + frame(2, deflated(bytes(5000)), rsv1=True, masked=masked),
+        ]
+        kept = zlib.compressobj(6, zlib.DEFLATED, -15)
+        seeds.append(bytes([role | deflate | keep]) + frame(1, deflated(text, kept), rsv1=True, masked=masked)
+                     + frame(1, deflated(text, kept), rsv1=True, masked=masked))
+    return seeds
+
+
 def main() -> None:
     requests = raw_cases("llhttp-requests.json") + raw_cases("picohttpparser-requests.json")
     requests += [
@@ -115,6 +164,8 @@ def main() -> None:
     write("decoding", with_split(decoding))
 
     names = re.findall(r'^(?:name = |aliases = \[)"([A-Z0-9_]+)"', DATA.read_text(), re.M)
+    write("websocket", with_split(websocket_seeds()))
+
     write("status", [n.encode() for n in names] + [b"\x94\x01\x00\x00", b"\xa4\x01\x00\x00"])
 
 

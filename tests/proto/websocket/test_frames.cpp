@@ -5,6 +5,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -32,8 +33,9 @@ struct Read {
 };
 
 // Feeds `bytes` `step` at a time, as a server reads them.
-Read read(std::string_view bytes, std::size_t step = SIZE_MAX, std::size_t limit = 1 << 20, Role role = Role::server) {
-    MessageReader reader(role, limit);
+Read read(std::string_view bytes, std::size_t step = SIZE_MAX, std::size_t limit = 1 << 20, Role role = Role::server,
+          Inflater* inflater = nullptr) {
+    MessageReader reader(role, limit, inflater);
     Read out;
     std::string buffer;
     std::size_t offset = 0;
@@ -227,6 +229,53 @@ BOOST_AUTO_TEST_CASE(group_9_the_message_limit_at_it_and_one_past_it) {
                                     client_frame(Opcode::continuation, std::string(401, 'b')).substr(0, 8),
                                 SIZE_MAX, 1000);
     BOOST_TEST((fragments.error == CloseCode::MESSAGE_TOO_BIG));
+}
+
+// An inflater that "inflates" each byte to itself, up to a '!', which is not deflate; as zlib's,
+// it may append past the room it is given before it says the message is too large.
+class CopyingInflater final : public Inflater {
+public:
+    bool inflate(std::string_view input, bool, std::string& out, std::size_t room, bool& too_large) override {
+        too_large = false;
+        const std::size_t bang = input.find('!');
+        out.append(input.substr(0, bang));
+        if (std::min(bang, input.size()) > room) {
+            too_large = true;
+            return false;
+        }
+        return bang == std::string_view::npos;
+    }
+};
+
+BOOST_AUTO_TEST_CASE(a_compressed_text_message_fails_at_its_first_bad_byte_however_it_is_cut) {
+    // Bad UTF-8 inflated, then bytes that do not inflate: in one read or a byte at a time, the
+    // UTF-8 is what fails (the reader checked the inflater's output only when it succeeded, so a
+    // whole frame failed as "does not inflate" and the same frame cut into bytes as not UTF-8).
+    // Bad UTF-8 inflated, then more than the limit: 1007 either way (it was 1009 in one read).
+    struct Case {
+        std::string payload;
+        std::size_t limit;
+    };
+    for (const Case& c : {Case{"ok \xff then !", 1000}, Case{"ok \xff" + std::string(300, 'a'), 100}}) {
+        CopyingInflater whole_inflater, bytes_inflater;
+        const std::string frame = client_frame(Opcode::text, c.payload, true, true);
+        const Read whole = read(frame, SIZE_MAX, c.limit, Role::server, &whole_inflater);
+        const Read bytes = read(frame, 1, c.limit, Role::server, &bytes_inflater);
+        BOOST_TEST((whole.error == CloseCode::INVALID_FRAME_PAYLOAD_DATA));
+        BOOST_TEST(whole.reason == "a text message that is not UTF-8");
+        BOOST_TEST((bytes.error == whole.error));
+        BOOST_TEST(bytes.reason == whole.reason);
+    }
+    // Valid text: the inflater's failures are reported as they were.
+    CopyingInflater inflater;
+    const Read bad = read(client_frame(Opcode::text, "fine!", true, true), SIZE_MAX, 1000, Role::server, &inflater);
+    BOOST_TEST(bad.reason == "a compressed message that does not inflate");
+    const Read big =
+        read(client_frame(Opcode::text, std::string(101, 'a'), true, true), SIZE_MAX, 100, Role::server, &inflater);
+    BOOST_TEST((big.error == CloseCode::MESSAGE_TOO_BIG));
+    BOOST_TEST(
+        read(client_frame(Opcode::text, "h\xc3\xa9", true, true), 1, 100, Role::server, &inflater).payloads.at(0) ==
+        "h\xc3\xa9");
 }
 
 BOOST_AUTO_TEST_CASE(an_error_is_final) {

@@ -223,16 +223,28 @@ MessageReader::Event MessageReader::take_payload(std::string_view piece) {
     mask_offset_ += piece.size();
     if (is_control(opcode_))
         return Event::need_input;
-    std::size_t checked_from = at;
-    if (compressed_) {
-        checked_from = message_.size();
-        bool too_large = false;
-        if (!inflater_->inflate(piece_, false, message_, max_message_size_ - message_.size(), too_large))
-            return too_large ? fail(CloseCode::MESSAGE_TOO_BIG, "a message larger than the limit")
-                             : fail(CloseCode::INVALID_FRAME_PAYLOAD_DATA, "a compressed message that does not inflate");
-    }
-    if (!binary_ && !utf8_.feed(std::string_view(message_).substr(checked_from)))
+    if (compressed_)
+        return inflate(piece_, false);
+    if (!binary_ && !utf8_.feed(std::string_view(message_).substr(at)))
         return fail(CloseCode::INVALID_FRAME_PAYLOAD_DATA, "a text message that is not UTF-8");
+    return Event::need_input;
+}
+
+// What the inflater gave before it failed is checked first: a text message fails at its first
+// bad byte, whether that is in what was inflated or in the compressed bytes after it, however the
+// frame was cut into reads (one read may hold both, another only the first).
+MessageReader::Event MessageReader::inflate(std::string_view input, bool last) {
+    const std::size_t checked_from = message_.size();
+    bool too_large = false;
+    const bool inflated = inflater_->inflate(input, last, message_, max_message_size_ - message_.size(), too_large);
+    if (!binary_) {
+        const std::size_t within_limit = std::min(message_.size(), max_message_size_);
+        if (!utf8_.feed(std::string_view(message_).substr(checked_from, within_limit - checked_from)))
+            return fail(CloseCode::INVALID_FRAME_PAYLOAD_DATA, "a text message that is not UTF-8");
+    }
+    if (!inflated)
+        return too_large ? fail(CloseCode::MESSAGE_TOO_BIG, "a message larger than the limit")
+                         : fail(CloseCode::INVALID_FRAME_PAYLOAD_DATA, "a compressed message that does not inflate");
     return Event::need_input;
 }
 
@@ -266,13 +278,9 @@ MessageReader::Event MessageReader::end_frame() {
     if (!fin_)
         return Event::need_input;  // more fragments to come
     if (compressed_) {
-        const std::size_t checked_from = message_.size();
-        bool too_large = false;
-        if (!inflater_->inflate({}, true, message_, max_message_size_ - message_.size(), too_large))
-            return too_large ? fail(CloseCode::MESSAGE_TOO_BIG, "a message larger than the limit")
-                             : fail(CloseCode::INVALID_FRAME_PAYLOAD_DATA, "a compressed message that does not inflate");
-        if (!binary_ && !utf8_.feed(std::string_view(message_).substr(checked_from)))
-            return fail(CloseCode::INVALID_FRAME_PAYLOAD_DATA, "a text message that is not UTF-8");
+        const Event inflated = inflate({}, true);
+        if (inflated != Event::need_input)
+            return inflated;
     }
     if (!binary_ && !utf8_.complete())
         return fail(CloseCode::INVALID_FRAME_PAYLOAD_DATA, "a text message that ends inside a UTF-8 sequence");

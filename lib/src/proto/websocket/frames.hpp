@@ -90,6 +90,7 @@ private:
     Event fail(CloseCode code, std::string_view reason) noexcept;
     Event start_frame();
     Event take_payload(std::string_view piece);
+    Event inflate(std::string_view input, bool last);
     Event end_frame();
 
     enum class State : std::uint8_t { header, payload, failed };
