@@ -280,6 +280,8 @@ Exchange::Run Exchange::run() {
             // stream's producers see false.
             if (response().stream_state)
                 response().stream_state->detach();
+            // What middleware and handlers set before the failure (CORS, Vary, cookies) stays.
+            keep_earlier_fields(*failure, response());
             response() = std::move(*failure);
         }
         if (!loop_.on_owner_thread())
