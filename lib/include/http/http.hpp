@@ -5,6 +5,7 @@
 
 #include <http/client.hpp>
 #include <http/close_codes.hpp>
+#include <http/conditional.hpp>
 #include <http/cookie.hpp>
 #include <http/date.hpp>
 #include <http/failure.hpp>
