@@ -21,4 +21,5 @@
 #include <http/server.hpp>
 #include <http/status.hpp>
 #include <http/stream.hpp>
+#include <http/testing.hpp>
 #include <http/websocket.hpp>

@@ -77,6 +77,18 @@ public:
     ///     });
     template <class T>
     T param(std::string_view name) const;
+
+    /// A whole raw request, head and content as sent on the wire, read as the server reads one
+    /// (Blade's HttpRequest.parse): the same parser, target, cookie, form and multipart rules and
+    /// the server's default limits. Throws the typed failure the server would answer with
+    /// (http::BadRequest for a malformed or incomplete request, ContentTooLarge, UriTooLong,
+    /// RequestHeaderFieldsTooLarge, NotImplemented, HttpVersionNotSupported ...). What follows
+    /// the first request in `raw` is not read. Part of httpkit::httpkit (not httpkit::proto).
+    ///
+    ///     http::Request req = http::Request::parse("POST /notes?draft=1 HTTP/1.1\r\nHost: a\r\n"
+    ///                                              "Content-Length: 7\r\n\r\ntext=hi");
+    ///     // req.path == "/notes", req.queries["draft"] == "1", req.body == "text=hi"
+    static Request parse(std::string_view raw);
 };
 
 template <class T>
