@@ -3,7 +3,10 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <cstdint>
+#include <limits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -11,6 +14,7 @@ namespace {
 struct Outcome {
     int status = 0;
     std::string body;
+    std::string detail;  // a failure's message
     http::Headers headers;
     http::Fields params;
 };
@@ -31,6 +35,7 @@ Outcome dispatch(const http::Router& router, std::string_view method, std::strin
     } catch (const http::Failure& failure) {
         out.status = static_cast<int>(failure.status());
         out.headers = failure.headers();
+        out.detail = failure.what();
     }
     out.params = req.params;
     return out;
@@ -41,6 +46,27 @@ http::Router::Handler says(std::string text) {
         res.body = text;
         for (const auto& [name, value] : req.params)
             res.body += " " + name + "=" + value;
+    };
+}
+
+// The message of the std::invalid_argument that registering `pattern` throws, or "" if none.
+std::string refusal(std::string_view pattern) {
+    try {
+        http::Router r;
+        r.get(pattern, [](http::Request&, http::Response&) {});
+    } catch (const std::invalid_argument& e) {
+        return e.what();
+    }
+    return {};
+}
+
+template <class T>
+http::Router::Handler typed(std::string name) {
+    return [name = std::move(name)](http::Request& req, http::Response& res) {
+        if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::string_view>)
+            res.body = std::string(req.param<T>(name));
+        else
+            res.body = std::to_string(req.param<T>(name));
     };
 }
 
@@ -215,6 +241,144 @@ BOOST_AUTO_TEST_CASE(a_method_outside_the_registry_is_501_unless_a_route_takes_i
     const Outcome purged = dispatch(router, "PURGE", "/cache");
     BOOST_TEST(purged.status == 200);
     BOOST_TEST(purged.body == "purged");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(router_api)
+
+BOOST_AUTO_TEST_CASE(typed_parameters) {
+    http::Router r;
+    r.get("/int/{id}", typed<int>("id"));
+    r.get("/u64/{id}", typed<std::uint64_t>("id"));
+    r.get("/u8/{id}", typed<std::uint8_t>("id"));
+    r.get("/i16/{id}", typed<std::int16_t>("id"));
+    r.get("/double/{x}", typed<double>("x"));
+    r.get("/float/{x}", typed<float>("x"));
+    r.get("/string/{s}", typed<std::string>("s"));
+    r.get("/view/{s}", typed<std::string_view>("s"));
+    r.get("/rest/{path...}", typed<std::string>("path"));
+    r.get("/wrong-name/{id}", typed<int>("ID"));  // names are case-sensitive
+
+    BOOST_TEST(dispatch(r, "GET", "/int/42").body == "42");
+    BOOST_TEST(dispatch(r, "GET", "/int/-42").body == "-42");
+    BOOST_TEST(dispatch(r, "GET", "/int/007").body == "7");
+    BOOST_TEST(dispatch(r, "GET", "/int/2147483647").body == "2147483647");
+    BOOST_TEST(dispatch(r, "GET", "/u64/18446744073709551615").body == "18446744073709551615");
+    BOOST_TEST(dispatch(r, "GET", "/u8/255").body == "255");
+    BOOST_TEST(dispatch(r, "GET", "/i16/-32768").body == "-32768");
+    BOOST_TEST(dispatch(r, "GET", "/double/2.5").body == std::to_string(2.5));
+    BOOST_TEST(dispatch(r, "GET", "/double/-1e3").body == std::to_string(-1000.0));
+    BOOST_TEST(dispatch(r, "GET", "/float/0.25").body == std::to_string(0.25f));
+    BOOST_TEST(dispatch(r, "GET", "/string/caf%C3%A9").body == "caf\xc3\xa9");  // decoded first
+    BOOST_TEST(dispatch(r, "GET", "/view/a%2Fb").body == "a/b");
+    BOOST_TEST(dispatch(r, "GET", "/rest/a/b").body == "a/b");
+    BOOST_TEST(dispatch(r, "GET", "/int/%34%32").body == "42");  // percent-decoded, then read
+
+    // Each refusal is a 404 whose detail names the parameter.
+    const std::pair<std::string, std::string> refused[] = {
+        {"/int/abc", "the path parameter 'id' is not an integer"},
+        {"/int/4x", "the path parameter 'id' is not an integer"},
+        {"/int/+4", "the path parameter 'id' is not an integer"},
+        {"/int/%204", "the path parameter 'id' is not an integer"},        // " 4": no space
+        {"/int/4.0", "the path parameter 'id' is not an integer"},
+        {"/int/2147483648", "the path parameter 'id' is out of range"},
+        {"/int/-99999999999999999999", "the path parameter 'id' is out of range"},
+        {"/u64/18446744073709551616", "the path parameter 'id' is out of range"},
+        {"/u64/-1", "the path parameter 'id' is not a non-negative integer"},
+        {"/u8/256", "the path parameter 'id' is out of range"},
+        {"/i16/32768", "the path parameter 'id' is out of range"},
+        {"/double/x", "the path parameter 'x' is not a number"},
+        {"/double/1e999", "the path parameter 'x' is out of range"},
+        {"/double/inf", "the path parameter 'x' is not a number"},
+        {"/double/nan", "the path parameter 'x' is not a number"},
+        {"/double/0x10", "the path parameter 'x' is not a number"},
+        {"/double/1.5.2", "the path parameter 'x' is not a number"},
+        {"/float/1e39", "the path parameter 'x' is out of range"},
+        {"/wrong-name/1", "the path parameter 'ID' is missing"},
+    };
+    for (const auto& [target, detail] : refused) {
+        BOOST_TEST_CONTEXT(target) {
+            const Outcome out = dispatch(r, "GET", target);
+            BOOST_TEST(out.status == 404);
+            BOOST_TEST(out.detail == detail);
+        }
+    }
+    http::Request outside;  // no route matched: no parameters at all
+    BOOST_CHECK_THROW(outside.param<int>("id"), http::NotFound);
+}
+
+BOOST_AUTO_TEST_CASE(one_route_for_several_methods) {
+    http::Router r;
+    r.route({"GET", "POST"}, "/search", says("search"));
+    r.route({"PUT"}, "/search", says("put"));
+    BOOST_TEST(dispatch(r, "GET", "/search").body == "search");
+    BOOST_TEST(dispatch(r, "POST", "/search").body == "search");
+    BOOST_TEST(dispatch(r, "HEAD", "/search").body == "search");
+    BOOST_TEST(dispatch(r, "PUT", "/search").body == "put");
+    const Outcome other = dispatch(r, "DELETE", "/search");
+    BOOST_TEST(other.status == 405);
+    BOOST_TEST(other.headers.get("Allow") == "GET, HEAD, OPTIONS, POST, PUT");
+
+    // A conflict for one method adds none of them.
+    try {
+        r.route({"DELETE", "POST"}, "/search", says("x"));
+        BOOST_FAIL("POST /search was registered already");
+    } catch (const std::invalid_argument& e) {
+        BOOST_TEST(std::string(e.what()).find("POST /search conflicts with POST /search") != std::string::npos);
+    }
+    BOOST_TEST(dispatch(r, "DELETE", "/search").status == 405);
+
+    // A method list in one string, or any other non-token, names the method and the pattern.
+    for (const char* wrong : {"GET,POST", "GET POST", "GET, POST", "", "GET\r\n"}) {
+        BOOST_TEST_CONTEXT(wrong) {
+            try {
+                r.route(wrong, "/list", says("x"));
+                BOOST_FAIL("not a method");
+            } catch (const std::invalid_argument& e) {
+                const std::string what = e.what();
+                BOOST_TEST(what.find("'" + std::string(wrong) + "' is not a method (for /list)") != std::string::npos);
+            }
+        }
+    }
+    BOOST_CHECK_THROW(r.route({"GET", "GET,POST"}, "/list", says("x")), std::invalid_argument);
+    BOOST_CHECK_THROW(r.route({"GET", "GET"}, "/list", says("x")), std::invalid_argument);
+    BOOST_CHECK_THROW(r.route(std::initializer_list<std::string_view>{}, "/list", says("x")), std::invalid_argument);
+    BOOST_TEST(dispatch(r, "GET", "/list").status == 404);  // nothing was added
+    // A group's prefix is part of the pattern named.
+    http::Router& api = r.group("/api");
+    api.route({"GET", "PATCH"}, "/items/{id}", says("item"));
+    BOOST_TEST(dispatch(r, "PATCH", "/api/items/3").body == "item id=3");
+}
+
+BOOST_AUTO_TEST_CASE(malformed_patterns_are_refused_naming_them) {
+    const std::pair<std::string, std::string> cases[] = {
+        {"/users/{id", "a parameter must be a whole segment"},
+        {"/users/id}", "a parameter must be a whole segment"},
+        {"/users/{{id}}", "a parameter needs a name"},
+        {"/users/{id}}", "a parameter needs a name"},
+        {"/users/{}", "a parameter needs a name"},
+        {"/users/{...}", "a parameter needs a name"},
+        {"/users/{user id}", "a parameter needs a name"},
+        {"/users/{id-x}", "a parameter needs a name"},
+        {"/users/{id}/{id}", "the same parameter name twice"},
+        {"/users/{id}/{id...}", "the same parameter name twice"},
+        {"/users/{id:int}", "no type or rule after ':'"},
+        {"/users/{id:[0-9]+}", "no type or rule after ':'"},
+        {"/files/{path...}/raw", "a rest parameter {name...} must be the last segment"},
+        {"/files/{path...}/", "a rest parameter {name...} must be the last segment"},
+        {"/users/x{id}", "a parameter must be a whole segment"},
+        {"users/{id}", "does not start with '/'"},
+    };
+    for (const auto& [pattern, why] : cases) {
+        BOOST_TEST_CONTEXT(pattern) {
+            const std::string what = refusal(pattern);
+            BOOST_TEST(what.find("'" + pattern + "'") != std::string::npos);  // names the pattern
+            BOOST_TEST(what.find(why) != std::string::npos);
+        }
+    }
+    for (const char* fine : {"/users/{id}", "/users/{user_id2}/posts/{Post}", "/files/{path...}", "/", "/a/"})
+        BOOST_TEST(refusal(fine).empty(), fine);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

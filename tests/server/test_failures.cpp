@@ -1,4 +1,5 @@
 // Failures thrown by handlers become responses; other exceptions become 500 and reach on_error.
+#include <http/router.hpp>
 #include <http/server.hpp>
 
 #include "support/raw_connection.hpp"
@@ -137,6 +138,7 @@ BOOST_AUTO_TEST_CASE(no_content_means_no_content_headers) {
     c.send(test::get("/not-modified") + test::get("/no-content") + test::get("/next"));
     const auto not_modified = c.read_response();
     BOOST_TEST(not_modified.status == 304);
+    BOOST_TEST(not_modified.header("ETag") == "\"v1\"");  // set before the failure: a 304 keeps it
     BOOST_TEST(not_modified.header("Content-Type") == "<absent>");
     BOOST_TEST(not_modified.header("Content-Length") == "<absent>");
     const auto no_content = c.read_response();
@@ -238,6 +240,116 @@ BOOST_AUTO_TEST_CASE(set_cookie_attributes) {
     BOOST_TEST(cookies[1] == "sid=abc; Domain=example.com; Path=/app; Expires=Wed, 21 Oct 2026 07:28:00 GMT; Secure; Partitioned");
     BOOST_TEST(cookies[2] == "pref=dark; Path=/; Max-Age=3600; HttpOnly; SameSite=Strict");
     BOOST_TEST(cookies[3] == "__Host-id=x; Path=/; Secure");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+// Middleware that sets what CORS, caching and rate-limit middleware set, before the route runs.
+struct KeepFixture {
+    test::TestServer server{[](http::Server& s) {
+        http::Router router;
+        router.use([](http::Request&, http::Response& res, const std::function<void()>& next) {
+            res.headers.set("Vary", "Origin");
+            res.headers.set("Access-Control-Allow-Origin", "https://app.example");
+            res.headers.set("X-RateLimit-Remaining", "9");
+            res.headers.set("Retry-After", "1");  // the failure's own Retry-After wins
+            res.set_cookie("sid", "abc");
+            next();
+        });
+        router.get("/items/{id}", [](http::Request& req, http::Response& res) {
+            // Content made, then given up: none of what described it may stay.
+            res.content_type("text/csv");
+            res.headers.set("Content-Language", "fr");
+            res.headers.set("ETag", "\"csv-1\"");
+            res.headers.set("Last-Modified", "Wed, 21 Oct 2026 07:28:00 GMT");
+            res.headers.set("Content-Disposition", "attachment");
+            res.body = "a,b,c\n";
+            if (req.params.at("id") == "busy")
+                throw http::TooManyRequests(std::chrono::seconds(30));
+            if (req.params.at("id") == "cached")
+                throw http::NotModified();
+            if (req.params.at("id") == "crash")
+                throw std::runtime_error("crash");
+            throw http::NotFound("no item " + req.params.at("id"));
+        });
+        router.post("/items", [](http::Request&, http::Response& res) { res.status = http::CREATED; });
+        s.on_receive(router);
+    }};
+
+    test::RawResponse send(const std::string& request) { return test::exchange(server.port(), request); }
+
+    // The middleware's fields are on `r`, each once; nothing of the given-up content is.
+    static void check_kept(const test::RawResponse& r) {
+        BOOST_TEST(r.header("Vary") == "Origin");
+        BOOST_TEST(r.count("Vary") == 1u);
+        BOOST_TEST(r.header("Access-Control-Allow-Origin") == "https://app.example");
+        BOOST_TEST(r.header("X-RateLimit-Remaining") == "9");
+        BOOST_TEST(r.header("Set-Cookie") == "sid=abc");
+        BOOST_TEST(r.count("Set-Cookie") == 1u);
+        BOOST_TEST(r.header("Content-Type") != "text/csv");
+        BOOST_TEST(r.header("Content-Language") == "<absent>");
+        BOOST_TEST(r.header("Content-Disposition") == "<absent>");
+        BOOST_TEST(r.count("Content-Length") <= 1u);
+    }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(failures_keep_fields, KeepFixture)
+
+BOOST_AUTO_TEST_CASE(a_handlers_failure_keeps_what_middleware_set) {
+    const auto r = send(test::get("/items/7"));
+    BOOST_TEST(r.status == 404);
+    check_kept(r);
+    BOOST_TEST(r.header("Content-Type") == "application/problem+json");
+    BOOST_TEST(r.header("Content-Length") == std::to_string(r.body.size()));
+    BOOST_TEST(r.body.find("no item 7") != std::string::npos);
+    BOOST_TEST(r.header("ETag") == "<absent>");  // the CSV's validators, not the problem's
+    BOOST_TEST(r.header("Last-Modified") == "<absent>");
+    BOOST_TEST(r.header("Retry-After") == "1");  // the failure sets none: the middleware's stays
+}
+
+BOOST_AUTO_TEST_CASE(the_failures_own_fields_win) {
+    const auto r = send(test::get("/items/busy"));
+    BOOST_TEST(r.status == 429);
+    check_kept(r);
+    BOOST_TEST(r.header("Retry-After") == "30");
+    BOOST_TEST(r.count("Retry-After") == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_304_keeps_the_validators_it_answers_for) {
+    const auto r = send(test::get("/items/cached"));
+    BOOST_TEST(r.status == 304);
+    check_kept(r);
+    BOOST_TEST(r.header("ETag") == "\"csv-1\"");
+    BOOST_TEST(r.header("Last-Modified") == "Wed, 21 Oct 2026 07:28:00 GMT");
+    BOOST_TEST(r.header("Content-Type") == "<absent>");
+    BOOST_TEST(r.body.empty());
+}
+
+BOOST_AUTO_TEST_CASE(the_routers_own_answers_keep_them_too) {
+    const auto missing = send(test::get("/nowhere"));
+    BOOST_TEST(missing.status == 404);
+    check_kept(missing);
+    BOOST_TEST(missing.header("Content-Type") == "application/problem+json");
+    const auto wrong_method = send("DELETE /items HTTP/1.1\r\nHost: h\r\n\r\n");
+    BOOST_TEST(wrong_method.status == 405);
+    check_kept(wrong_method);
+    BOOST_TEST(wrong_method.header("Allow") == "OPTIONS, POST");
+    const auto options = send("OPTIONS /items HTTP/1.1\r\nHost: h\r\n\r\n");
+    BOOST_TEST(options.status == 204);
+    check_kept(options);
+    BOOST_TEST(options.header("Allow") == "OPTIONS, POST");
+}
+
+BOOST_AUTO_TEST_CASE(a_500_keeps_them_and_negotiates_its_body) {
+    const auto r = send(test::get("/items/crash", "Accept: text/plain\r\n"));
+    BOOST_TEST(r.status == 500);
+    check_kept(r);
+    BOOST_TEST(r.header("Content-Type") == "text/plain; charset=utf-8");
+    BOOST_TEST(server.take_errors().size() == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

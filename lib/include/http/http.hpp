@@ -5,6 +5,7 @@
 
 #include <http/client.hpp>
 #include <http/close_codes.hpp>
+#include <http/conditional.hpp>
 #include <http/cookie.hpp>
 #include <http/date.hpp>
 #include <http/failure.hpp>
@@ -20,4 +21,5 @@
 #include <http/server.hpp>
 #include <http/status.hpp>
 #include <http/stream.hpp>
+#include <http/testing.hpp>
 #include <http/websocket.hpp>

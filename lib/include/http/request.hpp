@@ -1,15 +1,20 @@
 // http::Request: an HTTP request as the server received it.
 #pragma once
 
+#include <http/failure.hpp>
 #include <http/headers.hpp>
 
 #include <any>
+#include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <type_traits>
 
 namespace http {
 
@@ -63,6 +68,61 @@ public:
     /// The application's own per-request state: what a body sink hands its handler, what
     /// middleware passes on. Empty for each new request.
     std::any locals;
+
+    /// The path parameter `name` (req.params) as a T: an integer (decimal digits, '-' for a
+    /// signed type), a floating-point number (decimal or exponent form, finite), std::string or
+    /// std::string_view (a view into params). A parameter missing, not of that form, or out of
+    /// T's range throws http::NotFound whose detail names it: "/users/abc" is no user.
+    ///
+    ///     router.get("/users/{id}", [](http::Request& req, http::Response& res) {
+    ///         const auto id = req.param<std::uint64_t>("id");   // 404 for /users/abc
+    ///         ...
+    ///     });
+    template <class T>
+    T param(std::string_view name) const;
+
+    /// A whole raw request, head and content as sent on the wire, read as the server reads one
+    /// (Blade's HttpRequest.parse): the same parser, target, cookie, form and multipart rules and
+    /// the server's default limits. Throws the typed failure the server would answer with
+    /// (http::BadRequest for a malformed or incomplete request, ContentTooLarge, UriTooLong,
+    /// RequestHeaderFieldsTooLarge, NotImplemented, HttpVersionNotSupported ...). What follows
+    /// the first request in `raw` is not read. Part of httpkit::httpkit (not httpkit::proto).
+    ///
+    ///     http::Request req = http::Request::parse("POST /notes?draft=1 HTTP/1.1\r\nHost: a\r\n"
+    ///                                              "Content-Length: 7\r\n\r\ntext=hi");
+    ///     // req.path == "/notes", req.queries["draft"] == "1", req.body == "text=hi"
+    static Request parse(std::string_view raw);
 };
+
+template <class T>
+T Request::param(std::string_view name) const {
+    static_assert((std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) || std::is_same_v<T, std::string> ||
+                      std::is_same_v<T, std::string_view>,
+                  "req.param<T>: T is an integer, a floating-point type, std::string or std::string_view");
+    const auto it = params.find(name);
+    if (it == params.end())
+        throw NotFound("the path parameter '" + std::string(name) + "' is missing");
+    const std::string& text = it->second;
+    if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::string_view>) {
+        return T(text);
+    } else {
+        T value{};
+        std::from_chars_result result{};
+        if constexpr (std::is_integral_v<T>)
+            result = std::from_chars(text.data(), text.data() + text.size(), value);
+        else
+            result = std::from_chars(text.data(), text.data() + text.size(), value, std::chars_format::general);
+        const char* kind = std::is_integral_v<T> ? (std::is_signed_v<T> ? "an integer" : "a non-negative integer")
+                                                 : "a number";
+        if (result.ec == std::errc::result_out_of_range)
+            throw NotFound("the path parameter '" + std::string(name) + "' is out of range");
+        if (result.ec != std::errc{} || result.ptr != text.data() + text.size() || text.empty())
+            throw NotFound("the path parameter '" + std::string(name) + "' is not " + kind);
+        if constexpr (std::is_floating_point_v<T>)
+            if (!std::isfinite(value))
+                throw NotFound("the path parameter '" + std::string(name) + "' is not " + kind);
+        return value;
+    }
+}
 
 }  // namespace http

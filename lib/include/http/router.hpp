@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -36,8 +37,9 @@ struct WebSocketOptions {
 ///     http::Router& api = router.group("/api/v1");     // a prefix, with middleware of its own
 ///     server.on_receive(router);
 ///
-/// Patterns are split at '/'. A segment is a literal, a parameter `{name}`, or, last, a rest
-/// parameter `{name...}` that takes the rest of the path (at least one segment). Matching works
+/// Patterns are split at '/'. A segment is a literal, a parameter `{name}` (letters, digits and
+/// '_'; read typed with req.param<T>(name)), or, last, a rest parameter `{name...}` that takes the
+/// rest of the path (at least one segment). Matching works
 /// on the raw path; each parameter is percent-decoded after matching (so "%2F" stays inside one
 /// parameter) into req.params. A literal segment beats a parameter, which beats a rest
 /// parameter, whatever the order of registration. When the path matches but the method does
@@ -65,6 +67,10 @@ public:
     /// conflicts with a route already there (the same method and pattern, or a pattern that
     /// matches the same paths: "/users/{id}" and "/users/{name}"), naming both.
     Router& route(std::string_view method, std::string_view pattern, Handler handler);
+    /// The same route for several methods: route({"GET", "POST"}, "/search", fn). Each method is
+    /// one token: "GET,POST" as one string throws std::invalid_argument, as does a method twice;
+    /// a conflict for any of them adds none.
+    Router& route(std::initializer_list<std::string_view> methods, std::string_view pattern, Handler handler);
     Router& get(std::string_view pattern, Handler handler) { return route("GET", pattern, std::move(handler)); }
     Router& post(std::string_view pattern, Handler handler) { return route("POST", pattern, std::move(handler)); }
     Router& put(std::string_view pattern, Handler handler) { return route("PUT", pattern, std::move(handler)); }

@@ -29,6 +29,9 @@ public:
 
     int fd() const noexcept { return fd_; }
     std::uint64_t size() const noexcept;
+    /// Appends the content to `out`, its parts in order, the file's with bounded reads (for content
+    /// small enough to hold); false if the file cannot be read (a read error, or it shrank).
+    bool append_to(std::string& out) const;
 
     std::vector<Part> parts;
 

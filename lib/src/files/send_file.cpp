@@ -1,4 +1,4 @@
-// Files as responses (RFC 9110): validators, conditional requests in Section 13.2.2's order,
+// Files as responses (RFC 9110): validators, conditional requests (proto/message/conditional.hpp),
 // byte ranges (Section 14), and a directory served without a way out of it.
 #include <http/date.hpp>
 #include <http/failure.hpp>
@@ -6,6 +6,7 @@
 
 #include "files/file_content.hpp"
 #include "files/send_file.hpp"
+#include "proto/message/conditional.hpp"
 #include "proto/parser/char_class.hpp"
 #include "proto/url/percent.hpp"
 
@@ -98,28 +99,6 @@ RangeRequest parse_range(std::string_view value, std::uint64_t length) {
     return out;
 }
 
-bool etag_matches(std::string_view list, std::string_view etag, bool weak) {
-    if (trim_ows(list) == "*")
-        return true;
-    // The opaque tag, without W/ and without the "-gzip" a compressed variant's ETag carries
-    // (server.compression): a client holding that variant still has this representation.
-    auto opaque = [](std::string_view tag) {
-        if (tag.starts_with("W/"))
-            tag.remove_prefix(2);
-        for (const std::string_view coding : {"-gzip\"", "-br\"", "-zstd\""})
-            if (tag.ends_with(coding))
-                return std::string(tag.substr(0, tag.size() - coding.size())) + "\"";
-        return std::string(tag);
-    };
-    bool match = false;
-    for_each_list_element(list, [&](std::string_view candidate) {
-        if (weak ? opaque(candidate) == opaque(etag) : (!candidate.starts_with("W/") && !etag.starts_with("W/") &&
-                                                        candidate == etag))
-            match = true;
-    });
-    return match;
-}
-
 }  // namespace detail
 
 namespace {
@@ -138,8 +117,6 @@ std::string boundary() {
     const auto now = static_cast<std::uint64_t>(Clock::now().time_since_epoch().count());
     return "httpkit-" + hex(now) + "-" + hex(counter.fetch_add(1, std::memory_order_relaxed));
 }
-
-bool is_get_or_head(std::string_view method) { return method == "GET" || method == "HEAD"; }
 
 }  // namespace
 
@@ -175,30 +152,15 @@ void send_open_file(const Request& req, Response& res, int fd, const struct stat
     if (!options.cache_control.empty())
         res.headers.set("Cache-Control", options.cache_control);
 
-    // Preconditions, in RFC 9110 Section 13.2.2's order.
-    const std::string_view if_match = req.headers.get("If-Match");
-    const std::string_view if_unmodified = req.headers.get("If-Unmodified-Since");
-    const std::string_view if_none_match = req.headers.get("If-None-Match");
-    const std::string_view if_modified = req.headers.get("If-Modified-Since");
-    auto not_modified = [&] {
+    switch (evaluate_preconditions(req.method, req.headers, etag, modified)) {
+    case Precondition::proceed:
+        break;
+    case Precondition::not_modified:
         res.status = Status::NOT_MODIFIED;  // ETag and Last-Modified go with it
         res.body.clear();
-    };
-    if (req.headers.contains("If-Match")) {
-        if (!detail::etag_matches(if_match, etag, false))
-            throw PreconditionFailed();
-    } else if (const auto since = parse_http_date(if_unmodified); since && modified > *since) {
+        return;
+    case Precondition::failed:
         throw PreconditionFailed();
-    }
-    if (req.headers.contains("If-None-Match")) {
-        if (detail::etag_matches(if_none_match, etag, true)) {
-            if (!is_get_or_head(req.method))
-                throw PreconditionFailed();
-            return not_modified();
-        }
-    } else if (is_get_or_head(req.method)) {
-        if (const auto since = parse_http_date(if_modified); since && modified <= *since)
-            return not_modified();
     }
 
     const std::string_view type = content_type_for(name);
@@ -213,7 +175,7 @@ void send_open_file(const Request& req, Response& res, int fd, const struct stat
         bool current = true;
         if (!if_range.empty()) {
             if (if_range.starts_with('"') || if_range.starts_with("W/"))
-                current = detail::etag_matches(if_range, etag, false);
+                current = etag_matches(if_range, etag, false);
             else
                 current = parse_http_date(if_range) == modified;  // an exact date, as validator
         }

@@ -25,10 +25,6 @@ struct RangeRequest {
 };
 RangeRequest parse_range(std::string_view value, std::uint64_t length);
 
-/// Whether an If-Match / If-None-Match / If-Range list names `etag`: "*" always; the weak
-/// comparison ignores W/ (RFC 9110, Section 8.8.3.2).
-bool etag_matches(std::string_view list, std::string_view etag, bool weak);
-
 /// send_file() for a file already open (`fd`, which it takes over, and its fstat()): `name`
 /// gives the Content-Type.
 void send_open_file(const Request& req, Response& res, int fd, const struct stat& info, std::string_view name,

@@ -8,6 +8,7 @@
 
 #include "files/send_file.hpp"
 #include "server/websocket.hpp"
+#include "proto/parser/char_class.hpp"
 #include "proto/url/percent.hpp"
 
 #include <algorithm>
@@ -206,7 +207,11 @@ std::vector<PatternSegment> parse_pattern(std::string_view pattern) {
         const bool rest = name.ends_with("...");
         if (rest)
             name.remove_suffix(3);
-        if (name.empty() || name.find_first_of("{}/.") != std::string_view::npos)
+        if (name.find(':') != std::string_view::npos)
+            throw bad("a parameter is {name}, with no type or rule after ':' (read it typed with req.param<T>(name))");
+        if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) {
+                return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+            }))
             throw bad("a parameter needs a name of letters, digits and '_'");
         if (rest && i + 1 != segments.size())
             throw bad("a rest parameter {name...} must be the last segment");
@@ -267,11 +272,23 @@ Router& Router::group(std::string_view prefix) {
 }
 
 Router& Router::route(std::string_view method, std::string_view pattern, Handler handler) {
-    if (method.empty() || method.find_first_of(" \t\r\n/") != std::string_view::npos)  // "*": any()
-        throw std::invalid_argument("http::Router: '" + std::string(method) + "' is not a method");
-    if (!handler)
-        throw std::invalid_argument("http::Router: an empty handler for " + std::string(pattern));
+    return route(std::initializer_list<std::string_view>{method}, pattern, std::move(handler));
+}
+
+Router& Router::route(std::initializer_list<std::string_view> methods, std::string_view pattern, Handler handler) {
     const std::string full = join_prefix(scope_->prefix, pattern);
+    if (methods.size() == 0)
+        throw std::invalid_argument("http::Router: " + full + " has no method");
+    for (auto method = methods.begin(); method != methods.end(); ++method) {
+        // A token ("*": any()); "GET,POST" or "GET POST" is not one.
+        if (!detail::is_token(*method))
+            throw std::invalid_argument("http::Router: '" + std::string(*method) + "' is not a method (for " + full +
+                                        "): one a string; several as route({\"GET\", \"POST\"}, pattern, handler)");
+        if (std::find(methods.begin(), method, *method) != method)
+            throw std::invalid_argument("http::Router: " + std::string(*method) + " twice for " + full);
+    }
+    if (!handler)
+        throw std::invalid_argument("http::Router: an empty handler for " + full);
     Node* node = &state_->root;
     std::vector<std::string> param_names;
     for (const PatternSegment& segment : parse_pattern(full)) {
@@ -294,12 +311,15 @@ Router& Router::route(std::string_view method, std::string_view pattern, Handler
         }
         }
     }
-    const std::string method_name(method);
-    // The same node is the same paths, whatever the parameters are called.
-    if (const Route* existing = node->method(method_name))
-        throw std::invalid_argument("http::Router: " + method_name + " " + full + " conflicts with " + method_name + " " +
-                                    existing->pattern + ", registered before: they match the same paths");
-    node->methods.emplace_back(method_name, Route{std::move(handler), {}, scope_, full, std::move(param_names)});
+    // The same node is the same paths, whatever the parameters are called. All are checked before
+    // any is added: a refused registration adds nothing.
+    for (const std::string_view method : methods)
+        if (const Route* existing = node->method(method))
+            throw std::invalid_argument("http::Router: " + std::string(method) + " " + full + " conflicts with " +
+                                        std::string(method) + " " + existing->pattern +
+                                        ", registered before: they match the same paths");
+    for (const std::string_view method : methods)
+        node->methods.emplace_back(std::string(method), Route{handler, {}, scope_, full, param_names});
     state_->last_added = &node->methods.back().second;
     return *this;
 }

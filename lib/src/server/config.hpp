@@ -45,4 +45,8 @@ struct ServerConfig {
     std::vector<std::function<void(const std::exception&, const ClientInfo&)>> error_hooks;
 };
 
+/// The settings of `server` (not its hooks) into `config`. Throws std::invalid_argument for a
+/// malformed trusted_proxies entry.
+void read_settings(const Server& server, ServerConfig& config);
+
 }  // namespace http::detail

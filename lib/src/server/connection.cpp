@@ -40,11 +40,6 @@ Clock::time_point coarse_now() noexcept {
                                                                          std::chrono::nanoseconds(now.tv_nsec)));
 }
 
-// Storage a thread keeps between the requests it handles, so that the next one need not allocate
-// it again: the map nodes of a request's cookies while its fields are read (connections mostly
-// carry the same cookies from one request to the next). The response's is the exchange's.
-thread_local std::vector<Fields::node_type> spare_cookies;
-
 }  // namespace
 
 Connection::Connection(Loop& loop, int fd, ClientInfo client)
@@ -432,7 +427,7 @@ Connection::Next Connection::on_head() {
     const RequestHead& head = session_.head();
     const std::optional<std::uint64_t> declared =
         head.framing == Framing::content_length ? std::optional(head.content_length) : std::nullopt;
-    build_request();  // copies out of the input before the head's bytes are released
+    exchange_.take_head(head, transport_->secure());  // copies out of the input before its bytes are released
     input_.consume(head.size);
     if (shutdown_requested_)
         session_.must_close();
@@ -500,55 +495,6 @@ Connection::Next Connection::need_input() {
     return Next::read;
 }
 
-void Connection::build_request() {
-    const RequestHead& head = session_.head();
-    Request& r = exchange_.request;
-    assign(r.method, head.method);
-    assign(r.request_uri, head.target);
-    assign(r.http_version, head.version_minor == 0 ? "1.0" : "1.1");
-    // What the request before left (tested first: most requests have none of these, and a call
-    // to empty a map costs more than the test).
-    if (!r.trailers.empty())
-        r.trailers.clear();
-    if (!r.queries.empty())
-        r.queries.clear();
-    // The cookies' nodes, for this request's cookies to reuse (parse_cookie_header).
-    while (!r.cookies.empty())
-        spare_cookies.push_back(r.cookies.extract(r.cookies.begin()));
-    if (!r.form.empty())
-        r.form.clear();
-    if (!r.params.empty())
-        r.params.clear();
-    if (!r.files.empty())
-        r.files.clear();
-    r.body.clear();
-    r.locals.reset();
-
-    // The fields, into the strings the request before on this connection left when there are
-    // no fewer of them (a client sends much the same fields each time): no allocation for
-    // long values.
-    if (r.headers.size() > head.fields.size())
-        r.headers.clear();
-    r.headers.reserve(head.fields.size());
-    auto reused = r.headers.begin();
-    const std::size_t reusable = r.headers.size();
-    for (std::size_t i = 0; i < head.fields.size(); ++i) {
-        const Field& field = head.fields[i];
-        if (i < reusable) {
-            assign(reused->first, field.name);
-            assign(reused->second, field.value);
-            ++reused;
-        } else {
-            r.headers.add(std::string(field.name), std::string(field.value));
-        }
-        if (field.name.size() == 6 && iequals(field.name, "cookie"))
-            parse_cookie_header(field.value, r.cookies, spare_cookies);
-    }
-    spare_cookies.clear();  // nodes this request had no use for
-    assign(r.host, head.host);
-    exchange_.resolve_target(head.target, transport_->secure());
-}
-
 Connection::Next Connection::handle() {
     if (!exchange_.handled())
         clear_deadline();
@@ -582,7 +528,7 @@ void Connection::respond() {
         separate_body = session_.write_response(response, shape, output_);
         // A small file goes out with its head, in one write, read in a single bounded copy.
         if (separate_body && response.file && *out.external_length <= inline_body_limit) {
-            if (!append_file_content(*response.file)) {
+            if (!response.file->append_to(output_)) {
                 output_.resize(mark);
                 throw std::runtime_error("httpkit: a file being sent could not be read");
             }
@@ -612,26 +558,6 @@ void Connection::refuse(const ParseError& error) {
     session_.refuse();
     respond();
     writing_ = true;
-}
-
-bool Connection::append_file_content(const FileContent& file) {
-    for (const FileContent::Part& part : file.parts) {
-        if (!part.from_file()) {
-            output_ += part.text;
-            continue;
-        }
-        const std::size_t at = output_.size();
-        output_.resize(at + part.length);
-        std::size_t done = 0;
-        while (done < part.length) {
-            const ssize_t n = ::pread(file.fd(), output_.data() + at + done, part.length - done,
-                                      static_cast<off_t>(part.offset + done));
-            if (n <= 0)
-                return false;  // a read error, or the file shrank
-            done += static_cast<std::size_t>(n);
-        }
-    }
-    return true;
 }
 
 Connection::Next Connection::write_output() {

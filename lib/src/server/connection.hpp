@@ -99,16 +99,12 @@ private:
     Next on_content(bool end);
     /// Nothing whole in the input: what to write first, what to answer, or more to read.
     Next need_input();
-    /// Copies the head into the exchange's request (before the head's bytes are released).
-    void build_request();
     /// Runs the handlers, and makes the response.
     Next handle();
     /// Frames the exchange's response (a refusal too) into the output.
     void respond();
     /// Answers `error` (a malformed request, a timeout ...) and closes after.
     void refuse(const ParseError& error);
-    /// Appends a small file's content to the output (bounded reads); false if it cannot be read.
-    bool append_file_content(const FileContent& file);
     bool has_output() const noexcept { return output_sent_ < output_.size() || large_response_ || stream_; }
     Next write_output();
     /// Sends a streamed body: what its producers wrote, until it ends.

@@ -2,6 +2,7 @@
 
 #include "coding/compress_response.hpp"
 #include "files/file_content.hpp"
+#include "proto/cookies/cookies.hpp"
 #include "proto/message/parameters.hpp"
 #include "proto/message/problem.hpp"
 #include "proto/message/serialize.hpp"
@@ -18,6 +19,11 @@
 namespace http::detail {
 
 namespace {
+
+// Storage a thread keeps between the requests it handles, so that the next one need not allocate
+// it again: the map nodes of a request's cookies while its fields are read (connections mostly
+// carry the same cookies from one request to the next).
+thread_local std::vector<Fields::node_type> spare_cookies;
 
 // A thread's spare response, emptied, with the storage of its header list and its body: an
 // HTTP/1.1 connection takes it for a request and gives it back once the response is framed, so
@@ -48,7 +54,9 @@ void empty(Response& response) noexcept {
 
 }  // namespace
 
-Exchange::Exchange(Loop& loop, const ClientInfo& client) noexcept : loop_(loop), client_(client) {}
+ExchangeHost ExchangeHost::of(Loop& loop) noexcept { return {loop.config(), loop.shared(), loop.metrics(), &loop}; }
+
+Exchange::Exchange(const ExchangeHost& host, const ClientInfo& client) noexcept : host_(host), client_(client) {}
 
 Exchange::~Exchange() {
     // The connection went with a stream attached or about to be: its producers see false.
@@ -98,6 +106,54 @@ void Exchange::begin(Clock::time_point started) noexcept {
     opened_ = false;
 }
 
+void Exchange::take_head(const RequestHead& head, bool secure) {
+    Request& r = request;
+    assign(r.method, head.method);
+    assign(r.request_uri, head.target);
+    assign(r.http_version, head.version_minor == 0 ? "1.0" : "1.1");
+    // What the request before left (tested first: most requests have none of these, and a call
+    // to empty a map costs more than the test).
+    if (!r.trailers.empty())
+        r.trailers.clear();
+    if (!r.queries.empty())
+        r.queries.clear();
+    // The cookies' nodes, for this request's cookies to reuse (parse_cookie_header).
+    while (!r.cookies.empty())
+        spare_cookies.push_back(r.cookies.extract(r.cookies.begin()));
+    if (!r.form.empty())
+        r.form.clear();
+    if (!r.params.empty())
+        r.params.clear();
+    if (!r.files.empty())
+        r.files.clear();
+    r.body.clear();
+    r.locals.reset();
+
+    // The fields, into the strings the request before on this connection left when there are
+    // no fewer of them (a client sends much the same fields each time): no allocation for
+    // long values.
+    if (r.headers.size() > head.fields.size())
+        r.headers.clear();
+    r.headers.reserve(head.fields.size());
+    auto reused = r.headers.begin();
+    const std::size_t reusable = r.headers.size();
+    for (std::size_t i = 0; i < head.fields.size(); ++i) {
+        const Field& field = head.fields[i];
+        if (i < reusable) {
+            assign(reused->first, field.name);
+            assign(reused->second, field.value);
+            ++reused;
+        } else {
+            r.headers.add(std::string(field.name), std::string(field.value));
+        }
+        if (field.name.size() == 6 && iequals(field.name, "cookie"))
+            parse_cookie_header(field.value, r.cookies, spare_cookies);
+    }
+    spare_cookies.clear();  // nodes this request had no use for
+    assign(r.host, head.host);
+    resolve_target(head.target, secure);
+}
+
 void Exchange::resolve_target(std::string_view target, bool secure) {
     Request& r = request;
     assign(r.ip, client_.ip);
@@ -121,7 +177,7 @@ void Exchange::resolve_target(std::string_view target, bool secure) {
     }
 
     assign(r.scheme, secure ? "https" : "http");
-    const ServerConfig& config = loop_.config();
+    const ServerConfig& config = host_.config;
     if (!config.trusted_proxies.empty()) {
         Origin origin = resolve_origin(r.headers, client_.ip, config.trusted_proxies);
         r.ip = std::move(origin.ip);
@@ -136,11 +192,11 @@ void Exchange::resolve_target(std::string_view target, bool secure) {
 
 bool Exchange::open_content(std::optional<std::uint64_t> declared) {
     opened_ = true;
-    const ServerConfig& config = loop_.config();
+    const ServerConfig& config = host_.config;
     sink_ = nullptr;
     if (!config.body_hooks.empty()) {
         // The application may take this content as it arrives (Server::on_body).
-        Loop::UserCode user_code(loop_);
+        Loop::UserCode user_code(host_.loop);
         std::optional<Response> failure = guarded("an on_body hook", [&] {
             for (const auto& hook : config.body_hooks)
                 if ((sink_ = hook(request)))
@@ -180,7 +236,7 @@ bool Exchange::open_content(std::optional<std::uint64_t> declared) {
 }
 
 std::uint64_t Exchange::content_limit() const noexcept {
-    return sink_ ? UINT64_MAX : loop_.config().max_body_size;
+    return sink_ ? UINT64_MAX : host_.config.max_body_size;
 }
 
 bool Exchange::took_content() {
@@ -189,7 +245,7 @@ bool Exchange::took_content() {
     if (multipart_) {
         // The parts go to memory or to files as they come: the limit counts what came.
         multipart_received_ += multipart_piece_.size();
-        if (multipart_received_ > loop_.config().max_body_size) {
+        if (multipart_received_ > host_.config.max_body_size) {
             refuse(refusals::content_too_large);
             return false;
         }
@@ -201,7 +257,7 @@ bool Exchange::took_content() {
         }
         return true;
     }
-    if (!sink_ && request.body.size() > loop_.config().max_body_size) {
+    if (!sink_ && request.body.size() > host_.config.max_body_size) {
         refuse(refusals::content_too_large);
         return false;
     }
@@ -211,7 +267,7 @@ bool Exchange::took_content() {
 bool Exchange::feed_sink() {
     if (!sink_ || request.body.empty())
         return !refused_;
-    Loop::UserCode user_code(loop_);
+    Loop::UserCode user_code(host_.loop);
     std::optional<Response> failure = guarded("a body sink", [&] { sink_(request.body); });
     request.body.clear();
     if (failure) {
@@ -237,7 +293,7 @@ bool Exchange::end_content(const std::vector<Field>& trailers) {
     }
     const std::string_view type = request.headers.get("Content-Type");
     if (!request.body.empty() && iequals(parse_parameterized(type).value, "application/x-www-form-urlencoded") &&
-        !parse_urlencoded(request.body, request.form, loop_.config().max_form_fields)) {
+        !parse_urlencoded(request.body, request.form, host_.config.max_form_fields)) {
         refuse(refusals::too_many_form_fields);
         return false;
     }
@@ -258,8 +314,8 @@ void Exchange::refuse(Response&& answer) {
     if (response_ && response_->stream_state)
         response_->stream_state->detach();
     response() = std::move(answer);
-    loop_.metrics().count_refusal(response().status);
-    if (loop_.config().access_log)
+    host_.metrics.count_refusal(response().status);
+    if (host_.config.access_log)
         log_access(known_ ? &request : nullptr, response().status, response().body.size());
 }
 
@@ -268,10 +324,11 @@ void Exchange::refuse(Response&& answer) {
 Exchange::Run Exchange::run() {
     if (!handled_ && !refused_) {
         handled_ = true;
-        Loop::UserCode user_code(loop_);
-        ResponseAccess::set_context(response(), &loop_.stream_context());  // for the streams and WebSockets the handlers make
+        Loop::UserCode user_code(host_.loop);
+        // For the streams and WebSockets the handlers make; none without a loop to carry them.
+        ResponseAccess::set_context(response(), host_.loop ? &host_.loop->stream_context() : nullptr);
         std::optional<Response> failure = guarded("a handler", [&] {
-            for (const auto& hook : loop_.config().receive_hooks)
+            for (const auto& hook : host_.config.receive_hooks)
                 hook(request, response());
         });
         ResponseAccess::set_context(response(), nullptr);
@@ -280,9 +337,11 @@ Exchange::Run Exchange::run() {
             // stream's producers see false.
             if (response().stream_state)
                 response().stream_state->detach();
+            // What middleware and handlers set before the failure (CORS, Vary, cookies) stays.
+            keep_earlier_fields(*failure, response());
             response() = std::move(*failure);
         }
-        if (!loop_.on_owner_thread())
+        if (host_.loop && !host_.loop->on_owner_thread())
             return Run::away;
     }
     return Run::done;
@@ -296,7 +355,7 @@ Outgoing Exchange::prepare(bool head_request, Delimiting delimiting) {
     if (refused_)
         return outgoing;  // the server's own answer, as it is
     outgoing.websocket = ResponseAccess::take_websocket(response());
-    const ServerConfig& config = loop_.config();
+    const ServerConfig& config = host_.config;
     if (config.compression && !response().stream_state && !outgoing.websocket) {
         try {
             compress_response(request.headers.get("Accept-Encoding"), response(), config.compression_min_size);
@@ -305,7 +364,7 @@ Outgoing Exchange::prepare(bool head_request, Delimiting delimiting) {
         }
     }
     if (const std::string_view field = missing_required_field(response());
-        !field.empty() && loop_.shared().first_report_for(response().status)) {
+        !field.empty() && host_.shared.first_report_for(response().status)) {
         // Sent as it is (the handler knows its application), but said once per status.
         report(std::runtime_error("httpkit: " + describe(response().status) + " was sent without " + std::string(field) +
                                   ", which " + std::string(reference(response().status)) + " requires"));
@@ -342,8 +401,8 @@ void Exchange::complete(const Outgoing& outgoing) {
     known_ = false;  // what is refused from now on is the next request, unknown
     if (refused_)
         return;  // counted and logged when refused
-    loop_.metrics().count_response(request.method, response().status, finished_at_ - started_);
-    if (loop_.config().access_log && !outgoing.stream) {
+    host_.metrics.count_response(request.method, response().status, finished_at_ - started_);
+    if (host_.config.access_log && !outgoing.stream) {
         const bool content = !outgoing.head_request && !response_has_no_content(response().status);
         log_access(&request, response().status,
                    content ? (outgoing.external_length ? *outgoing.external_length : response().body.size()) : 0);
@@ -358,7 +417,7 @@ void Exchange::attach_stream(Outgoing& outgoing, std::function<void()> wake) {
 }
 
 void Exchange::stream_ended(std::uint64_t content_bytes) {
-    if (loop_.config().access_log)
+    if (host_.config.access_log)
         log_access(&request, finished_status_, content_bytes);
 }
 
@@ -370,7 +429,7 @@ void Exchange::log_access(const Request* logged, Status status, std::uint64_t by
     record.bytes = bytes;
     record.time = std::chrono::system_clock::now();
     record.duration = logged ? Clock::now() - started_ : Clock::duration{};
-    loop_.shared().log_access(format_access_line(loop_.config().access_log_format, record));
+    host_.shared.log_access(format_access_line(host_.config.access_log_format, record));
 }
 
 // --- on_reply -----------------------------------------------------------------------------------

@@ -15,13 +15,15 @@
 // reasons of refusals.hpp.
 //
 // The protocol layer owns its exchanges: HTTP/1.1 one per connection, used request after
-// request so that its strings keep their storage; HTTP/2 one per stream. Their calls come from
+// request so that its strings keep their storage; HTTP/2 one per stream; http::TestClient and
+// Request::parse one per request, on bytes in memory with no loop (memory_exchange.hpp). Their calls come from
 // the loop's owner thread, or from a thread that lost the loop to the watchdog while in
 // application code: after run() says `away`, that thread touches nothing more, and the loop's
 // new owner goes on where it stopped.
 #pragma once
 
 #include "proto/message/refusals.hpp"
+#include "proto/parser/request_parser.hpp"
 #include "server/loop.hpp"
 
 #include <http/request.hpp>
@@ -61,9 +63,23 @@ struct Outgoing {
     std::shared_ptr<ServerWebSocket> websocket;
 };
 
+/// Where an exchange runs: what it reads (the settings and hooks) and where it reports (on_error,
+/// the access log, the metrics). On a server, a loop, whose watchdog may hand a blocked handler's
+/// connections off and whose streams carry res.stream(); without one (http::TestClient,
+/// Request::parse), the handlers run on the caller's thread and a response cannot be streamed.
+struct ExchangeHost {
+    const ServerConfig& config;
+    ServerShared& shared;
+    LoopMetrics& metrics;
+    Loop* loop = nullptr;
+
+    static ExchangeHost of(Loop& loop) noexcept;
+};
+
 class Exchange {
 public:
-    Exchange(Loop& loop, const ClientInfo& client) noexcept;
+    Exchange(const ExchangeHost& host, const ClientInfo& client) noexcept;
+    Exchange(Loop& loop, const ClientInfo& client) noexcept : Exchange(ExchangeHost::of(loop), client) {}
     ~Exchange();
     Exchange(const Exchange&) = delete;
     Exchange& operator=(const Exchange&) = delete;
@@ -82,6 +98,10 @@ public:
     /// A request's head is in (it began at `started`): the exchange starts afresh. The protocol
     /// has filled, or now fills, the request's method, version, headers and host.
     void begin(Clock::time_point started) noexcept;
+    /// An HTTP/1.1 request's head (views into the input, copied before its bytes are released):
+    /// method, target, version, fields, cookies and host into the storage the request before
+    /// left, then resolve_target().
+    void take_head(const RequestHead& head, bool secure);
     /// The request's path and queries from its `target`; its scheme (TLS if `secure`), and its
     /// client, host and scheme as trusted proxies say.
     void resolve_target(std::string_view target, bool secure);
@@ -93,7 +113,7 @@ public:
     bool open_content(std::optional<std::uint64_t> declared);
     /// Whether open_content() would run no application code (there are no on_body hooks), so
     /// that a protocol may call it where application code may not run.
-    bool opens_content_quietly() const noexcept { return loop_.config().body_hooks.empty(); }
+    bool opens_content_quietly() const noexcept { return host_.config.body_hooks.empty(); }
     /// The most content the protocol should read: max_body_size, or no limit when a sink takes it.
     std::uint64_t content_limit() const noexcept;
     /// Where the protocol appends the content as it arrives.
@@ -148,7 +168,7 @@ public:
     static void run_hooks(Loop& loop, const ClientInfo& client, const Hooks& hooks, const char* name,
                           Args&... args) noexcept;
     /// What application code threw, to on_error.
-    void report(const std::exception& error) const noexcept { loop_.shared().report(error, client_); }
+    void report(const std::exception& error) const noexcept { host_.shared.report(error, client_); }
 
 private:
     /// Runs application code: nullopt, or what it threw as the response to send instead (a
@@ -162,7 +182,7 @@ private:
     void complete(const Outgoing& outgoing);
     void log_access(const Request* logged, Status status, std::uint64_t bytes);
 
-    Loop& loop_;
+    ExchangeHost host_;
     const ClientInfo& client_;
     std::unique_ptr<Response> response_;
     Clock::time_point started_{};

@@ -174,12 +174,12 @@ bool Loop::on_owner_thread() const noexcept {
     return current_loop == this && ownership_.held_by(current_generation);
 }
 
-Loop::UserCode::UserCode(Loop& loop) noexcept
-    : loop_(loop), owner_(loop.on_owner_thread() && loop.ownership_.enter(current_generation)) {}
+Loop::UserCode::UserCode(Loop* loop) noexcept
+    : loop_(loop), owner_(loop && loop->on_owner_thread() && loop->ownership_.enter(current_generation)) {}
 
 Loop::UserCode::~UserCode() {
     if (owner_)
-        loop_.ownership_.leave(current_generation);  // false: the watchdog took the loop over
+        loop_->ownership_.leave(current_generation);  // false: the watchdog took the loop over
 }
 
 std::uint64_t Loop::take_over_if_stalled() noexcept { return ownership_.take_over_if_stalled(watchdog_seen_); }

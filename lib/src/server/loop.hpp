@@ -122,15 +122,17 @@ public:
     bool on_owner_thread() const noexcept;
 
     /// Marks the calling thread as running user code, for the watchdog.
+    /// No loop (an exchange run without one): nothing to mark.
     class UserCode {
     public:
-        explicit UserCode(Loop& loop) noexcept;
+        explicit UserCode(Loop& loop) noexcept : UserCode(&loop) {}
+        explicit UserCode(Loop* loop) noexcept;
         ~UserCode();
         UserCode(const UserCode&) = delete;
         UserCode& operator=(const UserCode&) = delete;
 
     private:
-        Loop& loop_;
+        Loop* loop_;
         bool owner_;
     };
 

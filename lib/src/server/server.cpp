@@ -45,6 +45,37 @@ std::size_t usable_cpus() {
 
 }  // namespace
 
+void detail::read_settings(const Server& s, ServerConfig& config) {
+    config.read_timeout = s.read_timeout;
+    config.write_timeout = s.write_timeout;
+    config.keep_alive_timeout = s.keep_alive_timeout;
+    config.head_rules = {s.max_request_target, s.max_header_size, s.max_header_fields, true};
+    config.max_body_size = s.max_body_size;
+    config.chunked_limits.max_body_size = s.max_body_size;
+    config.chunked_limits.max_trailer_size = s.max_header_size;
+    config.chunked_limits.max_trailer_fields = s.max_header_fields;
+    config.max_connections = s.max_connections;
+    config.min_body_rate = s.min_body_rate;
+    config.max_form_fields = s.max_form_fields;
+    config.stream_buffer_size = s.stream_buffer_size;
+    config.websocket_max_message_size = s.websocket_max_message_size;
+    config.websocket_compression = s.websocket_compression;
+    config.websocket_ping_interval = s.websocket_ping_interval;
+    config.trusted_proxies.clear();
+    for (const std::string& entry : s.trusted_proxies) {
+        const auto network = parse_network(entry);
+        if (!network)
+            throw std::invalid_argument("http::Server: trusted_proxies: '" + entry + "' is not an address or CIDR network");
+        config.trusted_proxies.push_back(*network);
+    }
+    config.compression = s.compression;
+    config.http2 = s.http2;
+    config.compression_min_size = s.compression_min_size;
+    config.multipart_limits.max_parts = s.max_form_fields;
+    config.multipart_limits.max_in_memory = s.max_upload_in_memory;
+    config.multipart_limits.temp_directory = s.upload_directory;
+}
+
 class Server::Impl {
 public:
     Impl(std::uint16_t port, std::string listen_host) : requested_port(port), host(std::move(listen_host)) {}
@@ -105,34 +136,7 @@ void Server::Impl::start(const Server& s) {
     if (started.exchange(true))
         throw std::logic_error("http::Server: already started");
 
-    config.read_timeout = s.read_timeout;
-    config.write_timeout = s.write_timeout;
-    config.keep_alive_timeout = s.keep_alive_timeout;
-    config.head_rules = {s.max_request_target, s.max_header_size, s.max_header_fields, true};
-    config.max_body_size = s.max_body_size;
-    config.chunked_limits.max_body_size = s.max_body_size;
-    config.chunked_limits.max_trailer_size = s.max_header_size;
-    config.chunked_limits.max_trailer_fields = s.max_header_fields;
-    config.max_connections = s.max_connections;
-    config.min_body_rate = s.min_body_rate;
-    config.max_form_fields = s.max_form_fields;
-    config.stream_buffer_size = s.stream_buffer_size;
-    config.websocket_max_message_size = s.websocket_max_message_size;
-    config.websocket_compression = s.websocket_compression;
-    config.websocket_ping_interval = s.websocket_ping_interval;
-    config.trusted_proxies.clear();
-    for (const std::string& entry : s.trusted_proxies) {
-        const auto network = parse_network(entry);
-        if (!network)
-            throw std::invalid_argument("http::Server: trusted_proxies: '" + entry + "' is not an address or CIDR network");
-        config.trusted_proxies.push_back(*network);
-    }
-    config.compression = s.compression;
-    config.http2 = s.http2;
-    config.compression_min_size = s.compression_min_size;
-    config.multipart_limits.max_parts = s.max_form_fields;
-    config.multipart_limits.max_in_memory = s.max_upload_in_memory;
-    config.multipart_limits.temp_directory = s.upload_directory;
+    read_settings(s, config);
     blocking_threshold = std::max(s.blocking_threshold, std::chrono::milliseconds(2));
     shutdown_timeout = s.shutdown_timeout;
     max_threads = s.max_threads;

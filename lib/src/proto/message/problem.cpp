@@ -231,7 +231,37 @@ std::string heading_of(Status status, const Problem& problem) {
     return heading;
 }
 
+// Fields about the content a failure's answer replaces, or about the connection: not kept.
+bool describes_replaced_content(std::string_view name, Status answer) {
+    // A 304 answers for the content the handler had selected (RFC 9110, Section 15.4.5): its
+    // validators and Content-Location still hold.
+    if (answer == Status::NOT_MODIFIED &&
+        (iequals(name, "ETag") || iequals(name, "Last-Modified") || iequals(name, "Content-Location")))
+        return false;
+    static constexpr std::string_view replaced[] = {
+        "Content-Type", "Content-Length",   "Content-Encoding", "Content-Language", "Content-Location",
+        "Content-Range", "Content-Disposition", "Content-Digest", "Repr-Digest", "Digest", "Content-MD5",
+        "ETag", "Last-Modified", "Transfer-Encoding", "Trailer", "Connection", "Upgrade", "Date",
+        "Sec-WebSocket-Accept", "Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions"};
+    return std::any_of(std::begin(replaced), std::end(replaced), [&](std::string_view r) { return iequals(name, r); });
+}
+
 }  // namespace
+
+void keep_earlier_fields(Response& answer, const Response& before) {
+    if (before.headers.empty() && before.cookies.empty())
+        return;
+    Headers fields;
+    fields.reserve(before.headers.size() + answer.headers.size());
+    for (const auto& [name, value] : before.headers)
+        if (!describes_replaced_content(name, answer.status) &&
+            (iequals(name, "Set-Cookie") || !answer.headers.contains(name)))
+            fields.add(name, value);
+    for (auto& field : answer.headers)
+        fields.add(std::move(field.first), std::move(field.second));
+    answer.headers = std::move(fields);
+    answer.cookies.insert(answer.cookies.begin(), before.cookies.begin(), before.cookies.end());
+}
 
 void append_json_escaped(std::string& out, std::string_view text) {
     constexpr char hex[] = "0123456789abcdef";

@@ -22,6 +22,14 @@ Response failure_response(Status status, std::string_view detail, std::string_vi
 /// `accept` prefers (problem+json unless it asks only for the others).
 Response problem_response(Status status, const Problem& problem, const Headers& headers, std::string_view accept);
 
+/// Gives `answer`, the response made for a failure, the fields `before` held when the failure
+/// was thrown (CORS, Vary, rate-limit fields, cookies a middleware or handler set), so that no
+/// failure loses them. Left behind: what described the content the answer replaces
+/// (Content-Type, Content-Length, Content-Encoding, Content-Range ..., and its validators ETag and
+/// Last-Modified, which a 304 keeps since it answers for that content), the framing, a WebSocket
+/// handshake's answer, and any field the answer sets itself (Allow, Retry-After ...).
+void keep_earlier_fields(Response& answer, const Response& before);
+
 /// Appends `problem` as an application/problem+json object: type ("about:blank" if empty),
 /// title (the phrase if empty), status (always `status`), detail and instance unless empty, then
 /// the extensions (one that is not a JSON value goes as a string; one named like a standard member
