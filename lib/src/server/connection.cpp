@@ -820,6 +820,10 @@ Connection::Next Connection::begin_websocket() {
     ws_deadline_ = Clock::time_point::max();
     if (config_.websocket_ping_interval.count() > 0)
         ws_deadline_ = coarse_now() + config_.websocket_ping_interval;
+    // A shutdown that came while the 101 was being written found no WebSocket to close: it
+    // closes now, or the client would wait for the shutdown deadline.
+    if (shutdown_requested_)
+        ws_->close(CloseCode::GOING_AWAY, "the server is shutting down");
     return Next::again;
 }
 
