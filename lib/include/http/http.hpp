@@ -22,4 +22,5 @@
 #include <http/status.hpp>
 #include <http/stream.hpp>
 #include <http/testing.hpp>
+#include <http/url.hpp>
 #include <http/websocket.hpp>
