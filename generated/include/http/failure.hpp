@@ -234,7 +234,7 @@ public:
 /// Redirection, ClientError or ServerError. Throws std::invalid_argument for a status outside
 /// 300-599, or a header as the Failure constructor refuses it.
 ///
-///     http::throw_failure(http::TOO_MANY_REQUESTS, "slow down", ('Retry-After', '30'));
+///     http::throw_failure(http::TOO_MANY_REQUESTS, "slow down", {{"Retry-After", "30"}});
 [[noreturn]] void throw_failure(Status status, std::string message = {}, Headers headers = {});
 
 /// The same, with the problem details the response body carries (a gateway passing on what it
