@@ -15,6 +15,7 @@
 #include <http/headers.hpp>
 #include <http/methods.hpp>
 #include <http/problem.hpp>
+#include <http/rate_limit.hpp>
 #include <http/request.hpp>
 #include <http/response.hpp>
 #include <http/router.hpp>
