@@ -105,6 +105,22 @@ class WebsocketsClient(unittest.TestCase):
         context = ssl.create_default_context(cafile=self.cert)
         self.check(self.exchange(f"wss://localhost:{self.tls_port}/ws", ssl=context), compressed=True)
 
+    def test_broadcast_reaches_every_member_the_sender_too(self):
+        async def run() -> list:
+            url = f"ws://127.0.0.1:{self.port}/ws/broadcast"
+            members = [await websockets.connect(url) for _ in range(3)]
+            await members[1].send("to all")
+            first = [await m.recv() for m in members]
+            await members[0].close()  # a member that leaves gets nothing more, and breaks nothing
+            await members[2].send(b"\x00binary")
+            second = [await m.recv() for m in members[1:]]
+            for m in members[1:]:
+                await m.close()
+            return [first, second]
+        first, second = asyncio.run(asyncio.wait_for(run(), 30))
+        self.assertEqual(first, ["to all"] * 3)
+        self.assertEqual(second, [b"\x00binary"] * 2)
+
     def test_a_wrong_path_is_refused(self):
         async def run():
             async with websockets.connect(f"ws://127.0.0.1:{self.port}/not-a-websocket"):
