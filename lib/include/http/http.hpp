@@ -7,6 +7,7 @@
 #include <http/close_codes.hpp>
 #include <http/conditional.hpp>
 #include <http/cookie.hpp>
+#include <http/cors.hpp>
 #include <http/date.hpp>
 #include <http/failure.hpp>
 #include <http/fields.hpp>

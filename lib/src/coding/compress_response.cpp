@@ -3,6 +3,7 @@
 #include "coding/content_coding.hpp"
 #include "files/file_content.hpp"
 #include "proto/message/negotiate.hpp"
+#include "proto/message/parameters.hpp"
 #include "proto/message/serialize.hpp"
 #include "proto/parser/char_class.hpp"
 
@@ -26,18 +27,6 @@ bool read_file(const FileContent& file, std::string& out) {
         done += static_cast<std::size_t>(n);
     }
     return true;
-}
-
-void add_vary(Headers& headers) {
-    std::string& vary = headers["Vary"];
-    if (vary.empty()) {
-        vary = "Accept-Encoding";
-        return;
-    }
-    bool present = false;
-    for_each_list_element(vary, [&](std::string_view e) { present = present || e == "*" || iequals(e, "accept-encoding"); });
-    if (!present)
-        vary += ", Accept-Encoding";
 }
 
 }  // namespace
@@ -68,7 +57,7 @@ void compress_response(std::string_view accept_encoding, Response& res, std::siz
     const std::uint64_t size = res.file ? res.file->size() : res.body.size();
     if (size < min_size || (res.file && size > max_compressed_file))
         return;
-    add_vary(res.headers);
+    add_vary(res.headers, "Accept-Encoding");
     // No Accept-Encoding: RFC 9110 would allow any coding, but clients that send none (curl
     // without --compressed, scripts) cannot decode one: identity, as nginx does.
     if (trim_ows(accept_encoding).empty())

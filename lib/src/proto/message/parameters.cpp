@@ -70,4 +70,16 @@ std::string joined_values(const Headers& headers, std::string_view name) {
     return out;
 }
 
+void add_vary(Headers& headers, std::string_view field) {
+    std::string& vary = headers["Vary"];
+    if (vary.empty()) {
+        vary = field;
+        return;
+    }
+    bool present = false;
+    for_each_list_element(vary, [&](std::string_view e) { present = present || e == "*" || iequals(e, field); });
+    if (!present)
+        vary.append(", ").append(field);
+}
+
 }  // namespace http::detail

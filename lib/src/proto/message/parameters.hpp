@@ -27,4 +27,7 @@ ParameterizedValue parse_parameterized(std::string_view text, bool bare_names = 
 /// Every value of the field `name`, joined by commas: a list may come over several lines.
 std::string joined_values(const Headers& headers, std::string_view name);
 
+/// Adds `field` to the response's Vary (RFC 9110, Section 12.5.5), unless it (or "*") is there.
+void add_vary(Headers& headers, std::string_view field);
+
 }  // namespace http::detail
