@@ -17,8 +17,10 @@
 #include <fstream>
 #include <future>
 #include <mutex>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 using namespace std::chrono_literals;
 
@@ -331,6 +333,52 @@ BOOST_AUTO_TEST_CASE(closing_the_server_ends_event_streams) {
     BOOST_TEST((std::chrono::steady_clock::now() - started < 10s));
     const test::RawResponse r = connection.read_response();  // complete: the last chunk was sent
     BOOST_TEST(r.body == "data: hello\n\n");
+}
+
+BOOST_AUTO_TEST_CASE(on_close_runs_once_when_the_client_leaves_or_the_stream_is_closed_and_the_log_says_so) {
+    std::mutex mutex;
+    std::vector<std::string> closed;  // the paths whose stream ended, as on_close saw them
+    std::ostringstream log;
+    test::TestServer server([&](http::Server& s) {
+        s.access_log(log);
+        s.on_receive([&](http::Request& req, http::Response& res) {
+            http::EventStream events(res);
+            events.on_close([&, path = req.path] {
+                const std::lock_guard lock(mutex);
+                closed.push_back(path);
+            });
+            events.send("hello");
+            if (req.path == "/closed")
+                events.close();
+        });
+    });
+    const auto wait_for = [&](std::size_t count) {
+        for (int i = 0; i < 500; ++i) {
+            {
+                const std::lock_guard lock(mutex);
+                if (closed.size() >= count)
+                    return;
+            }
+            std::this_thread::sleep_for(10ms);
+        }
+    };
+    {
+        test::RawConnection connection(server.port());
+        connection.send(get("/closed"));
+        BOOST_TEST(connection.read_response().body == "data: hello\n\n");
+    }
+    wait_for(1);
+    {
+        test::RawConnection leaving(server.port());
+        leaving.send(get("/left"));
+        BOOST_TEST(!leaving.read_some().empty());  // the head and the first event
+    }  // the client goes
+    wait_for(2);
+    const std::lock_guard lock(mutex);
+    BOOST_TEST(closed == (std::vector<std::string>{"/closed", "/left"}), closed.size());
+    // Both are in the access log: the one the client ended too.
+    BOOST_TEST(log.str().find("GET /closed") != std::string::npos);
+    BOOST_TEST(log.str().find("GET /left") != std::string::npos, log.str());
 }
 
 BOOST_AUTO_TEST_CASE(a_producer_without_a_thread) {

@@ -99,6 +99,11 @@ public:
     bool comment(std::string_view text);
     void close() { stream_.close(); }
     bool is_open() const { return stream_.is_open(); }
+    /// Runs `fn` once when the stream ends: the client left or was let go, close() was called
+    /// and the rest sent, or the server closed. It runs on the server's I/O thread (at once, on
+    /// the caller's, if the stream has ended already): keep it short, and do not throw (what it
+    /// throws is dropped). The place to forget a subscriber.
+    void on_close(std::function<void()> fn);
 
 private:
     BodyStream stream_;

@@ -935,7 +935,9 @@ Connection::Next Connection::close() {
         transport_->close(loop_.reactor());
     input_.clear();
     if (stream_) {
-        stream_->detach();  // its producers see false
+        // A stream the client ended is logged as it went, as a finished one is (finish_stream).
+        exchange_.stream_ended(stream_->content_bytes());
+        stream_->detach();  // its producers see false; on_close runs
         stream_.reset();
     }
     loop_.remove(this);

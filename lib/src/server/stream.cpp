@@ -231,12 +231,35 @@ bool StreamState::drain(const std::function<void(const std::exception&)>& report
 }
 
 void StreamState::detach() {
-    std::lock_guard lock(mutex_);
-    gone_ = true;
-    waiting_ = false;
-    wake_ = nullptr;
-    on_drain_ = nullptr;  // it may hold a BodyStream, and so this state
-    room_.notify_all();
+    std::function<void()> ended;
+    {
+        std::lock_guard lock(mutex_);
+        gone_ = true;
+        waiting_ = false;
+        wake_ = nullptr;
+        on_drain_ = nullptr;  // it may hold a BodyStream, and so this state
+        ended.swap(on_end_);
+        room_.notify_all();
+    }
+    if (ended) {
+        try {
+            ended();  // outside the lock: it may send on other streams, or look at this one
+        } catch (...) {
+            // Documented as not to throw: there is no one left to tell.
+        }
+    }
+}
+
+void StreamState::on_end(std::function<void()> fn) {
+    {
+        std::lock_guard lock(mutex_);
+        if (!gone_) {
+            on_end_ = std::move(fn);
+            return;
+        }
+    }
+    if (fn)
+        fn();  // it ended already
 }
 
 void StreamState::end_for_shutdown() {
@@ -376,6 +399,13 @@ bool EventStream::comment(std::string_view text) {
     line += text;
     line += "\n\n";
     return stream_.write(line);
+}
+
+void EventStream::on_close(std::function<void()> fn) {
+    if (stream_.state_)
+        stream_.state_->on_end(std::move(fn));
+    else if (fn)
+        fn();  // a stream of no response has ended before it began
 }
 
 }  // namespace http

@@ -52,6 +52,8 @@ public:
     bool is_open() const;
     std::size_t room() const;
     void on_drain(std::function<void(BodyStream&)> fn);
+    /// Runs `fn` once when the stream ends (detach()): at once if it has.
+    void on_end(std::function<void()> fn);
     void add_handle() noexcept;
     void drop_handle();
 
@@ -71,7 +73,8 @@ public:
     bool unpark();
     /// Runs the on_drain callback, if there is one and the stream is open. True if it ran.
     bool drain(const std::function<void(const std::exception&)>& report);
-    /// The connection is gone (closed, or the response was replaced): producers see false.
+    /// The connection is gone (closed, or the response was replaced): producers see false, and
+    /// on_end's callback runs (here, on the calling thread, once).
     void detach();
     /// The server is shutting down: an event stream ends now (its clients reconnect elsewhere).
     void end_for_shutdown();
@@ -114,6 +117,7 @@ private:
     std::function<void()> wake_;
     std::function<bool()> on_io_thread_;
     std::function<void(BodyStream&)> on_drain_;
+    std::function<void()> on_end_;
 };
 
 }  // namespace http
