@@ -550,7 +550,7 @@ void Http2Session::on_request_head(Stream& stream, bool last) {
     exchange.begin(stream.started);
     r.method = std::move(stream.method);
     r.request_uri = stream.path;
-    r.http_version = "2";
+    r.http_version.assign(1, '2');  // not = "2": GCC 12 at -O3 warns falsely (-Wrestrict) about it
     r.protocol = stream.protocol;
     if (!stream.cookies.empty()) {
         std::string joined;
