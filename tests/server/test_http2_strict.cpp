@@ -19,17 +19,6 @@ namespace {
 
 using namespace test::h2;
 
-// A client connection: the preface and an empty SETTINGS are sent on connecting.
-struct Client {
-    explicit Client(std::uint16_t port) : connection(port), reader(connection) {
-        connection.send(preface + frame(SETTINGS, 0, 0));
-    }
-    void send(std::string_view bytes) { connection.send(bytes); }
-
-    test::RawConnection connection;
-    Reader reader;
-};
-
 test::TestServer echo_server() {
     return test::TestServer([](http::Server& s) { s.on_receive(test::echo_path); });
 }

@@ -24,16 +24,6 @@ using namespace test::h2;
 using http::detail::websocket::Opcode;
 using Event = http::detail::websocket::MessageReader::Event;
 
-struct Client {
-    explicit Client(std::uint16_t port) : connection(port), reader(connection) {
-        connection.send(preface + frame(SETTINGS, 0, 0));
-    }
-    void send(std::string_view bytes) { connection.send(bytes); }
-
-    test::RawConnection connection;
-    Reader reader;
-};
-
 // An extended CONNECT for `path` with `protocol`, as RFC 8441's example has it.
 std::string extended_connect(std::string_view path, std::string_view protocol = "websocket") {
     return literal(":method", "CONNECT") + literal(":protocol", protocol) + literal(":scheme", "http") +

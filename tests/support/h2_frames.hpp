@@ -171,4 +171,15 @@ private:
     std::size_t next_ = 0;
 };
 
+/// A client connection: the preface and an empty SETTINGS are sent on connecting.
+struct Client {
+    explicit Client(std::uint16_t port) : connection(port), reader(connection) {
+        connection.send(preface + frame(SETTINGS, 0, 0));
+    }
+    void send(std::string_view bytes) { connection.send(bytes); }
+
+    test::RawConnection connection;
+    Reader reader;
+};
+
 }  // namespace test::h2
