@@ -617,20 +617,24 @@ Connection::Next Connection::write_output() {
     }
 }
 
+bool Connection::flush_stream_out(Next& then) {
+    while (stream_sent_ < stream_out_.size()) {
+        const iovec piece{stream_out_.data() + stream_sent_, stream_out_.size() - stream_sent_};
+        const ssize_t result = transport_->send(&piece, 1);
+        if (!sent(result, then))
+            return false;
+        stream_sent_ += static_cast<std::size_t>(result);
+    }
+    stream_out_.clear();
+    stream_sent_ = 0;
+    return true;
+}
+
 Connection::Next Connection::write_stream() {
     const auto report_error = [this](const std::exception& error) { report(error); };
     while (true) {
-        if (stream_sent_ < stream_out_.size()) {
-            const iovec out{stream_out_.data() + stream_sent_, stream_out_.size() - stream_sent_};
-            const ssize_t result = transport_->send(&out, 1);
-            Next then;
-            if (!sent(result, then))
-                return then;
-            stream_sent_ += static_cast<std::size_t>(result);
-            continue;
-        }
-        stream_out_.clear();
-        stream_sent_ = 0;
+        if (Next then; !flush_stream_out(then))
+            return then;
         switch (stream_->take(stream_out_)) {
         case StreamState::Take::data:
             break;
@@ -854,17 +858,8 @@ Connection::Next Connection::websocket_step() {
     // Frames out: what the application and the session queued.
     StreamState& out = ws_->socket().out();
     while (true) {
-        if (stream_sent_ < stream_out_.size()) {
-            const iovec piece{stream_out_.data() + stream_sent_, stream_out_.size() - stream_sent_};
-            Next then;
-            const ssize_t result = transport_->send(&piece, 1);
-            if (!sent(result, then))
-                return then;
-            stream_sent_ += static_cast<std::size_t>(result);
-            continue;
-        }
-        stream_out_.clear();
-        stream_sent_ = 0;
+        if (Next then; !flush_stream_out(then))
+            return then;
         const StreamState::Take taken = out.take(stream_out_);
         if (taken == StreamState::Take::data)
             continue;

@@ -107,6 +107,10 @@ private:
     void refuse(const ParseError& error);
     bool has_output() const noexcept { return output_sent_ < output_.size() || large_response_ || stream_; }
     Next write_output();
+    /// Sends what stream_out_ holds (an event or body stream's, or a WebSocket's frames): true
+    /// once all of it is out and stream_out_ is empty; false with `then` set when the socket is
+    /// full or the client is gone.
+    bool flush_stream_out(Next& then);
     /// Sends a streamed body: what its producers wrote, until it ends.
     Next write_stream();
     /// The stream's last byte is out (or it was cut short).
