@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <functional>
+#include <string>
 #include <string_view>
 #include <thread>
 
@@ -49,33 +50,34 @@ public:
     std::uint16_t port() const { return port_; }
     std::string url(std::string_view path = "/") const { return "http://127.0.0.1:" + std::to_string(port_) + std::string(path); }
 
+    /// What one read brings within 5 s: empty when nothing came or the client closed.
+    static std::string read_once(int fd) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 5000) <= 0)
+            return {};
+        char buffer[4096];
+        const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+        return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : std::string();
+    }
     /// Reads until the end of a request head (or the client gives up).
     static std::string read_head(int fd) {
         std::string head;
-        char buffer[4096];
         while (head.find("\r\n\r\n") == std::string::npos) {
-            pollfd p{fd, POLLIN, 0};
-            if (::poll(&p, 1, 5000) <= 0)
+            const std::string more = read_once(fd);
+            if (more.empty())
                 break;
-            const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-            if (n <= 0)
-                break;
-            head.append(buffer, static_cast<std::size_t>(n));
+            head += more;
         }
         return head;
     }
     /// What `reads` reads bring (fewer when the client closes or nothing comes for 5 s).
     static std::string read_some(int fd, int reads = 1) {
         std::string out;
-        char buffer[4096];
         for (int i = 0; i < reads; ++i) {
-            pollfd p{fd, POLLIN, 0};
-            if (::poll(&p, 1, 5000) <= 0)
+            const std::string more = read_once(fd);
+            if (more.empty())
                 break;
-            const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-            if (n <= 0)
-                break;
-            out.append(buffer, static_cast<std::size_t>(n));
+            out += more;
         }
         return out;
     }
