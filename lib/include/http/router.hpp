@@ -3,6 +3,7 @@
 
 #include <http/failure.hpp>
 #include <http/files.hpp>
+#include <http/status.hpp>
 #include <http/request.hpp>
 #include <http/response.hpp>
 #include <http/websocket.hpp>
@@ -23,6 +24,53 @@ struct WebSocketOptions {
     /// offers (Sec-WebSocket-Protocol) is agreed (ws.subprotocol()); none offered, none agreed.
     std::vector<std::string> subprotocols;
 };
+
+/// A registered route, as Router::route() and its kin return it, with what the OpenAPI document
+/// says of it (<http/openapi.hpp>): what it does, the failures it may answer with, the media types
+/// of the content it takes and gives.
+///
+///     router.put("/notes/{id}", update)
+///         .summary("Replace a note")
+///         .fails({http::NOT_FOUND, http::PRECONDITION_FAILED})
+///         .accepts("application/json")
+///         .produces("application/json");
+class Route {
+public:
+    /// One line on what the route does.
+    Route& summary(std::string text);
+    /// Failures its handler (or its middleware) may throw, each documented with the problem body
+    /// and the header fields the dataset ties to the status. Throws std::invalid_argument for a
+    /// status that is not an error (4xx or 5xx). Statuses add up across calls.
+    Route& fails(std::initializer_list<Status> statuses);
+    /// A media type of the content it takes ("application/json"); several calls, several types.
+    /// Throws std::invalid_argument for text that is not type/subtype.
+    Route& accepts(std::string_view media_type);
+    /// A media type of the content it answers with; as accepts().
+    Route& produces(std::string_view media_type);
+
+    /// The pattern, with its group's prefix: "/api/v1/notes/{id}".
+    const std::string& pattern() const noexcept { return pattern_; }
+    /// The methods it was registered for, in order ("*" for any()).
+    const std::vector<std::string>& methods() const noexcept { return methods_; }
+    const std::string& summary() const noexcept { return summary_; }
+    const std::vector<Status>& fails() const noexcept { return fails_; }
+    const std::vector<std::string>& accepts() const noexcept { return accepts_; }
+    const std::vector<std::string>& produces() const noexcept { return produces_; }
+    /// True for a router.websocket() route (GET, and CONNECT for HTTP/2).
+    bool websocket() const noexcept { return websocket_; }
+
+private:
+    friend class Router;
+    std::string pattern_;
+    std::vector<std::string> methods_;
+    std::string summary_;
+    std::vector<Status> fails_;
+    std::vector<std::string> accepts_;
+    std::vector<std::string> produces_;
+    bool websocket_ = false;
+};
+
+struct OpenApiInfo;  // <http/openapi.hpp>
 
 /// Routes requests to handlers by method and path, and is itself a handler:
 ///
@@ -66,18 +114,18 @@ public:
     /// Adds a route. Throws std::invalid_argument for a malformed pattern, or one that
     /// conflicts with a route already there (the same method and pattern, or a pattern that
     /// matches the same paths: "/users/{id}" and "/users/{name}"), naming both.
-    Router& route(std::string_view method, std::string_view pattern, Handler handler);
+    Route& route(std::string_view method, std::string_view pattern, Handler handler);
     /// The same route for several methods: route({"GET", "POST"}, "/search", fn). Each method is
     /// one token: "GET,POST" as one string throws std::invalid_argument, as does a method twice;
     /// a conflict for any of them adds none.
-    Router& route(std::initializer_list<std::string_view> methods, std::string_view pattern, Handler handler);
-    Router& get(std::string_view pattern, Handler handler) { return route("GET", pattern, std::move(handler)); }
-    Router& post(std::string_view pattern, Handler handler) { return route("POST", pattern, std::move(handler)); }
-    Router& put(std::string_view pattern, Handler handler) { return route("PUT", pattern, std::move(handler)); }
-    Router& patch(std::string_view pattern, Handler handler) { return route("PATCH", pattern, std::move(handler)); }
-    Router& del(std::string_view pattern, Handler handler) { return route("DELETE", pattern, std::move(handler)); }
+    Route& route(std::initializer_list<std::string_view> methods, std::string_view pattern, Handler handler);
+    Route& get(std::string_view pattern, Handler handler) { return route("GET", pattern, std::move(handler)); }
+    Route& post(std::string_view pattern, Handler handler) { return route("POST", pattern, std::move(handler)); }
+    Route& put(std::string_view pattern, Handler handler) { return route("PUT", pattern, std::move(handler)); }
+    Route& patch(std::string_view pattern, Handler handler) { return route("PATCH", pattern, std::move(handler)); }
+    Route& del(std::string_view pattern, Handler handler) { return route("DELETE", pattern, std::move(handler)); }
     /// A route for every method (one registered for a method of its own goes first).
-    Router& any(std::string_view pattern, Handler handler) { return route("*", pattern, std::move(handler)); }
+    Route& any(std::string_view pattern, Handler handler) { return route("*", pattern, std::move(handler)); }
 
     /// Middleware for every request this router (or group) handles, in the order added; a
     /// group's runs after its parent's. It calls next() to go on, or answers by itself.
@@ -95,7 +143,7 @@ public:
     ///             return [out](std::string_view piece) { out->write(piece.data(), piece.size()); };
     ///         },
     ///         [](http::Request&, http::Response& res) { res.status = http::CREATED; });
-    Router& stream_body(std::string_view method, std::string_view pattern, std::function<BodySink(Request&)> start,
+    Route& stream_body(std::string_view method, std::string_view pattern, std::function<BodySink(Request&)> start,
                         Handler handler);
 
     /// The sink of the stream_body() route matching `req`, or none (the body is buffered).
@@ -117,13 +165,21 @@ public:
     ///     router.websocket("/echo", [](http::Request&, http::WebSocket ws) {
     ///         ws.on_message([](http::WebSocket& ws, const http::Message& m) { ws.send(m.data, m.binary); });
     ///     });
-    Router& websocket(std::string_view pattern, std::function<void(Request&, WebSocket)> handler,
+    Route& websocket(std::string_view pattern, std::function<void(Request&, WebSocket)> handler,
                       WebSocketOptions options = {});
 
     /// Serves the files under `directory` at `prefix` (GET and HEAD), as send_file() does:
     /// conditional and range requests, no way out of the directory. See FileOptions
     /// (<http/files.hpp>).
     Router& files(std::string_view prefix, std::filesystem::path directory, FileOptions options = {});
+
+    /// Every route registered, the groups' too, in the order registered.
+    std::vector<const Route*> routes() const;
+
+    /// The OpenAPI 3.1 document of the routes, as an nlohmann::json: include <http/openapi.hpp>
+    /// (which needs nlohmann-json) to call it. router.openapi({.title = "Notes", .version = "1.0"})
+    template <class Info = OpenApiInfo>
+    auto openapi(const Info& info) const;
 
     /// Dispatches a request: the server calls it.
     void operator()(Request& req, Response& res) const;

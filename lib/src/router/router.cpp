@@ -29,7 +29,8 @@ struct Router::Scope {
 
 namespace {
 
-struct Route {
+// What a node keeps for one method of a route.
+struct Endpoint {
     Router::Handler handler;
     std::function<BodySink(Request&)> start_body;  // a stream_body() route's
     const Router::Scope* scope;            // whose middleware runs before it
@@ -46,7 +47,7 @@ struct Node {
     std::vector<std::pair<std::string, std::unique_ptr<Node>>> literals;  // by shorter_or_before
     std::unique_ptr<Node> param;  // its name is each route's own: /a/{x} and /a/{y}/b may share it
     std::unique_ptr<Node> rest;   // a leaf: the rest of the path
-    std::vector<std::pair<std::string, Route>> methods;  // a few per node: searched in turn
+    std::vector<std::pair<std::string, Endpoint>> methods;  // a few per node: searched in turn
 
     auto literal_position(std::string_view segment) const {
         return std::lower_bound(literals.begin(), literals.end(), segment,
@@ -61,7 +62,7 @@ struct Node {
                 return it->second.get();
         return nullptr;
     }
-    const Route* method(std::string_view name) const noexcept {
+    const Endpoint* method(std::string_view name) const noexcept {
         for (const auto& [method_name, route] : methods)
             if (method_name == name)
                 return &route;
@@ -152,11 +153,11 @@ void set_params(Fields& params, const std::vector<std::string>& names, const std
         spare.resize(16);
 }
 
-const Route* route_for(const Node& node, std::string_view method) {
-    if (const Route* route = node.method(method))
+const Endpoint* route_for(const Node& node, std::string_view method) {
+    if (const Endpoint* route = node.method(method))
         return route;
     if (method == "HEAD")
-        if (const Route* route = node.method("GET"))
+        if (const Endpoint* route = node.method("GET"))
             return route;
     return node.method("*");
 }
@@ -239,7 +240,8 @@ struct Router::State {
     std::deque<Scope> scopes;    // stable addresses: routes and groups point at them
     std::deque<Router> groups;   // they do not own the state (that would be a cycle)
     std::weak_ptr<State> self;   // for a copy of a group, which must own it
-    Route* last_added = nullptr; // for stream_body(), right after route()
+    std::deque<Route> routes;    // as registered, for routes() and the OpenAPI document
+    Endpoint* last_added = nullptr; // for stream_body(), right after route()
 };
 
 Router::Router() : owner_(std::make_shared<State>()), state_(owner_.get()) {
@@ -271,11 +273,52 @@ Router& Router::group(std::string_view prefix) {
     return state_->groups.emplace_back(Router(state_, &scope));  // not owning: see State
 }
 
-Router& Router::route(std::string_view method, std::string_view pattern, Handler handler) {
+Route& Route::summary(std::string text) {
+    summary_ = std::move(text);
+    return *this;
+}
+
+Route& Route::fails(std::initializer_list<Status> statuses) {
+    for (const Status status : statuses) {
+        if (!is_error(status))
+            throw std::invalid_argument("http::Route: " + pattern_ + " fails with " + std::string(code_text(status)) +
+                                        ", which is not an error status (4xx or 5xx)");
+        if (std::find(fails_.begin(), fails_.end(), status) == fails_.end())
+            fails_.push_back(status);
+    }
+    return *this;
+}
+
+namespace {
+
+// "type/subtype", each a token, parameters after ';' allowed.
+std::string checked_media_type(std::string_view media_type, const std::string& pattern) {
+    const std::string_view essence = detail::trim_ows(media_type.substr(0, media_type.find(';')));
+    const std::size_t slash = essence.find('/');
+    if (slash == std::string_view::npos || !detail::is_token(essence.substr(0, slash)) ||
+        !detail::is_token(essence.substr(slash + 1)))
+        throw std::invalid_argument("http::Route: " + pattern + ": '" + std::string(media_type) +
+                                    "' is not a media type (type/subtype)");
+    return std::string(detail::trim_ows(media_type));
+}
+
+}  // namespace
+
+Route& Route::accepts(std::string_view media_type) {
+    accepts_.push_back(checked_media_type(media_type, pattern_));
+    return *this;
+}
+
+Route& Route::produces(std::string_view media_type) {
+    produces_.push_back(checked_media_type(media_type, pattern_));
+    return *this;
+}
+
+Route& Router::route(std::string_view method, std::string_view pattern, Handler handler) {
     return route(std::initializer_list<std::string_view>{method}, pattern, std::move(handler));
 }
 
-Router& Router::route(std::initializer_list<std::string_view> methods, std::string_view pattern, Handler handler) {
+Route& Router::route(std::initializer_list<std::string_view> methods, std::string_view pattern, Handler handler) {
     const std::string full = join_prefix(scope_->prefix, pattern);
     if (methods.size() == 0)
         throw std::invalid_argument("http::Router: " + full + " has no method");
@@ -314,29 +357,39 @@ Router& Router::route(std::initializer_list<std::string_view> methods, std::stri
     // The same node is the same paths, whatever the parameters are called. All are checked before
     // any is added: a refused registration adds nothing.
     for (const std::string_view method : methods)
-        if (const Route* existing = node->method(method))
+        if (const Endpoint* existing = node->method(method))
             throw std::invalid_argument("http::Router: " + std::string(method) + " " + full + " conflicts with " +
                                         std::string(method) + " " + existing->pattern +
                                         ", registered before: they match the same paths");
     for (const std::string_view method : methods)
-        node->methods.emplace_back(std::string(method), Route{handler, {}, scope_, full, param_names});
+        node->methods.emplace_back(std::string(method), Endpoint{handler, {}, scope_, full, param_names});
     state_->last_added = &node->methods.back().second;
-    return *this;
+    Route& added = state_->routes.emplace_back();
+    added.pattern_ = full;
+    added.methods_.assign(methods.begin(), methods.end());
+    return added;
 }
 
-Router& Router::stream_body(std::string_view method, std::string_view pattern, std::function<BodySink(Request&)> start,
-                            Handler handler) {
+std::vector<const Route*> Router::routes() const {
+    std::vector<const Route*> all;
+    for (const Route& route : state_->routes)
+        all.push_back(&route);
+    return all;
+}
+
+Route& Router::stream_body(std::string_view method, std::string_view pattern, std::function<BodySink(Request&)> start,
+                           Handler handler) {
     if (!start)
         throw std::invalid_argument("http::Router: an empty body sink for " + std::string(pattern));
-    route(method, pattern, std::move(handler));
+    Route& added = route(method, pattern, std::move(handler));
     state_->last_added->start_body = std::move(start);
-    return *this;
+    return added;
 }
 
 namespace {
 
 // The route for the request's method and path, with req.params set; null if none.
-const Route* match_route(const Node& root, Request& req) {
+const Endpoint* match_route(const Node& root, Request& req) {
     // Reused per thread: matching allocates nothing once they have grown.
     thread_local std::vector<std::string_view> segments;
     thread_local Match match;
@@ -346,7 +399,7 @@ const Route* match_route(const Node& root, Request& req) {
     find(root, segments, 0, match, [&](const Node& node) { return route_for(node, req.method) != nullptr; });
     if (!match.node)
         return nullptr;
-    const Route* route = route_for(*match.node, req.method);
+    const Endpoint* route = route_for(*match.node, req.method);
     set_params(req.params, route->param_names, match.params);
     return route;
 }
@@ -354,18 +407,19 @@ const Route* match_route(const Node& root, Request& req) {
 }  // namespace
 
 BodySink Router::start_body(Request& req) const {
-    const Route* route = match_route(state_->root, req);
+    const Endpoint* route = match_route(state_->root, req);
     return route && route->start_body ? route->start_body(req) : BodySink();
 }
 
-Router& Router::websocket(std::string_view pattern, std::function<void(Request&, WebSocket)> handler,
-                          WebSocketOptions options) {
+Route& Router::websocket(std::string_view pattern, std::function<void(Request&, WebSocket)> handler,
+                         WebSocketOptions options) {
     // GET for HTTP/1.1's upgrade, CONNECT for HTTP/2's extended CONNECT (RFC 8441): one handler.
     auto accept = [handler = std::move(handler), options = std::move(options)](Request& req, Response& res) {
         detail::accept_websocket(req, res, options.subprotocols, handler);
     };
-    route("CONNECT", pattern, accept);
-    return get(pattern, std::move(accept));
+    Route& added = route({"GET", "CONNECT"}, pattern, std::move(accept));
+    added.websocket_ = true;
+    return added;
 }
 
 Router& Router::files(std::string_view prefix, std::filesystem::path directory, FileOptions options) {
@@ -381,11 +435,12 @@ Router& Router::files(std::string_view prefix, std::filesystem::path directory, 
         detail::serve_directory(req, res, *served, std::string_view(req.path).substr(skip), options);
     };
     get(base + "/{path...}", serve);
-    return get(base + "/", std::move(serve));
+    get(base + "/", std::move(serve));
+    return *this;
 }
 
 void Router::operator()(Request& req, Response& res) const {
-    const Route* route = match_route(state_->root, req);
+    const Endpoint* route = match_route(state_->root, req);
     const Scope* scope = route ? route->scope : scope_;
     if (route && !scope->parent && scope->middleware.empty()) {
         route->handler(req, res);  // the common case, with nothing in between
