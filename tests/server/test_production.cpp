@@ -220,3 +220,35 @@ BOOST_AUTO_TEST_CASE(accepting_pauses_reports_once_and_resumes) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(graceful_close)
+
+// A keep-alive client may send its next request just as the server begins closing: the request
+// is then on its way, and closing the idle connection at once would lose it to a reset. It is
+// answered (with Connection: close); a connection that stays idle closes after a short grace.
+BOOST_AUTO_TEST_CASE(a_request_sent_as_the_close_begins_is_answered) {
+    http::Server server(0);
+    server.io_threads = 1;
+    server.keep_alive_timeout = 60s;  // so that only the close can end the idle connection
+    server.on_receive([](http::Request& req, http::Response& res) { res.body = "done " + req.path; });
+    server.start();
+    test::RawConnection busy(server.port());
+    test::RawConnection idle(server.port());
+    for (test::RawConnection* connection : {&busy, &idle}) {
+        connection->send(test::get("/first"));
+        BOOST_TEST(connection->read_response().body == "done /first");
+    }
+    server.close();
+    std::this_thread::sleep_for(50ms);  // the loop has begun closing: it accepts no more
+    BOOST_TEST(!test::port_open(server.port()));
+    busy.send(test::get("/second"));
+    const auto second = busy.read_response();
+    BOOST_TEST(second.body == "done /second");
+    BOOST_TEST(second.header("Connection") == "close");
+    BOOST_TEST(busy.closed_by_server());
+    BOOST_TEST(idle.closed_by_server());
+    auto waited = std::async(std::launch::async, [&server] { server.wait(); });
+    BOOST_REQUIRE(waited.wait_for(10s) == std::future_status::ready);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -27,6 +27,9 @@ using Event = Http1ServerSession::Event;
 
 // Pipelined responses are written together until this much is waiting.
 constexpr std::size_t output_batch_limit = 64 * 1024;
+// On a graceful close, how long a keep-alive connection must have been idle before it is closed:
+// about a round trip on any network, for a request sent just before the close to arrive.
+constexpr std::chrono::milliseconds shutdown_idle_grace{250};
 // A lingering close reads and drops at most this much before giving up on the client.
 constexpr std::size_t max_lingering_bytes = 1024 * 1024;
 
@@ -284,8 +287,14 @@ void Connection::shut_down() {
     }
     if (stream_)
         stream_->end_for_shutdown();  // an event stream ends now; a body stream is let finish
-    if (phase_ == Phase::http1 && session_.state() == State::idle && !writing_ && input_.empty())
-        wake();  // the idle read closes
+    if (phase_ == Phase::http1 && session_.state() == State::idle && !writing_ && input_.empty()) {
+        // An idle keep-alive connection: the sweep closes it after shutdown_idle_grace, so that
+        // a request its client sent as the close began, still on its way, is answered (with
+        // Connection: close) rather than lost to a reset.
+        close_when_idle_at_ = coarse_now() + shutdown_idle_grace;
+        const std::int64_t close_at = close_when_idle_at_.time_since_epoch().count();
+        deadline_.store(std::min(deadline_.load(std::memory_order_relaxed), close_at), std::memory_order_relaxed);
+    }
 }
 
 Connection::Next Connection::step() {
@@ -467,8 +476,17 @@ Connection::Next Connection::need_input() {
     }
     const State state = session_.state();
     if (state == State::idle && input_.empty()) {
-        if (shutdown_requested_)
-            return close();
+        if (shutdown_requested_) {
+            // Idle now, as shut_down() finds a connection: a request may be on its way.
+            const Clock::time_point now = coarse_now();
+            if (close_when_idle_at_ == Clock::time_point{})
+                close_when_idle_at_ = now + shutdown_idle_grace;
+            if (now >= close_when_idle_at_)
+                return close();
+            input_.clear();
+            deadline_.store(close_when_idle_at_.time_since_epoch().count(), std::memory_order_relaxed);
+            return Next::read;
+        }
         input_.clear();
         set_deadline(config_.keep_alive_timeout);
         head_deadline_set_ = false;

@@ -162,6 +162,7 @@ private:
     bool may_be_h2c_ = false;   // no request yet on a cleartext connection: it may start with the
                                 // HTTP/2 preface
     bool head_deadline_set_ = false;  // read_timeout runs for the head arriving
+    Clock::time_point close_when_idle_at_{};  // closing: an idle connection's last request may come until then
     std::atomic<bool> shutdown_requested_{false};
     std::atomic<bool> cut_{false};
     // An HTTP/2 step is running application code on some thread: the loop's other threads (a new
