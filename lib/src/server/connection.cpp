@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <cstring>
 #include <ctime>
+#include <new>
 
 namespace http::detail {
 
@@ -385,7 +386,11 @@ Connection::Next Connection::read_proxy_header() {
         relayed_.tls = header.tls;
     }
     if (transport_->secure() && !input_.empty()) {
-        transport_->return_to_tls(input_.data());  // the ClientHello's first bytes, read with the header
+        try {
+            transport_->return_to_tls(input_.data());  // the ClientHello's first bytes, read with the header
+        } catch (const std::bad_alloc&) {
+            return close();
+        }
         input_.clear();
     }
     clear_deadline();
