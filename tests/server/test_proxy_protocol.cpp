@@ -205,6 +205,20 @@ BOOST_AUTO_TEST_CASE(slow_header_closed_after_read_timeout) {
     check_still_serving(server.port());
 }
 
+BOOST_AUTO_TEST_CASE(close_ends_a_header_being_read) {
+    Who who;
+    auto server = proxied_server(who, {"127.0.0.1/32"}, 30s);  // not the timeout: the close
+    test::RawConnection c(server.port(), 10s);
+    BOOST_REQUIRE(c.send(v1_header.substr(0, 20)));
+    std::this_thread::sleep_for(100ms);  // the server has read the beginning
+    const auto start = std::chrono::steady_clock::now();
+    server.server().close();
+    check_refused(c);
+    const auto waited = std::chrono::steady_clock::now() - start;
+    BOOST_TEST(waited < 5s);
+    BOOST_TEST(who.served == 0);
+}
+
 BOOST_AUTO_TEST_CASE(before_tls) {
     const test::TestCertificates& certificates = test::TestCertificates::get();
     Who who;
