@@ -1,6 +1,6 @@
 // httpkit-echo [PORT [HOST]] [options]: answers every request with the JSON of what it received,
 // routed with http::Router. Options: --static DIR, --compress, --threads N, --access-log FILE|-,
-// --trusted-proxy CIDR, --unix PATH, --socket-activation, --tls-cert FILE --tls-key FILE (HTTPS;
+// --trusted-proxy CIDR, --proxy-protocol, --unix PATH, --socket-activation, --tls-cert FILE --tls-key FILE (HTTPS;
 // SIGHUP reloads them), --no-http2. /metrics: Prometheus text.
 //
 //   /status/<code>       3xx-5xx raised with http::throw_failure; 2xx answered plainly; both with
@@ -439,6 +439,8 @@ const char* const usage =
     "  --access-log FILE  a line per request (combined log format); - for stdout\n"
     "  --trusted-proxy CIDR  believe Forwarded / X-Forwarded-* from these peers (repeatable;\n"
     "                     'unix:' for the peers of a Unix socket)\n"
+    "  --proxy-protocol   connections start with a PROXY protocol header (v1 or v2), from\n"
+    "                     the --trusted-proxy peers only\n"
     "  --unix PATH        listen on a Unix domain socket instead of TCP\n"
     "  --socket-activation  accept on the sockets systemd passes (LISTEN_FDS)\n"
     "  --tls-cert FILE --tls-key FILE  speak HTTPS with this PEM certificate chain and key;\n"
@@ -462,6 +464,7 @@ int main(int argc, char** argv) {
     std::string tls_certificate;
     std::string tls_private_key;
     bool http2 = true;
+    bool proxy_protocol = false;
     http::IoEngine engine = http::IoEngine::automatic;
     int positional = 0;
     for (int i = 1; i < argc; ++i) {
@@ -483,6 +486,8 @@ int main(int argc, char** argv) {
             unix_socket = value();
         } else if (arg == "--socket-activation") {
             socket_activation = true;
+        } else if (arg == "--proxy-protocol") {
+            proxy_protocol = true;
         } else if (arg == "--no-http2") {
             http2 = false;
         } else if (arg == "--tls-cert") {
@@ -530,6 +535,7 @@ int main(int argc, char** argv) {
     http::Server server(port, host);
     server.compression = compress;
     server.trusted_proxies = trusted;
+    server.proxy_protocol = proxy_protocol;
     server.unix_socket = unix_socket;
     server.socket_activation = socket_activation;
     server.io_threads = static_cast<std::size_t>(threads);

@@ -166,6 +166,20 @@ def main() -> None:
     names = re.findall(r'^(?:name = |aliases = \[)"([A-Z0-9_]+)"', DATA.read_text(), re.M)
     write("websocket", with_split(websocket_seeds()))
 
+    sig = b"\r\n\r\n\x00\r\nQUIT\n"
+    ipv4 = bytes([192, 0, 2, 1, 198, 51, 100, 7, 0xdc, 0x04, 0x01, 0xbb])
+    tlvs = b"\x01\x00\x02h2" + b"\x02\x00\x0bexample.com" + b"\x20\x00\x05\x01\x00\x00\x00\x00"
+    proxy_header = [
+        b"PROXY TCP4 192.0.2.1 198.51.100.7 56324 443\r\nGET / HTTP/1.1\r\n\r\n",
+        b"PROXY TCP6 2001:db8::1 ::ffff:192.0.2.9 1 65535\r\n",
+        b"PROXY UNKNOWN\r\n",
+        sig + b"\x21\x11\x00\x0c" + ipv4 + b"GET",
+        sig + b"\x21\x11" + len(ipv4 + tlvs).to_bytes(2, "big") + ipv4 + tlvs,
+        sig + b"\x20\x00\x00\x00",
+        sig + b"\x21\x21\x00\x24" + bytes(36),
+    ]
+    write("proxy_header", with_split(proxy_header))
+
     write("status", [n.encode() for n in names] + [b"\x94\x01\x00\x00", b"\xa4\x01\x00\x00"])
 
 

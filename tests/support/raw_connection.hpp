@@ -49,11 +49,22 @@ struct RawResponse {
 
 class RawConnection {
 public:
-    explicit RawConnection(std::uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(10))
+    /// Connects to 127.0.0.1:`port`, from `source` (another loopback address, "127.0.0.2") if given.
+    explicit RawConnection(std::uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(10),
+                           const char* source = nullptr)
         : timeout_(timeout) {
         fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd_ < 0)
             throw std::runtime_error("socket() failed");
+        if (source) {
+            sockaddr_in from{};
+            from.sin_family = AF_INET;
+            ::inet_pton(AF_INET, source, &from.sin_addr);
+            if (::bind(fd_, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) {
+                ::close(fd_);
+                throw std::runtime_error("bind() to the source address failed");
+            }
+        }
         sockaddr_in address{};
         address.sin_family = AF_INET;
         address.sin_port = htons(port);

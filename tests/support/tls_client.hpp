@@ -43,6 +43,10 @@ struct TlsOptions {
     std::vector<std::string> alpn = {"http/1.1"};
     SSL_SESSION* session = nullptr;  // to resume
     std::string host = "localhost";
+    /// Bytes sent in the clear before the handshake (a PROXY protocol header); with
+    /// `preamble_with_hello`, in the same segment as the ClientHello (TCP_CORK, which costs 200 ms).
+    std::string preamble{};
+    bool preamble_with_hello = false;
 };
 
 class TlsClient {
@@ -52,6 +56,12 @@ public:
         std::signal(SIGPIPE, SIG_IGN);  // OpenSSL writes with write(2): a closed server must fail a test, not kill it
         const timeval limit{10, 0};     // a server that says nothing fails the read, not the run
         ::setsockopt(socket_.fd(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+        if (options.preamble_with_hello) {
+            const int on = 1;
+            ::setsockopt(socket_.fd(), IPPROTO_TCP, TCP_CORK, &on, sizeof on);
+        }
+        if (!options.preamble.empty())
+            socket_.send(options.preamble);
         context_.reset(SSL_CTX_new(TLS_client_method()));
         SSL_CTX_set_min_proto_version(context_.get(), options.min_version);
         SSL_CTX_set_max_proto_version(context_.get(), options.max_version);

@@ -42,6 +42,16 @@ struct UploadedFile {
     std::string read() const;
 };
 
+/// What a load balancer's PROXY protocol header said of a connection (Server::proxy_protocol),
+/// besides the client's address and port, which are req.ip and req.port. Empty without one, and
+/// for a balancer's own connections (health checks).
+struct ProxyHeader {
+    std::string destination_ip;         ///< the address the client connected to (the balancer's)
+    std::uint16_t destination_port = 0;  ///< and its port
+    std::string alpn;         ///< v2: the protocol the client chose by ALPN with the balancer ("h2"), or empty
+    std::string server_name;  ///< v2: the host name the client asked the balancer's TLS for (SNI), or empty
+};
+
 class Request {
 public:
     std::string request_uri;   ///< the request-target as sent: "/users?sort=desc"
@@ -51,6 +61,9 @@ public:
     std::string ip;            ///< the peer's address; from a trusted proxy, the client's (Server::trusted_proxies)
     std::string scheme = "http";  ///< "http" or "https": the connection's, or from a trusted proxy, the client's
     std::uint16_t port = 0;    ///< the peer's port
+    /// What the balancer's PROXY protocol header said (Server::proxy_protocol); req.ip and
+    /// req.port are then the client's from it.
+    ProxyHeader proxy_header;
     std::string http_version = "1.1";
     /// HTTP/2's extended CONNECT (RFC 8441): the protocol the stream is opened for ("websocket",
     /// with method "CONNECT"); empty otherwise.

@@ -158,6 +158,14 @@ public:
     /// peer those fields are ignored, so that a client cannot choose its own address or host
     /// (host-header poisoning). start() throws std::invalid_argument for a malformed entry.
     std::vector<std::string> trusted_proxies;
+    /// Every connection starts with a PROXY protocol header, v1 or v2 (HAProxy's send-proxy and
+    /// send-proxy-v2, AWS NLB, Kubernetes ingresses), read before TLS and HTTP: req.ip and
+    /// req.port (and the hooks' ClientInfo) are then the client's, req.proxy_header says the rest,
+    /// and req.scheme is "https" when v2 says the client reached the balancer over TLS. Only a
+    /// peer in trusted_proxies may connect; any other, a malformed header, or one not whole within
+    /// read_timeout, is closed with nothing read or answered. v2's LOCAL (a health check) keeps the
+    /// peer's own address. start() throws std::invalid_argument if trusted_proxies is empty.
+    bool proxy_protocol = false;
 
     // HTTPS.
     /// PEM files: the certificate chain (the server's own certificate first) and its unencrypted

@@ -34,6 +34,7 @@ struct ServerConfig {
     std::size_t compression_min_size = 1024;
     MultipartLimits multipart_limits;
     std::vector<Network> trusted_proxies;
+    bool proxy_protocol = false;
     std::ostream* access_log = nullptr;
     LogFormat access_log_format = LogFormat::combined;
 

@@ -4,6 +4,7 @@
 #include "proto/cookies/cookies.hpp"
 #include "proto/message/serialize.hpp"
 #include "proto/parser/char_class.hpp"
+#include "proto/proxy/proxy_header.hpp"
 #include "server/http2.hpp"
 #include "server/reuse.hpp"
 #include "server/transport.hpp"
@@ -17,6 +18,7 @@
 #include <cstdint>
 #include <cstring>
 #include <ctime>
+#include <new>
 
 namespace http::detail {
 
@@ -51,7 +53,7 @@ Connection::Connection(Loop& loop, int fd, ClientInfo client)
       fd_(fd),
       client_(std::move(client)),
       session_(loop.config().head_rules, loop.config().chunked_limits),
-      exchange_(loop, client_) {}
+      exchange_(loop, client_, loop.config().proxy_protocol ? &relayed_ : nullptr) {}
 
 // close() unlinks a connection from its loop; one destroyed unclosed only goes with its loop.
 Connection::~Connection() {
@@ -66,6 +68,16 @@ Connection::~Connection() {
 void Connection::start() {
     self_ = shared_from_this();
     loop_.add(this);
+    if (config_.proxy_protocol) {
+        // on_connect runs once the header has named the client; a refused peer is not announced.
+        phase_ = Phase::proxy;
+        if (!trusted_address(client_.ip, config_.trusted_proxies)) {
+            ::close(std::exchange(fd_, -1));  // only balancers may say who their clients are
+            close();
+            return;
+        }
+        set_deadline(config_.read_timeout);  // for the whole header: no slowloris before TLS either
+    }
     ServerTls* const tls = loop_.shared().tls;
     may_be_h2c_ = config_.http2 && !tls;  // over TLS, ALPN says
     try {
@@ -183,7 +195,7 @@ bool Connection::receive() {
     // A stream of frames or a body is read in blocks; a request head into the small inline area.
     const bool bulk = phase_ == Phase::http2 || phase_ == Phase::websocket || session_.state() == State::content;
     char* const space = bulk ? input_.bulk_space(room) : input_.space(room);
-    const ssize_t n = transport_->receive(space, room);
+    const ssize_t n = phase_ == Phase::proxy ? transport_->receive_before_tls(space, room) : transport_->receive(space, room);
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK)
             return false;
@@ -287,6 +299,8 @@ void Connection::shut_down() {
     }
     if (stream_)
         stream_->end_for_shutdown();  // an event stream ends now; a body stream is let finish
+    if (phase_ == Phase::proxy)
+        wake();  // the read of a PROXY protocol header closes
     if (phase_ == Phase::http1 && session_.state() == State::idle && !writing_ && input_.empty()) {
         // An idle keep-alive connection: the sweep closes it after shutdown_idle_grace, so that
         // a request its client sent as the close began, still on its way, is answered (with
@@ -318,9 +332,10 @@ Connection::Next Connection::step() {
             transport_->reset_on_close();
             return close();
         }
-        if (phase_ == Phase::lingering || phase_ == Phase::handshake || session_.state() == State::idle)
+        if (phase_ == Phase::lingering || phase_ == Phase::handshake || phase_ == Phase::proxy ||
+            session_.state() == State::idle)
             return close();  // an idle keep-alive connection, the end of a lingering close, or a
-                             // TLS handshake that did not finish in time
+                             // TLS handshake or PROXY protocol header that did not finish in time
         refuse(refusals::request_timeout);
         return Next::again;
     }
@@ -328,6 +343,8 @@ Connection::Next Connection::step() {
         return write_output();
 
     switch (phase_) {
+    case Phase::proxy:
+        return read_proxy_header();
     case Phase::connecting:
         phase_ = Phase::http1;
         if (transport_->secure()) {
@@ -357,6 +374,38 @@ Connection::Next Connection::step() {
         break;
     }
     return Next::stop;
+}
+
+Connection::Next Connection::read_proxy_header() {
+    ProxyHeaderFields header;
+    std::string_view error;
+    switch (parse_proxy_header(input_.data(), header, error)) {
+    case ProxyParse::incomplete:
+        return peer_closed_ || shutdown_requested_ ? close() : Next::read;
+    case ProxyParse::invalid:
+        return close();  // nothing is answered: the balancer logs the connection's end
+    case ProxyParse::done:
+        break;
+    }
+    input_.consume(header.size);
+    if (header.relayed) {
+        client_.ip = std::move(header.source_ip);
+        client_.port = header.source_port;
+        relayed_.header = {std::move(header.destination_ip), header.destination_port, std::move(header.alpn),
+                           std::move(header.authority)};
+        relayed_.tls = header.tls;
+    }
+    if (transport_->secure() && !input_.empty()) {
+        try {
+            transport_->return_to_tls(input_.data());  // the ClientHello's first bytes, read with the header
+        } catch (const std::bad_alloc&) {
+            return close();
+        }
+        input_.clear();
+    }
+    clear_deadline();
+    phase_ = Phase::connecting;
+    return Next::again;
 }
 
 Connection::Next Connection::handshake() {
@@ -740,7 +789,8 @@ Connection::Next Connection::linger() {
 
 Connection::Next Connection::begin_http2() {
     try {
-        h2_ = std::make_unique<Http2Session>(loop_, client_, transport_->secure(), waker());
+        h2_ = std::make_unique<Http2Session>(loop_, client_, config_.proxy_protocol ? &relayed_ : nullptr,
+                                             transport_->secure(), waker());
     } catch (const std::exception& error) {
         report(error);
         return close();
@@ -933,6 +983,7 @@ Connection::Next Connection::end_websocket() {
 Connection::Next Connection::close() {
     if (phase_ == Phase::closed)
         return Next::stop;
+    const bool refused_before_connect = phase_ == Phase::proxy;  // on_connect did not run either
     phase_ = Phase::closed;
     clear_deadline();
     waiting_ = Wait::none;
@@ -956,7 +1007,7 @@ Connection::Next Connection::close() {
     loop_.remove(this);
     // Events for it may already have been taken from the kernel: it lives until they are seen.
     loop_.reactor().release_later(std::move(self_));
-    if (!config_.disconnect_hooks.empty())
+    if (!config_.disconnect_hooks.empty() && !refused_before_connect)
         Exchange::run_hooks(loop_, client_, config_.disconnect_hooks, "on_disconnect", std::as_const(client_));
     return Next::stop;
 }

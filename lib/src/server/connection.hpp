@@ -62,7 +62,7 @@ public:
     Connection* next = nullptr;
 
 private:
-    enum class Phase : std::uint8_t { connecting, handshake, http1, handling, lingering, http2, websocket, closed };
+    enum class Phase : std::uint8_t { proxy, connecting, handshake, http1, handling, lingering, http2, websocket, closed };
     enum class Next : std::uint8_t { again, read, write, handoff, stop };
     enum class Wait : std::uint8_t { none, read, write };
 
@@ -87,6 +87,9 @@ private:
     void set_deadline(std::chrono::milliseconds timeout) noexcept;
     void clear_deadline() noexcept { deadline_.store(INT64_MAX, std::memory_order_relaxed); }
 
+    /// Reads the PROXY protocol header (Server::proxy_protocol): the client becomes the one it
+    /// names; what follows it is TLS's or HTTP's.
+    Next read_proxy_header();
     /// Takes the TLS handshake a step further.
     Next handshake();
 
@@ -154,6 +157,7 @@ private:
     Clock::time_point ws_deadline_{};  // when a quiet WebSocket is pinged, or given up
     std::shared_ptr<Connection> self_;  // the loop's reference, from start() until close()
     ClientInfo client_;
+    Relayed relayed_;  // what the PROXY protocol header said, for the requests
     Phase phase_ = Phase::connecting;
     Wait waiting_ = Wait::none;
     bool writing_ = false;      // a write is under way: finish it before anything else

@@ -56,7 +56,8 @@ void empty(Response& response) noexcept {
 
 ExchangeHost ExchangeHost::of(Loop& loop) noexcept { return {loop.config(), loop.shared(), loop.metrics(), &loop}; }
 
-Exchange::Exchange(const ExchangeHost& host, const ClientInfo& client) noexcept : host_(host), client_(client) {}
+Exchange::Exchange(const ExchangeHost& host, const ClientInfo& client, const Relayed* relayed) noexcept
+    : host_(host), client_(client), relayed_(relayed) {}
 
 Exchange::~Exchange() {
     // The connection went with a stream attached or about to be: its producers see false.
@@ -176,7 +177,14 @@ void Exchange::resolve_target(std::string_view target, bool secure) {
         parse_urlencoded(q.substr(0, q.find('#')), r.queries);
     }
 
-    assign(r.scheme, secure ? "https" : "http");
+    assign(r.scheme, secure || (relayed_ && relayed_->tls) ? "https" : "http");
+    if (relayed_) {
+        ProxyHeader& proxy = r.proxy_header;
+        assign(proxy.destination_ip, relayed_->header.destination_ip);
+        proxy.destination_port = relayed_->header.destination_port;
+        assign(proxy.alpn, relayed_->header.alpn);
+        assign(proxy.server_name, relayed_->header.server_name);
+    }
     const ServerConfig& config = host_.config;
     if (!config.trusted_proxies.empty()) {
         Origin origin = resolve_origin(r.headers, client_.ip, config.trusted_proxies);

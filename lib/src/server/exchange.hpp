@@ -76,10 +76,18 @@ struct ExchangeHost {
     static ExchangeHost of(Loop& loop) noexcept;
 };
 
+/// What a connection's PROXY protocol header said (Server::proxy_protocol), for its requests.
+struct Relayed {
+    ProxyHeader header;  ///< req.proxy_header
+    bool tls = false;    ///< the client reached the balancer over TLS: req.scheme is "https"
+};
+
 class Exchange {
 public:
-    Exchange(const ExchangeHost& host, const ClientInfo& client) noexcept;
-    Exchange(Loop& loop, const ClientInfo& client) noexcept : Exchange(ExchangeHost::of(loop), client) {}
+    /// `relayed`, when not null, outlives the exchange: its connection's PROXY protocol header.
+    Exchange(const ExchangeHost& host, const ClientInfo& client, const Relayed* relayed = nullptr) noexcept;
+    Exchange(Loop& loop, const ClientInfo& client, const Relayed* relayed = nullptr) noexcept
+        : Exchange(ExchangeHost::of(loop), client, relayed) {}
     ~Exchange();
     Exchange(const Exchange&) = delete;
     Exchange& operator=(const Exchange&) = delete;
@@ -184,6 +192,7 @@ private:
 
     ExchangeHost host_;
     const ClientInfo& client_;
+    const Relayed* relayed_;
     std::unique_ptr<Response> response_;
     Clock::time_point started_{};
     Clock::time_point finished_at_{};

@@ -45,7 +45,7 @@ bool is_connection_specific(std::string_view name) {
 }  // namespace
 
 struct Http2Session::Stream {
-    Stream(Loop& loop, const ClientInfo& client) : exchange(loop, client) {}
+    Stream(Loop& loop, const ClientInfo& client, const Relayed* relayed) : exchange(loop, client, relayed) {}
 
     std::int32_t id = 0;
     Exchange exchange;
@@ -248,7 +248,7 @@ struct Http2Callbacks {
         Http2Session& self = of(user_data);
         if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
             return 0;
-        auto stream = std::make_shared<Http2Session::Stream>(self.loop_, self.client_);
+        auto stream = std::make_shared<Http2Session::Stream>(self.loop_, self.client_, self.relayed_);
         stream->id = frame->hd.stream_id;
         stream->started = Clock::now();
         nghttp2_session_set_stream_user_data(session, stream->id, stream.get());
@@ -459,10 +459,12 @@ struct Http2Callbacks {
     }
 };
 
-Http2Session::Http2Session(Loop& loop, const ClientInfo& client, bool secure, std::function<void()> wake)
+Http2Session::Http2Session(Loop& loop, const ClientInfo& client, const Relayed* relayed, bool secure,
+                           std::function<void()> wake)
     : loop_(loop),
       config_(loop.config()),
       client_(client),
+      relayed_(relayed),
       secure_(secure),
       wake_(std::move(wake)),
       resets_{reset_burst, reset_burst, reset_rate, Clock::now()},

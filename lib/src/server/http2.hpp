@@ -99,7 +99,8 @@ class Http2Session {
 public:
     /// For a connection with `client`, over TLS if `secure`; `wake` makes the connection step
     /// again (a streamed body's producer wrote).
-    Http2Session(Loop& loop, const ClientInfo& client, bool secure, std::function<void()> wake);
+    /// `relayed`: the connection's PROXY protocol header, or null.
+    Http2Session(Loop& loop, const ClientInfo& client, const Relayed* relayed, bool secure, std::function<void()> wake);
     ~Http2Session();
     Http2Session(const Http2Session&) = delete;
     Http2Session& operator=(const Http2Session&) = delete;
@@ -194,6 +195,7 @@ private:
     Loop& loop_;
     const ServerConfig& config_;
     const ClientInfo& client_;
+    const Relayed* const relayed_;
     const bool secure_;
     const std::function<void()> wake_;
     nghttp2_session* session_ = nullptr;

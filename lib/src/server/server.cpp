@@ -68,6 +68,9 @@ void detail::read_settings(const Server& s, ServerConfig& config) {
             throw std::invalid_argument("http::Server: trusted_proxies: '" + entry + "' is not an address or CIDR network");
         config.trusted_proxies.push_back(*network);
     }
+    if (s.proxy_protocol && config.trusted_proxies.empty())
+        throw std::invalid_argument("http::Server: proxy_protocol needs the balancers' addresses in trusted_proxies");
+    config.proxy_protocol = s.proxy_protocol;
     config.compression = s.compression;
     config.http2 = s.http2;
     config.compression_min_size = s.compression_min_size;

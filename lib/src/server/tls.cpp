@@ -77,6 +77,16 @@ int bio_write(BIO* bio, const char* data, int size) {
 int bio_read(BIO* bio, char* data, int size) {
     BIO_clear_retry_flags(bio);
     TlsSession::Socket& socket = socket_of(bio);
+    if (socket.early_read < socket.early.size()) {
+        const std::size_t n = std::min(static_cast<std::size_t>(size), socket.early.size() - socket.early_read);
+        std::memcpy(data, socket.early.data() + socket.early_read, n);
+        socket.early_read += n;
+        if (socket.early_read == socket.early.size()) {
+            std::string().swap(socket.early);
+            socket.early_read = 0;
+        }
+        return static_cast<int>(n);
+    }
     ssize_t n;
     do {
         n = ::recv(socket.fd, data, static_cast<std::size_t>(size), 0);
@@ -193,7 +203,8 @@ std::unique_ptr<TlsSession> ServerTls::accept(int fd) {
 
 // --- TlsSession --------------------------------------------------------------------------------
 
-TlsSession::TlsSession(SSL* ssl, int fd) noexcept : ssl_(ssl), socket_{fd} {
+TlsSession::TlsSession(SSL* ssl, int fd) noexcept : ssl_(ssl), socket_{} {
+    socket_.fd = fd;
     // Without its BIO (out of memory) the session fails its handshake.
     if (BIO* const bio = BIO_new(socket_method())) {
         BIO_set_data(bio, &socket_);
@@ -306,7 +317,9 @@ ssize_t TlsSession::fail(int result) noexcept {
     }
 }
 
-bool TlsSession::readable() const noexcept { return !socket_.drained || SSL_has_pending(ssl_) == 1; }
+bool TlsSession::readable() const noexcept {
+    return !socket_.drained || !socket_.early.empty() || SSL_has_pending(ssl_) == 1;
+}
 
 void TlsSession::close_notify() noexcept {
     if (broken_ || notified_ || SSL_is_init_finished(ssl_) != 1)

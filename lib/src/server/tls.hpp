@@ -82,6 +82,9 @@ public:
     /// False when the last read of the socket came back short or empty and TLS holds no
     /// received bytes: only the socket's next edge brings more.
     bool readable() const noexcept;
+    /// Bytes read from the socket before TLS began (past a PROXY protocol header): the handshake
+    /// reads them before the socket's. Throws std::bad_alloc.
+    void unread(std::string_view bytes) { socket_.early.append(bytes); }
     /// The socket reported new bytes: what the last read found is out of date.
     void on_readable_edge() noexcept { socket_.drained = false; }
     /// The last read waits for the socket to take bytes (TLS must answer the peer first).
@@ -94,6 +97,8 @@ public:
         int fd;
         bool drained = false;  // the last recv came back short, empty or EAGAIN
         bool eof = false;      // a recv returned 0
+        std::string early;     // unread(): read before the socket's bytes
+        std::size_t early_read = 0;
     };
 
 private:

@@ -119,6 +119,11 @@ public:
         return n;
     }
     ssize_t discard(char* buffer, std::size_t room) noexcept override { return receive_plain(buffer, room); }
+    ssize_t receive_before_tls(char* buffer, std::size_t room) noexcept override { return receive_plain(buffer, room); }
+    void return_to_tls(std::string_view bytes) override {
+        if (session_)
+            session_->unread(bytes);
+    }
     ssize_t send(const iovec* buffers, int count) noexcept override {
         return session_ ? session_->write(buffers, count) : SocketTransport::send(buffers, count);
     }

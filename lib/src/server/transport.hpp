@@ -50,6 +50,12 @@ public:
     /// Reads what the client still sends, to drop it (a lingering close): the bytes on the wire,
     /// without TLS. As receive().
     virtual ssize_t discard(char* buffer, std::size_t room) noexcept { return receive(buffer, room); }
+    /// What comes before TLS (a PROXY protocol header): the socket's own bytes, as receive()
+    /// answers. Without TLS, receive() itself.
+    virtual ssize_t receive_before_tls(char* buffer, std::size_t room) noexcept { return receive(buffer, room); }
+    /// Bytes receive_before_tls() took past what came before TLS: TLS reads them first. Throws
+    /// std::bad_alloc.
+    virtual void return_to_tls(std::string_view) {}
     /// As sendmsg(2). After EAGAIN the same bytes must be offered again.
     virtual ssize_t send(const iovec* buffers, int count) noexcept = 0;
     /// As sendfile(2): up to `count` bytes of `file` from `offset`.

@@ -11,8 +11,6 @@
 
 namespace http::detail {
 
-namespace {
-
 bool trusted_address(std::string_view text, const std::vector<Network>& trusted) {
     if (text == "unix:") {
         for (const Network& network : trusted)
@@ -28,6 +26,8 @@ bool trusted_address(std::string_view text, const std::vector<Network>& trusted)
             return true;
     return false;
 }
+
+namespace {
 
 // A Forwarded for= node: a quoted or bare IPv4 address (maybe with a port), a quoted bracketed
 // IPv6 address (maybe with a port), "unknown" or an obfuscated identifier (RFC 7239, Section 6).

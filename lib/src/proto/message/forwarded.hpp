@@ -28,6 +28,10 @@ std::optional<Network> parse_network(std::string_view text);
 /// An IPv4 or IPv6 address (IPv4 mapped into IPv6); nullopt if it is not one.
 std::optional<std::array<std::uint8_t, 16>> parse_ip(std::string_view text);
 
+/// True if the address `text` ("192.0.2.1", "::1", or "unix:" for a Unix socket's peer) is in
+/// one of the `trusted` networks.
+bool trusted_address(std::string_view text, const std::vector<Network>& trusted);
+
 /// What the request says of its client, once proxies are accounted for.
 struct Origin {
     std::string ip;      ///< the first address of the chain that is not a trusted proxy
