@@ -212,7 +212,7 @@ public:
     /// httpkit_requests_total{method,status_class}, the httpkit_request_duration_seconds
     /// histogram (head received to response queued), httpkit_refused_requests_total{status}
     /// (requests refused before a handler, by the parser, the limits or max_connections),
-    /// httpkit_open_connections, httpkit_received_bytes_total and httpkit_sent_bytes_total.
+    /// httpkit_rate_limited_total (requests http::rate_limit() refused), httpkit_open_connections, httpkit_received_bytes_total and httpkit_sent_bytes_total.
     /// Safe from any thread, a handler included.
     std::string metrics() const;
 
