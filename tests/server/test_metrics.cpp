@@ -27,7 +27,9 @@ BOOST_AUTO_TEST_CASE(rate_limited_requests_have_their_own_counter) {
         router.use(http::rate_limit(
             {.limit = 2, .window = std::chrono::hours(1), .key = [](const http::Request& req) { return req.path; }}));
         router.get("/", [](http::Request&, http::Response& res) { res.body = "ok"; });
-        router.get("/busy", [](http::Request&, http::Response&) { throw http::TooManyRequests(std::chrono::seconds(5)); });
+        router.get("/busy", [](http::Request&, http::Response&) {
+            throw http::TooManyRequests(std::chrono::seconds(5));
+        });
         s.on_receive(router);
     });
     test::TestServer other([](http::Server& s) {

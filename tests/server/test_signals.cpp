@@ -234,11 +234,13 @@ BOOST_AUTO_TEST_CASE(sighup_reloads_the_certificate_and_logs_the_outcome) {
     }
 
     // Renewed in the same files, and SIGHUP: a line says so, and new connections get it.
-    std::filesystem::copy_file(certificates.pem("other"), certificate, std::filesystem::copy_options::overwrite_existing);
-    std::filesystem::copy_file(certificates.key("other"), key, std::filesystem::copy_options::overwrite_existing);
+    const auto replace = std::filesystem::copy_options::overwrite_existing;
+    std::filesystem::copy_file(certificates.pem("other"), certificate, replace);
+    std::filesystem::copy_file(certificates.key("other"), key, replace);
     server.signal(SIGHUP);
     // The program's name (this test's executable), then what happened.
-    BOOST_TEST(read_line(server.log_fd()) == program_invocation_short_name + std::string(": TLS certificate and key reloaded"));
+    BOOST_TEST(read_line(server.log_fd()) ==
+               program_invocation_short_name + std::string(": TLS certificate and key reloaded"));
     {
         test::TlsClient client(server.port(), {.host = "other.test"});
         BOOST_REQUIRE_MESSAGE(client.handshake(), client.error());

@@ -119,11 +119,13 @@ inline Status checked(Status status, StatusClass expected, const char* base) {
 /// (throw_failure(), the client) takes them as they came.
 inline std::string join_list(const std::vector<std::string>& items, const char* failure, const char* field) {
     if (items.empty())
-        throw std::invalid_argument(std::string("http::") + failure + ": the " + field + " field needs at least one element");
+        throw std::invalid_argument(std::string("http::") + failure + ": the " + field +
+                                    " field needs at least one element");
     std::string joined;
     for (const std::string& item : items) {
         if (item.empty())
-            throw std::invalid_argument(std::string("http::") + failure + ": an empty element in the " + field + " field");
+            throw std::invalid_argument(std::string("http::") + failure + ": an empty element in the " + field +
+                                        " field");
         if (!joined.empty())
             joined += ", ";
         joined += item;

@@ -235,7 +235,8 @@ public:
     /// the program's name, as nginx writes it to its error log:
     ///
     ///     my-server: TLS certificate and key reloaded
-    ///     my-server: httpkit: the TLS private key '/etc/tls/key.pem' ...; still serving the previous certificate
+    ///     my-server: httpkit: the TLS private key '/etc/tls/key.pem' ...; still serving the
+    ///         previous certificate
     ///
     ///     http::Server server(443, "0.0.0.0");
     ///     server.stop_on_signals();   // first, before any thread is started
