@@ -248,7 +248,8 @@ public:
     /// left them open would take them itself, and SIGTERM would kill the process there). A signal
     /// that comes before start() waits and is acted on once the server runs. The thread ends when
     /// the server has closed (wait(), or its destructor); the signals stay blocked, so one sent
-    /// later does nothing. `log` must outlive the server. Throws std::logic_error after start().
+    /// later does nothing. For one server in a process: with several, each signal would reach only
+    /// one of them. `log` must outlive the server. Throws std::logic_error after start().
     void stop_on_signals();
     void stop_on_signals(std::ostream& log);
 

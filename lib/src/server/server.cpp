@@ -232,15 +232,19 @@ void Server::Impl::take_signals() {
         }
         if (!tls)
             continue;
-        // One write a line, so that it stays whole among the program's own.
-        std::string line = program_invocation_short_name;
         try {
-            tls->reload();
-            line += ": TLS certificate and key reloaded\n";
+            // One write a line, so that it stays whole among the program's own.
+            std::string line = program_invocation_short_name;
+            try {
+                tls->reload();
+                line += ": TLS certificate and key reloaded\n";
+            } catch (const std::exception& error) {
+                line += ": " + std::string(error.what()) + "; still serving the previous certificate\n";
+            }
+            *signal_log << line << std::flush;
         } catch (const std::exception& error) {
-            line += ": " + std::string(error.what()) + "; still serving the previous certificate\n";
+            shared->report(error, ClientInfo{});  // out of memory, or a log that throws: keep taking signals
         }
-        *signal_log << line << std::flush;
     }
 }
 
