@@ -56,12 +56,13 @@ GENERATED_DIR = Path("generated")
 
 BASES = {3: "Redirection", 4: "ClientError", 5: "ServerError"}
 # How each header type is taken by a failure constructor and turned into a field value
-# (parameter type, field value from the parameter), and read back by the accessor of the same
+# (parameter type, field value from the parameter {p}, with the failure class {c} and the field
+# {h} for the messages of what it refuses), and read back by the accessor of the same
 # name (its type, its expression over the failure's fields, what it gives when the field is absent).
 PARAMETER_TYPES = {
     "string": ("std::string", "std::move({p})",
                "std::string", "std::string(headers().get({h}))", "empty"),
-    "list": ("const std::vector<std::string>&", "detail::join_list({p})",
+    "list": ("const std::vector<std::string>&", "detail::join_list({p}, {c}, {h})",
              "std::vector<std::string>", "detail::split_list(headers().get_all({h}))", "empty"),
     "seconds": ("std::chrono::seconds", "detail::delay_seconds({p})",
                 "std::optional<std::chrono::seconds>", "detail::parse_retry_after(headers().get({h}))",
@@ -125,7 +126,8 @@ def status_context(data: dataset.Dataset) -> dict:
                     "type": spec["type"],
                     "doc": spec["doc"],
                     "cpp_type": cpp_type,
-                    "value": value.format(p=spec["parameter"]),
+                    "value": value.format(p=spec["parameter"], h=cpp_string(h["name"]),
+                                          c=cpp_string(dataset.camel_case(entry["name"]))),
                     "accessor_type": accessor_type,
                     "accessor": accessor.format(h=cpp_string(h["name"])),
                     "absent_note": f" ({absent} when it is absent)",

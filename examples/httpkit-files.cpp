@@ -5,24 +5,13 @@
 #include <http/router.hpp>
 #include <http/server.hpp>
 
-#include "reload_on_sighup.hpp"
-
 #include <charconv>
-#include <csignal>
 #include <cstdlib>
 #include <iostream>
-#include <optional>
 #include <string>
 #include <string_view>
 
 namespace {
-
-http::Server* running_server = nullptr;
-
-extern "C" void stop_on_signal(int) {
-    if (running_server)
-        running_server->close();  // async-signal-safe
-}
 
 const char* const usage =
     "usage: httpkit-files [DIR [PORT [HOST]]] [options]\n"
@@ -101,21 +90,16 @@ int main(int argc, char** argv) {
     server.on_error([](const std::exception& error, const http::ClientInfo& client) {
         std::cerr << "httpkit-files: " << (client.ip.empty() ? "server" : client.ip) << ": " << error.what() << '\n';
     });
-    // Before the server starts: a request already waiting (a socket systemd passed) may be
-    // answered, and a SIGTERM sent after it, before start() has returned.
-    running_server = &server;
-    std::signal(SIGINT, stop_on_signal);
-    std::signal(SIGTERM, stop_on_signal);
-    std::optional<ReloadOnSighup> reloader;
-    if (!tls_certificate.empty())
-        reloader.emplace(server, "httpkit-files");
+    // SIGINT and SIGTERM close gracefully, SIGHUP reloads the certificate. Before the server
+    // starts: a request already waiting (a socket systemd passed) may be answered, and a SIGTERM
+    // sent after it, before start() has returned.
+    server.stop_on_signals();
     try {
         http::Router router;
         router.files("/", directory, options);
         server.on_receive(router);
         server.start();
     } catch (const std::exception& error) {
-        running_server = nullptr;
         std::cerr << "httpkit-files: " << error.what() << '\n';
         return 1;
     }

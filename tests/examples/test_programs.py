@@ -460,6 +460,10 @@ class TlsTest(unittest.TestCase):
             out = subprocess.run(["curl", "-s", "--cacert", self.cert("ca.pem"), "-r", "10-19",
                                   f"https://localhost:{port}/{name}"], capture_output=True, timeout=10).stdout
             self.assertEqual(out, data[10:20])
+            # SIGHUP reloads the certificate (server.stop_on_signals()), said on stderr.
+            files.send_signal(signal.SIGHUP)
+            self.assertEqual(files.stderr.readline(), "httpkit-files: TLS certificate and key reloaded\n")
+            self.assertEqual(self.https(port, "/" + name)[0], 200)
             files.send_signal(signal.SIGTERM)
             files.communicate(timeout=10)
             self.assertEqual(files.returncode, 0)

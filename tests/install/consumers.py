@@ -2,7 +2,9 @@
 """Builds programs against an installed httpkit the ways users do, outside CMake.
 
     consumers.py pkg-config PREFIX   the consumer programs, with `pkg-config --cflags --libs httpkit`
-    consumers.py readme PREFIX       every ```cpp block of README.md, each a complete program
+    consumers.py readme PREFIX       every ```cpp block of README.md, each a complete program, built
+                                     with the README's own pkg-config line (no {fmt}), and the
+                                     first (the taste) with HTTPKIT_NO_FMT too
     consumers.py deb BUILD_DIR       `cpack -G DEB`, then a find_package consumer against the
                                      unpacked package
 
@@ -79,17 +81,34 @@ def check_pkg_config(prefix: Path, work: Path) -> bool:
     return ok
 
 
+def readme_build_line() -> list[str] | None:
+    """The pkg-config arguments of the README's line `g++ -std=c++20 app.cpp $(pkg-config ...) -o app`
+    that has no {fmt} in it: the one its examples are said to build with."""
+    for match in re.finditer(r"^g\+\+ -std=c\+\+20 app\.cpp \$\(pkg-config ([^)]*)\) -o app$", (ROOT / "README.md").read_text(),
+                             re.M):
+        arguments = shlex.split(match.group(1))
+        if "fmt" not in arguments:
+            return arguments
+    return None
+
+
 def check_readme(prefix: Path, work: Path) -> bool:
     blocks = readme_programs()
     if not blocks:
         print("FAIL README.md has no ```cpp block")
         return False
-    flags = pkg_config(prefix, "--cflags", "--libs", "httpkit") + pkg_config(prefix, "--libs", "fmt")
+    arguments = readme_build_line()
+    if arguments is None:
+        print("FAIL README.md has no line `g++ -std=c++20 app.cpp $(pkg-config --cflags --libs httpkit) -o app`")
+        return False
+    flags = pkg_config(prefix, *arguments)
     ok = True
-    for line, code in blocks:
+    for index, (line, code) in enumerate(blocks):
         source = work / f"readme_line_{line}.cpp"
         source.write_text(code)
-        ok &= build(source, flags, run=False, name=f"README.md line {line}")
+        ok &= build(source, flags, run=index == 0, name=f"README.md line {line}")
+        if index == 0:
+            ok &= build(source, ["-DHTTPKIT_NO_FMT", *flags], run=True, name=f"README.md line {line}, HTTPKIT_NO_FMT")
     return ok
 
 

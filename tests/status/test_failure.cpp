@@ -165,4 +165,47 @@ BOOST_AUTO_TEST_CASE(bad_arguments) {
     BOOST_TEST(header(custom, "X-Brew") == "tea");
 }
 
+// What invalid_argument says when `make` throws it ("" when it throws nothing).
+template <class Make>
+std::string refusal(Make make) {
+    try {
+        make();
+    } catch (const std::invalid_argument& error) {
+        return error.what();
+    }
+    return {};
+}
+
+BOOST_AUTO_TEST_CASE(a_failure_status_is_3xx_to_5xx) {
+    // A success or an informational status is no failure: refused, naming the status.
+    BOOST_TEST(refusal([] { http::Failure("x", http::CREATED); }) ==
+               "http::Failure: 201 Created is not a failure status (3xx-5xx)");
+    BOOST_TEST(refusal([] { http::Failure("x", http::OK, {{"X-A", "b"}}); }).find("200 OK") != std::string::npos);
+    BOOST_TEST(refusal([] { http::Failure("x", http::CONTINUE); }).find("100 Continue") != std::string::npos);
+    BOOST_TEST(!refusal([] { http::Failure("x", static_cast<http::Status>(299)); }).empty());
+    BOOST_TEST(!refusal([] { http::Failure("x", static_cast<http::Status>(600)); }).empty());
+    BOOST_TEST(!refusal([] { http::Failure("x", static_cast<http::Status>(0)); }).empty());
+    // The edges of what is taken, unknown codes included.
+    BOOST_TEST(http::Failure("x", static_cast<http::Status>(300)).status() == http::MULTIPLE_CHOICES);
+    BOOST_TEST(static_cast<int>(http::Failure("x", static_cast<http::Status>(599)).status()) == 599);
+    BOOST_TEST(http::Failure("x", http::NOT_MODIFIED).status() == http::NOT_MODIFIED);
+    BOOST_TEST(http::Failure().status() == http::BAD_REQUEST);
+}
+
+BOOST_AUTO_TEST_CASE(a_405_names_the_methods_it_allows) {
+    // RFC 9110, Section 15.5.6: a 405 carries Allow with the methods the resource supports.
+    BOOST_TEST(refusal([] { http::MethodNotAllowed({}); }) ==
+               "http::MethodNotAllowed: the Allow field needs at least one element");
+    BOOST_TEST(refusal([] { http::MethodNotAllowed({}, "disabled"); }).find("Allow") != std::string::npos);
+    BOOST_TEST(refusal([] { http::MethodNotAllowed({"GET", ""}); }) ==
+               "http::MethodNotAllowed: an empty element in the Allow field");
+    BOOST_TEST(header(http::MethodNotAllowed({"GET"}), "Allow") == "GET");
+    // Rebuilt from a response (a server that left Allow out): taken as it came, not refused.
+    try {
+        http::throw_failure(http::METHOD_NOT_ALLOWED, "no Allow");
+    } catch (const http::MethodNotAllowed& failure) {
+        BOOST_TEST(failure.allowed_methods().empty());
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

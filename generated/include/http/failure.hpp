@@ -32,15 +32,17 @@ namespace http {
 ///     throw http::NotFound("No such user");                  // the same, typed
 class Failure : public std::runtime_error {
 public:
-    /// As in Python's Failure(message='Bad request', status=BAD_REQUEST). Any status is accepted.
+    /// As in Python's Failure(message='Bad request', status=BAD_REQUEST). Throws
+    /// std::invalid_argument naming `status` unless it is 300-599: a failure is a redirection or
+    /// an error, never a success (`Failure("x", http::CREATED)` is refused).
     explicit Failure(std::string message = "Bad request", Status status = Status::BAD_REQUEST)
         : Failure(std::move(message), status, Headers{}) {}
 
-    /// Also carries header fields. Throws std::invalid_argument if a name is not a token or a
-    /// value holds a control character other than HTAB (RFC 9110, Section 5.5): CR or LF would
-    /// let a value inject fields of its own.
+    /// Also carries header fields. Throws std::invalid_argument for a status outside 300-599, or
+    /// if a name is not a token or a value holds a control character other than HTAB (RFC 9110,
+    /// Section 5.5): CR or LF would let a value inject fields of its own.
     Failure(std::string message, Status status, Headers headers)
-        : std::runtime_error(message), status_(status), state_(std::make_shared<State>()) {
+        : std::runtime_error(message), status_(checked_status(status)), state_(std::make_shared<State>()) {
         for (const auto& header : headers)
             check_header(header);
         state_->headers = std::move(headers);
@@ -71,6 +73,14 @@ private:
         Headers headers;
         Problem problem;
     };
+
+    static Status checked_status(Status status) {
+        const unsigned code = static_cast<unsigned>(status);
+        if (code < 300 || code > 599)
+            throw std::invalid_argument("http::Failure: " + to_string(status) +
+                                        " is not a failure status (3xx-5xx)");
+        return status;
+    }
 
     static void check_header(const Headers::value_type& header) {
         constexpr std::string_view token_symbols = "!#$%&'*+-.^_`|~";
@@ -103,9 +113,19 @@ inline Status checked(Status status, StatusClass expected, const char* base) {
 
 // Header values from constructor parameters, and back (for a failure rebuilt from a response).
 
-inline std::string join_list(const std::vector<std::string>& items) {
+/// A list field's value from a constructor's parameter (Allow: GET, HEAD). An empty list, or an
+/// empty element, is refused, naming the failure and the field: a 405 must name the methods the
+/// resource supports (RFC 9110, Section 15.5.6). A failure rebuilt from a response's fields
+/// (throw_failure(), the client) takes them as they came.
+inline std::string join_list(const std::vector<std::string>& items, const char* failure, const char* field) {
+    if (items.empty())
+        throw std::invalid_argument(std::string("http::") + failure + ": the " + field +
+                                    " field needs at least one element");
     std::string joined;
     for (const std::string& item : items) {
+        if (item.empty())
+            throw std::invalid_argument(std::string("http::") + failure + ": an empty element in the " + field +
+                                        " field");
         if (!joined.empty())
             joined += ", ";
         joined += item;
@@ -507,7 +527,7 @@ public:
     static constexpr Status status_code = Status::METHOD_NOT_ALLOWED;
 
     explicit MethodNotAllowed(const std::vector<std::string>& allowed_methods, std::string message = std::string(phrase(status_code)))
-        : ClientError(std::move(message), status_code, Headers{{"Allow", detail::join_list(allowed_methods)}}) {}
+        : ClientError(std::move(message), status_code, Headers{{"Allow", detail::join_list(allowed_methods, "MethodNotAllowed", "Allow")}}) {}
     /// Rebuilds the failure from the fields a response carries (see throw_failure()).
     MethodNotAllowed(detail::from_fields_t, std::string message, Headers headers)
         : ClientError(std::move(message), status_code, std::move(headers)) {}

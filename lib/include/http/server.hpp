@@ -220,7 +220,7 @@ public:
     /// httpkit_requests_total{method,status_class}, the httpkit_request_duration_seconds
     /// histogram (head received to response queued), httpkit_refused_requests_total{status}
     /// (requests refused before a handler, by the parser, the limits or max_connections),
-    /// httpkit_open_connections, httpkit_received_bytes_total and httpkit_sent_bytes_total.
+    /// httpkit_rate_limited_total (requests http::rate_limit() refused), httpkit_open_connections, httpkit_received_bytes_total and httpkit_sent_bytes_total.
     /// Safe from any thread, a handler included.
     std::string metrics() const;
 
@@ -235,6 +235,31 @@ public:
     /// carry Connection: close) for up to shutdown_timeout, then closes what is left, and makes
     /// listen()/wait() return. Safe from any thread and from a signal handler.
     void close() noexcept;
+
+    /// SIGINT and SIGTERM close() the server; SIGHUP reloads its TLS certificate and key
+    /// (reload_tls()) when it speaks TLS, and does nothing otherwise. The signals are blocked and
+    /// taken with sigwait(2) by a thread of the server's own, so that no handler runs in signal
+    /// context. Each reload's outcome is a line on `log` (std::cerr unless told), prefixed with
+    /// the program's name, as nginx writes it to its error log:
+    ///
+    ///     my-server: TLS certificate and key reloaded
+    ///     my-server: httpkit: the TLS private key '/etc/tls/key.pem' ...; still serving the
+    ///         previous certificate
+    ///
+    ///     http::Server server(443, "0.0.0.0");
+    ///     server.stop_on_signals();   // first, before any thread is started
+    ///     server.start();
+    ///     server.wait();              // returns after SIGTERM, once in-flight requests are done
+    ///
+    /// Call it before start(), and before the program starts threads of its own: the signals are
+    /// blocked in the calling thread and in the threads it creates from then on (a thread that
+    /// left them open would take them itself, and SIGTERM would kill the process there). A signal
+    /// that comes before start() waits and is acted on once the server runs. The thread ends when
+    /// the server has closed (wait(), or its destructor); the signals stay blocked, so one sent
+    /// later does nothing. For one server in a process: with several, each signal would reach only
+    /// one of them. `log` must outlive the server. Throws std::logic_error after start().
+    void stop_on_signals();
+    void stop_on_signals(std::ostream& log);
 
     /// Reads the TLS certificate and key files again (a renewed certificate): connections made
     /// from now on use them, open ones keep what they started with, and none is dropped. Throws

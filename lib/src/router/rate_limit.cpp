@@ -1,6 +1,8 @@
 #include <http/failure.hpp>
 #include <http/rate_limit.hpp>
 
+#include "router/rate_limited.hpp"
+
 #include <openssl/rand.h>
 
 #include <array>
@@ -116,7 +118,7 @@ Router::Middleware rate_limit(RateLimitOptions options) {
         res.headers.set("RateLimit", "\"default\";r=" + std::to_string(taken.remaining) +
                                          ";t=" + std::to_string(taken.reset.count()));
         if (!taken.allowed)
-            throw TooManyRequests(taken.reset, "more than " + std::to_string(limit) + " requests in " +
+            throw detail::RateLimited(taken.reset, "more than " + std::to_string(limit) + " requests in " +
                                                    std::to_string(window.count()) + " s; try again in " +
                                                    std::to_string(taken.reset.count()) + " s");
         next();

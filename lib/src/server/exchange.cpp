@@ -9,6 +9,7 @@
 #include "proto/multipart/multipart.hpp"
 #include "proto/parser/char_class.hpp"
 #include "proto/url/percent.hpp"
+#include "router/rate_limited.hpp"
 #include "server/access_log.hpp"
 #include "server/response_access.hpp"
 #include "server/reuse.hpp"
@@ -71,6 +72,8 @@ std::optional<Response> Exchange::guarded(const char* what, Fn&& fn) {
         fn();
         return std::nullopt;
     } catch (const Failure& failure) {
+        if (dynamic_cast<const RateLimited*>(&failure))
+            host_.metrics.count_rate_limited();
         return failure_response(failure, request.headers.get("Accept"));
     } catch (const std::exception& error) {
         report(error);

@@ -70,6 +70,11 @@ std::string LoopMetrics::exposition(const std::vector<const LoopMetrics*>& loops
         if (const std::uint64_t n = sum([&](const LoopMetrics& l) -> const Counter& { return l.refusals_[code - 400]; }))
             emit("httpkit_refused_requests_total{status=\"%u\"} %llu\n", code, static_cast<unsigned long long>(n));
 
+    out += "# HELP httpkit_rate_limited_total Requests http::rate_limit() refused (429, in httpkit_requests_total too).\n"
+           "# TYPE httpkit_rate_limited_total counter\n";
+    emit("httpkit_rate_limited_total %llu\n",
+         static_cast<unsigned long long>(sum([](const LoopMetrics& l) -> const Counter& { return l.rate_limited_; })));
+
     out += "# HELP httpkit_open_connections Connections open now.\n# TYPE httpkit_open_connections gauge\n";
     emit("httpkit_open_connections %zu\n", open_connections);
     out += "# HELP httpkit_received_bytes_total Bytes read from clients.\n# TYPE httpkit_received_bytes_total counter\n";

@@ -25,6 +25,8 @@ public:
     void count_response(std::string_view method, Status status, std::chrono::nanoseconds latency) noexcept;
     /// A request refused by the parser or the server's limits, by the status it got.
     void count_refusal(Status status) noexcept;
+    /// A request http::rate_limit() refused (its 429 is counted as a response too).
+    void count_rate_limited() noexcept { add(rate_limited_, 1); }
     void count_bytes_in(std::uint64_t n) noexcept { add(bytes_in_, n); }
     void count_bytes_out(std::uint64_t n) noexcept { add(bytes_out_, n); }
 
@@ -43,6 +45,7 @@ private:
     std::array<Counter, buckets.size() + 1> latency_buckets_{};                    // the last: +Inf
     Counter latency_ns_sum_{0};
     std::array<Counter, 200> refusals_{};  // by status, 400-599
+    Counter rate_limited_{0};
     Counter bytes_in_{0};
     Counter bytes_out_{0};
 };

@@ -18,9 +18,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <condition_variable>
+#include <iostream>
 #include <list>
 #include <mutex>
 #include <stdexcept>
@@ -41,6 +43,22 @@ std::size_t usable_cpus() {
         if (const int n = CPU_COUNT(&set); n > 0)
             return static_cast<std::size_t>(n);
     return std::max(1u, std::thread::hardware_concurrency());
+}
+
+// The signals server.stop_on_signals() takes.
+sigset_t stopping_signals() noexcept {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    return set;
+}
+
+void block_stopping_signals() {
+    const sigset_t set = stopping_signals();
+    if (const int error = ::pthread_sigmask(SIG_BLOCK, &set, nullptr); error != 0)
+        throw std::system_error(error, std::system_category(), "httpkit: pthread_sigmask");
 }
 
 }  // namespace
@@ -97,6 +115,11 @@ public:
     void supervise();
     void spawn(Loop& loop, std::uint64_t generation);
     void reap(bool all);
+    void close() noexcept;
+    /// server.stop_on_signals()'s thread: waits for SIGINT, SIGTERM and SIGHUP until
+    /// end_signal_thread().
+    void take_signals();
+    void end_signal_thread() noexcept;
 
     std::uint16_t requested_port;
     std::string host;
@@ -133,6 +156,10 @@ public:
     std::atomic<int> wake_fd{-1};
     std::atomic<bool> close_requested{false};
     std::atomic<bool> started{false};
+
+    std::ostream* signal_log = nullptr;  // set by stop_on_signals()
+    std::thread signal_thread;
+    std::atomic<bool> signal_thread_ending{false};
 };
 
 void Server::Impl::start(const Server& s) {
@@ -140,6 +167,8 @@ void Server::Impl::start(const Server& s) {
         throw std::logic_error("http::Server: already started");
 
     read_settings(s, config);
+    if (signal_log)
+        block_stopping_signals();  // the server's threads inherit the mask of the one starting them
     blocking_threshold = std::max(s.blocking_threshold, std::chrono::milliseconds(2));
     shutdown_timeout = s.shutdown_timeout;
     max_threads = s.max_threads;
@@ -178,6 +207,57 @@ void Server::Impl::start(const Server& s) {
         pthread_setname_np(pthread_self(), "httpkit-watch");
         supervise();
     });
+    if (signal_log)
+        signal_thread = std::thread([this] {
+            pthread_setname_np(pthread_self(), "httpkit-signals");
+            take_signals();
+        });
+}
+
+void Server::Impl::close() noexcept {
+    close_requested.store(true);
+    signal_eventfd(wake_fd.load());
+}
+
+void Server::Impl::take_signals() {
+    const sigset_t set = stopping_signals();
+    int signal = 0;
+    while (!signal_thread_ending.load()) {
+        if (const int error = ::sigwait(&set, &signal); error != 0) {
+            shared->report(std::system_error(error, std::system_category(), "httpkit: sigwait"), ClientInfo{});
+            return;
+        }
+        if (signal_thread_ending.load())
+            return;  // end_signal_thread()'s own SIGHUP, or a signal after the server closed
+        if (signal != SIGHUP) {
+            close();
+            continue;
+        }
+        if (!tls)
+            continue;
+        try {
+            // One write a line, so that it stays whole among the program's own.
+            std::string line = program_invocation_short_name;
+            try {
+                tls->reload();
+                line += ": TLS certificate and key reloaded\n";
+            } catch (const std::exception& error) {
+                line += ": " + std::string(error.what()) + "; still serving the previous certificate\n";
+            }
+            *signal_log << line << std::flush;
+        } catch (const std::exception& error) {
+            shared->report(error, ClientInfo{});  // out of memory, or a log that throws: keep taking signals
+        }
+    }
+}
+
+void Server::Impl::end_signal_thread() noexcept {
+    if (!signal_thread.joinable())
+        return;
+    signal_thread_ending.store(true);
+    // Directed at that thread, which has SIGHUP blocked: its sigwait() takes it.
+    ::pthread_kill(signal_thread.native_handle(), SIGHUP);
+    signal_thread.join();
 }
 
 void Server::Impl::choose_engine(IoEngine wanted, std::size_t count) {
@@ -497,6 +577,7 @@ void Server::start() { impl_->start(*this); }
 void Server::wait() {
     if (impl_->supervisor.joinable())
         impl_->supervisor.join();
+    impl_->end_signal_thread();
     if (!impl_->unix_socket_path.empty()) {
         ::unlink(impl_->unix_socket_path.c_str());
         impl_->unix_socket_path.clear();
@@ -508,9 +589,16 @@ void Server::listen() {
     wait();
 }
 
-void Server::close() noexcept {
-    impl_->close_requested.store(true);
-    signal_eventfd(impl_->wake_fd.load());
+void Server::close() noexcept { impl_->close(); }
+
+void Server::stop_on_signals() { stop_on_signals(std::cerr); }
+
+void Server::stop_on_signals(std::ostream& log) {
+    if (impl_->started.load())
+        throw std::logic_error("http::Server: stop_on_signals() after start(): the server's threads would take "
+                               "SIGINT, SIGTERM and SIGHUP themselves");
+    block_stopping_signals();
+    impl_->signal_log = &log;
 }
 
 void Server::reload_tls() {
