@@ -1,13 +1,11 @@
-// CORS in a real browser (headless Chromium): a page served from one origin calls an API on
-// another through fetch(): a simple GET whose ETag the page may read (exposed), a preflighted
-// PUT, a failure whose problem body the page reads, and a preflight to a path with no route,
-// which must fail; a page from an origin the API does not allow is blocked. The browser is the
-// judge of every rule here: the page writes what fetch() gave it, and Chromium prints the DOM.
+// The notes service (examples/notes) in a real browser (headless Chromium), CORS first: a page
+// served from one origin uses the API on another through fetch(): a preflighted POST whose
+// Location and ETag the page may read (exposed), a preflighted PUT with If-Match, a stale one
+// whose 412 problem body the page reads, and a preflight to a path with no route, which must
+// fail; a page from an origin the API does not allow is blocked. The browser is the judge of
+// every rule here: the page writes what fetch() gave it, and Chromium prints the DOM.
+#include "notes.hpp"
 #include "support/test_server.hpp"
-
-#include <http/cors.hpp>
-#include <http/failure.hpp>
-#include <http/router.hpp>
 
 #include <boost/test/unit_test.hpp>
 
@@ -28,11 +26,16 @@ async function call(name, path, init, read) {
 }
 async function run() {
   const out = [];
-  out.push(await call("get", "/items", {}, async r => (await r.text()) + ":" + r.headers.get("ETag")));
-  out.push(await call("put", "/items/7", {method: "PUT", headers: {"Content-Type": "application/json", "X-Token": "t"}, body: "{}"},
-                      r => r.text()));
-  out.push(await call("conflict", "/conflict", {headers: {"Accept": "application/problem+json"}}, async r => (await r.json()).detail));
-  out.push(await call("nowhere", "/nowhere", {method: "PUT", headers: {"X-Token": "t"}}, r => r.text()));
+  const json = {"Content-Type": "application/json"};
+  let etag = "";
+  out.push(await call("post", "/notes", {method: "POST", headers: json, body: '{"title": "from the page"}'},
+                      async r => { etag = r.headers.get("ETag"); return r.headers.get("Location") + ":" + (etag || "").length; }));
+  out.push(await call("get", "/notes/1", {}, async r => (await r.json()).title));
+  out.push(await call("put", "/notes/1", {method: "PUT", headers: {...json, "If-Match": etag}, body: '{"title": "changed"}'},
+                      async r => (await r.json()).title));
+  out.push(await call("stale", "/notes/1", {method: "PUT", headers: {...json, "If-Match": etag, "Accept": "application/problem+json"},
+                                            body: '{"title": "lost"}'}, async r => (await r.json()).title));
+  out.push(await call("nowhere", "/nowhere", {method: "PUT", headers: json, body: "{}"}, r => r.text()));
   document.getElementById("out").textContent = "done " + out.join("|");
 }
 run();
@@ -70,40 +73,34 @@ std::string run_page(std::uint16_t port, std::uint16_t api_port) {
 
 }  // namespace
 
-BOOST_AUTO_TEST_SUITE(cors_browser)
+BOOST_AUTO_TEST_SUITE(notes_browser)
 
-BOOST_AUTO_TEST_CASE(a_page_on_another_origin_reads_what_the_api_allows_and_nothing_else) {
+BOOST_AUTO_TEST_CASE(a_page_on_another_origin_uses_what_the_api_allows_and_nothing_else) {
     BOOST_REQUIRE_MESSAGE(std::system("command -v chromium > /dev/null") == 0,
                           "this test needs Chromium (scripts/install-deps test)");
     test::TestServer allowed(page_server);
     test::TestServer other(page_server);
     std::atomic<int> preflights{0};
+    notes::Store store;
     test::TestServer api([&](http::Server& s) {
-        http::Router router;
-        router.use([&preflights](http::Request& req, http::Response&, const std::function<void()>& next) {
+        http::Router router = notes::router(store, {.cors_origins = {"http://127.0.0.1:" + std::to_string(allowed.port())}});
+        s.on_receive([router, &preflights](http::Request& req, http::Response& res) {
             if (req.method == "OPTIONS")
                 ++preflights;
-            next();
+            router(req, res);
         });
-        router.use(http::cors({.origins = {"http://127.0.0.1:" + std::to_string(allowed.port())},
-                               .methods = {"GET", "PUT"}, .headers = {"X-Token"}, .expose = {"ETag"}}));
-        router.get("/items", [](http::Request&, http::Response& res) {
-            res.headers.set("ETag", "\"v1\"");
-            res.body = "[]";
-        });
-        router.put("/items/{id}", [](http::Request&, http::Response& res) { res.body = "stored"; });
-        router.get("/conflict", [](http::Request&, http::Response&) { throw http::Conflict("the item changed meanwhile"); });
-        s.on_receive(router);
     });
 
     const std::string seen = run_page(allowed.port(), api.port());
     BOOST_TEST_MESSAGE("the allowed page: " << seen);
-    BOOST_TEST(seen == "done get:200:[]:\"v1\"|put:200:stored|conflict:409:the item changed meanwhile|nowhere:blocked");
-    BOOST_TEST(preflights.load() >= 2);  // the PUT's, and the one to a path with no route
+    BOOST_TEST(seen == "done post:201:/notes/1:34|get:200:from the page|put:200:changed|stale:412:Precondition Failed|"
+                       "nowhere:blocked");
+    BOOST_TEST(preflights.load() >= 3);  // the POST's, the PUT's, and the one to a path with no route
 
     const std::string blocked = run_page(other.port(), api.port());
     BOOST_TEST_MESSAGE("the other page: " << blocked);
-    BOOST_TEST(blocked == "done get:blocked|put:blocked|conflict:blocked|nowhere:blocked");
+    BOOST_TEST(blocked == "done post:blocked|get:blocked|put:blocked|stale:blocked|nowhere:blocked");
+    BOOST_TEST(store.page(1, 100)["total"] == 1);  // the blocked POST's preflight failed: nothing sent
 }
 
 BOOST_AUTO_TEST_SUITE_END()
