@@ -1,7 +1,9 @@
 // httpkit-echo [PORT [HOST]] [options]: answers every request with the JSON of what it received,
 // routed with http::Router. Options: --static DIR, --compress, --threads N, --access-log FILE|-,
-// --trusted-proxy CIDR, --proxy-protocol, --unix PATH, --socket-activation, --tls-cert FILE --tls-key FILE (HTTPS;
-// SIGHUP reloads them), --no-http2. /metrics: Prometheus text.
+// --trusted-proxy CIDR, --proxy-protocol, --unix PATH, --socket-activation, --tls-cert FILE
+// --tls-key FILE (HTTPS; SIGHUP reloads them), --no-http2. /metrics: Prometheus text. SIGINT and SIGTERM
+// close gracefully; SIGUSR2 is a hot upgrade: the binary at the same path starts on the listening
+// sockets, and this process closes once it serves.
 //
 //   /status/<code>       3xx-5xx raised with http::throw_failure; 2xx answered plainly; both with
 //                        the header fields the dataset ties to the status, with sample values
@@ -24,8 +26,6 @@
 #include <http/openapi.hpp>
 #include <http/router.hpp>
 
-#include "reload_on_sighup.hpp"
-
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 
@@ -33,8 +33,8 @@
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
-#include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -50,11 +50,16 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-http::Server* running_server = nullptr;
-
-extern "C" void stop_on_signal(int) {
-    if (running_server)
-        running_server->close();  // async-signal-safe
+// SIGUSR2's successor: this program, as it was started, on the sockets this one passes it.
+std::vector<std::string> upgrade_command(int argc, char** argv) {
+    const std::string self = argv[0];
+    std::vector<std::string> command{self.find('/') == std::string::npos
+                                         ? std::filesystem::read_symlink("/proc/self/exe").string()
+                                         : std::filesystem::absolute(self).string()};
+    command.insert(command.end(), argv + 1, argv + argc);
+    if (std::find(command.begin(), command.end(), "--socket-activation") == command.end())
+        command.emplace_back("--socket-activation");
+    return command;
 }
 
 std::optional<long> to_number(std::string_view text) {
@@ -543,10 +548,9 @@ int main(int argc, char** argv) {
     server.tls_private_key = tls_private_key;
     server.http2 = http2;
     server.io_engine = engine;
-    // Before any thread starts (the ticker's, the server's): they inherit SIGHUP blocked.
-    std::optional<ReloadOnSighup> reloader;
-    if (!tls_certificate.empty())
-        reloader.emplace(server, "httpkit-echo");
+    server.upgrade_command = upgrade_command(argc, argv);
+    // Before any thread starts (the ticker's, the server's): they inherit the signals blocked.
+    server.stop_on_signals();
     std::ofstream log_file;
     if (access_log == "-") {
         server.access_log(std::cout);
@@ -568,15 +572,9 @@ int main(int argc, char** argv) {
     server.on_error([](const std::exception& error, const http::ClientInfo& client) {
         std::cerr << "httpkit-echo: " << (client.ip.empty() ? "server" : client.ip) << ": " << error.what() << '\n';
     });
-    // Before the server starts: a request already waiting (a socket systemd passed) may be
-    // answered, and a SIGTERM sent after it, before start() has returned.
-    running_server = &server;
-    std::signal(SIGINT, stop_on_signal);
-    std::signal(SIGTERM, stop_on_signal);
     try {
         server.start();
     } catch (const std::exception& error) {
-        running_server = nullptr;
         std::cerr << "httpkit-echo: " << error.what() << '\n';
         return 1;
     }

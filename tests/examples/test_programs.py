@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -16,6 +18,14 @@ ECHO = os.environ.get("HTTPKIT_ECHO")
 FETCH = os.environ.get("HTTPKIT_FETCH")
 FILES = os.environ.get("HTTPKIT_FILES")
 STATUS = os.environ.get("HTTPKIT_STATUS")
+
+
+def test_port_open(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
 
 
 def free_port() -> int:
@@ -299,6 +309,69 @@ class ProductionTest(unittest.TestCase):
         out = self.stop(echo)
         self.assertIn("httpkit-echo stopped", out)
         self.assertEqual(json.loads(slow.communicate(timeout=10)[0]), {"delayed_ms": 300})
+
+
+    def test_hot_upgrade_under_load(self):
+        # SIGUSR2 starts the binary again on the same listening sockets; once the new process
+        # serves, the old one closes gracefully. Under wrk's load, no connection may be refused
+        # or reset, and every response must be whole.
+        port = free_port()
+        out_file = tempfile.TemporaryFile("w+")
+        err_file = tempfile.TemporaryFile("w+")
+        self.addCleanup(out_file.close)
+        self.addCleanup(err_file.close)
+        # Files, not pipes: the successor inherits them and outlives the old process.
+        old = subprocess.Popen([ECHO, str(port), "--threads", "2"], stdout=out_file, stderr=err_file, text=True)
+        self.addCleanup(lambda: old.poll() is None and old.kill())
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 10
+        while not test_port_open(port) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        wrk = subprocess.Popen(["wrk", "-t1", "-c32", "-d4s", url + "/plaintext"], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+        time.sleep(1.5)
+        old.send_signal(signal.SIGUSR2)
+        self.assertEqual(old.wait(timeout=20), 0)
+        err_file.seek(0)
+        err = err_file.read()
+        match = re.search(r"the successor \(pid (\d+)\) serves; closing", err)
+        self.assertIsNotNone(match, err)
+        successor = int(match.group(1))
+        self.addCleanup(lambda: os.path.exists(f"/proc/{successor}") and os.kill(successor, signal.SIGKILL))
+        report = wrk.communicate(timeout=30)[0]
+        self.assertEqual(wrk.returncode, 0, report)
+        self.assertNotIn("Socket errors", report)
+        self.assertNotIn("Non-2xx", report)
+        requests = int(re.search(r"(\d+) requests in", report).group(1))
+        self.assertGreater(requests, 1000, report)
+        # The successor serves alone now.
+        self.assertEqual(self.curl(url + "/plaintext"), "Hello, World!")
+        out_file.seek(0)
+        out = out_file.read()
+        self.assertIn("httpkit-echo stopped", out)
+        self.assertIn("listening on the sockets systemd passed", out)  # the successor's line
+        os.kill(successor, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while os.path.exists(f"/proc/{successor}") and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def test_a_hot_upgrade_that_fails_leaves_the_old_process_serving(self):
+        with tempfile.TemporaryDirectory() as d:
+            # A copy of the binary, replaced by one that cannot start before SIGUSR2.
+            binary = os.path.join(d, "httpkit-echo")
+            shutil.copy(ECHO, binary)
+            port = free_port()
+            old = self.start(command=[binary, str(port)])
+            self.assertIn("listening on", old.stdout.readline())
+            os.remove(binary)
+            with open(binary, "w") as script:
+                script.write("#!/bin/sh\nexit 3\n")
+            os.chmod(binary, 0o755)
+            old.send_signal(signal.SIGUSR2)
+            line = old.stderr.readline()
+            self.assertIn("exited with status 3 before it was ready; still serving", line)
+            self.assertEqual(self.curl(f"http://127.0.0.1:{port}/plaintext"), "Hello, World!")
+            self.stop(old)
 
 
 @unittest.skipUnless(FILES, "HTTPKIT_FILES names the program")

@@ -94,6 +94,15 @@ public:
     /// instead of opening one: TCP or Unix, as the .socket unit says. start() throws
     /// std::system_error when there are none.
     bool socket_activation = false;
+    /// The hot upgrade SIGUSR2 makes under stop_on_signals() (a new binary, as nginx's SIGUSR2):
+    /// this program and its arguments ({"/usr/bin/app", "--socket-activation"}: the first word a
+    /// path) start with the listening sockets as socket activation passes them (LISTEN_FDS from
+    /// 3, LISTEN_PID) and NOTIFY_SOCKET; when its server has started (start() sends READY=1 to
+    /// NOTIFY_SOCKET, as systemd's Type=notify asks), this one closes gracefully. Both accept on
+    /// the same sockets meanwhile, so no connection is refused. A successor that exits or is not
+    /// ready within 10 s is killed, and this server goes on serving; each outcome is logged.
+    /// Empty: SIGUSR2 does nothing.
+    std::vector<std::string> upgrade_command;
     /// I/O threads, each with its own event loop and listening socket; 0 = one per CPU this
     /// process may run on (its affinity mask).
     std::size_t io_threads = 0;
@@ -237,12 +246,15 @@ public:
     void close() noexcept;
 
     /// SIGINT and SIGTERM close() the server; SIGHUP reloads its TLS certificate and key
-    /// (reload_tls()) when it speaks TLS, and does nothing otherwise. The signals are blocked and
+    /// (reload_tls()) when it speaks TLS, and does nothing otherwise; SIGUSR2 is a hot upgrade
+    /// when upgrade_command is set: the command starts with this server's listening sockets (see
+    /// upgrade_command) and, once it serves, this server closes. The signals are blocked and
     /// taken with sigwait(2) by a thread of the server's own, so that no handler runs in signal
     /// context. Each reload's outcome is a line on `log` (std::cerr unless told), prefixed with
     /// the program's name, as nginx writes it to its error log:
     ///
     ///     my-server: TLS certificate and key reloaded
+    ///     my-server: the successor (pid 4242) serves; closing
     ///     my-server: httpkit: the TLS private key '/etc/tls/key.pem' ...; still serving the
     ///         previous certificate
     ///

@@ -128,6 +128,14 @@ void Loop::adopt(int fd) {
     add_listener(fd);
 }
 
+std::vector<int> Loop::listening_fds() const {
+    std::vector<int> fds;
+    for (const auto& listener : listeners_)
+        if (listener->fd >= 0)
+            fds.push_back(listener->fd);
+    return fds;
+}
+
 std::uint16_t Loop::local_port() const {
     for (const auto& listener : listeners_)
         if (const std::uint16_t port = local_port_of(listener->fd))

@@ -99,6 +99,8 @@ public:
     /// socket, systemd's sockets), and closes it when done (or on failure). Throws
     /// std::system_error.
     void adopt(int fd);
+    /// Its listening sockets (before start(), or before begin_shutdown() closes them).
+    std::vector<int> listening_fds() const;
     /// The port of the first TCP listening socket; 0 if there is none.
     std::uint16_t local_port() const;
 

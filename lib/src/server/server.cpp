@@ -2,6 +2,7 @@
 #include <http/router.hpp>
 
 #include "server/loop.hpp"
+#include "server/successor.hpp"
 #include "server/tls.hpp"
 
 #include <netdb.h>
@@ -52,6 +53,7 @@ sigset_t stopping_signals() noexcept {
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR2);
     return set;
 }
 
@@ -120,6 +122,11 @@ public:
     /// end_signal_thread().
     void take_signals();
     void end_signal_thread() noexcept;
+    /// SIGUSR2: upgrade_command starts with the listening sockets; once it serves, this server
+    /// closes. A failure is logged and this one goes on serving.
+    void start_successor_and_close();
+    void log_line(const std::string& text);
+    std::vector<int> distinct_listening_sockets() const;
 
     std::uint16_t requested_port;
     std::string host;
@@ -157,6 +164,9 @@ public:
     std::atomic<bool> close_requested{false};
     std::atomic<bool> started{false};
 
+    std::vector<std::string> upgrade_command;  // server.upgrade_command, read at start()
+    std::vector<int> listening_fds;            // one of each listening socket, for a successor
+    std::atomic<bool> handed_over{false};      // a successor serves the sockets: leave them be
     std::ostream* signal_log = nullptr;  // set by stop_on_signals()
     std::thread signal_thread;
     std::atomic<bool> signal_thread_ending{false};
@@ -199,10 +209,13 @@ void Server::Impl::start(const Server& s) {
     // The timeout sweep runs a few times per shortest timeout.
     const auto shortest = std::min({config.read_timeout, config.write_timeout, config.keep_alive_timeout});
     const auto tick = std::clamp(shortest / 4, std::chrono::milliseconds(10), std::chrono::milliseconds(250));
+    upgrade_command = s.upgrade_command;
+    listening_fds = distinct_listening_sockets();
     for (auto& loop : loops) {
         loop->start(tick);
         spawn(*loop, 1);
     }
+    notify_ready();  // to systemd (Type=notify), or to the server this one succeeds
     supervisor = std::thread([this] {
         pthread_setname_np(pthread_self(), "httpkit-watch");
         supervise();
@@ -229,26 +242,67 @@ void Server::Impl::take_signals() {
         }
         if (signal_thread_ending.load())
             return;  // end_signal_thread()'s own SIGHUP, or a signal after the server closed
-        if (signal != SIGHUP) {
+        if (signal == SIGINT || signal == SIGTERM) {
             close();
             continue;
         }
-        if (!tls)
-            continue;
         try {
-            // One write a line, so that it stays whole among the program's own.
-            std::string line = program_invocation_short_name;
-            try {
-                tls->reload();
-                line += ": TLS certificate and key reloaded\n";
-            } catch (const std::exception& error) {
-                line += ": " + std::string(error.what()) + "; still serving the previous certificate\n";
+            if (signal == SIGUSR2) {
+                start_successor_and_close();
+            } else if (tls) {  // SIGHUP
+                try {
+                    tls->reload();
+                    log_line("TLS certificate and key reloaded");
+                } catch (const std::runtime_error& error) {
+                    log_line(std::string(error.what()) + "; still serving the previous certificate");
+                }
             }
-            *signal_log << line << std::flush;
         } catch (const std::exception& error) {
-            shared->report(error, ClientInfo{});  // out of memory, or a log that throws: keep taking signals
+            shared->report(error, ClientInfo{});  // out of memory, say: keep taking signals
         }
     }
+}
+
+void Server::Impl::log_line(const std::string& text) {
+    // One write a line, so that it stays whole among the program's own.
+    *signal_log << std::string(program_invocation_short_name) + ": " + text + "\n" << std::flush;
+}
+
+void Server::Impl::start_successor_and_close() {
+    if (upgrade_command.empty()) {
+        log_line("SIGUSR2: no upgrade_command, nothing to start");
+        return;
+    }
+    if (close_requested.load()) {
+        log_line("SIGUSR2: closing already, no successor started");
+        return;
+    }
+    try {
+        const pid_t pid = detail::start_successor(upgrade_command, listening_fds, std::chrono::seconds(10));
+        handed_over.store(true);
+        close();
+        log_line("the successor (pid " + std::to_string(pid) + ") serves; closing");
+    } catch (const std::runtime_error& error) {  // std::system_error too
+        log_line(std::string(error.what()) + "; still serving");
+    }
+}
+
+std::vector<int> Server::Impl::distinct_listening_sockets() const {
+    // Every loop may hold its own duplicate of one socket: each socket once (by inode).
+    std::vector<int> fds;
+    std::vector<std::pair<dev_t, ino_t>> seen;
+    for (const auto& loop : loops)
+        for (const int fd : loop->listening_fds()) {
+            struct stat info {};
+            if (::fstat(fd, &info) != 0)
+                continue;
+            const std::pair<dev_t, ino_t> id{info.st_dev, info.st_ino};
+            if (std::find(seen.begin(), seen.end(), id) != seen.end())
+                continue;
+            seen.push_back(id);
+            fds.push_back(fd);
+        }
+    return fds;
 }
 
 void Server::Impl::end_signal_thread() noexcept {
@@ -578,7 +632,7 @@ void Server::wait() {
     if (impl_->supervisor.joinable())
         impl_->supervisor.join();
     impl_->end_signal_thread();
-    if (!impl_->unix_socket_path.empty()) {
+    if (!impl_->unix_socket_path.empty() && !impl_->handed_over.load()) {  // a successor's now
         ::unlink(impl_->unix_socket_path.c_str());
         impl_->unix_socket_path.clear();
     }
@@ -596,7 +650,7 @@ void Server::stop_on_signals() { stop_on_signals(std::cerr); }
 void Server::stop_on_signals(std::ostream& log) {
     if (impl_->started.load())
         throw std::logic_error("http::Server: stop_on_signals() after start(): the server's threads would take "
-                               "SIGINT, SIGTERM and SIGHUP themselves");
+                               "SIGINT, SIGTERM, SIGHUP and SIGUSR2 themselves");
     block_stopping_signals();
     impl_->signal_log = &log;
 }
