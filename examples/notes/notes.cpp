@@ -99,13 +99,18 @@ std::size_t query_number(const http::Request& req, const std::string& name, std:
     return value;
 }
 
+struct NoteInput {
+    std::string title;
+    std::string text;
+};
+
 // The note's title and text from a JSON body.
-std::pair<std::string, std::string> read_note(const http::Request& req) {
+NoteInput read_note(const http::Request& req) {
     const nlohmann::json body = http::read_json(req);
     if (!body.is_object() || !body.contains("title") || !body["title"].is_string() || body["title"].get<std::string>().empty() ||
         (body.contains("text") && !body["text"].is_string()))
         throw http::UnprocessableContent(R"(a note is {"title": "a non-empty string", "text": "a string"})");
-    return {body["title"], body.value("text", "")};
+    return {body["title"].get<std::string>(), body.value("text", "")};
 }
 
 void send_note(http::Response& res, const nlohmann::json& note, http::Status status = http::OK) {
@@ -130,8 +135,8 @@ http::Router router(Store& store, const Options& options) {
     }).summary("A page of the notes, oldest first").produces("application/json").fails({http::BAD_REQUEST, limited});
 
     router.post("/notes", [&store](http::Request& req, http::Response& res) {
-        const auto [title, text] = read_note(req);
-        const nlohmann::json note = store.add(title, text);
+        const NoteInput input = read_note(req);
+        const nlohmann::json note = store.add(input.title, input.text);
         res.headers.set("Location", "/notes/" + std::to_string(note["id"].get<std::uint64_t>()));
         send_note(res, note, http::CREATED);
     }).summary("Add a note").accepts("application/json").produces("application/json")
@@ -151,11 +156,11 @@ http::Router router(Store& store, const Options& options) {
         const auto id = req.param<std::uint64_t>("id");
         if (req.headers.get("If-Match").empty())
             throw http::PreconditionRequired("send If-Match with the note's ETag, so that no change is lost");
-        const auto [title, text] = read_note(req);
+        const NoteInput input = read_note(req);
         const std::optional<nlohmann::json> note = store.update(id, [&](nlohmann::json& current) {
             http::check_preconditions(req, etag_of(current));  // 412 if it changed meanwhile
-            current["title"] = title;
-            current["text"] = text;
+            current["title"] = input.title;
+            current["text"] = input.text;
             return true;
         });
         if (!note)
