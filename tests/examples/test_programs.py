@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import os
+import random
 import re
 import shutil
 import signal
 import socket
+import string
 import subprocess
 import tempfile
 import time
@@ -310,6 +313,54 @@ class ProductionTest(unittest.TestCase):
         self.assertIn("httpkit-echo stopped", out)
         self.assertEqual(json.loads(slow.communicate(timeout=10)[0]), {"delayed_ms": 300})
 
+    def test_metrics_by_route_are_bounded_and_valid(self):
+        # Series by route pattern, never by path or method sent; the exposition as Prometheus's
+        # own checker (promtool, Debian's prometheus) reads it.
+        port = free_port()
+        echo = self.start(str(port))
+        echo.stdout.readline()
+        url = f"http://127.0.0.1:{port}"
+        self.curl(url + "/status/201")
+        self.curl(url + "/status/404")
+        self.curl(url + "/some/path")
+
+        def scrape() -> str:
+            return self.curl(url + "/metrics")
+
+        def route_series(text: str) -> list[str]:
+            return [line.rsplit(" ", 1)[0] for line in text.splitlines() if line.startswith("httpkit_route_")]
+
+        def hostile(count: int, seed: int) -> None:
+            rng = random.Random(seed)
+            tchar = "!#$%&'*+-.^_`|~" + string.ascii_letters + string.digits
+            pchar = string.ascii_lowercase + string.digits + "-_~/"
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            try:
+                for _ in range(count):
+                    method = "!" + "".join(rng.choice(tchar) for _ in range(rng.randint(1, 15)))
+                    connection.request(method, "/status/200")
+                    connection.getresponse().read()
+                    path = "/p" + "".join(rng.choice(pchar) for _ in range(rng.randint(1, 40)))
+                    connection.request("GET", path)
+                    connection.getresponse().read()
+            finally:
+                connection.close()
+
+        scrape()  # its own series, then
+        hostile(20, 1)  # every kind the run below may add, once
+        before = scrape()
+        hostile(1000, 2)
+        after = scrape()
+        self.assertIn('httpkit_route_requests_total{route="/status/{code}",method="GET",status_class="2xx"} 1\n', after)
+        self.assertIn('httpkit_route_requests_total{route="/status/{code}",method="GET",status_class="4xx"} 1\n', after)
+        self.assertIn('httpkit_route_requests_total{route="/status/{code}",method="other",status_class="2xx"} 1020\n', after)
+        self.assertIn('httpkit_route_requests_total{route="/{path...}",method="GET",status_class="2xx"} 1021\n', after)
+        self.assertIn('httpkit_route_request_duration_seconds_count{route="/metrics"} 2\n', after)
+        self.assertEqual(route_series(after), route_series(before))
+        self.assertNotRegex(after, r'method="!')
+        checked = subprocess.run(["promtool", "check", "metrics"], input=after, capture_output=True, text=True, timeout=60)
+        self.assertEqual(checked.returncode, 0, checked.stdout + checked.stderr + after)
+        self.stop(echo)
 
     def test_hot_upgrade_under_load(self):
         # SIGUSR2 starts the binary again on the same listening sockets; once the new process

@@ -25,6 +25,8 @@ using Fields = std::map<std::string, std::string, std::less<>>;
 /// Router::stream_body() and Server::on_body().
 using BodySink = std::function<void(std::string_view piece)>;
 
+class Route;  // <http/router.hpp>
+
 /// A file sent in a multipart/form-data request (RFC 7578). Small files are kept in `content`;
 /// one larger than the server's `max_upload_in_memory` is written to a temporary file instead,
 /// named by `path`, and removed when the last copy of this object is gone.
@@ -74,6 +76,12 @@ public:
     Fields cookies;            ///< the Cookie header (RFC 6265, Section 5.4)
     Fields form;               ///< urlencoded or multipart/form-data fields
     Fields params;             ///< path parameters of the http::Router route that matched, percent-decoded
+    /// The http::Router route that matched (route->pattern(): "/api/v1/users/{id}", with its
+    /// group's prefix), set by the router before its middleware runs; null if none did (404,
+    /// 405, an OPTIONS or a redirect the router answers itself) or the handler is no Router.
+    /// server.metrics() labels responses with its pattern. It points into the router, which must
+    /// outlive the request.
+    const Route* route = nullptr;
     std::map<std::string, UploadedFile, std::less<>> files;  ///< multipart uploads, by field name
     /// The content, raw bytes (chunked framing removed). Empty for multipart/form-data, which is
     /// parsed as it arrives into `form` and `files`.

@@ -8,6 +8,7 @@
 #include <http/response.hpp>
 #include <http/websocket.hpp>
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <initializer_list>
@@ -17,6 +18,10 @@
 #include <vector>
 
 namespace http {
+
+namespace detail {
+class LoopMetrics;
+}
 
 /// What router.websocket() agrees to in a handshake.
 struct WebSocketOptions {
@@ -61,6 +66,8 @@ public:
 
 private:
     friend class Router;
+    friend class detail::LoopMetrics;
+    std::uint32_t label_ = 0;  // its pattern's number among the metrics' route labels
     std::string pattern_;
     std::vector<std::string> methods_;
     std::string summary_;
@@ -96,6 +103,8 @@ struct OpenApiInfo;  // <http/openapi.hpp>
 /// 404 (http::NotFound); a method outside the HTTP Method Registry (<http/methods.hpp>) that no
 /// route takes: 501 (http::NotImplemented), whatever the path. A pattern registered with a trailing slash answers the other form with
 /// a 308 to it, and the other way round.
+///
+/// The route that matched is req.route (its pattern labels the server's metrics).
 ///
 /// Register routes before the server starts: a Router is not changed while it serves. Copies of
 /// a Router share its routes (server.on_receive(router) keeps one).

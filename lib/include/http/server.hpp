@@ -227,9 +227,19 @@ public:
 
     /// The server's counters in the Prometheus text exposition format (for a /metrics route):
     /// httpkit_requests_total{method,status_class}, the httpkit_request_duration_seconds
-    /// histogram (head received to response queued), httpkit_refused_requests_total{status}
-    /// (requests refused before a handler, by the parser, the limits or max_connections),
-    /// httpkit_rate_limited_total (requests http::rate_limit() refused), httpkit_open_connections, httpkit_received_bytes_total and httpkit_sent_bytes_total.
+    /// histogram (head received to response queued), httpkit_route_requests_total{route,method,
+    /// status_class} and the httpkit_route_request_duration_seconds summary{route} (_sum and
+    /// _count), httpkit_refused_requests_total{status} (requests refused before a handler, by the
+    /// parser, the limits or max_connections), httpkit_rate_limited_total (requests
+    /// http::rate_limit() refused), httpkit_open_connections, httpkit_received_bytes_total and
+    /// httpkit_sent_bytes_total.
+    ///
+    /// No label holds what a client chose: `method` is GET, HEAD, POST, PUT, DELETE, PATCH,
+    /// OPTIONS or "other"; `route` is the pattern of the http::Router route that matched, with its
+    /// group's prefix (route="/api/v1/users/{id}", never the path), or "" for a response no route
+    /// matched (404, 405, 501, an OPTIONS or a redirect the router answers itself, a handler that
+    /// is no Router): the series are bounded by the routes registered, whatever clients send. A
+    /// route's series appear once it has answered. Label values are escaped as the format says.
     /// Safe from any thread, a handler included.
     std::string metrics() const;
 

@@ -10,6 +10,7 @@
 #include "server/websocket.hpp"
 #include "proto/parser/char_class.hpp"
 #include "proto/url/percent.hpp"
+#include "server/metrics.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -34,6 +35,7 @@ struct Endpoint {
     Router::Handler handler;
     std::function<BodySink(Request&)> start_body;  // a stream_body() route's
     const Router::Scope* scope;            // whose middleware runs before it
+    const Route* route;                    // as routes() lists it: req.route
     std::string pattern;                   // as registered, with its group's prefix, for messages
     std::vector<std::string> param_names;  // of its parameters, in path order
 };
@@ -361,12 +363,13 @@ Route& Router::route(std::initializer_list<std::string_view> methods, std::strin
             throw std::invalid_argument("http::Router: " + std::string(method) + " " + full + " conflicts with " +
                                         std::string(method) + " " + existing->pattern +
                                         ", registered before: they match the same paths");
-    for (const std::string_view method : methods)
-        node->methods.emplace_back(std::string(method), Endpoint{handler, {}, scope_, full, param_names});
-    state_->last_added = &node->methods.back().second;
     Route& added = state_->routes.emplace_back();
     added.pattern_ = full;
     added.methods_.assign(methods.begin(), methods.end());
+    added.label_ = detail::LoopMetrics::route_label(full);
+    for (const std::string_view method : methods)
+        node->methods.emplace_back(std::string(method), Endpoint{handler, {}, scope_, &added, full, param_names});
+    state_->last_added = &node->methods.back().second;
     return added;
 }
 
@@ -401,6 +404,7 @@ const Endpoint* match_route(const Node& root, Request& req) {
         return nullptr;
     const Endpoint* route = route_for(*match.node, req.method);
     set_params(req.params, route->param_names, match.params);
+    req.route = route->route;
     return route;
 }
 

@@ -108,6 +108,7 @@ void Exchange::begin(Clock::time_point started) noexcept {
     refused_ = false;
     handled_ = false;
     opened_ = false;
+    request.route = nullptr;  // the router sets it
 }
 
 void Exchange::take_head(const RequestHead& head, bool secure) {
@@ -412,7 +413,7 @@ void Exchange::complete(const Outgoing& outgoing) {
     known_ = false;  // what is refused from now on is the next request, unknown
     if (refused_)
         return;  // counted and logged when refused
-    host_.metrics.count_response(request.method, response().status, finished_at_ - started_);
+    host_.metrics.count_response(request.method, request.route, response().status, finished_at_ - started_);
     if (host_.config.access_log && !outgoing.stream) {
         const bool content = !outgoing.head_request && !response_has_no_content(response().status);
         log_access(&request, response().status,
