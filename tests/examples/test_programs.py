@@ -23,12 +23,17 @@ FILES = os.environ.get("HTTPKIT_FILES")
 STATUS = os.environ.get("HTTPKIT_STATUS")
 
 
-def test_port_open(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        return True
-    except OSError:
-        return False
+def wait_for_port(port: int, timeout: float = 10) -> None:
+    """Returns once 127.0.0.1:port accepts a connection; raises after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def free_port() -> int:
@@ -277,15 +282,7 @@ class ProductionTest(unittest.TestCase):
         port = free_port()
         echo = self.start(command=["systemd-socket-activate", "-l", f"127.0.0.1:{port}", ECHO, "--socket-activation"])
         # systemd-socket-activate listens first and starts the server at the first connection.
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+        wait_for_port(port)
         out = json.loads(self.curl(f"http://127.0.0.1:{port}/activated"))
         self.assertEqual(out["path"], "/activated")
         self.stop(echo)
@@ -375,9 +372,7 @@ class ProductionTest(unittest.TestCase):
         old = subprocess.Popen([ECHO, str(port), "--threads", "2"], stdout=out_file, stderr=err_file, text=True)
         self.addCleanup(lambda: old.poll() is None and old.kill())
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 10
-        while not test_port_open(port) and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_for_port(port)
         wrk = subprocess.Popen(["wrk", "-t1", "-c32", "-d4s", url + "/plaintext"], stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
         time.sleep(1.5)
