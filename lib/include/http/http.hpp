@@ -23,6 +23,7 @@
 #include <http/server.hpp>
 #include <http/status.hpp>
 #include <http/stream.hpp>
+#include <http/task.hpp>
 #include <http/testing.hpp>
 #include <http/url.hpp>
 #include <http/websocket.hpp>

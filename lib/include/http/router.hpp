@@ -6,8 +6,10 @@
 #include <http/status.hpp>
 #include <http/request.hpp>
 #include <http/response.hpp>
+#include <http/task.hpp>
 #include <http/websocket.hpp>
 
+#include <concepts>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -79,39 +81,14 @@ private:
 
 struct OpenApiInfo;  // <http/openapi.hpp>
 
-/// Routes requests to handlers by method and path, and is itself a handler:
-///
-///     http::Router router;
-///     router.get("/users/{id}", [](http::Request& req, http::Response& res) {
-///         res.write("user " + req.params.at("id"));
-///     });
-///     router.get("/files/{path...}", serve);           // a rest parameter spans segments
-///     router.use([](http::Request& req, http::Response& res, const std::function<void()>& next) {
-///         next();                                      // middleware, in the order added
-///     });
-///     http::Router& api = router.group("/api/v1");     // a prefix, with middleware of its own
-///     server.on_receive(router);
-///
-/// Patterns are split at '/'. A segment is a literal, a parameter `{name}` (letters, digits and
-/// '_'; read typed with req.param<T>(name)), or, last, a rest parameter `{name...}` that takes the
-/// rest of the path (at least one segment). Matching works
-/// on the raw path; each parameter is percent-decoded after matching (so "%2F" stays inside one
-/// parameter) into req.params. A literal segment beats a parameter, which beats a rest
-/// parameter, whatever the order of registration. When the path matches but the method does
-/// not: 405 with Allow (http::MethodNotAllowed); OPTIONS: 204 with Allow, unless a handler is
-/// registered for it; HEAD runs the GET handler (the server sends no content); no path matches:
-/// 404 (http::NotFound); a method outside the HTTP Method Registry (<http/methods.hpp>) that no
-/// route takes: 501 (http::NotImplemented), whatever the path. A pattern registered with a trailing slash answers the other form with
-/// a 308 to it, and the other way round.
-///
-/// The route that matched is req.route (its pattern labels the server's metrics).
-///
-/// Register routes before the server starts: a Router is not changed while it serves. Copies of
-/// a Router share its routes (server.on_receive(router) keeps one).
 class Router {
 public:
     using Handler = std::function<void(Request&, Response&)>;
     using Middleware = std::function<void(Request&, Response&, const std::function<void()>& next)>;
+    /// A coroutine handler: while it waits (co_await) it holds no thread.
+    using AsyncHandler = std::function<Task<>(Request&, Response&)>;
+    /// A coroutine middleware: co_await next() runs the rest of the chain.
+    using AsyncMiddleware = std::function<Task<>(Request&, Response&, std::function<Task<>()> next)>;
 
     Router();
     /// Copies share the routes.
@@ -136,6 +113,29 @@ public:
     /// A route for every method (one registered for a method of its own goes first).
     Route& any(std::string_view pattern, Handler handler) { return route("*", pattern, std::move(handler)); }
 
+    /// The same for coroutine handlers (returning http::Task<>), which run on the server's loop
+    /// and hold no thread while they wait.
+    template <TaskHandler F>
+    Route& route(std::string_view method, std::string_view pattern, F handler) {
+        return add({method}, pattern, nullptr, AsyncHandler(std::move(handler)));
+    }
+    template <TaskHandler F>
+    Route& route(std::initializer_list<std::string_view> methods, std::string_view pattern, F handler) {
+        return add(methods, pattern, nullptr, AsyncHandler(std::move(handler)));
+    }
+    template <TaskHandler F>
+    Route& get(std::string_view pattern, F handler) { return route("GET", pattern, std::move(handler)); }
+    template <TaskHandler F>
+    Route& post(std::string_view pattern, F handler) { return route("POST", pattern, std::move(handler)); }
+    template <TaskHandler F>
+    Route& put(std::string_view pattern, F handler) { return route("PUT", pattern, std::move(handler)); }
+    template <TaskHandler F>
+    Route& patch(std::string_view pattern, F handler) { return route("PATCH", pattern, std::move(handler)); }
+    template <TaskHandler F>
+    Route& del(std::string_view pattern, F handler) { return route("DELETE", pattern, std::move(handler)); }
+    template <TaskHandler F>
+    Route& any(std::string_view pattern, F handler) { return route("*", pattern, std::move(handler)); }
+
     /// Middleware for every request this router (or group) handles, in the order added; a
     /// group's runs after its parent's. It calls next() to go on, or answers by itself.
     /// A route whose content is not buffered: when a request's head is in, `start` runs (with
@@ -159,6 +159,14 @@ public:
     BodySink start_body(Request& req) const;
 
     Router& use(Middleware middleware);
+    /// A coroutine middleware: `co_await next()` runs the rest of the chain. A plain middleware
+    /// in a chain with a coroutine (a coroutine handler or middleware after it) sees its next()
+    /// return when the rest has ended or first waits; what the rest throws after it has waited
+    /// reaches the middleware outside (or the server), not this one.
+    template <TaskMiddleware F>
+    Router& use(F middleware) {
+        return use_async(AsyncMiddleware(std::move(middleware)));
+    }
 
     /// A group of routes under `prefix` ("/api/v1"), with middleware of its own. The reference
     /// stays valid as long as the router does.
@@ -190,8 +198,12 @@ public:
     template <class Info = OpenApiInfo>
     auto openapi(const Info& info) const;
 
-    /// Dispatches a request: the server calls it.
+    /// Dispatches a request: the server calls it. A coroutine handler is driven to its end on
+    /// this thread (http::run()).
     void operator()(Request& req, Response& res) const;
+    /// Dispatches a request as a Task, which is done already (it has no coroutine) unless the
+    /// route's handler or a middleware of its chain is a coroutine.
+    Task<> serve(Request& req, Response& res) const;
 
     struct State;
     struct Scope;
@@ -199,6 +211,9 @@ public:
 private:
     Router(State* state, Scope* scope) noexcept : state_(state), scope_(scope) {}
     void no_route(Request& req, Response& res) const;  // 404, 405, OPTIONS, trailing slash
+    Route& add(std::initializer_list<std::string_view> methods, std::string_view pattern, Handler handler,
+               AsyncHandler async);
+    Router& use_async(AsyncMiddleware middleware);
 
     std::shared_ptr<State> owner_;  // null in the groups the state holds (no cycle)
     State* state_;

@@ -4,6 +4,7 @@
 #include <http/failure.hpp>
 #include <http/request.hpp>
 #include <http/response.hpp>
+#include <http/task.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -205,6 +206,12 @@ public:
     void on_connect(std::function<void(const ClientInfo&)> fn);
     void on_disconnect(std::function<void(const ClientInfo&)> fn);
     void on_receive(std::function<void(Request&, Response&)> fn);
+    /// A coroutine handler (returning http::Task<>): it runs on the connection's loop, holds no
+    /// thread while it waits, and its awaits throw http::Cancelled once its client has gone.
+    template <TaskHandler F>
+    void on_receive(F fn) {
+        on_receive_task(std::function<Task<>(Request&, Response&)>(std::move(fn)));
+    }
     /// Routes with `router` (a copy of it): its handlers, and the body sinks of its
     /// stream_body() routes.
     void on_receive(const Router& router);
@@ -298,6 +305,7 @@ public:
     class Impl;
 
 private:
+    void on_receive_task(std::function<Task<>(Request&, Response&)> fn);
     std::unique_ptr<Impl> impl_;
 };
 

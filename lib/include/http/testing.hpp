@@ -35,6 +35,9 @@ class TestClient {
 public:
     explicit TestClient(const Router& router);
     explicit TestClient(std::function<void(Request&, Response&)> handler);
+    /// A coroutine handler: each request drives it to its end (http::run()).
+    template <TaskHandler F>
+    explicit TestClient(F handler) : TestClient(std::function<Task<>(Request&, Response&)>(std::move(handler)), 0) {}
     ~TestClient();
     TestClient(TestClient&&) noexcept;
     TestClient& operator=(TestClient&&) noexcept;
@@ -56,6 +59,7 @@ public:
                           const Headers& headers = {});
 
 private:
+    TestClient(std::function<Task<>(Request&, Response&)> handler, int);
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

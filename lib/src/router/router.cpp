@@ -23,8 +23,12 @@
 namespace http {
 
 struct Router::Scope {
+    struct Entry {  // one middleware: plain or a coroutine
+        Middleware plain;
+        AsyncMiddleware async;
+    };
     std::string prefix;  // "/api/v1", or empty for the root
-    std::vector<Middleware> middleware;
+    std::vector<Entry> middleware;
     const Scope* parent = nullptr;
 };
 
@@ -32,7 +36,8 @@ namespace {
 
 // What a node keeps for one method of a route.
 struct Endpoint {
-    Router::Handler handler;
+    Router::Handler handler;               // a plain one, or
+    Router::AsyncHandler async;            // a coroutine
     std::function<BodySink(Request&)> start_body;  // a stream_body() route's
     const Router::Scope* scope;            // whose middleware runs before it
     const Route* route;                    // as routes() lists it: req.route
@@ -261,7 +266,16 @@ Router& Router::operator=(const Router& other) {
 }
 
 Router& Router::use(Middleware middleware) {
-    scope_->middleware.push_back(std::move(middleware));
+    if (!middleware)
+        throw std::invalid_argument("http::Router: an empty middleware");
+    scope_->middleware.push_back({std::move(middleware), {}});
+    return *this;
+}
+
+Router& Router::use_async(AsyncMiddleware middleware) {
+    if (!middleware)
+        throw std::invalid_argument("http::Router: an empty middleware");
+    scope_->middleware.push_back({{}, std::move(middleware)});
     return *this;
 }
 
@@ -317,10 +331,15 @@ Route& Route::produces(std::string_view media_type) {
 }
 
 Route& Router::route(std::string_view method, std::string_view pattern, Handler handler) {
-    return route(std::initializer_list<std::string_view>{method}, pattern, std::move(handler));
+    return add({method}, pattern, std::move(handler), nullptr);
 }
 
 Route& Router::route(std::initializer_list<std::string_view> methods, std::string_view pattern, Handler handler) {
+    return add(methods, pattern, std::move(handler), nullptr);
+}
+
+Route& Router::add(std::initializer_list<std::string_view> methods, std::string_view pattern, Handler handler,
+                   AsyncHandler async) {
     const std::string full = join_prefix(scope_->prefix, pattern);
     if (methods.size() == 0)
         throw std::invalid_argument("http::Router: " + full + " has no method");
@@ -332,7 +351,7 @@ Route& Router::route(std::initializer_list<std::string_view> methods, std::strin
         if (std::find(methods.begin(), method, *method) != method)
             throw std::invalid_argument("http::Router: " + std::string(*method) + " twice for " + full);
     }
-    if (!handler)
+    if (!handler && !async)
         throw std::invalid_argument("http::Router: an empty handler for " + full);
     Node* node = &state_->root;
     std::vector<std::string> param_names;
@@ -368,7 +387,7 @@ Route& Router::route(std::initializer_list<std::string_view> methods, std::strin
     added.methods_.assign(methods.begin(), methods.end());
     added.label_ = detail::LoopMetrics::route_label(full);
     for (const std::string_view method : methods)
-        node->methods.emplace_back(std::string(method), Endpoint{handler, {}, scope_, &added, full, param_names});
+        node->methods.emplace_back(std::string(method), Endpoint{handler, async, {}, scope_, &added, full, param_names});
     state_->last_added = &node->methods.back().second;
     return added;
 }
@@ -443,31 +462,89 @@ Router& Router::files(std::string_view prefix, std::filesystem::path directory, 
     return *this;
 }
 
-void Router::operator()(Request& req, Response& res) const {
+namespace {
+
+// A request's way through middleware that include a coroutine, to its handler.
+struct Chain {
+    std::vector<const Router::Scope::Entry*> middleware;  // outermost first
+    const Endpoint* route;                                // null: no route matched
+    std::function<void()> no_route;
+};
+
+Task<> run_chain(std::shared_ptr<const Chain> chain, std::size_t index, Request& req, Response& res) {
+    if (index == chain->middleware.size()) {
+        if (!chain->route)
+            chain->no_route();
+        else if (chain->route->async)
+            co_await chain->route->async(req, res);
+        else
+            chain->route->handler(req, res);
+        co_return;
+    }
+    const Router::Scope::Entry& entry = *chain->middleware[index];
+    if (entry.async) {
+        co_await entry.async(req, res, [chain, index, &req, &res] { return run_chain(chain, index + 1, req, res); });
+        co_return;
+    }
+    // A plain middleware: its next() runs the rest until it ends (what it threw comes out of
+    // next(), as without coroutines) or first waits; then this coroutine waits for it.
+    Task<> rest;
+    entry.plain(req, res, [&] {
+        if (!detail::TaskAccess::done(rest))
+            return;  // called twice: the rest runs once
+        rest = run_chain(chain, index + 1, req, res);
+        detail::TaskAccess::start(rest);
+        if (detail::TaskAccess::done(rest)) {
+            Task<> ended = std::move(rest);
+            detail::TaskAccess::take(ended);
+        }
+    });
+    co_await std::move(rest);
+}
+
+}  // namespace
+
+Task<> Router::serve(Request& req, Response& res) const {
     const Endpoint* route = match_route(state_->root, req);
     const Scope* scope = route ? route->scope : scope_;
     if (route && !scope->parent && scope->middleware.empty()) {
-        route->handler(req, res);  // the common case, with nothing in between
-        return;
+        // The common case, with nothing in between.
+        if (route->async)
+            return route->async(req, res);
+        route->handler(req, res);
+        return {};
     }
+    // The middleware of the scope and its parents, outermost first.
+    std::vector<const Scope::Entry*> chain;
+    bool async = route && route->async;
+    for (const Scope* s = scope; s; s = s->parent)
+        for (auto it = s->middleware.rbegin(); it != s->middleware.rend(); ++it) {
+            chain.push_back(&*it);
+            async = async || it->async;
+        }
+    std::reverse(chain.begin(), chain.end());
+    if (async)
+        return run_chain(std::make_shared<const Chain>(Chain{std::move(chain), route, [this, &req, &res] { no_route(req, res); }}),
+                         0, req, res);
+
     std::function<void()> finish = route ? std::function<void()>([&] { route->handler(req, res); })
                                          : std::function<void()>([&] { no_route(req, res); });
-
-    // The middleware of the scope and its parents, outermost first.
-    std::vector<const Middleware*> chain;
-    for (const Scope* s = scope; s; s = s->parent)
-        for (auto it = s->middleware.rbegin(); it != s->middleware.rend(); ++it)
-            chain.push_back(&*it);
-    std::reverse(chain.begin(), chain.end());
     std::size_t next_index = 0;
     std::function<void()> next = [&] {
         if (next_index == chain.size()) {
             finish();
             return;
         }
-        (*chain[next_index++])(req, res, next);
+        chain[next_index++]->plain(req, res, next);
     };
     next();
+    return {};
+}
+
+void Router::operator()(Request& req, Response& res) const {
+    Task<> task = serve(req, res);
+    if (!detail::TaskAccess::done(task))
+        run(std::move(task));
 }
 
 void Router::no_route(Request& req, Response& res) const {

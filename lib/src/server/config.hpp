@@ -7,12 +7,16 @@
 #include "proto/parser/request_parser.hpp"
 
 #include <http/server.hpp>
+#include <http/task.hpp>
 
 #include <chrono>
 #include <functional>
 #include <vector>
 
 namespace http::detail {
+
+/// An on_receive hook as the server keeps it: a plain handler's returns a Task with no coroutine.
+using ReceiveHook = std::function<Task<>(Request&, Response&)>;
 
 struct ServerConfig {
     std::chrono::milliseconds read_timeout;
@@ -40,7 +44,7 @@ struct ServerConfig {
 
     std::vector<std::function<void(const ClientInfo&)>> connect_hooks;
     std::vector<std::function<void(const ClientInfo&)>> disconnect_hooks;
-    std::vector<std::function<void(Request&, Response&)>> receive_hooks;
+    std::vector<ReceiveHook> receive_hooks;
     std::vector<std::function<BodySink(Request&)>> body_hooks;
     std::vector<std::function<void(const Request&, const Response&)>> reply_hooks;
     std::vector<std::function<void(const std::exception&, const ClientInfo&)>> error_hooks;

@@ -95,6 +95,7 @@ void Connection::start() {
 }
 
 void Connection::abandon() noexcept {
+    exchange_.cancel();  // a coroutine handler waiting unwinds now
     loop_.remove(this);
     self_.reset();  // may destroy this
 }
@@ -124,6 +125,11 @@ void Connection::on_events(std::uint32_t events) {
         waiting_ = Wait::none;
         process();
     }
+}
+
+void Connection::handler_resumed() {
+    // On the thread that ended the coroutine: the rest is the loop's.
+    loop_.reactor().post([keep = std::move(suspended_self_)] { keep->process(); });
 }
 
 void Connection::resume_after_handoff() {
@@ -280,6 +286,7 @@ void Connection::cut() {
     cut_.store(true, std::memory_order_relaxed);
     if (away_.load(std::memory_order_acquire))
         return;  // the step after the hand-back closes
+    exchange_.cancel();  // a coroutine handler's waits end: its continuation closes
     wake();  // the read or write it waits for closes
     if (stream_ && stream_->unpark())
         process();  // parked for a producer: no operation to wake
@@ -565,8 +572,19 @@ Connection::Next Connection::need_input() {
 Connection::Next Connection::handle() {
     if (!exchange_.handled())
         clear_deadline();
-    if (exchange_.run() == Exchange::Run::away)
+    switch (exchange_.run([this] { handler_resumed(); })) {
+    case Exchange::Run::done:
+        break;
+    case Exchange::Run::away:
         return Next::handoff;  // this thread blocked long enough to be replaced: the new owner goes on
+    case Exchange::Run::suspended:
+        // A coroutine handler waits, holding no thread: the connection waits for it (kept alive
+        // until it ends), watching for a client that goes away, which cancels it.
+        suspended_self_ = self_;
+        watch_peer();
+        return Next::stop;
+    }
+    peer_watch_ = false;
     respond();
     // Uploads (and their temporary files) and a large body go now, not when the next request
     // on this keep-alive connection comes.
@@ -845,6 +863,8 @@ Connection::Next Connection::http2_work() {
         std::string().swap(output_);
     if (h2_->finished() || (peer_closed_ && !h2_->handlers_pending()))
         return close();  // a client that sent its last byte gets what it asked for first
+    if (peer_closed_)
+        h2_->cancel_waiting_handlers();  // but a coroutine's wait is not worth keeping it for
     switch (h2_->waiting()) {
     case Http2Session::Waiting::idle:
         set_deadline(config_.keep_alive_timeout);
@@ -988,6 +1008,7 @@ Connection::Next Connection::close() {
     clear_deadline();
     waiting_ = Wait::none;
     peer_watch_ = false;
+    exchange_.cancel();  // a coroutine handler waiting unwinds now: its client is gone
     h2_.reset();  // its streams' producers see false
     if (ws_) {
         // The WebSocket ended without its closing handshake: on_close runs on the loop, after

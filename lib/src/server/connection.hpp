@@ -69,6 +69,9 @@ private:
     void process();
     /// The continuation a thread replaced by the watchdog posts: the connection is the loop's again.
     void resume_after_handoff();
+    /// A coroutine handler has ended (on whichever thread ended it): the connection goes on, on
+    /// the loop.
+    void handler_resumed();
     Next step();
     /// Reads what the transport has into the input (or drops it, lingering); false if it had
     /// nothing (EAGAIN), and the connection must wait.
@@ -156,6 +159,7 @@ private:
     bool ws_ping_sent_ = false;  // a ping went out for a quiet WebSocket: it must answer in read_timeout
     Clock::time_point ws_deadline_{};  // when a quiet WebSocket is pinged, or given up
     std::shared_ptr<Connection> self_;  // the loop's reference, from start() until close()
+    std::shared_ptr<Connection> suspended_self_;  // while a coroutine handler waits
     ClientInfo client_;
     Relayed relayed_;  // what the PROXY protocol header said, for the requests
     Phase phase_ = Phase::connecting;

@@ -14,6 +14,7 @@
 #include "server/response_access.hpp"
 #include "server/reuse.hpp"
 #include "server/websocket.hpp"
+#include "task/strand.hpp"
 
 #include <stdexcept>
 
@@ -61,6 +62,7 @@ Exchange::Exchange(const ExchangeHost& host, const ClientInfo& client, const Rel
     : host_(host), client_(client), relayed_(relayed) {}
 
 Exchange::~Exchange() {
+    cancel();  // a coroutine handler still waiting unwinds now (its client is gone)
     // The connection went with a stream attached or about to be: its producers see false.
     if (response_ && response_->stream_state)
         response_->stream_state->detach();
@@ -108,6 +110,7 @@ void Exchange::begin(Clock::time_point started) noexcept {
     refused_ = false;
     handled_ = false;
     opened_ = false;
+    strand_.reset();  // the request before's coroutine, ended
     request.route = nullptr;  // the router sets it
 }
 
@@ -333,30 +336,100 @@ void Exchange::refuse(Response&& answer) {
 
 // --- Handlers -----------------------------------------------------------------------------------
 
-Exchange::Run Exchange::run() {
+Exchange::Run Exchange::run(std::function<void()> resumed) {
+    if (awaiting_.load(std::memory_order_acquire))
+        return Run::suspended;
     if (!handled_ && !refused_) {
         handled_ = true;
-        Loop::UserCode user_code(host_.loop);
-        // For the streams and WebSockets the handlers make; none without a loop to carry them.
-        ResponseAccess::set_context(response(), host_.loop ? &host_.loop->stream_context() : nullptr);
-        std::optional<Response> failure = guarded("a handler", [&] {
-            for (const auto& hook : host_.config.receive_hooks)
-                hook(request, response());
-        });
-        ResponseAccess::set_context(response(), nullptr);
-        if (failure) {
-            // A handler that failed after starting a stream sends the failure instead: the
-            // stream's producers see false.
-            if (response().stream_state)
-                response().stream_state->detach();
-            // What middleware and handlers set before the failure (CORS, Vary, cookies) stays.
-            keep_earlier_fields(*failure, response());
-            response() = std::move(*failure);
+        Task<> pending;
+        std::optional<Response> failure;
+        {
+            Loop::UserCode user_code(host_.loop);
+            // For the streams and WebSockets the handlers make; none without a loop to carry them.
+            ResponseAccess::set_context(response(), host_.loop ? &host_.loop->stream_context() : nullptr);
+            failure = guarded("a handler", [&] {
+                const std::vector<ReceiveHook>& hooks = host_.config.receive_hooks;
+                for (std::size_t i = 0; i < hooks.size(); ++i) {
+                    Task<> task = hooks[i](request, response());
+                    if (!TaskAccess::done(task)) {  // a coroutine: it runs on the strand
+                        pending = i + 1 == hooks.size() ? std::move(task) : rest_of_hooks(std::move(task), i + 1);
+                        break;
+                    }
+                }
+            });
         }
+        if (!failure && !TaskAccess::done(pending))
+            return start_task(std::move(pending), std::move(resumed));
+        ResponseAccess::set_context(response(), nullptr);
+        conclude(std::move(failure));
         if (host_.loop && !host_.loop->on_owner_thread())
             return Run::away;
     }
     return Run::done;
+}
+
+void Exchange::conclude(std::optional<Response> failure) {
+    if (!failure)
+        return;
+    // A handler that failed after starting a stream sends the failure instead: the stream's
+    // producers see false.
+    if (response().stream_state)
+        response().stream_state->detach();
+    // What middleware and handlers set before the failure (CORS, Vary, cookies) stays.
+    keep_earlier_fields(*failure, response());
+    response() = std::move(*failure);
+}
+
+Task<> Exchange::rest_of_hooks(Task<> first, std::size_t next) {
+    co_await std::move(first);
+    const std::vector<ReceiveHook>& hooks = host_.config.receive_hooks;
+    for (std::size_t i = next; i < hooks.size(); ++i)
+        co_await hooks[i](request, response());
+}
+
+Exchange::Run Exchange::start_task(Task<> task, std::function<void()> resumed) {
+    task_ = std::move(task);
+    PromiseBase& promise = *TaskAccess::promise(task_);
+    if (!host_.loop) {
+        // http::TestClient, Request::parse: to the end, here.
+        run_to_end(TaskAccess::handle(task_), &promise);
+        end_task();
+        return Run::done;
+    }
+    awaiting_.store(true, std::memory_order_release);
+    strand_ = std::make_shared<Strand>(host_.loop->reactor(), host_.loop);
+    starting_ = true;
+    strand_->start(TaskAccess::handle(task_), promise, [this, resumed = std::move(resumed)] {
+        const bool starting = starting_;
+        end_task();
+        if (!starting && resumed)
+            resumed();
+    });
+    starting_ = false;
+    if (awaiting_.load(std::memory_order_acquire))
+        return Run::suspended;
+    return host_.loop->on_owner_thread() ? Run::done : Run::away;  // it ended without waiting
+}
+
+void Exchange::end_task() {
+    std::optional<Response> failure;
+    try {
+        TaskAccess::take(task_);
+    } catch (const Cancelled&) {
+        // The client has gone: nobody reads this, and it is not an error of the application.
+        failure = failure_response(Status::SERVICE_UNAVAILABLE, "The request was cancelled.", {});
+    } catch (...) {
+        failure = guarded("a handler", [] { throw; });
+    }
+    task_ = Task<>();  // the coroutine is at its end: its frame goes
+    ResponseAccess::set_context(response(), nullptr);
+    conclude(std::move(failure));
+    awaiting_.store(false, std::memory_order_release);
+}
+
+void Exchange::cancel() noexcept {
+    if (strand_ && awaiting_.load(std::memory_order_acquire))
+        strand_->cancel();
 }
 
 // --- Finishing ----------------------------------------------------------------------------------

@@ -26,9 +26,12 @@
 #include "proto/parser/request_parser.hpp"
 #include "server/loop.hpp"
 
+#include <http/task.hpp>
+
 #include <http/request.hpp>
 #include <http/response.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -42,6 +45,7 @@ namespace http::detail {
 
 class MultipartReader;
 class ServerWebSocket;
+class Strand;
 
 /// How a protocol can end a streamed body whose length is not declared.
 enum class Delimiting : std::uint8_t {
@@ -145,14 +149,25 @@ public:
     // --- Handlers ------------------------------------------------------------------------------
 
     enum class Run : std::uint8_t {
-        done,  ///< `response` is ready to finish
-        away   ///< this thread lost the loop while in a handler: return, touching nothing; the
-               ///< loop's new owner calls run() again, which then finds the handlers done
+        done,      ///< `response` is ready to finish
+        away,      ///< this thread lost the loop while in a handler: return, touching nothing; the
+                   ///< loop's new owner calls run() again, which then finds the handlers done
+        suspended  ///< a coroutine handler waits (holding no thread): `resumed` is called once it
+                   ///< has ended, and the protocol then calls run() again, which says done
     };
-    /// Runs the on_receive handlers, once.
-    Run run();
+    /// Runs the on_receive handlers, once. A handler that returns a coroutine (http::Task) that
+    /// waits leaves the exchange suspended: `resumed` is called on the thread that ends it (the
+    /// loop's owner, or one the watchdog replaced meanwhile), the response made. Without a loop,
+    /// the coroutine is driven to its end here.
+    Run run(std::function<void()> resumed = {});
     /// Whether run() has run them (or begun to, on a thread that lost the loop).
     bool handled() const noexcept { return handled_; }
+    /// Whether a coroutine handler waits.
+    bool suspended() const noexcept { return awaiting_.load(std::memory_order_acquire); }
+    /// The client went away: a waiting coroutine handler is resumed with http::Cancelled thrown
+    /// by its await (it unwinds now, on this thread), as is each await it begins after. Its
+    /// response is a 503 that nobody may read. Thread: the loop's owner.
+    void cancel() noexcept;
 
     // --- Finishing -----------------------------------------------------------------------------
 
@@ -184,6 +199,13 @@ private:
     template <class Fn>
     std::optional<Response> guarded(const char* what, Fn&& fn);
     void refuse(Response&& answer);
+    /// The handlers' end: `failure` (what one threw) replaces the response.
+    void conclude(std::optional<Response> failure);
+    /// Runs `task`, the rest of the handlers, on the loop's strand until it waits or ends.
+    Run start_task(Task<> task, std::function<void()> resumed);
+    /// The coroutine has ended: what it threw becomes the response.
+    void end_task();
+    Task<> rest_of_hooks(Task<> first, std::size_t next);
     Response& borrow_response();
     Outgoing prepare(bool head_request, Delimiting delimiting);
     void replace_invalid(const std::exception& error, Outgoing& outgoing);
@@ -201,6 +223,10 @@ private:
     bool refused_ = false;
     bool handled_ = false;  // the handlers ran
     bool opened_ = false;   // open_content() ran
+    Task<> task_;                    // a coroutine handler's, while it runs
+    std::shared_ptr<Strand> strand_;  // where it runs
+    std::atomic<bool> awaiting_{false};  // it waits; end_task() clears it on the thread ending it
+    bool starting_ = false;          // start_task() is starting it: no `resumed` call
     BodySink sink_;
     std::unique_ptr<MultipartReader> multipart_;
     std::string multipart_piece_;  // what the protocol appends while a multipart body is parsed

@@ -65,8 +65,13 @@ struct Http2Session::Stream {
     bool queued = false;       // whole: its handler is to run, or runs
     bool running = false;      // its handler runs (here, or on a thread that lost the loop)
     bool closed = false;       // nghttp2 closed it: a handler still to run does not
-    // Set by the thread that lost the loop in this stream's handler, once it has returned.
+    // Set by the thread that lost the loop in this stream's handler, once it has returned, or
+    // by the one that ended its coroutine.
     std::atomic<bool> finished_elsewhere{false};
+    // While its coroutine handler waits: itself (the session may close meanwhile), and how to
+    // step the connection once the handler has ended.
+    std::shared_ptr<Stream> keep;
+    std::function<void()> wake;
     bool submitted = false;
     bool discard_body = false; // refused: what more of the body comes is dropped
     bool content_opened = false;  // Exchange::open_content() ran
@@ -379,6 +384,11 @@ struct Http2Callbacks {
             self.replies_.add(std::move(exchange.request), std::move(exchange.response()));
         }
         stream.closed = true;
+        if (exchange.suspended()) {
+            // Reset by the client, or the connection ends: its coroutine handler is cancelled,
+            // outside this callback (it is application code).
+            self.loop_.reactor().post([keep = it->second] { keep->exchange.cancel(); });
+        }
         self.streams_.erase(it);  // a handler running elsewhere keeps it until it returns
         return 0;
     }
@@ -503,9 +513,11 @@ Http2Session::Http2Session(Loop& loop, const ClientInfo& client, const Relayed* 
 }
 
 Http2Session::~Http2Session() {
-    for (auto& [id, stream] : streams_)
+    for (auto& [id, stream] : streams_) {
         if (stream->streamed)
             stream->streamed->detach();
+        stream->exchange.cancel();  // a coroutine handler waiting unwinds now: its client is gone
+    }
     nghttp2_session_del(session_);
 }
 
@@ -857,11 +869,25 @@ bool Http2Session::run_handlers() {
             wake_();
         }
         stream->running = true;
-        if (stream->exchange.run() == Exchange::Run::away) {
+        auto resumed = [raw = stream.get(), &reactor = loop_.reactor()] {
+            // The coroutine has ended, on whichever thread: the loop takes the response at the
+            // session's next run(), as for a handler that returned on a replaced thread.
+            raw->finished_elsewhere.store(true, std::memory_order_release);
+            reactor.post([keep = std::move(raw->keep)] { keep->wake(); });
+        };
+        switch (stream->exchange.run(resumed)) {
+        case Exchange::Run::done:
+            break;
+        case Exchange::Run::away:
             // This thread lost the loop in the handler: only the stream, kept alive here, is
             // told; the loop's new owner takes the response at its next run().
             stream->finished_elsewhere.store(true, std::memory_order_release);
             return false;
+        case Exchange::Run::suspended:
+            // A coroutine handler waits, holding no thread: the other streams go on meanwhile.
+            stream->keep = stream;
+            stream->wake = wake_;
+            continue;
         }
         stream->running = false;
         stream->handled = true;
@@ -876,6 +902,11 @@ bool Http2Session::handlers_pending() const noexcept {
         if (stream->running)
             return true;
     return false;
+}
+
+void Http2Session::cancel_waiting_handlers() noexcept {
+    for (auto& [id, stream] : streams_)
+        stream->exchange.cancel();
 }
 
 void Http2Session::submit(Stream& stream) {

@@ -122,6 +122,8 @@ public:
     bool run_handlers();
     /// Whether a stream waits for its handler (to run, or to return on another thread).
     bool handlers_pending() const noexcept;
+    /// The client has gone: the coroutine handlers that wait are cancelled (http::Cancelled).
+    void cancel_waiting_handlers() noexcept;
     /// Appends frames to send to `out`, up to about `limit` bytes; false on a fatal error.
     bool produce(std::string& out, std::size_t limit);
     /// Graceful close: GOAWAY; the streams already begun are answered, no new one is taken.

@@ -596,7 +596,7 @@ void Server::on_disconnect(std::function<void(const ClientInfo&)> fn) {
 void Server::on_receive(const Router& router) {
     // One copy for both: the routes' handlers, and their body sinks (Router::stream_body()).
     auto shared = std::make_shared<const Router>(router);
-    on_receive([shared](Request& req, Response& res) { (*shared)(req, res); });
+    impl_->config.receive_hooks.push_back([shared](Request& req, Response& res) { return shared->serve(req, res); });
     on_body([shared](Request& req) { return shared->start_body(req); });
 }
 
@@ -605,6 +605,16 @@ void Server::on_body(std::function<BodySink(Request&)> fn) {
 }
 
 void Server::on_receive(std::function<void(Request&, Response&)> fn) {
+    if (!fn)
+        throw std::invalid_argument("http::Server: an empty on_receive handler");
+    impl_->config.receive_hooks.push_back([fn = std::move(fn)](Request& req, Response& res) {
+        fn(req, res);
+        return Task<>();
+    });
+}
+void Server::on_receive_task(std::function<Task<>(Request&, Response&)> fn) {
+    if (!fn)
+        throw std::invalid_argument("http::Server: an empty on_receive handler");
     impl_->config.receive_hooks.push_back(std::move(fn));
 }
 void Server::on_reply(std::function<void(const Request&, const Response&)> fn) {

@@ -41,13 +41,30 @@ struct TestClient::Impl {
     detail::LoopMetrics metrics;
 };
 
-TestClient::TestClient(std::function<void(Request&, Response&)> handler) : impl_(std::make_unique<Impl>()) {
+namespace {
+
+// A plain handler as the server keeps it; an empty one stays empty.
+std::function<Task<>(Request&, Response&)> as_hook(std::function<void(Request&, Response&)> handler) {
+    if (!handler)
+        return nullptr;
+    return [handler = std::move(handler)](Request& req, Response& res) {
+        handler(req, res);
+        return Task<>();
+    };
+}
+
+}  // namespace
+
+TestClient::TestClient(std::function<void(Request&, Response&)> handler) : TestClient(as_hook(std::move(handler)), 0) {}
+
+TestClient::TestClient(std::function<Task<>(Request&, Response&)> handler, int) : impl_(std::make_unique<Impl>()) {
     if (!handler)
         throw std::invalid_argument("http::TestClient: an empty handler");
     impl_->config.receive_hooks.push_back(std::move(handler));
 }
 
-TestClient::TestClient(const Router& router) : TestClient([router](Request& req, Response& res) { router(req, res); }) {
+TestClient::TestClient(const Router& router)
+    : TestClient([router](Request& req, Response& res) { return router.serve(req, res); }, 0) {
     // Its stream_body() routes' sinks, as Server::on_receive(router) installs them.
     impl_->config.body_hooks.push_back([router](Request& req) { return router.start_body(req); });
 }

@@ -1,0 +1,109 @@
+// Where a coroutine (http::Task) runs: a strand is one handler's, or one http::run()'s, chain of
+// coroutines, resumed one piece at a time on a loop's thread.
+//
+// The coroutines of a strand never run on two threads at once. A wait that completes (a timer, a
+// socket) resumes its coroutine through the strand: at once when nothing of the strand runs, else
+// after what runs now has suspended (when_all's children wait on several things at once, and a
+// thread the watchdog replaced may still be resuming one). The strand is the current one on the
+// thread while it resumes, so that an await knows whose loop to wait on.
+//
+// Cancellation: cancel() marks the strand; each wait suspended in it is resumed at once with
+// `cancelled` set (its await throws http::Cancelled), and each wait begun after it is refused the
+// same way, so the coroutines unwind to their end without waiting on anything.
+#pragma once
+
+#include "server/reactor.hpp"
+
+#include <http/task.hpp>
+
+#include <coroutine>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <vector>
+
+namespace http::detail {
+
+class Loop;
+
+class Strand : public std::enable_shared_from_this<Strand> {
+public:
+    /// On `reactor`'s loop; `loop`, when given, is told of application code (its watchdog).
+    Strand(Reactor& reactor, Loop* loop) noexcept : reactor_(reactor), loop_(loop) {}
+
+    /// The strand resuming on this thread, or null outside any.
+    static Strand* current() noexcept;
+    Reactor& reactor() noexcept { return reactor_; }
+
+    /// Runs `root` until it first waits or ends. Once it has ended (here or later, on the thread
+    /// that resumes it), `done` is called, once, and let go.
+    void start(std::coroutine_handle<> root, PromiseBase& promise, std::function<void()> done);
+    /// Whether the root coroutine has ended.
+    bool finished() const;
+
+    /// A coroutine suspended in this strand until a completion (or a cancellation) resumes it.
+    struct Wait {
+        std::coroutine_handle<> handle;
+        std::uint64_t id = 0;
+        bool cancelled = false;
+    };
+    /// Registers `wait`, from an await_suspend; false when the strand is cancelled (the await must
+    /// not suspend, and throws http::Cancelled). Afterwards complete(wait.id) resumes it.
+    bool suspend(Wait& wait);
+    /// Resumes the wait `id`, if it still waits. Thread: the loop's owner.
+    void complete(std::uint64_t id);
+    /// The client went away: every wait throws http::Cancelled, now and from now on.
+    void cancel();
+    bool cancelled() const;
+
+private:
+    /// Resumes `handle`, then whatever became ready meanwhile; `resuming_` is set on entry.
+    void drive(std::coroutine_handle<> handle);
+
+    Reactor& reactor_;
+    Loop* const loop_;
+    mutable std::mutex mutex_;
+    std::coroutine_handle<> root_;
+    std::function<void()> done_;
+    std::vector<Wait*> waits_;                  // suspended: few (when_all's children)
+    std::deque<std::coroutine_handle<>> ready_;  // completed while another resumption ran
+    std::uint64_t next_id_ = 1;
+    bool resuming_ = false;
+    bool cancelled_ = false;
+};
+
+/// The awaitable of a wait on the current strand: `begin(strand, id)` arranges for
+/// strand.complete(id) to be called (a timer, a socket's readiness).
+template <class Begin>
+struct StrandWait {
+    Begin begin;
+    Strand::Wait wait{};
+    bool await_ready() const noexcept { return false; }
+    bool await_suspend(std::coroutine_handle<> handle) {
+        Strand* strand = Strand::current();
+        if (!strand)
+            throw std::logic_error("http::Task: an await outside a server's handler or http::run()");
+        wait.handle = handle;
+        if (!strand->suspend(wait)) {
+            wait.cancelled = true;
+            return false;
+        }
+        begin(*strand, wait.id);
+        return true;
+    }
+    void await_resume() const;
+};
+
+/// Throws http::Cancelled.
+[[noreturn]] void throw_cancelled();
+
+template <class Begin>
+void StrandWait<Begin>::await_resume() const {
+    if (wait.cancelled)
+        throw_cancelled();
+}
+
+}  // namespace http::detail
