@@ -127,7 +127,7 @@ void Connection::on_events(std::uint32_t events) {
     }
 }
 
-void Connection::handler_resumed() {
+void Connection::resumed() noexcept {
     // On the thread that ended the coroutine: the rest is the loop's.
     loop_.reactor().post([keep = std::move(suspended_self_)] { keep->process(); });
 }
@@ -572,15 +572,14 @@ Connection::Next Connection::need_input() {
 Connection::Next Connection::handle() {
     if (!exchange_.handled())
         clear_deadline();
-    switch (exchange_.run([this] { handler_resumed(); })) {
+    switch (exchange_.run(this)) {
     case Exchange::Run::done:
         break;
     case Exchange::Run::away:
         return Next::handoff;  // this thread blocked long enough to be replaced: the new owner goes on
     case Exchange::Run::suspended:
         // A coroutine handler waits, holding no thread: the connection waits for it (kept alive
-        // until it ends), watching for a client that goes away, which cancels it.
-        suspended_self_ = self_;
+        // until it ends: arm()), watching for a client that goes away, which cancels it.
         watch_peer();
         return Next::stop;
     }

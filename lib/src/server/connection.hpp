@@ -34,7 +34,7 @@ class ServerWebSocket;
 class Transport;
 class WebSocketSession;
 
-class Connection final : public Watcher, public std::enable_shared_from_this<Connection> {
+class Connection final : public Watcher, private Suspension, public std::enable_shared_from_this<Connection> {
 public:
     /// Takes over `fd`, a connected non-blocking socket.
     Connection(Loop& loop, int fd, ClientInfo client);
@@ -69,9 +69,11 @@ private:
     void process();
     /// The continuation a thread replaced by the watchdog posts: the connection is the loop's again.
     void resume_after_handoff();
-    /// A coroutine handler has ended (on whichever thread ended it): the connection goes on, on
-    /// the loop.
-    void handler_resumed();
+    // A coroutine handler that waits (Suspension): the connection lives until it has ended, then
+    // goes on, on the loop.
+    void arm() noexcept override { suspended_self_ = self_; }
+    void disarm() noexcept override { suspended_self_.reset(); }
+    void resumed() noexcept override;
     Next step();
     /// Reads what the transport has into the input (or drops it, lingering); false if it had
     /// nothing (EAGAIN), and the connection must wait.

@@ -336,7 +336,7 @@ void Exchange::refuse(Response&& answer) {
 
 // --- Handlers -----------------------------------------------------------------------------------
 
-Exchange::Run Exchange::run(std::function<void()> resumed) {
+Exchange::Run Exchange::run(Suspension* suspension) {
     if (awaiting_.load(std::memory_order_acquire))
         return Run::suspended;
     if (!handled_ && !refused_) {
@@ -359,7 +359,7 @@ Exchange::Run Exchange::run(std::function<void()> resumed) {
             });
         }
         if (!failure && !TaskAccess::done(pending))
-            return start_task(std::move(pending), std::move(resumed));
+            return start_task(std::move(pending), suspension);
         ResponseAccess::set_context(response(), nullptr);
         conclude(std::move(failure));
         if (host_.loop && !host_.loop->on_owner_thread())
@@ -387,28 +387,33 @@ Task<> Exchange::rest_of_hooks(Task<> first, std::size_t next) {
         co_await hooks[i](request, response());
 }
 
-Exchange::Run Exchange::start_task(Task<> task, std::function<void()> resumed) {
+Exchange::Run Exchange::start_task(Task<> task, Suspension* suspension) {
     task_ = std::move(task);
     PromiseBase& promise = *TaskAccess::promise(task_);
-    if (!host_.loop) {
+    if (!host_.loop || !suspension) {
         // http::TestClient, Request::parse: to the end, here.
         run_to_end(TaskAccess::handle(task_), &promise);
         end_task();
         return Run::done;
     }
+    suspension->arm();
     awaiting_.store(true, std::memory_order_release);
     strand_ = std::make_shared<Strand>(host_.loop->reactor(), host_.loop);
-    starting_ = true;
-    strand_->start(TaskAccess::handle(task_), promise, [this, resumed = std::move(resumed)] {
-        const bool starting = starting_;
+    // Whether it ends within start() (no resumed() then) or after: decided once, by whichever of
+    // the two exchanges below comes second (if the watchdog took the loop while its first part
+    // ran, the new owner may end it before start() has returned here).
+    start_state_.store(StartState::starting, std::memory_order_relaxed);
+    strand_->start(TaskAccess::handle(task_), promise, [this, suspension] {
         end_task();
-        if (!starting && resumed)
-            resumed();
+        if (start_state_.exchange(StartState::ended, std::memory_order_acq_rel) != StartState::starting)
+            suspension->resumed();
     });
-    starting_ = false;
-    if (awaiting_.load(std::memory_order_acquire))
-        return Run::suspended;
-    return host_.loop->on_owner_thread() ? Run::done : Run::away;  // it ended without waiting
+    const bool ended = start_state_.exchange(StartState::started, std::memory_order_acq_rel) == StartState::ended;
+    if (ended)
+        suspension->disarm();
+    if (!host_.loop->on_owner_thread())
+        return Run::away;  // the new owner calls run() again: done, or suspended
+    return ended ? Run::done : Run::suspended;
 }
 
 void Exchange::end_task() {

@@ -80,6 +80,22 @@ struct ExchangeHost {
     static ExchangeHost of(Loop& loop) noexcept;
 };
 
+/// What a protocol does around a coroutine handler that waits (Exchange::run()).
+class Suspension {
+public:
+    /// Before the coroutine first runs, on the loop's owner: keep alive what its end needs (the
+    /// connection, the stream), however it ends.
+    virtual void arm() noexcept = 0;
+    /// It ended without waiting, within run(): what arm() kept is let go.
+    virtual void disarm() noexcept = 0;
+    /// It has ended after a wait, its response made, on the thread that ended it (the loop's
+    /// owner, or one the watchdog replaced meanwhile): the protocol goes on, on the loop.
+    virtual void resumed() noexcept = 0;
+
+protected:
+    ~Suspension() = default;
+};
+
 /// What a connection's PROXY protocol header said (Server::proxy_protocol), for its requests.
 struct Relayed {
     ProxyHeader header;  ///< req.proxy_header
@@ -151,15 +167,15 @@ public:
     enum class Run : std::uint8_t {
         done,      ///< `response` is ready to finish
         away,      ///< this thread lost the loop while in a handler: return, touching nothing; the
-                   ///< loop's new owner calls run() again, which then finds the handlers done
-        suspended  ///< a coroutine handler waits (holding no thread): `resumed` is called once it
-                   ///< has ended, and the protocol then calls run() again, which says done
+                   ///< loop's new owner calls run() again, which then finds the handlers done (or
+                   ///< suspended)
+        suspended  ///< a coroutine handler waits, holding no thread: the protocol waits for
+                   ///< Suspension::resumed(), then calls run() again, which says done
     };
     /// Runs the on_receive handlers, once. A handler that returns a coroutine (http::Task) that
-    /// waits leaves the exchange suspended: `resumed` is called on the thread that ends it (the
-    /// loop's owner, or one the watchdog replaced meanwhile), the response made. Without a loop,
-    /// the coroutine is driven to its end here.
-    Run run(std::function<void()> resumed = {});
+    /// waits leaves the exchange suspended; `suspension` (the protocol's) is told. Without a
+    /// loop, the coroutine is driven to its end here.
+    Run run(Suspension* suspension = nullptr);
     /// Whether run() has run them (or begun to, on a thread that lost the loop).
     bool handled() const noexcept { return handled_; }
     /// Whether a coroutine handler waits.
@@ -202,7 +218,7 @@ private:
     /// The handlers' end: `failure` (what one threw) replaces the response.
     void conclude(std::optional<Response> failure);
     /// Runs `task`, the rest of the handlers, on the loop's strand until it waits or ends.
-    Run start_task(Task<> task, std::function<void()> resumed);
+    Run start_task(Task<> task, Suspension* suspension);
     /// The coroutine has ended: what it threw becomes the response.
     void end_task();
     Task<> rest_of_hooks(Task<> first, std::size_t next);
@@ -226,7 +242,8 @@ private:
     Task<> task_;                    // a coroutine handler's, while it runs
     std::shared_ptr<Strand> strand_;  // where it runs
     std::atomic<bool> awaiting_{false};  // it waits; end_task() clears it on the thread ending it
-    bool starting_ = false;          // start_task() is starting it: no `resumed` call
+    enum class StartState : std::uint8_t { starting, started, ended };
+    std::atomic<StartState> start_state_{StartState::started};
     BodySink sink_;
     std::unique_ptr<MultipartReader> multipart_;
     std::string multipart_piece_;  // what the protocol appends while a multipart body is parsed

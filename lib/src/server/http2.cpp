@@ -44,8 +44,18 @@ bool is_connection_specific(std::string_view name) {
 
 }  // namespace
 
-struct Http2Session::Stream {
+struct Http2Session::Stream final : Suspension {
     Stream(Loop& loop, const ClientInfo& client, const Relayed* relayed) : exchange(loop, client, relayed) {}
+
+    // A coroutine handler that waits: the stream lives until it has ended (the session may close
+    // meanwhile); then the loop takes the response at the session's next run(), as for a handler
+    // that returned on a thread the watchdog replaced.
+    void arm() noexcept override { keep = self.lock(); }
+    void disarm() noexcept override { keep.reset(); }
+    void resumed() noexcept override {
+        finished_elsewhere.store(true, std::memory_order_release);
+        reactor->post([kept = std::move(keep)] { (*kept->wake)(); });
+    }
 
     std::int32_t id = 0;
     Exchange exchange;
@@ -68,10 +78,12 @@ struct Http2Session::Stream {
     // Set by the thread that lost the loop in this stream's handler, once it has returned, or
     // by the one that ended its coroutine.
     std::atomic<bool> finished_elsewhere{false};
-    // While its coroutine handler waits: itself (the session may close meanwhile), and how to
-    // step the connection once the handler has ended.
+    // For its coroutine handler: itself, kept while it waits, and how to step the connection
+    // once it has ended.
+    std::weak_ptr<Stream> self;
     std::shared_ptr<Stream> keep;
-    std::function<void()> wake;
+    std::shared_ptr<const std::function<void()>> wake;
+    Reactor* reactor = nullptr;
     bool submitted = false;
     bool discard_body = false; // refused: what more of the body comes is dropped
     bool content_opened = false;  // Exchange::open_content() ran
@@ -254,6 +266,9 @@ struct Http2Callbacks {
         if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST)
             return 0;
         auto stream = std::make_shared<Http2Session::Stream>(self.loop_, self.client_, self.relayed_);
+        stream->self = stream;
+        stream->wake = self.shared_wake_;
+        stream->reactor = &self.loop_.reactor();
         stream->id = frame->hd.stream_id;
         stream->started = Clock::now();
         nghttp2_session_set_stream_user_data(session, stream->id, stream.get());
@@ -477,6 +492,7 @@ Http2Session::Http2Session(Loop& loop, const ClientInfo& client, const Relayed* 
       relayed_(relayed),
       secure_(secure),
       wake_(std::move(wake)),
+      shared_wake_(std::make_shared<const std::function<void()>>(wake_)),
       resets_{reset_burst, reset_burst, reset_rate, Clock::now()},
       control_frames_{control_burst, control_burst, control_rate, Clock::now()} {
     nghttp2_session_callbacks* callbacks = nullptr;
@@ -869,25 +885,18 @@ bool Http2Session::run_handlers() {
             wake_();
         }
         stream->running = true;
-        auto resumed = [raw = stream.get(), &reactor = loop_.reactor()] {
-            // The coroutine has ended, on whichever thread: the loop takes the response at the
-            // session's next run(), as for a handler that returned on a replaced thread.
-            raw->finished_elsewhere.store(true, std::memory_order_release);
-            reactor.post([keep = std::move(raw->keep)] { keep->wake(); });
-        };
-        switch (stream->exchange.run(resumed)) {
+        switch (stream->exchange.run(stream.get())) {
         case Exchange::Run::done:
             break;
         case Exchange::Run::away:
             // This thread lost the loop in the handler: only the stream, kept alive here, is
-            // told; the loop's new owner takes the response at its next run().
-            stream->finished_elsewhere.store(true, std::memory_order_release);
+            // told; the loop's new owner takes the response at its next run(). (A coroutine that
+            // still waits tells it itself when it ends: Stream::resumed().)
+            if (!stream->exchange.suspended())
+                stream->finished_elsewhere.store(true, std::memory_order_release);
             return false;
         case Exchange::Run::suspended:
-            // A coroutine handler waits, holding no thread: the other streams go on meanwhile.
-            stream->keep = stream;
-            stream->wake = wake_;
-            continue;
+            continue;  // a coroutine handler waits, holding no thread: the other streams go on
         }
         stream->running = false;
         stream->handled = true;

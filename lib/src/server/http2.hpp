@@ -200,6 +200,7 @@ private:
     const Relayed* const relayed_;
     const bool secure_;
     const std::function<void()> wake_;
+    const std::shared_ptr<const std::function<void()>> shared_wake_;  // for streams whose coroutine may outlive this
     nghttp2_session* session_ = nullptr;
     // Shared: a handler that runs on when this thread loses the loop keeps its stream alive.
     std::unordered_map<std::int32_t, std::shared_ptr<Stream>> streams_;

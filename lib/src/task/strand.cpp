@@ -79,7 +79,7 @@ void Strand::cancel() {
         if (ready_.empty())
             return;
         handle = ready_.front();
-        ready_.pop_front();
+        ready_.erase(ready_.begin());
         resuming_ = true;
     }
     drive(handle);
@@ -107,7 +107,7 @@ void Strand::drive(std::coroutine_handle<> handle) {
             }
             if (!ready_.empty()) {
                 handle = ready_.front();
-                ready_.pop_front();
+                ready_.erase(ready_.begin());
                 continue;
             }
             resuming_ = false;

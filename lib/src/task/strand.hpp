@@ -18,7 +18,6 @@
 
 #include <coroutine>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -69,7 +68,7 @@ private:
     std::coroutine_handle<> root_;
     std::function<void()> done_;
     std::vector<Wait*> waits_;                  // suspended: few (when_all's children)
-    std::deque<std::coroutine_handle<>> ready_;  // completed while another resumption ran
+    std::vector<std::coroutine_handle<>> ready_;  // completed while another resumption ran (few)
     std::uint64_t next_id_ = 1;
     bool resuming_ = false;
     bool cancelled_ = false;

@@ -1,0 +1,202 @@
+// Many requests in flight, each a coroutine handler waiting (bench/run coroutines).
+//
+//   coroutine-wait [--requests N] [--wait-ms W] [--cpu C]
+//
+// A child process serves GET /wait with a coroutine handler that waits W ms (co_await
+// http::sleep_for, where a backend call would be awaited) on one I/O thread, pinned to CPU C. The
+// parent opens N connections, then sends one request on each as fast as it can and reads the N
+// answers. It reports how long the last answer took from the first request's send, the server's
+// threads and resident memory with the N connections idle and with the N handlers waiting, and
+// what a waiting handler costs beyond its idle connection.
+#include <http/router.hpp>
+#include <http/server.hpp>
+#include <http/task.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+long status_field(pid_t pid, const char* name) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(status, line))
+        if (line.starts_with(name))
+            return std::atol(line.c_str() + std::strlen(name));
+    return -1;
+}
+
+[[noreturn]] void serve(std::uint16_t port, std::chrono::milliseconds wait, int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    sched_setaffinity(0, sizeof set, &set);
+    http::Router router;
+    router.get("/wait", [wait](http::Request&, http::Response& res) -> http::Task<> {
+        co_await http::sleep_for(wait);  // where a backend call would be awaited
+        res.body = "ok";
+    });
+    http::Server server(port, "127.0.0.1");
+    server.io_threads = 1;
+    server.max_connections = 1'000'000;
+    server.keep_alive_timeout = std::chrono::minutes(5);
+    server.read_timeout = std::chrono::minutes(5);
+    server.on_receive(router);
+    server.start();
+    server.wait();
+    std::_Exit(0);
+}
+
+std::uint16_t free_port() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+    socklen_t length = sizeof address;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+    ::close(fd);
+    return ntohs(address.sin_port);
+}
+
+int connect_to(std::uint16_t port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    return fd;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::size_t requests = 10'000;
+    long wait_ms = 1000;
+    int cpu = 0;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (std::strcmp(argv[i], "--requests") == 0)
+            requests = static_cast<std::size_t>(std::atol(argv[i + 1]));
+        else if (std::strcmp(argv[i], "--wait-ms") == 0)
+            wait_ms = std::atol(argv[i + 1]);
+        else if (std::strcmp(argv[i], "--cpu") == 0)
+            cpu = std::atoi(argv[i + 1]);
+    }
+    rlimit limit{};
+    getrlimit(RLIMIT_NOFILE, &limit);
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+
+    const std::uint16_t port = free_port();
+    const pid_t server = fork();
+    if (server == 0)
+        serve(port, std::chrono::milliseconds(wait_ms), cpu);
+
+    // The connections, made one by one (blocking connects: no backlog overflow), then idle.
+    std::vector<int> fds;
+    for (int attempt = 0; attempt < 200 && fds.empty(); ++attempt) {
+        if (const int fd = connect_to(port); fd >= 0)
+            fds.push_back(fd);
+        else
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    while (fds.size() < requests) {
+        const int fd = connect_to(port);
+        if (fd < 0) {
+            std::fprintf(stderr, "coroutine-wait: connect failed after %zu: %s\n", fds.size(), std::strerror(errno));
+            kill(server, SIGTERM);
+            return 1;
+        }
+        fds.push_back(fd);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // all accepted
+    const long threads_idle = status_field(server, "Threads:");
+    const long rss_idle = status_field(server, "VmRSS:");
+
+    const int epoll = epoll_create1(EPOLL_CLOEXEC);
+    for (std::size_t i = 0; i < fds.size(); ++i) {
+        epoll_event event{};
+        event.events = EPOLLIN;
+        event.data.u64 = i;
+        epoll_ctl(epoll, EPOLL_CTL_ADD, fds[i], &event);
+    }
+    static constexpr char request[] = "GET /wait HTTP/1.1\r\nHost: bench\r\n\r\n";
+    const Clock::time_point began = Clock::now();
+    for (const int fd : fds)
+        if (::send(fd, request, sizeof request - 1, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof request - 1)) {
+            std::fprintf(stderr, "coroutine-wait: a send failed\n");
+            kill(server, SIGTERM);
+            return 1;
+        }
+    const double send_seconds = std::chrono::duration<double>(Clock::now() - began).count();
+
+    // Halfway through the wait, every handler waits: the server's threads and memory then.
+    std::this_thread::sleep_until(began + std::chrono::milliseconds(wait_ms / 2));
+    const long threads_waiting = status_field(server, "Threads:");
+    const long rss_waiting = status_field(server, "VmRSS:");
+
+    std::vector<std::string> received(fds.size());
+    std::size_t answered = 0;
+    Clock::time_point last = began;
+    std::vector<epoll_event> events(1024);
+    const Clock::time_point give_up = began + std::chrono::milliseconds(wait_ms) + std::chrono::seconds(60);
+    while (answered < fds.size() && Clock::now() < give_up) {
+        const int n = epoll_wait(epoll, events.data(), static_cast<int>(events.size()), 1000);
+        for (int e = 0; e < n; ++e) {
+            const std::size_t i = events[static_cast<std::size_t>(e)].data.u64;
+            char buffer[512];
+            const ssize_t got = ::recv(fds[i], buffer, sizeof buffer, 0);
+            if (got <= 0) {
+                epoll_ctl(epoll, EPOLL_CTL_DEL, fds[i], nullptr);
+                continue;
+            }
+            received[i].append(buffer, static_cast<std::size_t>(got));
+            if (received[i].ends_with("\r\n\r\nok")) {
+                ++answered;
+                last = Clock::now();
+                epoll_ctl(epoll, EPOLL_CTL_DEL, fds[i], nullptr);
+            }
+        }
+    }
+    const double seconds = std::chrono::duration<double>(last - began).count();
+    kill(server, SIGTERM);
+    waitpid(server, nullptr, 0);
+    for (const int fd : fds)
+        ::close(fd);
+
+    std::printf("requests           %zu, each a coroutine handler waiting %ld ms, 1 I/O thread\n", requests, wait_ms);
+    std::printf("answered           %zu\n", answered);
+    std::printf("sent in            %.3f s\n", send_seconds);
+    std::printf("last answer after  %.3f s (from the first send)\n", seconds);
+    std::printf("server threads     %ld idle, %ld with the handlers waiting\n", threads_idle, threads_waiting);
+    std::printf("server RSS         %ld KiB idle, %ld KiB with the handlers waiting\n", rss_idle, rss_waiting);
+    std::printf("per waiting handler %.0f bytes beyond its idle connection\n",
+                static_cast<double>(rss_waiting - rss_idle) * 1024.0 / static_cast<double>(requests));
+    return answered == requests ? 0 : 1;
+}
