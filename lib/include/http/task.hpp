@@ -244,8 +244,10 @@ struct JoinAll {
         joiner.parent = parent;
         for (auto& [handle, promise] : children) {
             promise->joiner = &joiner;
-            promise->started = true;
-            handle.resume();
+            if (!promise->started) {  // (one started already tells the joiner when it ends)
+                promise->started = true;
+                handle.resume();
+            }
         }
         return --joiner.remaining == 0 ? parent : std::noop_coroutine();
     }

@@ -475,30 +475,51 @@ Task<> run_chain(std::shared_ptr<const Chain> chain, std::size_t index, Request&
     if (index == chain->middleware.size()) {
         if (!chain->route)
             chain->no_route();
-        else if (chain->route->async)
-            co_await chain->route->async(req, res);
-        else
+        else if (chain->route->async) {
+            Task<> handler = chain->route->async(req, res);
+            co_await std::move(handler);
+        } else
             chain->route->handler(req, res);
         co_return;
     }
     const Router::Scope::Entry& entry = *chain->middleware[index];
     if (entry.async) {
-        co_await entry.async(req, res, [chain, index, &req, &res] { return run_chain(chain, index + 1, req, res); });
+        // (Named, not temporaries of the co_await expression: GCC 12 destroys some of those twice.)
+        std::function<Task<>()> next = [chain, index, &req, &res] { return run_chain(chain, index + 1, req, res); };
+        Task<> middleware = entry.async(req, res, std::move(next));
+        co_await std::move(middleware);
         co_return;
     }
     // A plain middleware: its next() runs the rest until it ends (what it threw comes out of
     // next(), as without coroutines) or first waits; then this coroutine waits for it.
     Task<> rest;
-    entry.plain(req, res, [&] {
-        if (!detail::TaskAccess::done(rest))
-            return;  // called twice: the rest runs once
-        rest = run_chain(chain, index + 1, req, res);
-        detail::TaskAccess::start(rest);
-        if (detail::TaskAccess::done(rest)) {
-            Task<> ended = std::move(rest);
-            detail::TaskAccess::take(ended);
+    bool called = false;
+    std::exception_ptr thrown;
+    try {
+        entry.plain(req, res, [&] {
+            if (called)
+                return;  // called twice: the rest runs once
+            called = true;
+            rest = run_chain(chain, index + 1, req, res);
+            detail::TaskAccess::start(rest);
+            if (detail::TaskAccess::done(rest)) {
+                Task<> ended = std::move(rest);
+                detail::TaskAccess::take(ended);
+            }
+        });
+    } catch (...) {
+        thrown = std::current_exception();  // (no co_await in a handler)
+    }
+    if (thrown && !detail::TaskAccess::done(rest)) {
+        // It threw after next() while the rest waits: the rest ends first (its frame holds the
+        // wait), and what it throws is dropped for what the middleware threw.
+        try {
+            co_await std::move(rest);
+        } catch (...) {
         }
-    });
+    }
+    if (thrown)
+        std::rethrow_exception(thrown);
     co_await std::move(rest);
 }
 

@@ -95,7 +95,8 @@ void Connection::start() {
 }
 
 void Connection::abandon() noexcept {
-    exchange_.cancel();  // a coroutine handler waiting unwinds now
+    exchange_.abandon();  // a coroutine handler waiting is destroyed there
+    disarm();
     loop_.remove(this);
     self_.reset();  // may destroy this
 }
@@ -187,6 +188,8 @@ void Connection::process() {
 bool Connection::receive() {
     if (!transport_->readable())
         return false;
+    if (peer_closed_ && phase_ == Phase::http2)
+        return false;  // its end was read: what is left to do (handlers) wakes the connection
     if (phase_ == Phase::lingering) {
         char discard[4096];
         const ssize_t n = transport_->discard(discard, sizeof discard);
@@ -286,7 +289,7 @@ void Connection::cut() {
     cut_.store(true, std::memory_order_relaxed);
     if (away_.load(std::memory_order_acquire))
         return;  // the step after the hand-back closes
-    exchange_.cancel();  // a coroutine handler's waits end: its continuation closes
+    exchange_.cancel();  // a coroutine handler's waits end (soon, on the loop): its continuation closes
     wake();  // the read or write it waits for closes
     if (stream_ && stream_->unpark())
         process();  // parked for a producer: no operation to wake
@@ -1007,7 +1010,7 @@ Connection::Next Connection::close() {
     clear_deadline();
     waiting_ = Wait::none;
     peer_watch_ = false;
-    exchange_.cancel();  // a coroutine handler waiting unwinds now: its client is gone
+    exchange_.cancel();  // a coroutine handler waiting unwinds soon, on the loop: its client is gone
     h2_.reset();  // its streams' producers see false
     if (ws_) {
         // The WebSocket ended without its closing handshake: on_close runs on the loop, after

@@ -62,7 +62,7 @@ Exchange::Exchange(const ExchangeHost& host, const ClientInfo& client, const Rel
     : host_(host), client_(client), relayed_(relayed) {}
 
 Exchange::~Exchange() {
-    cancel();  // a coroutine handler still waiting unwinds now (its client is gone)
+    abandon();  // (a protocol keeps its exchange while a coroutine handler waits: not reached)
     // The connection went with a stream attached or about to be: its producers see false.
     if (response_ && response_->stream_state)
         response_->stream_state->detach();
@@ -383,8 +383,10 @@ void Exchange::conclude(std::optional<Response> failure) {
 Task<> Exchange::rest_of_hooks(Task<> first, std::size_t next) {
     co_await std::move(first);
     const std::vector<ReceiveHook>& hooks = host_.config.receive_hooks;
-    for (std::size_t i = next; i < hooks.size(); ++i)
-        co_await hooks[i](request, response());
+    for (std::size_t i = next; i < hooks.size(); ++i) {
+        Task<> hook = hooks[i](request, response());
+        co_await std::move(hook);
+    }
 }
 
 Exchange::Run Exchange::start_task(Task<> task, Suspension* suspension) {
@@ -396,9 +398,9 @@ Exchange::Run Exchange::start_task(Task<> task, Suspension* suspension) {
         end_task();
         return Run::done;
     }
-    suspension->arm();
-    awaiting_.store(true, std::memory_order_release);
     strand_ = std::make_shared<Strand>(host_.loop->reactor(), host_.loop);
+    suspension->arm();
+    awaiting_.store(true, std::memory_order_release);  // publishes strand_
     // Whether it ends within start() (no resumed() then) or after: decided once, by whichever of
     // the two exchanges below comes second (if the watchdog took the loop while its first part
     // ran, the new owner may end it before start() has returned here).
@@ -416,25 +418,42 @@ Exchange::Run Exchange::start_task(Task<> task, Suspension* suspension) {
     return ended ? Run::done : Run::suspended;
 }
 
-void Exchange::end_task() {
-    std::optional<Response> failure;
+void Exchange::end_task() noexcept {
     try {
-        TaskAccess::take(task_);
-    } catch (const Cancelled&) {
-        // The client has gone: nobody reads this, and it is not an error of the application.
-        failure = failure_response(Status::SERVICE_UNAVAILABLE, "The request was cancelled.", {});
+        std::optional<Response> failure;
+        try {
+            TaskAccess::take(task_);
+        } catch (const Cancelled&) {
+            // The client has gone (or the server's shutdown deadline passed): not an error of the
+            // application. What can still carry a response says so.
+            failure = failure_response(Status::SERVICE_UNAVAILABLE, "The request was cancelled.", {});
+        } catch (...) {
+            failure = guarded("a handler", [] { throw; });
+        }
+        task_ = Task<>();  // the coroutine is at its end: its frame goes
+        ResponseAccess::set_context(response(), nullptr);
+        conclude(std::move(failure));
     } catch (...) {
-        failure = guarded("a handler", [] { throw; });
+        // Out of memory making the answer: a bare 500.
+        task_ = Task<>();
+        response().status = Status::INTERNAL_SERVER_ERROR;
+        response().body.clear();
     }
-    task_ = Task<>();  // the coroutine is at its end: its frame goes
-    ResponseAccess::set_context(response(), nullptr);
-    conclude(std::move(failure));
     awaiting_.store(false, std::memory_order_release);
 }
 
 void Exchange::cancel() noexcept {
-    if (strand_ && awaiting_.load(std::memory_order_acquire))
+    if (awaiting_.load(std::memory_order_acquire))
         strand_->cancel();
+}
+
+void Exchange::abandon() noexcept {
+    if (!awaiting_.load(std::memory_order_acquire))
+        return;
+    strand_->abandon();
+    task_ = Task<>();  // destroyed where it waits: its waits forget themselves
+    ResponseAccess::set_context(response(), nullptr);
+    awaiting_.store(false, std::memory_order_release);
 }
 
 // --- Finishing ----------------------------------------------------------------------------------

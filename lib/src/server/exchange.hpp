@@ -184,6 +184,8 @@ public:
     /// by its await (it unwinds now, on this thread), as is each await it begins after. Its
     /// response is a 503 that nobody may read. Thread: the loop's owner.
     void cancel() noexcept;
+    /// The loop goes away: a waiting coroutine handler is destroyed where it waits, not resumed.
+    void abandon() noexcept;
 
     // --- Finishing -----------------------------------------------------------------------------
 
@@ -220,7 +222,7 @@ private:
     /// Runs `task`, the rest of the handlers, on the loop's strand until it waits or ends.
     Run start_task(Task<> task, Suspension* suspension);
     /// The coroutine has ended: what it threw becomes the response.
-    void end_task();
+    void end_task() noexcept;
     Task<> rest_of_hooks(Task<> first, std::size_t next);
     Response& borrow_response();
     Outgoing prepare(bool head_request, Delimiting delimiting);
@@ -239,8 +241,8 @@ private:
     bool refused_ = false;
     bool handled_ = false;  // the handlers ran
     bool opened_ = false;   // open_content() ran
-    Task<> task_;                    // a coroutine handler's, while it runs
-    std::shared_ptr<Strand> strand_;  // where it runs
+    std::shared_ptr<Strand> strand_;  // where a coroutine handler runs (it outlives the task)
+    Task<> task_;                     // the coroutine handler's, while it runs
     std::atomic<bool> awaiting_{false};  // it waits; end_task() clears it on the thread ending it
     enum class StartState : std::uint8_t { starting, started, ended };
     std::atomic<StartState> start_state_{StartState::started};

@@ -25,10 +25,6 @@ void Strand::start(std::coroutine_handle<> root, PromiseBase& promise, std::func
     drive(root);
 }
 
-bool Strand::finished() const {
-    const std::lock_guard lock(mutex_);
-    return !root_ || root_.done();
-}
 
 bool Strand::cancelled() const {
     const std::lock_guard lock(mutex_);
@@ -63,7 +59,6 @@ void Strand::complete(std::uint64_t id) {
 }
 
 void Strand::cancel() {
-    std::coroutine_handle<> handle;
     {
         const std::lock_guard lock(mutex_);
         if (cancelled_)
@@ -78,11 +73,37 @@ void Strand::cancel() {
         waits_.clear();
         if (ready_.empty())
             return;
+    }
+    // The coroutines unwind on the loop, not within the caller (a connection closing): they are
+    // application code, which the watchdog may take the loop from.
+    reactor_.post([self = shared_from_this()] { self->resume_ready(); });
+}
+
+void Strand::resume_ready() {
+    std::coroutine_handle<> handle;
+    {
+        const std::lock_guard lock(mutex_);
+        if (resuming_ || ready_.empty())
+            return;
         handle = ready_.front();
         ready_.erase(ready_.begin());
         resuming_ = true;
     }
     drive(handle);
+}
+
+void Strand::forget(std::uint64_t id) noexcept {
+    const std::lock_guard lock(mutex_);
+    std::erase_if(waits_, [id](const Wait* wait) { return wait->id == id; });
+}
+
+void Strand::abandon() noexcept {
+    const std::lock_guard lock(mutex_);
+    cancelled_ = true;
+    waits_.clear();
+    ready_.clear();
+    root_ = {};
+    done_ = nullptr;
 }
 
 void Strand::drive(std::coroutine_handle<> handle) {
@@ -111,8 +132,10 @@ void Strand::drive(std::coroutine_handle<> handle) {
                 continue;
             }
             resuming_ = false;
-            if (root_ && root_.done())
+            if (root_ && root_.done()) {
                 done = std::move(done_);
+                root_ = {};  // its frame goes with its task
+            }
         }
         if (done)
             done();
@@ -124,7 +147,7 @@ void throw_cancelled() { throw Cancelled(); }
 
 Task<> sleep(std::chrono::nanoseconds duration) {
     const auto delay = std::chrono::ceil<std::chrono::milliseconds>(duration);
-    co_await StrandWait{[delay](Strand& strand, std::uint64_t id) {
+    StrandWait timer([delay](Strand& strand, std::uint64_t id) {
         auto resume = [weak = strand.weak_from_this(), id] {
             if (const auto alive = weak.lock())
                 alive->complete(id);
@@ -133,7 +156,8 @@ Task<> sleep(std::chrono::nanoseconds duration) {
             strand.reactor().post(std::move(resume));  // a yield: what else is ready runs first
         else
             strand.reactor().after(delay, std::move(resume));
-    }};
+    });
+    co_await timer;
 }
 
 void run_to_end(std::coroutine_handle<> root, PromiseBase* promise) {

@@ -40,8 +40,6 @@ public:
     /// Runs `root` until it first waits or ends. Once it has ended (here or later, on the thread
     /// that resumes it), `done` is called, once, and let go.
     void start(std::coroutine_handle<> root, PromiseBase& promise, std::function<void()> done);
-    /// Whether the root coroutine has ended.
-    bool finished() const;
 
     /// A coroutine suspended in this strand until a completion (or a cancellation) resumes it.
     struct Wait {
@@ -54,13 +52,21 @@ public:
     bool suspend(Wait& wait);
     /// Resumes the wait `id`, if it still waits. Thread: the loop's owner.
     void complete(std::uint64_t id);
-    /// The client went away: every wait throws http::Cancelled, now and from now on.
+    /// The client went away: every wait throws http::Cancelled from now on; those suspended are
+    /// resumed soon, on the loop (not within this call).
     void cancel();
+    /// A wait whose coroutine frame goes before it was resumed: it is not resumed.
+    void forget(std::uint64_t id) noexcept;
+    /// The coroutines are destroyed without being resumed (their exchange goes): nothing is
+    /// resumed any more, and `done` is not called.
+    void abandon() noexcept;
     bool cancelled() const;
 
 private:
     /// Resumes `handle`, then whatever became ready meanwhile; `resuming_` is set on entry.
     void drive(std::coroutine_handle<> handle);
+    /// Resumes what is ready (cancelled waits), unless a resumption is under way.
+    void resume_ready();
 
     Reactor& reactor_;
     Loop* const loop_;
@@ -78,19 +84,29 @@ private:
 /// strand.complete(id) to be called (a timer, a socket's readiness).
 template <class Begin>
 struct StrandWait {
+    explicit StrandWait(Begin b) : begin(std::move(b)) {}
+    StrandWait(const StrandWait&) = delete;
+    StrandWait& operator=(const StrandWait&) = delete;
+    ~StrandWait() {
+        if (strand)
+            strand->forget(wait.id);  // resumed already: nothing; destroyed while it waits: forgotten
+    }
+
     Begin begin;
     Strand::Wait wait{};
+    Strand* strand = nullptr;  // registered with it (it outlives its coroutines' frames)
     bool await_ready() const noexcept { return false; }
     bool await_suspend(std::coroutine_handle<> handle) {
-        Strand* strand = Strand::current();
-        if (!strand)
+        Strand* const current = Strand::current();
+        if (!current)
             throw std::logic_error("http::Task: an await outside a server's handler or http::run()");
         wait.handle = handle;
-        if (!strand->suspend(wait)) {
+        if (!current->suspend(wait)) {
             wait.cancelled = true;
             return false;
         }
-        begin(*strand, wait.id);
+        strand = current;
+        begin(*current, wait.id);
         return true;
     }
     void await_resume() const;
