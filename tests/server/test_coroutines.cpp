@@ -6,6 +6,7 @@
 #include <http/task.hpp>
 #include <http/testing.hpp>
 
+#include "support/eventually.hpp"
 #include "support/h2_frames.hpp"
 #include "support/process.hpp"
 #include "support/raw_connection.hpp"
@@ -24,16 +25,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Waits (bounded) for `done` to become true.
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit = 10s) {
-    const auto until = std::chrono::steady_clock::now() + limit;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > until)
-            return false;
-        std::this_thread::sleep_for(5ms);
-    }
-    return true;
-}
+using test::eventually;
 
 // The process's thread count, as the kernel says.
 int thread_count() {

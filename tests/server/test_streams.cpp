@@ -5,6 +5,7 @@
 #include <http/server.hpp>
 #include <http/stream.hpp>
 
+#include "support/eventually.hpp"
 #include "support/nginx.hpp"
 #include "support/process.hpp"
 #include "support/raw_connection.hpp"
@@ -24,22 +25,8 @@
 
 using namespace std::chrono_literals;
 
-namespace {
-
+using test::eventually;
 using test::get;
-
-// Waits (bounded) for `done` to become true.
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit = 10s) {
-    const auto until = std::chrono::steady_clock::now() + limit;
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > until)
-            return false;
-        std::this_thread::sleep_for(5ms);
-    }
-    return true;
-}
-
-}  // namespace
 
 BOOST_AUTO_TEST_SUITE(streams, *boost::unit_test::label("threads"))
 
