@@ -170,6 +170,36 @@ BOOST_AUTO_TEST_CASE(host_values) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(host_verdicts_agree_with_valid_authority) {
+    // Hosts made of letters, digits, dots and hyphens are checked 16 bytes a step (the last step
+    // overlapping the bytes before the host); anything else takes valid_authority()'s rules. Each
+    // byte a field value may hold, at each position of hosts around the step's size, with and
+    // without a port, must be judged as valid_authority() judges it.
+    for (const std::size_t length : {1, 2, 7, 15, 16, 17, 31, 32, 33}) {
+        for (const std::string port : {"", ":8080"}) {
+            for (std::size_t at = 0; at < length; ++at) {
+                for (int byte = 0x21; byte < 0x100; ++byte) {
+                    if (byte == 0x7f)
+                        continue;  // not field-value material: refused before Host is looked at
+                    std::string host(length, 'a');
+                    for (std::size_t i = 0; i < length; i += 3)
+                        host[i] = static_cast<char>('0' + i % 10);
+                    host[at] = static_cast<char>(byte);
+                    host += port;
+                    const std::string request = "GET / HTTP/1.1\r\nHost: " + host + "\r\n\r\n";
+                    const Parsed parsed = parse_whole(request);
+                    const bool valid = valid_authority(host);
+                    BOOST_TEST_CONTEXT("Host: " << host) {
+                        BOOST_TEST((parsed.result == (valid ? Result::complete : Result::error)));
+                        if (!valid)
+                            BOOST_TEST(parsed.error.reason == "invalid Host");
+                    }
+                }
+            }
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(bad_lines_are_refused_before_the_head_ends) {
     // Each input is unfinished, yet already cannot become a valid request.
     for (const char* input : {"GET / HTTP/1.1\r\nHost: h\r\n\rZ", "GET / HTTP/1.1\r\nHost: h\r\n folded",

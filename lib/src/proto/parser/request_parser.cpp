@@ -161,25 +161,16 @@ RequestHeadParser::Result RequestHeadParser::start_line(std::string_view input, 
 }
 
 
-RequestHeadParser::Result RequestHeadParser::host_or_expect(std::string_view input, std::string_view name,
-                                                            std::string_view value) {
-    if (name.size() == 4 && equals_lower(name, "host")) {
-        if (!valid_authority(value))
-            return fail(Status::BAD_REQUEST, "invalid Host");
-        if (++hosts_ > 1)
-            return fail(Status::BAD_REQUEST, "more than one Host");
-        host_ = span_of(input, value);
-    } else if (name.size() == 6 && equals_lower(name, "expect")) {
-        bool other = false;
-        for_each_list_element(value, [&](std::string_view e) {
-            if (equals_lower(e, "100-continue"))
-                expect_continue_ = true;
-            else
-                other = true;
-        });
-        if (other)
-            return fail(Status::EXPECTATION_FAILED, "only 100-continue can be expected");
-    }
+RequestHeadParser::Result RequestHeadParser::expect(std::string_view value) {
+    bool other = false;
+    for_each_list_element(value, [&](std::string_view e) {
+        if (equals_lower(e, "100-continue"))
+            expect_continue_ = true;
+        else
+            other = true;
+    });
+    if (other)
+        return fail(Status::EXPECTATION_FAILED, "only 100-continue can be expected");
     return Result::incomplete;
 }
 
