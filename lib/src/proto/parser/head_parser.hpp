@@ -207,6 +207,9 @@ inline FramingFields::Verdict FramingFields::add(std::string_view name, std::str
 ///                FramingFields::Verdict);  // name and value view input
 ///   std::size_t max_header_size() const; std::size_t max_fields() const;
 ///   bool one_pass_lines() const;  // quick_line() may take whole, ordinary lines
+///   std::size_t quick_start_line(std::string_view input);  // scan_whole(): the commonest
+///       start-line at the input's start, taken in one pass (as start_line() would), and the
+///       position of its LF; npos for anything else, which start_line() then judges
 template <class Side>
 class HeadParser {
 public:
@@ -381,13 +384,20 @@ template <class Side>
 typename HeadParser<Side>::Result HeadParser<Side>::scan_whole(std::string_view input, std::vector<Field>& fields) {
     const char* data = input.data();
     const std::size_t limit = side().max_header_size() + 2;  // as the general path counts
-    const void* found = input.empty() ? nullptr : std::memchr(data, '\n', input.size());
-    if (!found)
-        return Result::incomplete;
-    std::size_t newline = static_cast<std::size_t>(static_cast<const char*>(found) - data);
-    // The request- or status-line, judged as any is; empty lines before it are for the general path.
-    if (newline < 2 || data[newline - 1] != '\r' || newline + 1 > limit ||
-        side().start_line(input, 0, newline - 1) != Result::incomplete) {
+    std::size_t newline = side().quick_start_line(input);
+    if (newline == std::string_view::npos) {
+        const void* found = input.empty() ? nullptr : std::memchr(data, '\n', input.size());
+        if (!found)
+            return Result::incomplete;
+        newline = static_cast<std::size_t>(static_cast<const char*>(found) - data);
+        // The request- or status-line, judged as any is; empty lines before it are for the
+        // general path.
+        if (newline < 2 || data[newline - 1] != '\r' || newline + 1 > limit ||
+            side().start_line(input, 0, newline - 1) != Result::incomplete) {
+            side().reset();
+            return Result::incomplete;
+        }
+    } else if (newline + 1 > limit) {
         side().reset();
         return Result::incomplete;
     }

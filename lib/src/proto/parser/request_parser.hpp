@@ -93,6 +93,9 @@ private:
     std::size_t max_header_size() const noexcept { return rules_.max_header_size; }
     std::size_t max_fields() const noexcept { return rules_.max_header_fields; }
     bool one_pass_lines() const noexcept { return rules_.one_pass_lines; }
+    /// The commonest request-line in one pass: a method, an origin-form target and HTTP/1.1 or
+    /// HTTP/1.0, ending in CRLF; the position of its LF, or npos for start_line() to judge.
+    std::size_t quick_start_line(std::string_view input) noexcept;
 
     Result finish(std::string_view input, RequestHead& head);
 
@@ -110,6 +113,35 @@ private:
 /// absolute-form target's authority or a forwarded host may be. Empty is allowed (a URI may
 /// have an empty host).
 bool valid_authority(std::string_view authority) noexcept;
+
+inline std::size_t RequestHeadParser::quick_start_line(std::string_view input) noexcept {
+    constexpr std::size_t none = std::string_view::npos;
+    const char* const line = input.data();
+    const char* const end = line + input.size();
+    // GET in one comparison, as start_line() does; other methods through the token scan.
+    const char* p = input.size() > 4 && std::memcmp(line, "GET ", 4) == 0 ? line + 3 : scan_token(line, end);
+    if (p == line || end - p < 2 || *p != ' ' || p[1] != '/')
+        return none;
+    const char* const target = p + 1;
+    // Target material stops at the space before the version, or at a control byte (CR, LF).
+    const char* const target_end = scan_target(target + 1, end);
+    if (end - target_end < 11 || *target_end != ' ' ||
+        static_cast<std::size_t>(target_end - target) > rules_.max_request_target)
+        return none;
+    // " HTTP/1.1\r\n" or " HTTP/1.0\r\n": the line ends there, and no LF came before.
+    std::uint64_t version;
+    std::memcpy(&version, target_end + 1, 8);
+    std::uint64_t http11, http10;
+    std::memcpy(&http11, "HTTP/1.1", 8);
+    std::memcpy(&http10, "HTTP/1.0", 8);
+    if ((version != http11 && version != http10) || target_end[9] != '\r' || target_end[10] != '\n')
+        return none;
+    method_ = {0, static_cast<std::uint32_t>(p - line)};
+    target_ = {static_cast<std::uint32_t>(target - line), static_cast<std::uint32_t>(target_end - target)};
+    version_minor_ = target_end[8] - '0';
+    have_start_line_ = true;
+    return static_cast<std::size_t>(target_end + 10 - line);
+}
 
 inline bool RequestHeadParser::valid_host(std::string_view input, std::string_view value) noexcept {
     const char* const end = value.data() + value.size();

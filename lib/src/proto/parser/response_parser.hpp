@@ -46,6 +46,7 @@ private:
     }
     std::size_t max_header_size() const noexcept { return max_header_size_; }
     bool one_pass_lines() const noexcept { return true; }
+    static std::size_t quick_start_line(std::string_view) noexcept { return std::string_view::npos; }
     std::size_t max_fields() const noexcept { return max_fields_; }
 
     Result finish(std::string_view input, ResponseHead& head, bool head_request);
