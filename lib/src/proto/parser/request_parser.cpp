@@ -41,23 +41,6 @@ bool valid_authority(std::string_view authority) noexcept {
     return p == end || (*p == ':' && scan_class(p + 1, end, digit) == end);
 }
 
-void RequestHeadParser::reset() noexcept {
-    reset_head();
-    method_checked_ = 0;
-    method_ = target_ = host_ = {};
-    version_minor_ = 1;
-    hosts_ = 0;
-    expect_continue_ = false;
-}
-
-RequestHeadParser::Result RequestHeadParser::parse(std::string_view input, RequestHead& head) {
-    const Result r = scan(input, head.fields);
-    if (r != Result::complete)
-        return r;
-    head.size = head_size_;
-    return finish(input, head);
-}
-
 RequestHeadParser::Result RequestHeadParser::check_unfinished(std::string_view input) {
     // Refuse what can no longer become a valid request before the rest of it arrives.
     const char* data = input.data();
@@ -174,18 +157,7 @@ RequestHeadParser::Result RequestHeadParser::expect(std::string_view value) {
     return Result::incomplete;
 }
 
-RequestHeadParser::Result RequestHeadParser::finish(std::string_view input, RequestHead& head) {
-    head.method = view(input, method_);
-    head.target = view(input, target_);
-    head.version_minor = version_minor_;
-    head.host = hosts_ ? view(input, host_) : std::string_view();
-    head.expect_continue = expect_continue_;
-    head.content_length = 0;
-    head.framing = Framing::none;
-    head.keep_alive = framing_.keep_alive(version_minor_);
-    if (version_minor_ >= 1 && hosts_ == 0 && rules_.require_host)
-        return fail(Status::BAD_REQUEST, "missing Host");
-
+RequestHeadParser::Result RequestHeadParser::finish_rest(RequestHead& head) {
     // An absolute-form target's authority wins over Host (RFC 9112, Section 3.2.2).
     if (const std::string_view t = head.target; t.front() != '/' && t != "*" && head.method != "CONNECT") {
         std::string_view authority = t.substr(t.find("://") + 3);
@@ -212,8 +184,4 @@ RequestHeadParser::Result RequestHeadParser::finish(std::string_view input, Requ
     }
     return Result::complete;
 }
-
-
-
-
 }  // namespace http::detail

@@ -97,7 +97,10 @@ private:
     /// HTTP/1.0, ending in CRLF; the position of its LF, or npos for start_line() to judge.
     std::size_t quick_start_line(std::string_view input) noexcept;
 
+    /// The head's parts and what its fields decided, into `head`; inline for the commonest
+    /// head (an origin-form target, no Transfer-Encoding), finish_rest() for the others.
     Result finish(std::string_view input, RequestHead& head);
+    Result finish_rest(RequestHead& head);
 
     HeadRules rules_;
     std::size_t method_checked_ = 0;  // bytes of an unfinished request-line checked as method
@@ -113,6 +116,44 @@ private:
 /// absolute-form target's authority or a forwarded host may be. Empty is allowed (a URI may
 /// have an empty host).
 bool valid_authority(std::string_view authority) noexcept;
+
+inline void RequestHeadParser::reset() noexcept {
+    reset_head();
+    method_checked_ = 0;
+    method_ = target_ = host_ = {};
+    version_minor_ = 1;
+    hosts_ = 0;
+    expect_continue_ = false;
+}
+
+inline RequestHeadParser::Result RequestHeadParser::parse(std::string_view input, RequestHead& head) {
+    const Result r = scan(input, head.fields);
+    if (r != Result::complete)
+        return r;
+    head.size = head_size_;
+    return finish(input, head);
+}
+
+inline RequestHeadParser::Result RequestHeadParser::finish(std::string_view input, RequestHead& head) {
+    head.method = view(input, method_);
+    head.target = view(input, target_);
+    head.version_minor = version_minor_;
+    head.host = hosts_ ? view(input, host_) : std::string_view();
+    head.expect_continue = expect_continue_;
+    head.content_length = 0;
+    head.framing = Framing::none;
+    head.keep_alive = framing_.keep_alive(version_minor_);
+    if (version_minor_ >= 1 && hosts_ == 0 && rules_.require_host)
+        return fail(Status::BAD_REQUEST, "missing Host");
+    if (head.target.front() != '/' || framing_.has_transfer_encoding)
+        return finish_rest(head);
+    // How a request body is framed (RFC 9112, Section 6.3).
+    if (framing_.has_length) {
+        head.content_length = framing_.content_length;
+        head.framing = framing_.content_length > 0 ? Framing::content_length : Framing::none;
+    }
+    return Result::complete;
+}
 
 inline std::size_t RequestHeadParser::quick_start_line(std::string_view input) noexcept {
     constexpr std::size_t none = std::string_view::npos;
