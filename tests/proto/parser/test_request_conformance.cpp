@@ -132,6 +132,10 @@ BOOST_AUTO_TEST_CASE(the_one_pass_path_and_the_general_path_agree) {
         inputs.emplace_back("request-line '" + line.substr(0, 40) + "' cut", line + "\r");
     }
     inputs.emplace_back("empty line before the request-line", "\r\n" + head + "\r\n");
+    // First field lines at the edges of the one-pass check for Host.
+    for (const std::string line : {"HOST: h", "hOsT: h", "Host:h", "Host : h", "Host\t: h", "Hostx: h", "Hos: h", "Host",
+                                   "Host:", "Host: ", "Hlst: h", "H\xefst: h", "Host: h\r\nHost: h", "X: y\r\nHost: h"})
+        inputs.emplace_back("first line '" + line + "'", "GET / HTTP/1.1\r\n" + line + "\r\n\r\n");
     for (const auto& [id, raw] : inputs) {
         BOOST_TEST_CONTEXT(id) {
             for (const bool host : {true, false}) {
