@@ -138,6 +138,30 @@ BOOST_AUTO_TEST_CASE(framing_facts) {
     BOOST_TEST((absolute.head.framing == Framing::none));
 }
 
+BOOST_AUTO_TEST_CASE(connection_options_decide_keep_alive) {
+    // A single option is recognised at once, a list element by element; either way in any case.
+    struct Case {
+        const char* value;
+        bool http11;  // keep-alive for HTTP/1.1
+        bool http10;  // and for HTTP/1.0
+    };
+    for (const Case c : {Case{"keep-alive", true, true}, Case{"Keep-Alive", true, true}, Case{"close", false, false},
+                         Case{"CLOSE", false, false}, Case{"close, keep-alive", false, false},
+                         Case{"keep-alive, close", false, false}, Case{"upgrade, keep-alive", true, true},
+                         Case{"keep-alive,", true, true}, Case{"keep-alivex", true, false}, Case{"closed", true, false},
+                         Case{"clos", true, false}, Case{"upgrade", true, false}, Case{",close", false, false}}) {
+        BOOST_TEST_CONTEXT("Connection: " << c.value) {
+            for (const bool http11 : {true, false}) {
+                const std::string request = std::string("GET / HTTP/1.") + (http11 ? "1" : "0") +
+                                            "\r\nHost: h\r\nConnection: " + c.value + "\r\n\r\n";
+                const Parsed parsed = parse_whole(request);
+                BOOST_REQUIRE((parsed.result == Result::complete));
+                BOOST_TEST(parsed.head.keep_alive == (http11 ? c.http11 : c.http10));
+            }
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(refusals_name_the_problem) {
     BOOST_TEST(parse_whole(requests[6]).error.reason == "invalid or conflicting Content-Length");
     BOOST_TEST(parse_whole(requests[7]).error.reason == "mixed CRLF and LF line ends");

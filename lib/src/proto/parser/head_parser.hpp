@@ -160,6 +160,15 @@ inline FramingFields::Verdict FramingFields::add(std::string_view name, std::str
     case 10:
         if (!equals_lower(name, "connection"))
             return Verdict::other;
+        // One option, the commonest value, without the list's search for commas.
+        if (equals_lower(value, "keep-alive")) {
+            keep_alive_token = true;
+            return Verdict::recorded;
+        }
+        if (equals_lower(value, "close")) {
+            close = true;
+            return Verdict::recorded;
+        }
         for_each_list_element(value, [&](std::string_view e) {
             if (equals_lower(e, "close"))
                 close = true;
