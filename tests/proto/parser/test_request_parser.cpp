@@ -250,6 +250,36 @@ BOOST_AUTO_TEST_CASE(limits) {
                 http::REQUEST_HEADER_FIELDS_TOO_LARGE));
 }
 
+BOOST_AUTO_TEST_CASE(long_request_lines_get_one_verdict_however_they_arrive) {
+    // An unfinished request-line is refused for a byte that cannot be in a method among its
+    // first 8 KiB + 64 bytes, and as too long past them; a whole line is judged the same way.
+    // Found by fuzz_request: a line past the header limit with a bad method byte was "too long"
+    // whole and "invalid character in method" cut short.
+    const std::size_t limit = HeadRules{}.max_request_target + 64;
+    const std::string tail = "\r\nHost: h\r\n\r\n";
+    for (const std::string& line :
+         {"GE\xabT /" + std::string(17000, 'a') + " HTTP/1.1", "GE\xabT /" + std::string(9000, 'a') + " HTTP/1.1",
+          std::string(limit, 'A') + " / HTTP/1.1", std::string(limit - 1, 'A') + " / HTTP/1.1",
+          std::string(limit - 1, 'A') + "\x01 / HTTP/1.1", std::string(limit, 'A') + "\x01 / HTTP/1.1",
+          std::string(8000, 'A') + " /" + std::string(300, 'a') + " HTTP/1.1", " /" + std::string(9000, 'a') + " HTTP/1.1",
+          "GET /" + std::string(limit - 15, 'a') + " HTTP/1.1", "GET /" + std::string(limit - 14, 'a') + " HTTP/1.1",
+          std::string(20000, 'A')}) {
+        for (const std::string& request : {line + tail, line + "\n"}) {
+            BOOST_TEST_CONTEXT(request.substr(0, 12) << "... (" << request.size() << " bytes)") {
+                const Parsed whole = parse_whole(request);
+                for (const std::size_t step : {1000, 4093, 8255, 8256, 8257, 8258, 16385}) {
+                    const Parsed cut = parse_in_steps(request, step);
+                    BOOST_TEST((cut.result == whole.result));
+                    BOOST_TEST(cut.error.reason == whole.error.reason);
+                }
+            }
+        }
+    }
+    BOOST_TEST((parse_whole(std::string(limit - 1, 'A') + " / HTTP/1.1" + tail).error.status == http::URI_TOO_LONG));
+    BOOST_TEST(parse_whole("GE\xabT /" + std::string(17000, 'a') + " HTTP/1.1" + tail).error.reason ==
+               "invalid character in method");
+}
+
 BOOST_AUTO_TEST_CASE(reset_parses_the_next_request) {
     RequestHeadParser parser;
     RequestHead head;

@@ -211,7 +211,7 @@ inline FramingFields::Verdict FramingFields::add(std::string_view name, std::str
 ///   Result start_line(std::string_view input, std::size_t begin, std::size_t end);
 ///   Result check_start_line_prefix(std::string_view input, std::size_t at);  // before its end
 ///   Result check_unfinished(std::string_view input);   // a line whose end has not arrived
-///   Result too_large();                                // a line past max_header_size()
+///   Result too_large(std::string_view input);          // a line past max_header_size()
 ///   Result field(std::string_view input, std::string_view name, std::string_view value,
 ///                FramingFields::Verdict);  // name and value view input
 ///   std::size_t max_header_size() const; std::size_t max_fields() const;
@@ -343,7 +343,7 @@ typename HeadParser<Side>::Result HeadParser<Side>::scan_lines(std::string_view 
             break;
         }
         if (lines_.next_line() - start_ > side().max_header_size() + 2)
-            return side().too_large();
+            return side().too_large(input);
         Result r;
         if (!have_start_line_) {
             r = side().start_line(input, begin, end);

@@ -62,7 +62,16 @@ private:
     Result start_line(std::string_view input, std::size_t begin, std::size_t end);
     Result check_start_line_prefix(std::string_view, std::size_t) noexcept { return Result::incomplete; }
     Result check_unfinished(std::string_view input);
-    Result too_large() noexcept;
+    Result too_large(std::string_view input);
+    /// The request-line's method, checked as far as it has arrived, within the line's first
+    /// max_method_bytes(): past them an unfinished line is refused as too long, and so is a
+    /// whole line (start_line, too_large), whatever byte follows, so that the verdict does not
+    /// depend on how the bytes were split.
+    Result check_method(std::string_view input);
+    std::size_t max_method_bytes() const noexcept { return rules_.max_request_target + request_line_slack; }
+    /// The request-line may exceed the target limit by this much (method, version, spaces)
+    /// before it is refused as too long.
+    static constexpr std::size_t request_line_slack = 64;
     Result field(std::string_view input, std::string_view name, std::string_view value,
                  FramingFields::Verdict verdict) {
         // Framing fields were recorded by the shared rules; a request's malformed
@@ -175,7 +184,9 @@ inline std::size_t RequestHeadParser::quick_start_line(std::string_view input) n
     std::uint64_t http11, http10;
     std::memcpy(&http11, "HTTP/1.1", 8);
     std::memcpy(&http10, "HTTP/1.0", 8);
-    if ((version != http11 && version != http10) || target_end[9] != '\r' || target_end[10] != '\n')
+    // A line longer than max_method_bytes() is for start_line() to refuse.
+    if ((version != http11 && version != http10) || target_end[9] != '\r' || target_end[10] != '\n' ||
+        static_cast<std::size_t>(target_end + 10 - line) > max_method_bytes())
         return none;
     method_ = {0, static_cast<std::uint32_t>(p - line)};
     target_ = {static_cast<std::uint32_t>(target - line), static_cast<std::uint32_t>(target_end - target)};

@@ -40,7 +40,7 @@ private:
     Result start_line(std::string_view input, std::size_t begin, std::size_t end);
     Result check_start_line_prefix(std::string_view input, std::size_t at) noexcept;
     Result check_unfinished(std::string_view input) noexcept;
-    Result too_large() noexcept { return fail(Status::BAD_GATEWAY, "response header section too large"); }
+    Result too_large(std::string_view = {}) noexcept { return fail(Status::BAD_GATEWAY, "response header section too large"); }
     Result field(std::string_view, std::string_view, std::string_view, FramingFields::Verdict) noexcept {
         return Result::incomplete;
     }
