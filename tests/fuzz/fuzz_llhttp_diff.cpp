@@ -173,8 +173,10 @@ bool explained(std::string_view input, const Outcome& a, const Outcome& b) {
         return false;
     }
     if (b.verdict == Outcome::reject && a.verdict != Outcome::reject) {
-        // A head whose lines end in LF alone (RFC 9112 §2.2 lets a recipient accept them).
-        const std::size_t first_lf = input.find('\n');
+        // A head whose lines end in LF alone (RFC 9112 §2.2 lets a recipient accept them), after
+        // any empty lines before its request-line (skipped, whatever their line ends: §2.2).
+        const std::size_t head_start = input.find_first_not_of("\r\n");
+        const std::size_t first_lf = input.find('\n', head_start == std::string_view::npos ? 0 : head_start);
         if (first_lf != std::string_view::npos && (first_lf == 0 || input[first_lf - 1] != '\r'))
             return true;
         // httpkit read no further after a message that ends the connection (RFC 9112, Section 9.6).

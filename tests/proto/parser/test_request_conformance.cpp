@@ -119,6 +119,23 @@ BOOST_AUTO_TEST_CASE(the_one_pass_path_and_the_general_path_agree) {
     inputs.emplace_back("CRLF then LF", head + "X: a\n\r\n");
     inputs.emplace_back("CR CR LF", head + "X: a\r\r\n\r\n");
     inputs.emplace_back("empty line LF after CRLF", head + "\n");
+    // Request-lines at the edges of the one-pass request-line (an origin-form target, HTTP/1.1 or
+    // HTTP/1.0, CRLF), whole and cut short.
+    for (const std::string& line : std::vector<std::string>{"GET /a HTTP/1.0", "GET /a HTTP/1.2", "GET /a HTTP/2.0", "GET /a HTTP/1.1 ",
+                                   "GET /a  HTTP/1.1", "GET  /a HTTP/1.1", "GET /a\x01 HTTP/1.1", "GET /\x80 HTTP/1.1",
+                                   "GET /a\x7f HTTP/1.1", "G@T /a HTTP/1.1", "GETX /a HTTP/1.1", "M-SEARCH * HTTP/1.1",
+                                   " GET /a HTTP/1.1", "GET a HTTP/1.1", "GET http://h:1/a HTTP/1.1", "GET / http/1.1",
+                                   "GET /" + std::string(8 * 1024, 'a') + " HTTP/1.1", "GET /" + std::string(8 * 1024 - 1, 'a') + " HTTP/1.1"}) {
+        inputs.emplace_back("request-line '" + line.substr(0, 40) + "'", line + "\r\nHost: h\r\n\r\n");
+        inputs.emplace_back("request-line '" + line.substr(0, 40) + "' LF", line + "\nHost: h\n\n");
+        inputs.emplace_back("request-line '" + line.substr(0, 40) + "' CR", line + "\rHost: h\r\n\r\n");
+        inputs.emplace_back("request-line '" + line.substr(0, 40) + "' cut", line + "\r");
+    }
+    inputs.emplace_back("empty line before the request-line", "\r\n" + head + "\r\n");
+    // First field lines at the edges of the one-pass check for Host.
+    for (const std::string line : {"HOST: h", "hOsT: h", "Host:h", "Host : h", "Host\t: h", "Hostx: h", "Hos: h", "Host",
+                                   "Host:", "Host: ", "Hlst: h", "H\xefst: h", "Host: h\r\nHost: h", "X: y\r\nHost: h"})
+        inputs.emplace_back("first line '" + line + "'", "GET / HTTP/1.1\r\n" + line + "\r\n\r\n");
     for (const auto& [id, raw] : inputs) {
         BOOST_TEST_CONTEXT(id) {
             for (const bool host : {true, false}) {
@@ -130,6 +147,8 @@ BOOST_AUTO_TEST_CASE(the_one_pass_path_and_the_general_path_agree) {
                 for (std::size_t i = 0; i < one_pass.messages.size(); ++i) {
                     BOOST_TEST(one_pass.messages[i].method == general.messages[i].method);
                     BOOST_TEST(one_pass.messages[i].url == general.messages[i].url);
+                    BOOST_TEST(one_pass.messages[i].version == general.messages[i].version);
+                    BOOST_TEST(one_pass.messages[i].keep_alive == general.messages[i].keep_alive);
                     BOOST_TEST(one_pass.messages[i].headers == general.messages[i].headers);
                     BOOST_TEST(one_pass.messages[i].body == general.messages[i].body);
                 }

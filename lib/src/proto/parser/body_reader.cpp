@@ -4,7 +4,7 @@
 
 namespace http::detail {
 
-BodyReader::Result BodyReader::feed(std::string_view input, std::size_t& consumed, std::string& body) {
+BodyReader::Result BodyReader::feed_body(std::string_view input, std::size_t& consumed, std::string& body) {
     consumed = 0;
     switch (framing_) {
     case Framing::none:

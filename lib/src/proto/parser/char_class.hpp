@@ -80,17 +80,32 @@ inline std::string ascii_lower(std::string_view text) {
 /// bit is set (lower-case letters, digits, '-'): then OR-ing 0x20 folds only letters, and eight
 /// bytes can be compared at once.
 inline bool equals_lower(std::string_view s, std::string_view lower) noexcept {
-    if (s.size() != lower.size())
+    const std::size_t n = s.size();
+    if (n != lower.size())
         return false;
-    std::size_t i = 0;
-    for (; i + 8 <= s.size(); i += 8) {
+    auto same8 = [&](std::size_t at) {
         std::uint64_t a, b;
-        std::memcpy(&a, s.data() + i, 8);
-        std::memcpy(&b, lower.data() + i, 8);
-        if ((a | 0x2020202020202020u) != b)
-            return false;
+        std::memcpy(&a, s.data() + at, 8);
+        std::memcpy(&b, lower.data() + at, 8);
+        return (a | 0x2020202020202020u) == b;
+    };
+    auto same4 = [&](std::size_t at) {
+        std::uint32_t a, b;
+        std::memcpy(&a, s.data() + at, 4);
+        std::memcpy(&b, lower.data() + at, 4);
+        return (a | 0x20202020u) == b;
+    };
+    // Whole words, the last one overlapping the one before it when the length is not a multiple.
+    if (n >= 8) {
+        std::size_t i = 0;
+        for (; i + 8 < n; i += 8)
+            if (!same8(i))
+                return false;
+        return same8(n - 8);
     }
-    for (; i < s.size(); ++i)
+    if (n >= 4)
+        return same4(0) && same4(n - 4);
+    for (std::size_t i = 0; i < n; ++i)
         if (static_cast<char>(s[i] | 0x20) != lower[i])
             return false;
     return true;

@@ -8,15 +8,6 @@
 
 namespace http::detail {
 
-namespace {
-
-// The request-line may exceed the target limit by this much (method, version, spaces) before
-// an unfinished one is refused as too long.
-constexpr std::size_t request_line_slack = 64;
-
-
-}  // namespace
-
 // uri-host [ ":" port ] (RFC 9110, Section 7.2; RFC 3986, Section 3.2): the Host field and an
 // absolute-form target's authority. An empty value is allowed (a URI may have an empty host).
 bool valid_authority(std::string_view authority) noexcept {
@@ -41,42 +32,33 @@ bool valid_authority(std::string_view authority) noexcept {
     return p == end || (*p == ':' && scan_class(p + 1, end, digit) == end);
 }
 
-void RequestHeadParser::reset() noexcept {
-    reset_head();
-    method_checked_ = 0;
-    method_ = target_ = host_ = {};
-    version_minor_ = 1;
-    hosts_ = 0;
-    expect_continue_ = false;
-}
-
-RequestHeadParser::Result RequestHeadParser::parse(std::string_view input, RequestHead& head) {
-    const Result r = scan(input, head.fields);
-    if (r != Result::complete)
-        return r;
-    head.size = head_size_;
-    return finish(input, head);
+RequestHeadParser::Result RequestHeadParser::check_method(std::string_view input) {
+    // A method is a token: bytes that cannot be one (a TLS handshake, binary noise) are refused
+    // at once. Only its first max_method_bytes() bytes are looked at: past them the line is too
+    // long (check_unfinished, too_large, start_line), whichever byte ends the method.
+    const char* data = input.data();
+    const std::size_t size = std::min(input.size(), start_ + max_method_bytes());
+    method_checked_ = std::max(method_checked_, start_);  // past leading empty lines
+    for (; method_checked_ < size; ++method_checked_) {
+        if (data[method_checked_] == ' ') {
+            method_checked_ = SIZE_MAX;
+            break;
+        }
+        if (data[method_checked_] == '\r' && method_checked_ + 1 == input.size())
+            break;  // maybe the line's end: the next byte tells
+        if (!is(data[method_checked_], tchar))
+            return fail(Status::BAD_REQUEST, "invalid character in method");
+    }
+    return Result::incomplete;
 }
 
 RequestHeadParser::Result RequestHeadParser::check_unfinished(std::string_view input) {
     // Refuse what can no longer become a valid request before the rest of it arrives.
-    const char* data = input.data();
     const std::size_t size = input.size();
     if (!have_start_line_) {
-        // A method is a token: bytes that cannot be one (a TLS handshake, binary noise) are
-        // refused at once.
-        method_checked_ = std::max(method_checked_, start_);  // past leading empty lines
-        for (; method_checked_ < size; ++method_checked_) {
-            if (data[method_checked_] == ' ') {
-                method_checked_ = SIZE_MAX;
-                break;
-            }
-            if (data[method_checked_] == '\r' && method_checked_ + 1 == size)
-                break;  // maybe the line's end: the next byte tells
-            if (!is(data[method_checked_], tchar))
-                return fail(Status::BAD_REQUEST, "invalid character in method");
-        }
-        if (size - start_ > rules_.max_request_target + request_line_slack)
+        if (check_method(input) == Result::error)
+            return Result::error;
+        if (size - start_ > max_method_bytes())
             return fail(Status::URI_TOO_LONG, "request-target too long");
         return Result::incomplete;
     }
@@ -85,9 +67,13 @@ RequestHeadParser::Result RequestHeadParser::check_unfinished(std::string_view i
     return Result::incomplete;
 }
 
-RequestHeadParser::Result RequestHeadParser::too_large() noexcept {
-    return have_start_line_ ? fail(Status::REQUEST_HEADER_FIELDS_TOO_LARGE, "header section too large")
-                            : fail(Status::URI_TOO_LONG, "request-target too long");
+RequestHeadParser::Result RequestHeadParser::too_large(std::string_view input) {
+    if (have_start_line_)
+        return fail(Status::REQUEST_HEADER_FIELDS_TOO_LARGE, "header section too large");
+    // As check_unfinished() would have said for the line's first bytes.
+    if (check_method(input) == Result::error)
+        return Result::error;
+    return fail(Status::URI_TOO_LONG, "request-target too long");
 }
 
 RequestHeadParser::Result RequestHeadParser::start_line(std::string_view input, std::size_t begin, std::size_t end) {
@@ -96,8 +82,13 @@ RequestHeadParser::Result RequestHeadParser::start_line(std::string_view input, 
     const char* line_end = input.data() + end;
     // GET, the commonest method, in one comparison; the others through the token scan.
     const char* p = line_end - line > 4 && std::memcmp(line, "GET ", 4) == 0 ? line + 3 : scan_token(line, line_end);
-    // Classified as check_partial_line() does for an unfinished line, so that the reason does
-    // not depend on how the bytes arrived.
+    // Judged in the order check_unfinished() judges an unfinished line, so that the verdict does
+    // not depend on how the bytes arrived: a byte that cannot be in a method among the first
+    // max_method_bytes(), then a line longer than that (to its LF), then the rest.
+    if (p != line_end && *p != ' ' && static_cast<std::size_t>(p - line) < max_method_bytes())
+        return fail(Status::BAD_REQUEST, "invalid character in method");
+    if ((input[end] == '\r' ? end + 1 : end) - begin > max_method_bytes())
+        return fail(Status::URI_TOO_LONG, "request-target too long");
     if (p == line_end)
         return fail(Status::BAD_REQUEST, "invalid request-line");
     if (*p != ' ')
@@ -161,40 +152,20 @@ RequestHeadParser::Result RequestHeadParser::start_line(std::string_view input, 
 }
 
 
-RequestHeadParser::Result RequestHeadParser::host_or_expect(std::string_view input, std::string_view name,
-                                                            std::string_view value) {
-    if (name.size() == 4 && equals_lower(name, "host")) {
-        if (!valid_authority(value))
-            return fail(Status::BAD_REQUEST, "invalid Host");
-        if (++hosts_ > 1)
-            return fail(Status::BAD_REQUEST, "more than one Host");
-        host_ = span_of(input, value);
-    } else if (name.size() == 6 && equals_lower(name, "expect")) {
-        bool other = false;
-        for_each_list_element(value, [&](std::string_view e) {
-            if (equals_lower(e, "100-continue"))
-                expect_continue_ = true;
-            else
-                other = true;
-        });
-        if (other)
-            return fail(Status::EXPECTATION_FAILED, "only 100-continue can be expected");
-    }
+RequestHeadParser::Result RequestHeadParser::expect(std::string_view value) {
+    bool other = false;
+    for_each_list_element(value, [&](std::string_view e) {
+        if (equals_lower(e, "100-continue"))
+            expect_continue_ = true;
+        else
+            other = true;
+    });
+    if (other)
+        return fail(Status::EXPECTATION_FAILED, "only 100-continue can be expected");
     return Result::incomplete;
 }
 
-RequestHeadParser::Result RequestHeadParser::finish(std::string_view input, RequestHead& head) {
-    head.method = view(input, method_);
-    head.target = view(input, target_);
-    head.version_minor = version_minor_;
-    head.host = hosts_ ? view(input, host_) : std::string_view();
-    head.expect_continue = expect_continue_;
-    head.content_length = 0;
-    head.framing = Framing::none;
-    head.keep_alive = framing_.keep_alive(version_minor_);
-    if (version_minor_ >= 1 && hosts_ == 0 && rules_.require_host)
-        return fail(Status::BAD_REQUEST, "missing Host");
-
+RequestHeadParser::Result RequestHeadParser::finish_rest(RequestHead& head) {
     // An absolute-form target's authority wins over Host (RFC 9112, Section 3.2.2).
     if (const std::string_view t = head.target; t.front() != '/' && t != "*" && head.method != "CONNECT") {
         std::string_view authority = t.substr(t.find("://") + 3);
@@ -221,8 +192,4 @@ RequestHeadParser::Result RequestHeadParser::finish(std::string_view input, Requ
     }
     return Result::complete;
 }
-
-
-
-
 }  // namespace http::detail

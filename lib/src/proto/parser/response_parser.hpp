@@ -40,12 +40,13 @@ private:
     Result start_line(std::string_view input, std::size_t begin, std::size_t end);
     Result check_start_line_prefix(std::string_view input, std::size_t at) noexcept;
     Result check_unfinished(std::string_view input) noexcept;
-    Result too_large() noexcept { return fail(Status::BAD_GATEWAY, "response header section too large"); }
+    Result too_large(std::string_view = {}) noexcept { return fail(Status::BAD_GATEWAY, "response header section too large"); }
     Result field(std::string_view, std::string_view, std::string_view, FramingFields::Verdict) noexcept {
         return Result::incomplete;
     }
     std::size_t max_header_size() const noexcept { return max_header_size_; }
     bool one_pass_lines() const noexcept { return true; }
+    static std::size_t quick_start_line(std::string_view) noexcept { return std::string_view::npos; }
     std::size_t max_fields() const noexcept { return max_fields_; }
 
     Result finish(std::string_view input, ResponseHead& head, bool head_request);

@@ -55,6 +55,42 @@ inline const char* scan_field_value(const char* p, const char* end) noexcept {
     return p;
 }
 
+/// The first byte in [p, end) that is not a letter, digit, '.' or '-' (what almost every host
+/// name and IPv4 address is made of), or end. `floor` <= p marks bytes that may be read too, so
+/// that a short host is checked with one 16-byte load ending at `end`. Without SSE2, the first
+/// byte that is not reg-name material (which the caller must accept as well).
+inline const char* scan_host_chars(const char* floor, const char* p, const char* end) noexcept {
+#if defined(__SSE2__)
+    // Signed compares: bytes >= 0x80 are negative, below every bound, so never host material.
+    auto bad = [](const char* at) {
+        const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+        const __m128i lower = _mm_or_si128(x, _mm_set1_epi8(0x20));
+        const __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(lower, _mm_set1_epi8('a' - 1)),
+                                             _mm_cmplt_epi8(lower, _mm_set1_epi8('z' + 1)));
+        // '-', '.', '/' and the digits are 0x2d-0x39: all but '/'.
+        const __m128i digit_dot = _mm_andnot_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('/')),
+                                                   _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('-' - 1)),
+                                                                 _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1))));
+        return static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(letter, digit_dot))) ^ 0xffffu;
+    };
+    while (end - p >= 16) {
+        if (const unsigned mask = bad(p))
+            return p + __builtin_ctz(mask);
+        p += 16;
+    }
+    if (p == end)
+        return end;
+    if (end - floor >= 16) {
+        const char* const at = end - 16;
+        const unsigned mask = bad(at) >> (p - at);
+        return mask ? p + __builtin_ctz(mask) : end;
+    }
+#else
+    (void)floor;
+#endif
+    return scan_class(p, end, reg_name_char);
+}
+
 /// True if [p, end) is valid field-value material: no control character but HTAB, no DEL.
 /// `floor` <= p marks the start of the line: bytes in [floor, p) must be valid too (a field
 /// name, its colon and whitespace), which lets a short value be checked with one 16-byte load
