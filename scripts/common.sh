@@ -21,6 +21,9 @@ sanitize_build="$root/build/sanitize"
 configure_sanitize_build() {  # [cmake options...]
   local flags="-fsanitize=address,undefined -fsanitize=fuzzer-no-link -fno-sanitize-recover=undefined"
   flags+=" -fno-omit-frame-pointer -O1 -gline-tables-only"  # file and line in every report
+  # Not UBSan's check of indirect calls' function types: clang 14 cannot emit its prologue data
+  # for a coroutine under the fuzzer's coverage ("Cannot represent a difference across sections").
+  flags+=" -fno-sanitize=function"
   CC=clang CXX=clang++ cmake -S "$root" -B "$sanitize_build" -G Ninja -DCMAKE_BUILD_TYPE=None \
     -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_C_FLAGS="$flags" -DHTTPKIT_FUZZ=ON -DHTTPKIT_WERROR=ON \
     -DHTTPKIT_INSTALL=OFF "$@" >/dev/null
