@@ -4,6 +4,7 @@
 
 #include "support/nginx.hpp"
 
+#include <array>
 #include <cstring>
 #include <memory>
 #include <random>
@@ -31,12 +32,15 @@ public:
     TempDir dir;
     std::string large;  // www/large.bin
     std::string text;   // www/text.txt, compressible
-    std::uint16_t http_port = free_port();
-    std::uint16_t other_port = free_port();
-    std::uint16_t https_port = free_port();
-    std::uint16_t wrong_name_port = free_port();
-    std::uint16_t expired_port = free_port();
-    std::uint16_t self_signed_port = free_port();
+    // Six different ports: two server blocks on one port would leave one unheard (as once
+    // happened: the self-signed one, and the TLS tests asked the CA-signed server instead).
+    std::array<std::uint16_t, 6> ports = free_ports<6>();
+    std::uint16_t http_port = ports[0];
+    std::uint16_t other_port = ports[1];
+    std::uint16_t https_port = ports[2];
+    std::uint16_t wrong_name_port = ports[3];
+    std::uint16_t expired_port = ports[4];
+    std::uint16_t self_signed_port = ports[5];
 
 private:
     Site() {

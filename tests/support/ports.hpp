@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 
 namespace test {
@@ -21,6 +23,27 @@ inline std::uint16_t free_port() {
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
     ::close(fd);
     return ntohs(address.sin_port);
+}
+
+/// `N` ports free right now, all different: each is held until all are chosen (free_port()
+/// called N times may be given the same port twice).
+template <std::size_t N>
+std::array<std::uint16_t, N> free_ports() {
+    std::array<int, N> fds{};
+    std::array<std::uint16_t, N> ports{};
+    for (std::size_t i = 0; i < N; ++i) {
+        fds[i] = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ::bind(fds[i], reinterpret_cast<sockaddr*>(&address), sizeof address);
+        socklen_t length = sizeof address;
+        ::getsockname(fds[i], reinterpret_cast<sockaddr*>(&address), &length);
+        ports[i] = ntohs(address.sin_port);
+    }
+    for (const int fd : fds)
+        ::close(fd);
+    return ports;
 }
 
 /// True if something accepts a TCP connection on the loopback `port`.
