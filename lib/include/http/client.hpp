@@ -6,6 +6,7 @@
 #include <http/failure.hpp>
 #include <http/headers.hpp>
 #include <http/response.hpp>
+#include <http/task.hpp>
 #include <http/websocket.hpp>
 
 #include <chrono>
@@ -69,8 +70,7 @@ enum class Auth {
     digest,  ///< Digest only (RFC 7616), in answer to the challenge
 };
 
-/// An HTTP client. Connections are kept alive and reused per origin; one Client serves one
-/// request at a time (use one per thread).
+/// An HTTP client. Connections are kept alive and reused per origin.
 ///
 ///     http::Client client;
 ///     client.headers["Authorization"] = "Bearer " + token;
@@ -79,6 +79,13 @@ enum class Auth {
 ///
 /// Every request method throws TransportError when no complete response arrives; a 4xx or 5xx
 /// response is a response (see Response::raise_for_status()).
+///
+/// Each blocking call has a coroutine twin, async_get() ... async_send_request(), with the same
+/// options, redirects, retries, cookies, authentication, proxies and failures: the blocking call
+/// is the coroutine driven to its end with http::run(). Awaited in a server's handler, a request
+/// runs on that handler's loop and holds no thread while it waits; several may be in flight at
+/// once (http::when_all), on one Client, which must outlive them. A Client's requests, async or
+/// from several threads, may run at once as long as its settings are not changed meanwhile.
 class Client {
 public:
     Client();
@@ -153,7 +160,7 @@ public:
     /// kept (the default). Share one jar between clients to share their cookies.
     std::shared_ptr<CookieJar> cookie_jar;
     /// Called as content goes out and comes in; returning false aborts the request
-    /// (TransportError, aborted). Runs on the calling thread.
+    /// (TransportError, aborted). Runs on the calling thread (an async request's loop thread).
     std::function<bool(const Progress&)> on_progress;
 
     /// Sends `method` to `url` with `data` as the content, follows redirects, and returns the
@@ -177,6 +184,25 @@ public:
     }
     Response del(std::string_view url, const Headers& request_headers = {}) {
         return send_request(url, "DELETE", {}, request_headers);
+    }
+
+    /// send_request() as a coroutine: co_await it in a handler (or another Task), or drive it
+    /// with http::run(). The arguments are kept by the task, so temporaries will do.
+    ///
+    ///     auto [a, b] = co_await http::when_all(client.async_get(u1), client.async_get(u2));
+    Task<Response> async_send_request(std::string url, std::string method = "GET", std::string data = {},
+                                      Headers request_headers = {});
+    Task<Response> async_get(std::string url, Headers request_headers = {}) {
+        return async_send_request(std::move(url), "GET", {}, std::move(request_headers));
+    }
+    Task<Response> async_post(std::string url, std::string data = {}, Headers request_headers = {}) {
+        return async_send_request(std::move(url), "POST", std::move(data), std::move(request_headers));
+    }
+    Task<Response> async_put(std::string url, std::string data = {}, Headers request_headers = {}) {
+        return async_send_request(std::move(url), "PUT", std::move(data), std::move(request_headers));
+    }
+    Task<Response> async_del(std::string url, Headers request_headers = {}) {
+        return async_send_request(std::move(url), "DELETE", {}, std::move(request_headers));
     }
     /// As send_request(), but the final response's body goes to `on_body` as it arrives, decoded,
     /// a piece at a time, and is never held: the returned Response has an empty body. No

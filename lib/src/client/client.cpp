@@ -37,6 +37,8 @@ constexpr std::size_t expect_threshold = 1024 * 1024;
 constexpr auto continue_wait = std::chrono::seconds(1);
 // Idle connections kept per origin.
 constexpr std::size_t max_idle_per_origin = 4;
+// What one read of a response takes at most, into a buffer each connection keeps.
+constexpr std::size_t read_buffer_size = 64 * 1024;
 
 // The method registry says which methods may be repeated (RFC 9110, Section 9.2.2); a method it
 // does not have is not idempotent.
@@ -206,30 +208,37 @@ void keep_cookies(const Client& settings, const Url& url, const Headers& respons
 
 }  // namespace
 
+// The client's one core: every request, blocking or not, is send() in a coroutine. The blocking
+// calls drive it with http::run() on the calling thread's loop; the async calls are awaited,
+// and run on the awaiting coroutine's loop. The Impl's state (idle connections, what was learnt
+// of servers' authentication, the TLS context) is under mutex_: requests of one Client may run
+// at once, on one loop or on several.
 class Client::Impl {
 public:
-    Response send(Client& settings, std::string_view url_text, std::string_view method, Transfer& transfer,
-                  const Headers& extra_headers);
+    Task<Response> send(Client& settings, std::string_view url_text, std::string_view method, Transfer& transfer,
+                        const Headers& extra_headers);
 
     WebSocket websocket(Client& settings, std::string_view url_text, const Headers& extra_headers);
 
 private:
-    Received exchange_with_retries(Client& settings, const Url& url, std::string_view method, Transfer& transfer,
-                                   const Headers& request_headers, const std::string& where);
-    Received exchange(Client& settings, const Url& url, std::string_view method, Transfer& transfer,
-                      const Headers& request_headers, const std::string& where);
-    Received attempt(Client& settings, ClientConnection& connection, std::string_view method, Transfer& transfer,
-                     const std::string& request_head, const SerializedRequest& request, bool& reusable, bool& any_byte);
+    Task<Received> exchange_with_retries(Client& settings, const Url& url, std::string_view method, Transfer& transfer,
+                                         const Headers& request_headers, const std::string& where);
+    Task<Received> exchange(Client& settings, const Url& url, std::string_view method, Transfer& transfer,
+                            const Headers& request_headers, const std::string& where);
+    Task<Received> attempt(Client& settings, ClientConnection& connection, std::string_view method, Transfer& transfer,
+                           const std::string& request_head, const SerializedRequest& request, bool& reusable,
+                           bool& any_byte);
     // Idle connections, by origin (and the proxy they go through).
     std::unique_ptr<ClientConnection> take(const std::string& key);
     void give_back(const std::string& key, std::unique_ptr<ClientConnection> connection);
-    TlsContext& tls_context(const Client& settings);
-    static void send_content(Stream& stream, Transfer& transfer, std::chrono::milliseconds timeout);
+    std::shared_ptr<TlsContext> tls_context(const Client& settings);
+    static Task<> send_content(Stream& stream, Transfer& transfer, std::chrono::milliseconds timeout);
 
+    std::mutex mutex_;
     std::map<std::string, std::vector<std::unique_ptr<ClientConnection>>, std::less<>> idle_;
     // How each origin was authenticated to, once it challenged (or at once for Auth::basic).
     std::map<std::string, Authenticator, std::less<>> authenticators_;
-    std::unique_ptr<TlsContext> tls_;
+    std::shared_ptr<TlsContext> tls_;
 };
 
 // --- settings --------------------------------------------------------------------------------
@@ -263,7 +272,15 @@ Response Client::send_request(std::string_view url, std::string_view method, std
     Transfer transfer;
     transfer.data = data;
     transfer.content_size = data.size();
-    return connections_.get().send(*this, url, method, transfer, request_headers);
+    return run(connections_.get().send(*this, url, method, transfer, request_headers));
+}
+
+Task<Response> Client::async_send_request(std::string url, std::string method, std::string data,
+                                          Headers request_headers) {
+    Transfer transfer;
+    transfer.data = data;
+    transfer.content_size = data.size();
+    co_return co_await connections_.get().send(*this, url, method, transfer, request_headers);
 }
 
 Response Client::send_request(std::string_view url, std::string_view method, std::string_view data,
@@ -275,7 +292,7 @@ Response Client::send_request(std::string_view url, std::string_view method, std
         if (!on_body(piece))
             throw NetFailure(Kind::aborted, "on_body asked to stop");
     };
-    return connections_.get().send(*this, url, method, transfer, request_headers);
+    return run(connections_.get().send(*this, url, method, transfer, request_headers));
 }
 
 Response Client::download(std::string_view url, const std::filesystem::path& path, const Headers& request_headers) {
@@ -304,7 +321,7 @@ Response Client::download(std::string_view url, const std::filesystem::path& pat
     if (!asked.contains("Accept-Encoding"))
         asked.add("Accept-Encoding", "identity");
     // On failure the target's destructor removes the temporary file, and only that.
-    Response response = connections_.get().send(*this, url, "GET", transfer, asked);
+    Response response = run(connections_.get().send(*this, url, "GET", transfer, asked));
     try {
         target->commit();
     } catch (const std::system_error& e) {
@@ -326,7 +343,7 @@ Response Client::upload(std::string_view url, const std::filesystem::path& path,
     Headers asked = request_headers;
     if (!asked.contains("Content-Type"))
         asked.add("Content-Type", "application/octet-stream");
-    return connections_.get().send(*this, url, method, transfer, asked);
+    return run(connections_.get().send(*this, url, method, transfer, asked));
 }
 
 namespace {
@@ -343,13 +360,6 @@ bool is_event_stream(int status, const Headers& headers) {
 
 void Client::events(std::string_view url, const std::function<bool(const Event&)>& fn, const Headers& request_headers) {
     const auto deadline = timeout.count() > 0 ? Clock::now() + timeout : Clock::time_point::max();
-    // Each connection gets what is left of client.timeout.
-    const auto saved_timeout = timeout;
-    struct Restore {
-        Client& client;
-        std::chrono::milliseconds value;
-        ~Restore() { client.timeout = value; }
-    } restore{*this, saved_timeout};
 
     detail::EventParser parser(static_cast<std::size_t>(std::min<std::uint64_t>(max_body_size, SIZE_MAX)));
     std::chrono::milliseconds delay{3000};  // the standard leaves it to the client; browsers wait ~3 s
@@ -373,12 +383,9 @@ void Client::events(std::string_view url, const std::function<bool(const Event&)
             if (!go_on)
                 throw StopEvents{};
         };
-        if (deadline != Clock::time_point::max()) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-            timeout = std::max(left, std::chrono::milliseconds(1));
-        }
+        transfer.deadline = deadline;  // each connection gets what is left of client.timeout
         try {
-            const Response response = connections_.get().send(*this, url, "GET", transfer, asked);
+            const Response response = run(connections_.get().send(*this, url, "GET", transfer, asked));
             if (response.status == Status::NO_CONTENT)
                 return;  // the server says: stop reconnecting
             if (!is_event_stream(static_cast<int>(response.status), response.headers)) {
@@ -403,7 +410,7 @@ void Client::events(std::string_view url, const std::function<bool(const Event&)
         if (Clock::now() + delay >= deadline)
             throw TransportError(Kind::timeout, std::string(url),
                                  "GET " + std::string(url) + ": past client.timeout (" +
-                                     std::to_string(saved_timeout.count()) + " ms)");
+                                     std::to_string(timeout.count()) + " ms)");
         std::this_thread::sleep_for(delay);
     }
 }
@@ -425,12 +432,13 @@ Client set_headers(Headers headers) {
 
 // --- one request, with its redirects ---------------------------------------------------------
 
-Response Client::Impl::send(Client& settings, std::string_view url_text, std::string_view method_text,
-                            Transfer& transfer, const Headers& extra_headers) {
+Task<Response> Client::Impl::send(Client& settings, std::string_view url_text, std::string_view method_text,
+                                  Transfer& transfer, const Headers& extra_headers) {
     const auto started = Clock::now();
     std::string method(method_text.empty() ? "GET" : method_text);
     if (settings.timeout.count() > 0) {
-        transfer.deadline = started + settings.timeout;
+        // A caller's own deadline (events(): what is left of client.timeout) may come first.
+        transfer.deadline = std::min(transfer.deadline, started + settings.timeout);
         transfer.timeout = settings.timeout;
     }
     transfer.on_progress = &settings.on_progress;
@@ -461,6 +469,7 @@ Response Client::Impl::send(Client& settings, std::string_view url_text, std::st
             Headers asked = request_headers;
             add_jar_cookies(settings, url, asked);  // each redirect has its own
             if (authenticating) {
+                const std::lock_guard lock(mutex_);
                 auto known = authenticators_.find(url.origin());
                 if (known == authenticators_.end() && settings.auth_method == Auth::basic)
                     known = authenticators_.emplace(url.origin(), Authenticator::basic()).first;
@@ -469,14 +478,15 @@ Response Client::Impl::send(Client& settings, std::string_view url_text, std::st
             }
             // A 401 this request will answer is not the body a download keeps.
             transfer.answering_401 = authenticating && challenges_answered < 2;
-            received = exchange_with_retries(settings, url, method, transfer, asked, where);
+            received = co_await exchange_with_retries(settings, url, method, transfer, asked, where);
             keep_cookies(settings, url, received.headers);
         } else {
-            received = exchange_with_retries(settings, url, method, transfer, request_headers, where);
+            received = co_await exchange_with_retries(settings, url, method, transfer, request_headers, where);
         }
         if (received.status == 401 && transfer.answering_401) {
             // Answer the challenge once; once more if a Digest nonce went stale.
             const std::vector<Challenge> challenges = challenges_of(received.headers);
+            const std::lock_guard lock(mutex_);
             const auto known = authenticators_.find(url.origin());
             if (challenges_answered == 0 || known == authenticators_.end()) {
                 if (auto chosen = Authenticator::choose(challenges, settings.auth_method)) {
@@ -515,7 +525,7 @@ Response Client::Impl::send(Client& settings, std::string_view url_text, std::st
             response.redirects = redirects;
             response.responder = url.str();
             response.time_taken = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
-            return response;
+            co_return response;
         }
         if (redirects == settings.max_redirects)
             throw TransportError(Kind::too_many_redirects, url.str(),
@@ -587,10 +597,10 @@ WebSocket Client::Impl::websocket(Client& settings, std::string_view url_text, c
     std::shared_ptr<WebSocketState> state;
     try {
         const std::optional<Proxy> via = proxy_for(settings, url, where);
-        TlsContext* tls = url.scheme == "https" ? &tls_context(settings) : nullptr;
+        const std::shared_ptr<TlsContext> tls = url.scheme == "https" ? tls_context(settings) : nullptr;
         std::unique_ptr<ClientConnection> connection =
-            open_connection(url, tls, !settings.skip_hostname_verification, Clock::now() + settings.connect_timeout,
-                            via ? &*via : nullptr, true);
+            run(open_connection(url, tls.get(), !settings.skip_hostname_verification,
+                                Clock::now() + settings.connect_timeout, via ? &*via : nullptr, true));
         state = open_websocket(std::move(connection->stream), opening, answer);
     } catch (const NetFailure& failure) {
         throw TransportError(failure.kind, given, where + ": " + failure.what());
@@ -606,16 +616,19 @@ WebSocket Client::Impl::websocket(Client& settings, std::string_view url_text, c
     return WebSocket(std::move(state));
 }
 
-TlsContext& Client::Impl::tls_context(const Client& settings) {
+std::shared_ptr<TlsContext> Client::Impl::tls_context(const Client& settings) {
     const bool verify = !settings.skip_peer_verification;
+    std::map<std::string, std::vector<std::unique_ptr<ClientConnection>>, std::less<>> dropped;  // closed unlocked
+    const std::lock_guard lock(mutex_);
     if (!tls_ || tls_->verify_peer() != verify || tls_->ca_file() != settings.ca_cert) {
-        idle_.clear();  // connections made under other trust settings are not reused
-        tls_ = std::make_unique<TlsContext>(verify, settings.ca_cert);
+        dropped.swap(idle_);  // connections made under other trust settings are not reused
+        tls_ = std::make_shared<TlsContext>(verify, settings.ca_cert);
     }
-    return *tls_;
+    return tls_;
 }
 
 std::unique_ptr<ClientConnection> Client::Impl::take(const std::string& key) {
+    const std::lock_guard lock(mutex_);
     const auto it = idle_.find(key);
     if (it == idle_.end())
         return nullptr;
@@ -631,14 +644,15 @@ std::unique_ptr<ClientConnection> Client::Impl::take(const std::string& key) {
 }
 
 void Client::Impl::give_back(const std::string& key, std::unique_ptr<ClientConnection> connection) {
+    const std::lock_guard lock(mutex_);
     auto& pool = idle_[key];
     if (pool.size() < max_idle_per_origin)
         pool.push_back(std::move(connection));
 }
 
-Received Client::Impl::exchange_with_retries(Client& settings, const Url& url, std::string_view method,
-                                             Transfer& transfer, const Headers& request_headers,
-                                             const std::string& where) {
+Task<Received> Client::Impl::exchange_with_retries(Client& settings, const Url& url, std::string_view method,
+                                                   Transfer& transfer, const Headers& request_headers,
+                                                   const std::string& where) {
     // The dataset says which statuses a repeat can cure, and for which methods (retry_rule());
     // a connection that failed is tried again for idempotent methods only, as the server may
     // have acted on the request.
@@ -655,30 +669,41 @@ Received Client::Impl::exchange_with_retries(Client& settings, const Url& url, s
         transfer.will_retry = [&, last](const Received& head) { return !last && may_retry(head.status); };
         // Without a Retry-After: 250 ms, doubling each time; never longer than max_retry_after.
         auto wait = std::chrono::milliseconds(250) * (std::int64_t{1} << std::min(attempt, 16));
+        std::optional<Received> got;
+        std::exception_ptr failed;
         try {
-            Received received = exchange(settings, url, method, transfer, request_headers, where);
+            got = co_await exchange(settings, url, method, transfer, request_headers, where);
+        } catch (const TransportError&) {
+            failed = std::current_exception();
+        }
+        if (failed) {
+            try {
+                std::rethrow_exception(failed);
+            } catch (const TransportError& error) {
+                const auto kind = error.kind();
+                const bool connection_failed =
+                    kind == Kind::connect || kind == Kind::dns || kind == Kind::closed || kind == Kind::io;
+                if (last || !connection_failed || !idempotent(method) || transfer.delivered)
+                    throw;
+            }
+        } else {
+            Received& received = *got;
             const RetryRule rule = retry_rule(static_cast<Status>(received.status));
             if (last || !may_retry(received.status))
-                return received;
+                co_return std::move(received);
             if (rule.retry_after)
                 if (const auto asked = detail::parse_retry_after(received.headers.get("Retry-After")))
                     wait = std::chrono::duration_cast<std::chrono::milliseconds>(*asked);
-        } catch (const TransportError& error) {
-            const auto kind = error.kind();
-            const bool connection_failed =
-                kind == Kind::connect || kind == Kind::dns || kind == Kind::closed || kind == Kind::io;
-            if (last || !connection_failed || !idempotent(method) || transfer.delivered)
-                throw;
         }
         wait = std::min<std::chrono::milliseconds>(wait, settings.max_retry_after);
         if (transfer.deadline - Clock::now() <= wait)
             throw TransportError(Kind::timeout, url.str(), where + ": a retry would end past client.timeout (" +
                                                                std::to_string(transfer.timeout.count()) + " ms)");
-        std::this_thread::sleep_for(wait);
+        co_await sleep_for(wait);
     }
 }
 
-Received Client::Impl::exchange(Client& settings, const Url& url, std::string_view method, Transfer& transfer,
+Task<Received> Client::Impl::exchange(Client& settings, const Url& url, std::string_view method, Transfer& transfer,
                                 const Headers& request_headers, const std::string& where) {
     // Through a proxy, plain http names the whole URL (absolute-form); https goes through a
     // tunnel and is sent as to the origin itself.
@@ -724,10 +749,10 @@ Received Client::Impl::exchange(Client& settings, const Url& url, std::string_vi
         throw TransportError(Kind::invalid_request, url.str(), where + ": " + e.what());
     }
 
-    TlsContext* tls = nullptr;
+    std::shared_ptr<TlsContext> tls;
     try {
         if (url.scheme == "https")
-            tls = &tls_context(settings);
+            tls = tls_context(settings);
     } catch (const NetFailure& failure) {
         throw TransportError(failure.kind, url.str(), where + ": " + failure.what());
     }
@@ -739,16 +764,22 @@ Received Client::Impl::exchange(Client& settings, const Url& url, std::string_vi
         std::unique_ptr<ClientConnection> connection = attempt_number == 0 ? take(pool_key) : nullptr;
         bool reusable = false;
         bool any_byte = false;
+        std::optional<NetFailure> failed;
         try {
             if (!connection) {
-                connection = open_connection(url, tls, !settings.skip_hostname_verification,
-                                             transfer.until(settings.connect_timeout), via ? &*via : nullptr);
+                connection = co_await open_connection(url, tls.get(), !settings.skip_hostname_verification,
+                                                      transfer.until(settings.connect_timeout), via ? &*via : nullptr);
             }
-            Received received = this->attempt(settings, *connection, method, transfer, head, request, reusable, any_byte);
+            Received received =
+                co_await this->attempt(settings, *connection, method, transfer, head, request, reusable, any_byte);
             if (reusable)
                 give_back(pool_key, std::move(connection));
-            return received;
+            co_return received;
         } catch (const NetFailure& failure) {
+            failed = failure;
+        }
+        {
+            const NetFailure& failure = *failed;
             // A kept-alive connection the server closed meanwhile: one more try on a fresh one,
             // when nothing came back and repeating the request is safe (RFC 9110, Section 9.2.2).
             const bool stale = connection && connection->reused && !any_byte &&
@@ -764,19 +795,19 @@ Received Client::Impl::exchange(Client& settings, const Url& url, std::string_vi
     }
 }
 
-void Client::Impl::send_content(Stream& stream, Transfer& transfer, std::chrono::milliseconds timeout) {
+Task<> Client::Impl::send_content(Stream& stream, Transfer& transfer, std::chrono::milliseconds timeout) {
     transfer.progress.uploaded = 0;
     constexpr std::size_t piece = 64 * 1024;
     if (transfer.upload.empty()) {
         // In pieces, so that on_progress hears of a large body as it goes.
         for (std::string_view rest = transfer.data; !rest.empty();) {
             const std::string_view part = rest.substr(0, piece);
-            stream.write_all(part, transfer.until(timeout));
+            co_await stream.async_write_all(part, transfer.until(timeout));
             rest.remove_prefix(part.size());
             transfer.progress.uploaded += part.size();
             transfer.tell_progress();
         }
-        return;
+        co_return;
     }
     std::ifstream file(transfer.upload, std::ios::binary);
     if (!file)
@@ -787,21 +818,22 @@ void Client::Impl::send_content(Stream& stream, Transfer& transfer, std::chrono:
         file.read(buffer.data(), want);
         if (file.gcount() != want)
             throw NetFailure(Kind::io, transfer.upload.string() + " became shorter while it was sent");
-        stream.write_all(std::string_view(buffer.data(), static_cast<std::size_t>(want)), transfer.until(timeout));
+        co_await stream.async_write_all(std::string_view(buffer.data(), static_cast<std::size_t>(want)),
+                                        transfer.until(timeout));
         transfer.progress.uploaded += static_cast<std::uint64_t>(want);
         transfer.tell_progress();
     }
 }
 
-Received Client::Impl::attempt(Client& settings, ClientConnection& connection, std::string_view method,
-                               Transfer& transfer, const std::string& request_head, const SerializedRequest& request,
-                               bool& reusable, bool& any_byte) {
+Task<Received> Client::Impl::attempt(Client& settings, ClientConnection& connection, std::string_view method,
+                                     Transfer& transfer, const std::string& request_head,
+                                     const SerializedRequest& request, bool& reusable, bool& any_byte) {
     Stream& stream = *connection.stream;
     const bool expect = request.expect_continue;
-    stream.write_all(request_head, transfer.until(settings.receive_timeout));
+    co_await stream.async_write_all(request_head, transfer.until(settings.receive_timeout));
     bool body_sent = !transfer.has_content();
-    if (!body_sent && (!expect || !stream.wait_readable(transfer.until(continue_wait)))) {
-        send_content(stream, transfer, settings.receive_timeout);  // no Expect, or no answer to it in time
+    if (!body_sent && (!expect || !co_await stream.async_wait_readable(transfer.until(continue_wait)))) {
+        co_await send_content(stream, transfer, settings.receive_timeout);  // no Expect, or no answer to it in time
         body_sent = true;
     }
 
@@ -809,15 +841,11 @@ Received Client::Impl::attempt(Client& settings, ClientConnection& connection, s
     ResponseHeadParser parser;
     ResponseHead head;
     const bool head_request = method == "HEAD";
-    char chunk[64 * 1024];
-    auto read_more = [&] {
-        const std::size_t n = stream.read_some(chunk, sizeof chunk, transfer.until(settings.receive_timeout));
-        if (n > 0) {
-            any_byte = true;
-            buffer.append(chunk, n);
-        }
-        return n;
-    };
+    // The connection's read buffer, kept with it: a coroutine frame holds no large array, and a
+    // reused connection allocates nothing.
+    std::string& chunk_buffer = connection.read_buffer;
+    chunk_buffer.resize(read_buffer_size);
+    char* const chunk = chunk_buffer.data();
 
     // The head: skipping 1xx interim responses, and sending the body once 100 Continue arrives.
     while (true) {
@@ -825,7 +853,12 @@ Received Client::Impl::attempt(Client& settings, ClientConnection& connection, s
         if (result == ResponseHeadParser::Result::error)
             throw NetFailure(Kind::malformed_response, "malformed response: " + std::string(parser.error().reason));
         if (result == ResponseHeadParser::Result::incomplete) {
-            if (read_more() == 0)
+            const std::size_t n = co_await stream.async_read_some(chunk, read_buffer_size, transfer.until(settings.receive_timeout));
+            if (n > 0) {
+                any_byte = true;
+                buffer.append(chunk, n);
+            }
+            if (n == 0)
                 throw NetFailure(Kind::closed, buffer.empty() ? "the server closed the connection without a response"
                                                               : "the server closed the connection inside the response head");
             continue;
@@ -837,7 +870,7 @@ Received Client::Impl::attempt(Client& settings, ClientConnection& connection, s
         buffer.erase(0, head.size);
         parser.reset();
         if (head.status == 100 && !body_sent) {
-            send_content(stream, transfer, settings.receive_timeout);
+            co_await send_content(stream, transfer, settings.receive_timeout);
             body_sent = true;
         }
     }
@@ -933,7 +966,7 @@ Received Client::Impl::attempt(Client& settings, ClientConnection& connection, s
                                  ? "the response body exceeds client.max_body_size (" +
                                        std::to_string(settings.max_body_size) + " bytes)"
                                  : "malformed response body: " + std::string(reader.error().reason));
-        const std::size_t n = stream.read_some(chunk, sizeof chunk, transfer.until(settings.receive_timeout));
+        const std::size_t n = co_await stream.async_read_some(chunk, read_buffer_size, transfer.until(settings.receive_timeout));
         if (n == 0) {
             if (reader.finish() == BodyReader::Result::complete)
                 break;
@@ -951,7 +984,7 @@ Received Client::Impl::attempt(Client& settings, ClientConnection& connection, s
 
     // Reusable only if the exchange ended cleanly on a message boundary.
     reusable = head.keep_alive && body_sent && pending.empty() && !head.until_close && request.keep_alive;
-    return received;
+    co_return received;
 }
 
 }  // namespace http

@@ -1,9 +1,11 @@
 #include "client/stream.hpp"
 
+#include "task/strand.hpp"
 #include "tls/openssl.hpp"
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -67,9 +69,76 @@ int remaining_ms(Clock::time_point deadline) noexcept {
 
 // --- Socket ----------------------------------------------------------------------------------
 
+// What the reactor tells of the socket, counted for the coroutines that wait (Trigger). Shared:
+// a reactor may still hold an event naming it after the socket has gone (release_later).
+class Readiness final : public Watcher {
+public:
+    Readiness() : in(std::make_shared<Trigger>()), out(std::make_shared<Trigger>()) {}
+    Readiness(const Readiness& other) : in(other.in), out(other.out) {}  // the same counts, anew
+
+    void on_events(std::uint32_t events) override {
+        // An error or a hang-up ends both ways: the next attempt says what happened.
+        if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+            in->fire();
+        if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+            out->fire();
+    }
+    Trigger& trigger(Direction direction) const noexcept { return direction == Direction::in ? *in : *out; }
+
+    const std::shared_ptr<Trigger> in, out;
+};
+
+Socket::Socket(int fd, std::string peer) noexcept : fd_(fd), peer_(std::move(peer)) {}
+
 Socket::~Socket() {
+    detach();
     if (fd_ >= 0)
         ::close(fd_);
+}
+
+void Socket::attach(Reactor& reactor) {
+    if (reactor_) {
+        const std::lock_guard lock(reactor_->mutex);
+        if (reactor_->reactor == &reactor)
+            return;
+    }
+    detach();
+    // A new watcher for the new reactor, counting on from the old one's counts: an event the
+    // old reactor still dispatches is one more edge, which costs a retry at most.
+    readiness_ = readiness_ ? std::make_shared<Readiness>(*readiness_) : std::make_shared<Readiness>();
+    reactor.watch(fd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, *readiness_);
+    reactor_ = reactor.life();
+}
+
+void Socket::detach() noexcept {
+    if (!reactor_)
+        return;
+    {
+        const std::lock_guard lock(reactor_->mutex);
+        if (Reactor* const reactor = reactor_->reactor) {
+            reactor->forget(fd_);
+            reactor->release_later(readiness_);
+        }
+    }
+    reactor_.reset();
+}
+
+std::uint64_t Socket::edges(Direction direction) const {
+    return readiness_ ? readiness_->trigger(direction).count() : 0;
+}
+
+Task<bool> Socket::ready(Direction direction, std::uint64_t seen, Clock::time_point deadline) {
+    Strand* const strand = Strand::current();
+    if (!strand)
+        throw std::logic_error("httpkit: a client's coroutine awaited outside a server's handler or http::run()");
+    try {
+        attach(strand->reactor());
+    } catch (const std::system_error& e) {
+        throw NetFailure(Kind::io, std::string("cannot watch the connection to ") + peer_ + ": " + e.what());
+    }
+    // Held by the frame: the socket may be replaced meanwhile only by its owner, which waits here.
+    const std::shared_ptr<Readiness> readiness = readiness_;
+    co_return co_await readiness->trigger(direction).wait(seen, deadline);
 }
 
 void Socket::wait(short events, Clock::time_point deadline, const char* what) const {
@@ -92,43 +161,106 @@ bool Socket::poll_readable(Clock::time_point deadline) const noexcept {
 
 // --- Stream ----------------------------------------------------------------------------------
 
+namespace {
+
+short poll_events(Direction direction) noexcept { return direction == Direction::in ? POLLIN : POLLOUT; }
+
+}  // namespace
+
 std::size_t Stream::read_some(char* buffer, std::size_t size, Clock::time_point deadline) {
     if (awaiting_answer_ && !buffered())
         socket_->wait(POLLIN, deadline, "waiting for the response");  // spares a read that would find nothing
     awaiting_answer_ = false;
-    return read_part(buffer, size, deadline);
+    while (true) {
+        const Attempt attempt = read_part(buffer, size);
+        if (!attempt.blocked)
+            return attempt.bytes;
+        socket_->wait(poll_events(attempt.wait), deadline, "waiting for the response");
+    }
 }
 
 void Stream::write_all(std::string_view data, Clock::time_point deadline) {
     awaiting_answer_ = true;
-    while (!data.empty())
-        data.remove_prefix(write_part(data, deadline));
+    answer_seen_ = socket_->edges(Direction::in);
+    while (!data.empty()) {
+        const Attempt attempt = write_part(data);
+        if (attempt.blocked)
+            socket_->wait(poll_events(attempt.wait), deadline, "sending the request");
+        else
+            data.remove_prefix(attempt.bytes);
+    }
+}
+
+Task<> Stream::wait_for(const Attempt& attempt, const std::uint64_t (&seen)[2], Clock::time_point deadline,
+                        const char* what) {
+    const auto index = static_cast<std::size_t>(attempt.wait);
+    if (!co_await socket_->ready(attempt.wait, seen[index], deadline))
+        throw NetFailure(Kind::timeout, std::string(what) + " timed out");
+}
+
+Task<std::size_t> Stream::async_read_some(char* buffer, std::size_t size, Clock::time_point deadline) {
+    if (awaiting_answer_ && !buffered()) {
+        // Spares a read that would find nothing: the answer is awaited first.
+        if (!co_await socket_->ready(Direction::in, answer_seen_, deadline))
+            throw NetFailure(Kind::timeout, "waiting for the response timed out");
+    }
+    awaiting_answer_ = false;
+    while (true) {
+        const std::uint64_t seen[2] = {socket_->edges(Direction::in), socket_->edges(Direction::out)};
+        const Attempt attempt = read_part(buffer, size);
+        if (!attempt.blocked)
+            co_return attempt.bytes;
+        co_await wait_for(attempt, seen, deadline, "waiting for the response");
+    }
+}
+
+Task<> Stream::async_write_all(std::string_view data, Clock::time_point deadline) {
+    awaiting_answer_ = true;
+    answer_seen_ = socket_->edges(Direction::in);
+    while (!data.empty()) {
+        const std::uint64_t seen[2] = {socket_->edges(Direction::in), socket_->edges(Direction::out)};
+        const Attempt attempt = write_part(data);
+        if (attempt.blocked)
+            co_await wait_for(attempt, seen, deadline, "sending the request");
+        else
+            data.remove_prefix(attempt.bytes);
+    }
+}
+
+Task<bool> Stream::async_wait_readable(Clock::time_point deadline) {
+    if (buffered())
+        co_return true;
+    // The answer to what was written, or anything at all.
+    const std::uint64_t seen = awaiting_answer_ ? answer_seen_ : socket_->edges(Direction::in);
+    if (!awaiting_answer_ && socket_->poll_readable(Clock::now()))
+        co_return true;
+    co_return co_await socket_->ready(Direction::in, seen, deadline);
 }
 
 // --- TcpStream -------------------------------------------------------------------------------
 
-std::size_t TcpStream::read_part(char* buffer, std::size_t size, Clock::time_point deadline) {
+Attempt TcpStream::read_part(char* buffer, std::size_t size) {
     while (true) {
         const ssize_t n = ::recv(socket_->fd(), buffer, size, 0);
         if (n >= 0)
-            return static_cast<std::size_t>(n);
+            return {static_cast<std::size_t>(n)};
         if (errno == EAGAIN || errno == EWOULDBLOCK)
-            socket_->wait(POLLIN, deadline, "waiting for the response");
-        else if (errno == ECONNRESET)
+            return {0, true, Direction::in};
+        if (errno == ECONNRESET)
             throw NetFailure(Kind::closed, "the server reset the connection");
-        else if (errno != EINTR)
+        if (errno != EINTR)
             throw NetFailure(Kind::io, "reading from " + socket_->peer() + " failed: " + errno_text(errno));
     }
 }
 
-std::size_t TcpStream::write_part(std::string_view data, Clock::time_point deadline) {
+Attempt TcpStream::write_part(std::string_view data) {
     while (true) {
         const ssize_t n = ::send(socket_->fd(), data.data(), data.size(), MSG_NOSIGNAL);
         if (n >= 0)
-            return static_cast<std::size_t>(n);
+            return {static_cast<std::size_t>(n)};
         if (errno == EAGAIN || errno == EWOULDBLOCK)
-            socket_->wait(POLLOUT, deadline, "sending the request");
-        else if (errno != EINTR)
+            return {0, true, Direction::out};
+        if (errno != EINTR)
             throw NetFailure(errno == EPIPE || errno == ECONNRESET ? Kind::closed : Kind::io,
                              "sending to " + socket_->peer() + " failed: " + errno_text(errno));
     }
@@ -163,9 +295,8 @@ TlsContext::TlsContext(bool verify_peer, const std::string& ca_file) : verify_pe
 
 TlsContext::~TlsContext() { SSL_CTX_free(context_); }
 
-TlsStream::TlsStream(std::unique_ptr<Socket> socket, TlsContext& context, const std::string& host, bool verify_host,
-                     Clock::time_point deadline)
-    : Stream(std::move(socket)) {
+TlsStream::TlsStream(std::unique_ptr<Socket> socket, TlsContext& context, const std::string& host, bool verify_host)
+    : Stream(std::move(socket)), host_(host) {
     ssl_.reset(SSL_new(context.get()));
     SSL* ssl = ssl_.get();
     if (!ssl || SSL_set_fd(ssl, socket_->fd()) != 1)
@@ -180,18 +311,26 @@ TlsStream::TlsStream(std::unique_ptr<Socket> socket, TlsContext& context, const 
         else
             SSL_set1_host(ssl, host.c_str());
     }
+}
+
+Task<> TlsStream::handshake(Clock::time_point deadline) {
+    SSL* const ssl = ssl_.get();
     while (true) {
+        const std::uint64_t seen[2] = {socket_->edges(Direction::in), socket_->edges(Direction::out)};
         ERR_clear_error();
         const int rc = SSL_connect(ssl);
-        if (rc == 1)
-            return;
+        if (rc == 1) {
+            handshaken_ = true;
+            co_return;
+        }
         const int error = SSL_get_error(ssl, rc);
         if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
-            socket_->wait(error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline, "TLS handshake");
+            co_await wait_for({0, true, error == SSL_ERROR_WANT_READ ? Direction::in : Direction::out}, seen, deadline,
+                              "TLS handshake");
             continue;
         }
         if (const long verify = SSL_get_verify_result(ssl); verify != X509_V_OK)
-            throw NetFailure(Kind::tls, "TLS certificate verification failed for " + host + ": " +
+            throw NetFailure(Kind::tls, "TLS certificate verification failed for " + host_ + ": " +
                                             X509_verify_cert_error_string(verify));
         std::string why = openssl_errors();
         if (why.empty())
@@ -203,49 +342,45 @@ TlsStream::TlsStream(std::unique_ptr<Socket> socket, TlsContext& context, const 
 void TlsStream::SslFree::operator()(SSL* ssl) const noexcept { SSL_free(ssl); }
 
 TlsStream::~TlsStream() {
+    if (!handshaken_)
+        return;
     const SigpipeBlock no_sigpipe;
-    SSL_shutdown(ssl_.get());  // one non-blocking attempt at close_notify (the handshake completed)
+    SSL_shutdown(ssl_.get());  // one non-blocking attempt at close_notify
 }
 
 bool TlsStream::buffered() const noexcept { return SSL_pending(ssl_.get()) > 0; }
 
-std::size_t TlsStream::read_part(char* buffer, std::size_t size, Clock::time_point deadline) {
-    while (true) {
-        ERR_clear_error();
-        const int n = SSL_read(ssl_.get(), buffer, clamp_int(size));
-        if (n > 0)
-            return static_cast<std::size_t>(n);
-        const int error = SSL_get_error(ssl_.get(), n);
-        if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
-            socket_->wait(error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline, "waiting for the response");
-            continue;
-        }
-        if (error == SSL_ERROR_ZERO_RETURN)
-            return 0;
-        if (error == SSL_ERROR_SYSCALL && errno == ECONNRESET)
-            throw NetFailure(Kind::closed, "the server reset the connection");
-        const std::string why = openssl_errors();
-        if (why.empty() && error == SSL_ERROR_SYSCALL)
-            return 0;
-        throw NetFailure(Kind::tls, "TLS read from " + socket_->peer() + " failed: " + why);
-    }
+Attempt TlsStream::read_part(char* buffer, std::size_t size) {
+    ERR_clear_error();
+    const int n = SSL_read(ssl_.get(), buffer, clamp_int(size));
+    if (n > 0)
+        return {static_cast<std::size_t>(n)};
+    const int error = SSL_get_error(ssl_.get(), n);
+    if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE)
+        return {0, true, error == SSL_ERROR_WANT_READ ? Direction::in : Direction::out};
+    if (error == SSL_ERROR_ZERO_RETURN)
+        return {0};
+    if (error == SSL_ERROR_SYSCALL && errno == ECONNRESET)
+        throw NetFailure(Kind::closed, "the server reset the connection");
+    const std::string why = openssl_errors();
+    if (why.empty() && error == SSL_ERROR_SYSCALL)
+        return {0};
+    throw NetFailure(Kind::tls, "TLS read from " + socket_->peer() + " failed: " + why);
 }
 
-std::size_t TlsStream::write_part(std::string_view data, Clock::time_point deadline) {
-    while (true) {
-        ERR_clear_error();
-        int n;
-        {
-            const SigpipeBlock no_sigpipe;
-            n = SSL_write(ssl_.get(), data.data(), clamp_int(data.size()));
-        }
-        if (n > 0)
-            return static_cast<std::size_t>(n);
-        const int error = SSL_get_error(ssl_.get(), n);
-        if (error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE)
-            throw NetFailure(Kind::closed, "TLS write to " + socket_->peer() + " failed: " + openssl_errors());
-        socket_->wait(error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline, "sending the request");
+Attempt TlsStream::write_part(std::string_view data) {
+    ERR_clear_error();
+    int n;
+    {
+        const SigpipeBlock no_sigpipe;
+        n = SSL_write(ssl_.get(), data.data(), clamp_int(data.size()));
     }
+    if (n > 0)
+        return {static_cast<std::size_t>(n)};
+    const int error = SSL_get_error(ssl_.get(), n);
+    if (error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE)
+        throw NetFailure(Kind::closed, "TLS write to " + socket_->peer() + " failed: " + openssl_errors());
+    return {0, true, error == SSL_ERROR_WANT_READ ? Direction::in : Direction::out};
 }
 
 bool TlsStream::still_usable() {

@@ -1,6 +1,7 @@
 #include "client/transport.hpp"
 
 #include "proto/message/serialize.hpp"
+#include "task/strand.hpp"
 #include "proto/parser/response_parser.hpp"
 
 #include <netdb.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 
 namespace http::detail {
@@ -40,9 +42,27 @@ struct AddrinfoFree {
 };
 using Addresses = std::unique_ptr<addrinfo, AddrinfoFree>;
 
-// getaddrinfo() can block for as long as the resolver likes; getaddrinfo_a() lets the lookup
-// be abandoned at the deadline.
-Addresses resolve(const Url& url, Clock::time_point deadline) {
+// A lookup under way in getaddrinfo_a()'s thread, which tells the loop of the coroutine that
+// waits for it when it is done. Shared with that thread: a lookup given up at its deadline may
+// still be writing into it.
+struct Lookup {
+    std::string host, port;
+    addrinfo hints{};
+    gaicb request{};
+    std::shared_ptr<Trigger> done = std::make_shared<Trigger>();
+    std::shared_ptr<ReactorLife> loop;
+};
+
+void lookup_done(sigval value) {
+    const std::unique_ptr<std::shared_ptr<Lookup>> lookup(static_cast<std::shared_ptr<Lookup>*>(value.sival_ptr));
+    const std::lock_guard lock((*lookup)->loop->mutex);
+    if (Reactor* const reactor = (*lookup)->loop->reactor)
+        reactor->post([done = (*lookup)->done] { done->fire(); });
+}
+
+// getaddrinfo() can block for as long as the resolver likes: getaddrinfo_a() looks the name up
+// on a thread of its own, and the coroutine waits for it on its loop, or gives up at the deadline.
+Task<Addresses> resolve(const Url& url, Clock::time_point deadline) {
     const std::string port = std::to_string(url.port);
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
@@ -50,14 +70,12 @@ Addresses resolve(const Url& url, Clock::time_point deadline) {
     hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
     addrinfo* result = nullptr;
     if (getaddrinfo(url.host.c_str(), port.c_str(), &hints, &result) == 0)
-        return Addresses(result);  // an address literal: nothing to look up
+        co_return Addresses(result);  // an address literal: nothing to look up
 
-    struct Lookup {
-        std::string host, port;
-        addrinfo hints{};
-        gaicb request{};
-    };
-    auto lookup = std::make_unique<Lookup>();
+    Strand* const strand = Strand::current();
+    if (!strand)
+        throw std::logic_error("httpkit: a client's coroutine awaited outside a server's handler or http::run()");
+    auto lookup = std::make_shared<Lookup>();
     lookup->host = url.host;
     lookup->port = port;
     lookup->hints.ai_family = AF_UNSPEC;
@@ -66,28 +84,32 @@ Addresses resolve(const Url& url, Clock::time_point deadline) {
     lookup->request.ar_name = lookup->host.c_str();
     lookup->request.ar_service = lookup->port.c_str();
     lookup->request.ar_request = &lookup->hints;
+    lookup->loop = strand->reactor().life();
     gaicb* list[] = {&lookup->request};
-    if (const int rc = getaddrinfo_a(GAI_NOWAIT, list, 1, nullptr); rc != 0)
+    sigevent notify{};
+    notify.sigev_notify = SIGEV_THREAD;
+    notify.sigev_notify_function = lookup_done;
+    notify.sigev_value.sival_ptr = new std::shared_ptr<Lookup>(lookup);
+    if (const int rc = getaddrinfo_a(GAI_NOWAIT, list, 1, &notify); rc != 0) {
+        delete static_cast<std::shared_ptr<Lookup>*>(notify.sigev_value.sival_ptr);
         throw NetFailure(Kind::dns, "DNS lookup of '" + url.host + "' failed: " + gai_strerror(rc));
-    while (gai_error(&lookup->request) == EAI_INPROGRESS) {
-        const int left = remaining_ms(deadline);
-        if (left == 0) {
-            // A lookup that cannot be cancelled still writes into `lookup`: it is left to it.
-            if (gai_cancel(&lookup->request) == EAI_NOTCANCELED)
-                lookup.release();
-            throw NetFailure(Kind::dns, "DNS lookup of '" + url.host + "' timed out");
-        }
-        const timespec wait{left / 1000, (left % 1000) * 1000000L};
-        gai_suspend(list, 1, &wait);
+    }
+    if (gai_error(&lookup->request) == EAI_INPROGRESS && !co_await lookup->done->wait(0, deadline)) {
+        // Given up: a lookup that cannot be cancelled goes on writing into `lookup`, which the
+        // notification's copy keeps.
+        gai_cancel(&lookup->request);
+        throw NetFailure(Kind::dns, "DNS lookup of '" + url.host + "' timed out");
     }
     if (const int rc = gai_error(&lookup->request); rc != 0)
         throw NetFailure(Kind::dns, "DNS lookup of '" + url.host + "' failed: " + gai_strerror(rc));
-    return Addresses(lookup->request.ar_result);
+    addrinfo* const found = lookup->request.ar_result;
+    lookup->request.ar_result = nullptr;
+    co_return Addresses(found);
 }
 
 // A TCP connection to `url`'s host and port, tried on each address in turn.
-std::unique_ptr<Socket> connect_socket(const Url& url, Clock::time_point deadline) {
-    const Addresses addresses = resolve(url, deadline);
+Task<std::unique_ptr<Socket>> connect_socket(const Url& url, Clock::time_point deadline) {
+    const Addresses addresses = co_await resolve(url, deadline);
     std::string failure;
     for (const addrinfo* a = addresses.get(); a != nullptr; a = a->ai_next) {
         const std::string peer = address_text(a->ai_addr);
@@ -99,30 +121,30 @@ std::unique_ptr<Socket> connect_socket(const Url& url, Clock::time_point deadlin
         auto socket = std::make_unique<Socket>(fd, peer);
         const int one = 1;
         ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        if (::connect(fd, a->ai_addr, a->ai_addrlen) != 0 && errno != EINPROGRESS) {
-            failure = "connect to " + peer + " failed: " + errno_text(errno);
-            continue;
-        }
-        pollfd p{fd, POLLOUT, 0};
-        const int ready = ::poll(&p, 1, remaining_ms(deadline));
-        if (ready == 0) {
-            failure = "connect to " + peer + " timed out";
-            break;  // the deadline is spent for every address
+        if (::connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
+            if (errno != EINPROGRESS) {
+                failure = "connect to " + peer + " failed: " + errno_text(errno);
+                continue;
+            }
+            if (!co_await socket->ready(Direction::out, 0, deadline)) {
+                failure = "connect to " + peer + " timed out";
+                break;  // the deadline is spent for every address
+            }
         }
         int error = 0;
         socklen_t length = sizeof error;
         ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
-        if (ready < 0 || error != 0) {
-            failure = "connect to " + peer + " failed: " + errno_text(ready < 0 ? errno : error);
+        if (error != 0) {
+            failure = "connect to " + peer + " failed: " + errno_text(error);
             continue;
         }
-        return socket;
+        co_return socket;
     }
     throw NetFailure(Kind::connect, failure.empty() ? "no address for '" + url.host + "'" : failure);
 }
 
 // Asks `proxy` for a tunnel to `url`'s authority (RFC 9110, Section 9.3.6) over `stream`.
-void open_tunnel(TcpStream& stream, const Url& url, const Proxy& proxy, Clock::time_point deadline) {
+Task<> open_tunnel(TcpStream& stream, const Url& url, const Proxy& proxy, Clock::time_point deadline) {
     const std::string authority = url.authority();
     RequestFraming framing;
     framing.method = "CONNECT";
@@ -137,13 +159,13 @@ void open_tunnel(TcpStream& stream, const Url& url, const Proxy& proxy, Clock::t
     } catch (const std::invalid_argument& e) {
         throw NetFailure(Kind::invalid_request, std::string("cannot ask the proxy for a tunnel: ") + e.what());
     }
-    stream.write_all(request, deadline);
+    co_await stream.async_write_all(request, deadline);
     ResponseHeadParser parser;
     ResponseHead head;
     std::string received;
     char buffer[4096];
     while (true) {
-        const std::size_t n = stream.read_some(buffer, sizeof buffer, deadline);
+        const std::size_t n = co_await stream.async_read_some(buffer, sizeof buffer, deadline);
         if (n == 0)
             throw NetFailure(Kind::connect, "the proxy " + proxy.url.authority() + " closed the connection during CONNECT");
         received.append(buffer, n);
@@ -164,21 +186,23 @@ void open_tunnel(TcpStream& stream, const Url& url, const Proxy& proxy, Clock::t
 
 }  // namespace
 
-std::unique_ptr<ClientConnection> open_connection(const Url& url, TlsContext* tls, bool verify_host,
-                                                  Clock::time_point deadline, const Proxy* proxy, bool tunnel) {
-    std::unique_ptr<Socket> socket = connect_socket(proxy ? proxy->url : url, deadline);
+Task<std::unique_ptr<ClientConnection>> open_connection(const Url& url, TlsContext* tls, bool verify_host,
+                                                        Clock::time_point deadline, const Proxy* proxy, bool tunnel) {
+    std::unique_ptr<Socket> socket = co_await connect_socket(proxy ? proxy->url : url, deadline);
     auto connection = std::make_unique<ClientConnection>();
     if (proxy && (tls || tunnel)) {
         TcpStream through(std::move(socket));
-        open_tunnel(through, url, *proxy, deadline);
+        co_await open_tunnel(through, url, *proxy, deadline);
         socket = through.release();
     }
     if (tls) {
-        connection->stream = std::make_unique<TlsStream>(std::move(socket), *tls, url.host, verify_host, deadline);
+        auto stream = std::make_unique<TlsStream>(std::move(socket), *tls, url.host, verify_host);
+        co_await stream->handshake(deadline);
+        connection->stream = std::move(stream);
     } else {
         connection->stream = std::make_unique<TcpStream>(std::move(socket));
     }
-    return connection;
+    co_return connection;
 }
 
 }  // namespace http::detail

@@ -1,12 +1,5 @@
 // Opening the client's connections: resolve, connect, and for https a verified TLS handshake,
-// all bounded by one deadline.
-//
-// Why the client has no event loop, as the server has (server/reactor.hpp): a client call is
-// synchronous (the caller waits for its response) and touches one connection at a time, so a
-// blocking design with poll() and a deadline per wait is all it needs. An event loop would add
-// a thread or a loop per Client and completion handlers for what is straight-line code here.
-// Stream (stream.hpp) keeps plain and TLS connections behind one interface; the server will need
-// the same idea, non-blocking, for its own TLS.
+// all bounded by one deadline, in a coroutine on the loop that runs the request (stream.hpp).
 #pragma once
 
 #include "client/stream.hpp"
@@ -20,6 +13,7 @@ namespace http::detail {
 struct ClientConnection {
     std::unique_ptr<Stream> stream;
     bool reused = false;  ///< taken from the idle pool rather than opened for this request
+    std::string read_buffer;  ///< what responses are read into
 };
 
 /// An HTTP proxy: its URL (http://[user:password@]host:port) and the Proxy-Authorization
@@ -34,8 +28,8 @@ struct Proxy {
 /// Through `proxy` when there is one: a plain connection to it for http (the request then names
 /// the URL whole), a CONNECT tunnel for https, and for http too when `tunnel` (a WebSocket,
 /// which a forwarding proxy would not carry). Throws NetFailure.
-std::unique_ptr<ClientConnection> open_connection(const Url& url, TlsContext* tls, bool verify_host,
-                                                  Clock::time_point deadline, const Proxy* proxy = nullptr,
-                                                  bool tunnel = false);
+Task<std::unique_ptr<ClientConnection>> open_connection(const Url& url, TlsContext* tls, bool verify_host,
+                                                        Clock::time_point deadline, const Proxy* proxy = nullptr,
+                                                        bool tunnel = false);
 
 }  // namespace http::detail

@@ -70,7 +70,8 @@ constexpr int max_events = 128;
 
 }  // namespace
 
-Reactor::Reactor(std::unique_ptr<Ring> ring) : ring_(std::move(ring)) {
+Reactor::Reactor(std::unique_ptr<Ring> ring)
+    : life_(std::make_shared<ReactorLife>(this)), ring_(std::move(ring)) {
     wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (wake_fd_ < 0)
         throw std::system_error(errno, std::system_category(), "httpkit: eventfd");
@@ -94,6 +95,10 @@ Reactor::Reactor(std::unique_ptr<Ring> ring) : ring_(std::move(ring)) {
 }
 
 Reactor::~Reactor() {
+    {
+        const std::lock_guard lock(life_->mutex);
+        life_->reactor = nullptr;
+    }
     ring_.reset();  // lets go of the eventfd
     ::close(wake_fd_);
     if (epoll_fd_ >= 0)
@@ -158,15 +163,23 @@ void Reactor::post(Task task) {
     wake_poller();
 }
 
-void Reactor::after(std::chrono::milliseconds delay, Task task) {
+Reactor::TimerId Reactor::after(std::chrono::milliseconds delay, Task task) {
     const Clock::time_point at = Clock::now() + delay;
     const std::lock_guard lock(mutex_);
-    const auto later = std::upper_bound(timers_.begin(), timers_.end(), at,
-                                        [](Clock::time_point t, const Timer& timer) { return t < timer.at; });
-    const auto inserted = timers_.insert(later, Timer{at, std::move(task)});
+    const auto inserted = timers_.emplace(TimerId{at, next_timer_++}, std::move(task)).first;
     // A poller waits until the earliest timer it knew of; one that is now earlier wakes it.
     if (inserted == timers_.begin())
         wake_poller();
+    return inserted->first;
+}
+
+void Reactor::cancel(const TimerId& id) noexcept {
+    Task dropped;  // destroyed outside the lock: it may hold what holds the reactor's callers
+    const std::lock_guard lock(mutex_);
+    if (const auto it = timers_.find(id); it != timers_.end()) {
+        dropped = std::move(it->second);
+        timers_.erase(it);
+    }
 }
 
 void Reactor::wake_poller() {
@@ -234,15 +247,15 @@ bool Reactor::run_one(const Ownership& owner, std::uint64_t generation) {
         int timeout_ms = -1;
         if (!timers_.empty()) {
             const Clock::time_point now = Clock::now();
-            if (timers_.front().at <= now) {
-                Task task = std::move(timers_.front().task);
+            if (timers_.begin()->first.first <= now) {
+                Task task = std::move(timers_.begin()->second);
                 timers_.erase(timers_.begin());
                 lock.unlock();
                 task();
                 return true;
             }
             // Rounded up: waking before the timer is due would only wait again.
-            const auto wait = std::chrono::ceil<std::chrono::milliseconds>(timers_.front().at - now);
+            const auto wait = std::chrono::ceil<std::chrono::milliseconds>(timers_.begin()->first.first - now);
             timeout_ms = static_cast<int>(std::min<std::int64_t>(wait.count(), 60'000));
         }
         poll(lock, timeout_ms);

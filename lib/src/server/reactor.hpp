@@ -21,8 +21,10 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include <sys/epoll.h>
@@ -64,10 +66,22 @@ protected:
     ~Watcher() = default;
 };
 
+class Reactor;
+
+/// Whether a Reactor still exists, for what may outlive it (a client's pooled connection
+/// registered with a server's loop): while `mutex` is held, `reactor` is either alive or null.
+struct ReactorLife {
+    explicit ReactorLife(Reactor* r) noexcept : reactor(r) {}
+    std::mutex mutex;
+    Reactor* reactor;
+};
+
 class Reactor {
 public:
     using Task = std::function<void()>;
     using Clock = std::chrono::steady_clock;
+    /// A timer, to cancel it.
+    using TimerId = std::pair<Clock::time_point, std::uint64_t>;
 
     /// On `ring` when given, else on epoll. Throws std::system_error when the kernel refuses an
     /// epoll instance or an eventfd.
@@ -98,7 +112,11 @@ public:
     /// Runs `task` on the loop soon. Thread-safe.
     void post(Task task);
     /// Runs `task` on the loop after `delay`. Thread-safe.
-    void after(std::chrono::milliseconds delay, Task task);
+    TimerId after(std::chrono::milliseconds delay, Task task);
+    /// Drops the timer `id` if it has not run yet (its task is destroyed here). Thread-safe.
+    void cancel(const TimerId& id) noexcept;
+    /// Null once this reactor is destroyed.
+    const std::shared_ptr<ReactorLife>& life() const noexcept { return life_; }
     /// Keeps `object` alive until the events already taken from the kernel, which may name it,
     /// have been dispatched. Thread-safe.
     void release_later(std::shared_ptr<void> object);
@@ -119,10 +137,6 @@ public:
     }
 
 private:
-    struct Timer {
-        Clock::time_point at;
-        Task task;
-    };
     /// Waits in epoll_wait or io_uring_enter (the lock released meanwhile) and adds what it got
     /// to events_ or ready_.
     void poll(std::unique_lock<std::mutex>& lock, int timeout_ms);
@@ -135,7 +149,9 @@ private:
 
     std::mutex mutex_;
     std::deque<Task> posted_;
-    std::vector<Timer> timers_;                  // ordered by `at`
+    std::map<TimerId, Task> timers_;             // by when, then in the order they were set
+    std::uint64_t next_timer_ = 0;
+    std::shared_ptr<ReactorLife> life_;
     std::unique_ptr<Ring> ring_;                 // null on epoll
     std::vector<epoll_event> events_;            // taken from the kernel, dispatched from next_event_
     std::vector<Ring::Ready> ready_;             // the same, on io_uring

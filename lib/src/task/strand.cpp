@@ -145,6 +145,103 @@ void Strand::drive(std::coroutine_handle<> handle) {
 
 void throw_cancelled() { throw Cancelled(); }
 
+// --- Trigger ---------------------------------------------------------------------------------
+
+std::uint64_t Trigger::count() const {
+    const std::lock_guard lock(mutex_);
+    return count_;
+}
+
+void Trigger::fire() {
+    std::shared_ptr<Strand> strand;
+    std::uint64_t id = 0;
+    std::optional<Reactor::TimerId> timer;
+    Reactor* reactor = nullptr;
+    {
+        const std::lock_guard lock(mutex_);
+        ++count_;
+        if (!waiting_)
+            return;
+        waiting_ = false;
+        strand = strand_.lock();
+        id = id_;
+        timer.swap(timer_);
+        reactor = reactor_;
+    }
+    if (timer)
+        reactor->cancel(*timer);
+    if (strand)
+        strand->complete(id);
+}
+
+void Trigger::time_out(std::uint64_t id) {
+    std::shared_ptr<Strand> strand;
+    {
+        const std::lock_guard lock(mutex_);
+        if (!waiting_ || id_ != id)
+            return;
+        waiting_ = false;
+        timed_out_ = true;
+        timer_.reset();
+        strand = strand_.lock();
+    }
+    if (strand)
+        strand->complete(id);
+}
+
+void Trigger::settle() noexcept {
+    std::optional<Reactor::TimerId> timer;
+    Reactor* reactor = nullptr;
+    {
+        const std::lock_guard lock(mutex_);
+        waiting_ = false;
+        timer.swap(timer_);
+        reactor = reactor_;
+    }
+    if (timer)
+        reactor->cancel(*timer);
+}
+
+Task<bool> Trigger::wait(std::uint64_t seen, Clock::time_point deadline) {
+    if (count() != seen)
+        co_return true;
+    if (deadline <= Clock::now())
+        co_return false;
+    const std::shared_ptr<Trigger> keep = shared_from_this();
+    struct Settle {
+        Trigger& trigger;
+        ~Settle() { trigger.settle(); }
+    } const settle{*this};
+    StrandWait suspension([this, seen, deadline](Strand& strand, std::uint64_t id) {
+        std::unique_lock lock(mutex_);
+        if (count_ != seen) {
+            lock.unlock();
+            strand.complete(id);  // it fired meanwhile: resumed as soon as this piece suspends
+            return;
+        }
+        waiting_ = true;
+        timed_out_ = false;
+        strand_ = strand.weak_from_this();
+        id_ = id;
+        reactor_ = &strand.reactor();
+        if (deadline != Clock::time_point::max()) {
+            const auto delay = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+            timer_ = reactor_->after(std::max(delay, std::chrono::milliseconds(0)),
+                                     [weak = weak_from_this(), id] {
+                                         if (const auto trigger = weak.lock())
+                                             trigger->time_out(id);
+                                     });
+        }
+    });
+    co_await suspension;
+    bool timed_out = false;
+    {
+        const std::lock_guard lock(mutex_);
+        timed_out = timed_out_;
+    }
+    co_return !timed_out;
+}
+
 Task<> sleep(std::chrono::nanoseconds duration) {
     const auto delay = std::chrono::ceil<std::chrono::milliseconds>(duration);
     StrandWait timer([delay](Strand& strand, std::uint64_t id) {
@@ -163,7 +260,26 @@ Task<> sleep(std::chrono::nanoseconds duration) {
 void run_to_end(std::coroutine_handle<> root, PromiseBase* promise) {
     if (!root || root.done())
         return;
-    Reactor reactor;  // epoll: one instance for this run
+    // One epoll instance a thread, kept between runs, so that a blocking client call costs no
+    // epoll and eventfd of its own, and the client's idle connections stay registered with it.
+    // A run inside a run (a blocking call from a coroutine that run() drives) has its own: the
+    // outer run's events are not for it to dispatch.
+    thread_local std::unique_ptr<Reactor> kept;
+    thread_local bool kept_in_use = false;
+    std::unique_ptr<Reactor> own;
+    if (kept_in_use) {
+        own = std::make_unique<Reactor>();
+    } else if (!kept) {
+        kept = std::make_unique<Reactor>();
+    }
+    Reactor& reactor = own ? *own : *kept;
+    struct InUse {
+        bool& flag;
+        bool was;
+        ~InUse() { flag = was; }
+    } const in_use{kept_in_use, kept_in_use};
+    if (!own)
+        kept_in_use = true;
     const Ownership owner;
     const auto strand = std::make_shared<Strand>(reactor, nullptr);
     bool finished = false;

@@ -21,6 +21,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <vector>
 
@@ -114,6 +115,40 @@ struct StrandWait {
 
 /// Throws http::Cancelled.
 [[noreturn]] void throw_cancelled();
+
+/// Something that happens again and again (a socket became readable) or once (a name resolved),
+/// counted, which one coroutine at a time awaits with a deadline: wait(seen, deadline) returns
+/// once the count is past `seen`, the count taken before the attempt that found nothing to do,
+/// so that what happens between that attempt and the wait is never missed.
+///
+/// fire() runs on the loop of the coroutine that waits (a watcher's on_events), or is posted to
+/// it (a resolver's thread). Held in a shared_ptr: the deadline's timer holds a weak one.
+class Trigger : public std::enable_shared_from_this<Trigger> {
+public:
+    using Clock = std::chrono::steady_clock;
+
+    std::uint64_t count() const;
+    /// Counts one, and resumes the wait if there is one.
+    void fire();
+    /// In a coroutine on a strand: until count() != seen (true) or `deadline` (false). Throws
+    /// http::Cancelled when the strand is cancelled.
+    Task<bool> wait(std::uint64_t seen, Clock::time_point deadline);
+
+private:
+    void time_out(std::uint64_t id);
+    /// After the wait, however it ended: no longer waiting, and its timer (if it did not fire) gone.
+    void settle() noexcept;
+
+    mutable std::mutex mutex_;
+    std::uint64_t count_ = 0;
+    // The wait suspended now, if any.
+    bool waiting_ = false;
+    bool timed_out_ = false;
+    std::weak_ptr<Strand> strand_;
+    std::uint64_t id_ = 0;
+    Reactor* reactor_ = nullptr;
+    std::optional<Reactor::TimerId> timer_;
+};
 
 template <class Begin>
 void StrandWait<Begin>::await_resume() const {
