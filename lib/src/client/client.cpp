@@ -213,6 +213,98 @@ void keep_cookies(const Client& settings, const Url& url, const Headers& respons
 // and run on the awaiting coroutine's loop. The Impl's state (idle connections, what was learnt
 // of servers' authentication, the TLS context) is under mutex_: requests of one Client may run
 // at once, on one loop or on several.
+namespace {
+
+// Where a response's body goes as it arrives, its framing taken off (HTTP/1.1's chunks, HTTP/2's
+// DATA frames): decoded as it comes (never whole, so the limits hold at every piece), then to the
+// transfer's sink (download(), events(), on_body) or into Received::body, up to max_body_size.
+// The sink takes it unless this response is a redirect that will be followed, a 401 that will
+// be answered or one that will be retried; `received.sunk` says which.
+class BodyIntake {
+public:
+    BodyIntake(const Client& settings, Transfer& transfer, Received& received, bool head_request,
+               std::optional<std::uint64_t> content_length)
+        : settings_(settings), transfer_(transfer), received_(received) {
+        const int status = received.status;
+        const bool followed = settings.follow_redirect && is_redirect(status) && received.headers.contains("Location");
+        to_sink_ = transfer.sink && !followed && !head_request && !(status == 401 && transfer.answering_401) &&
+                   !(transfer.will_retry && transfer.will_retry(received)) &&
+                   (!transfer.take_body || transfer.take_body(received));
+        received.sunk = to_sink_;
+        if (!to_sink_ && content_length && *content_length > settings.max_body_size)
+            throw NetFailure(Kind::too_large, "the response body (" + std::to_string(*content_length) +
+                                                  " bytes) exceeds client.max_body_size (" +
+                                                  std::to_string(settings.max_body_size) + " bytes)");
+        transfer.progress.downloaded = 0;
+        transfer.progress.download_total = content_length;
+        for (const std::string_view value : received.headers.get_all("Content-Encoding"))
+            coding_.append(coding_.empty() ? "" : ", ").append(value);
+        if (transfer.decode && !coding_.empty() && !head_request) {
+            DecodeLimits decode_limits;
+            decode_limits.max_size = to_sink_ ? UINT64_MAX : settings.max_body_size;
+            decode_limits.max_ratio = settings.max_decoding_ratio;
+            decoder_.emplace(coding_, decode_limits);
+            if (!decoder_->decodes())
+                decoder_.reset();  // identity, or a coding this build does not know: handed over as it came
+        }
+        if (content_length && !to_sink_ && !decoder_)
+            received.body.reserve(static_cast<std::size_t>(*content_length));
+    }
+
+    bool to_sink() const noexcept { return to_sink_; }
+
+    /// Bytes of the body as they came.
+    void feed(std::string_view piece) {
+        transfer_.progress.downloaded += piece.size();
+        if (decoder_)
+            check(decoder_->feed(piece, [this](std::string_view decoded) { take(decoded); }));
+        else
+            take(piece);
+        transfer_.tell_progress();
+    }
+    /// The body has ended.
+    void finish() {
+        if (decoder_)
+            check(decoder_->finish([this](std::string_view decoded) { take(decoded); }));
+    }
+
+private:
+    void take(std::string_view decoded) {
+        if (to_sink_) {
+            transfer_.delivered = true;
+            transfer_.sink(decoded);
+        } else {
+            received_.body.append(decoded);
+        }
+    }
+    void check(DecodeResult result) const {
+        switch (result) {
+        case DecodeResult::ok:
+            return;
+        case DecodeResult::corrupt:
+            throw NetFailure(Kind::malformed_response, "cannot decode the " + coding_ + " body: " + decoder_->error());
+        case DecodeResult::too_large:
+            throw NetFailure(Kind::too_large, "the " + coding_ + " body decodes to more than client.max_body_size (" +
+                                                  std::to_string(settings_.max_body_size) + " bytes)");
+        case DecodeResult::ratio_exceeded:
+            throw NetFailure(Kind::too_large, "the " + coding_ + " body decodes to more than " +
+                                                  std::to_string(settings_.max_decoding_ratio) +
+                                                  " times its size (" + std::to_string(decoder_->decoded_size()) +
+                                                  " bytes from " + std::to_string(decoder_->encoded_size()) +
+                                                  "), a decompression bomb? (client.max_decoding_ratio)");
+        }
+    }
+
+    const Client& settings_;
+    Transfer& transfer_;
+    Received& received_;
+    bool to_sink_ = false;
+    std::string coding_;
+    std::optional<ContentDecoder> decoder_;
+};
+
+}  // namespace
+
 class Client::Impl {
 public:
     Task<Response> send(Client& settings, std::string_view url_text, std::string_view method, Transfer& transfer,
@@ -882,67 +974,13 @@ Task<Received> Client::Impl::attempt(Client& settings, ClientConnection& connect
         received.headers.add(std::string(f.name), std::string(f.value));
     buffer.erase(0, head.size);
 
-    // The body goes to the transfer's sink as it arrives (download(), events(), on_body), unless
-    // this response is a redirect that will be followed or a 401 that will be answered; else it
-    // is held in Response::body, up to max_body_size.
-    const bool followed = settings.follow_redirect && is_redirect(head.status) && received.headers.contains("Location");
-    const bool to_sink = transfer.sink && !followed && !head_request && !(head.status == 401 && transfer.answering_401) &&
-                         !(transfer.will_retry && transfer.will_retry(received)) &&
-                         (!transfer.take_body || transfer.take_body(received));
-    received.sunk = to_sink;
-    if (!to_sink && head.framing == Framing::content_length && head.content_length > settings.max_body_size)
-        throw NetFailure(Kind::too_large, "the response body (" + std::to_string(head.content_length) +
-                                              " bytes) exceeds client.max_body_size (" +
-                                              std::to_string(settings.max_body_size) + " bytes)");
-    transfer.progress.downloaded = 0;
-    transfer.progress.download_total.reset();
-    if (head.framing == Framing::content_length)
-        transfer.progress.download_total = head.content_length;
-
-    // Decoded as it arrives, never whole: the limits hold at every piece.
-    std::string coding;
-    for (const std::string_view value : received.headers.get_all("Content-Encoding"))
-        coding.append(coding.empty() ? "" : ", ").append(value);
-    std::optional<ContentDecoder> decoder;
-    if (transfer.decode && !coding.empty() && !head_request) {
-        DecodeLimits decode_limits;
-        decode_limits.max_size = to_sink ? UINT64_MAX : settings.max_body_size;
-        decode_limits.max_ratio = settings.max_decoding_ratio;
-        decoder.emplace(coding, decode_limits);
-        if (!decoder->decodes())
-            decoder.reset();  // identity, or a coding this build does not know: handed over as it came
-    }
-    auto take = [&](std::string_view decoded) {
-        if (to_sink) {
-            transfer.delivered = true;
-            transfer.sink(decoded);
-        } else
-            received.body.append(decoded);
-    };
-    auto check = [&](DecodeResult result) {
-        switch (result) {
-        case DecodeResult::ok:
-            return;
-        case DecodeResult::corrupt:
-            throw NetFailure(Kind::malformed_response, "cannot decode the " + coding + " body: " + decoder->error());
-        case DecodeResult::too_large:
-            throw NetFailure(Kind::too_large, "the " + coding + " body decodes to more than client.max_body_size (" +
-                                                  std::to_string(settings.max_body_size) + " bytes)");
-        case DecodeResult::ratio_exceeded:
-            throw NetFailure(Kind::too_large, "the " + coding + " body decodes to more than " +
-                                                  std::to_string(settings.max_decoding_ratio) +
-                                                  " times its size (" + std::to_string(decoder->decoded_size()) +
-                                                  " bytes from " + std::to_string(decoder->encoded_size()) +
-                                                  "), a decompression bomb? (client.max_decoding_ratio)");
-        }
-    };
-
+    BodyIntake intake(settings, transfer, received, head_request,
+                      head.framing == Framing::content_length ? std::optional(head.content_length) : std::nullopt);
+    const bool to_sink = received.sunk;
     ChunkedLimits limits;
     limits.max_body_size = to_sink ? UINT64_MAX : settings.max_body_size;  // a sink holds what it keeps
     BodyReader reader(limits);
     reader.start(head.framing, head.content_length, head.until_close);
-    if (head.framing == Framing::content_length && !to_sink && !decoder)
-        received.body.reserve(static_cast<std::size_t>(head.content_length));
     std::string piece;  // the body bytes of one read
     std::string_view pending = buffer;
     while (true) {
@@ -950,13 +988,8 @@ Task<Received> Client::Impl::attempt(Client& settings, ClientConnection& connect
         auto result = reader.feed(pending, used, piece);
         pending.remove_prefix(used);
         if (!piece.empty()) {
-            transfer.progress.downloaded += piece.size();
-            if (decoder)
-                check(decoder->feed(piece, take));
-            else
-                take(piece);
+            intake.feed(piece);
             piece.clear();
-            transfer.tell_progress();
         }
         if (result == BodyReader::Result::complete)
             break;
@@ -975,8 +1008,7 @@ Task<Received> Client::Impl::attempt(Client& settings, ClientConnection& connect
         }
         pending = std::string_view(chunk, n);
     }
-    if (decoder)
-        check(decoder->finish(take));
+    intake.finish();
     // Trailer fields stay apart (RFC 9110, Section 6.5.1): never merged into the header section,
     // so that a trailer cannot set a cookie or redirect.
     for (const Field& f : reader.trailers())
