@@ -213,7 +213,10 @@ struct Http2ClientCallbacks {
             const std::string reason(view(frame->goaway.opaque_data, frame->goaway.opaque_data_len));
             self.failure_.emplace(Kind::malformed_response,
                                   "the server broke HTTP/2, so the connection ends (GOAWAY " +
-                                      code_text(frame->goaway.error_code) + (reason.empty() ? "" : ": " + reason) + ")");
+                                      code_text(frame->goaway.error_code) + (reason.empty() ? "" : ": " + reason) + ")" +
+                                      (self.settings_received_ ? ""
+                                                               : "; its first frame was not SETTINGS: it may not speak "
+                                                                 "HTTP/2 (h2c by prior knowledge to an HTTP/1.1 server?)"));
         }
         return 0;
     } catch (...) {
