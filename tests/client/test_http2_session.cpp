@@ -646,6 +646,21 @@ BOOST_AUTO_TEST_CASE(goaway_makes_the_streams_above_its_last_id_retryable) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(a_pushed_stream_is_a_connection_error) {
+    // SETTINGS_ENABLE_PUSH is 0 (acknowledged here): PUSH_PROMISE is a PROTOCOL_ERROR (RFC 9113,
+    // Section 8.4), so no server can open streams on this connection.
+    test::RawServer server = scripted(
+        1, settings + h2::frame(h2::SETTINGS, h2::ACK, 0) +
+               h2::frame(5 /* PUSH_PROMISE */, h2::END_HEADERS, 1, h2::u32(2) + h2::get_root));
+    Driver driver(server.port());
+    const std::int32_t id = driver.get("/");
+    BOOST_REQUIRE(driver.run_until_finished({id}));
+    BOOST_REQUIRE(driver.thrown.has_value());
+    BOOST_TEST((driver.thrown->kind == Kind::malformed_response));
+    BOOST_TEST(contains(driver.thrown->what(), "GOAWAY PROTOCOL_ERROR"));
+    BOOST_TEST((driver.stream(id).failure->kind == Kind::malformed_response));
+}
+
 BOOST_AUTO_TEST_CASE(a_connection_error_fails_every_stream) {
     // DATA on stream 0 is a connection error PROTOCOL_ERROR (RFC 9113, Section 6.1).
     test::RawServer server = scripted(2, settings + h2::frame(h2::DATA, 0, 0, "x"));

@@ -273,8 +273,8 @@ struct Http2ClientCallbacks {
                              std::uint32_t* flags, nghttp2_data_source*, void* user_data) {
         Http2ClientSession& self = of(user_data);
         Http2ClientStream* stream = self.stream(stream_id);
-        if (!stream)
-            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;  // released: RST_STREAM
+        if (!stream || stream->failure)
+            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;  // released, reset or failed: RST_STREAM
         std::size_t n = 0;
         while (n < length && !stream->upload.empty()) {
             std::string_view& front = stream->upload.front();
@@ -329,7 +329,10 @@ Http2ClientSession::Http2ClientSession(Http2ClientLimits limits) : limits_(limit
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, limits_.initial_window_size},
         {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, static_cast<std::uint32_t>(limits_.max_header_list_size)},
     };
-    nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, std::size(settings));
+    if (nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, std::size(settings)) != 0) {
+        nghttp2_session_del(session_);
+        throw std::invalid_argument("Http2ClientLimits: a window or limit HTTP/2 cannot announce");
+    }
     if (limits_.connection_window_size > NGHTTP2_INITIAL_CONNECTION_WINDOW_SIZE)
         nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0,
                                               static_cast<std::int32_t>(limits_.connection_window_size));
@@ -409,9 +412,12 @@ void Http2ClientSession::receive(std::string_view bytes) {
     }
     for (const auto& [id, n] : std::exchange(to_consume_, {}))
         nghttp2_session_consume(session_, id, n);
-    // The GOAWAY of a connection error nghttp2 found is made now, so that frame_sent sees it.
-    if (!failure_)
+    // The GOAWAY of a connection error nghttp2 found is made now, so that frame_sent sees it:
+    // control frames come before any DATA, and pump() makes them whatever waits to be written.
+    if (!failure_) {
+        last_sent_type_ = no_frame;
         pump();
+    }
     if (failure_) {
         fail_all(*failure_);
         throw *failure_;
@@ -534,6 +540,7 @@ void Http2ClientSession::reset(std::int32_t id, h2::ErrorCode error_code) {
     if (!s || s->closed)
         return;
     s->reset = error_code;
+    s->upload.clear();  // the caller's memory is not read again
     fail(*s, Kind::closed,
          stream_name(id) + " was reset by this side (" + code_text(static_cast<std::uint32_t>(error_code)) + ")");
     nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, id, static_cast<std::uint32_t>(error_code));

@@ -49,7 +49,7 @@ struct Http2ClientLimits {
     /// Each stream's receive window (SETTINGS_INITIAL_WINDOW_SIZE): body bytes a stream may have
     /// received and the caller not yet taken.
     std::uint32_t initial_window_size = 1024 * 1024;
-    /// The connection's receive window: the same, for all streams together.
+    /// The connection's receive window: the same, for all streams together (65,535 at least).
     std::uint32_t connection_window_size = 16 * 1024 * 1024;
     /// The most streams open at once, whatever more the server allows; announced as
     /// SETTINGS_MAX_CONCURRENT_STREAMS too (which, push being off, the server has no use for).
@@ -100,7 +100,8 @@ struct Http2Goaway {
 class Http2ClientSession {
 public:
     /// Queues the client preface and SETTINGS (ENABLE_PUSH 0, the limits), which output() gives
-    /// first. Throws std::bad_alloc if nghttp2 cannot make its session.
+    /// first. Throws std::invalid_argument for limits HTTP/2 cannot announce (a window past
+    /// 2^31-1), std::bad_alloc if nghttp2 cannot make its session.
     explicit Http2ClientSession(Http2ClientLimits limits = {});
     ~Http2ClientSession();
     Http2ClientSession(const Http2ClientSession&) = delete;
@@ -124,8 +125,8 @@ public:
     /// without Host (`authority` is :authority), the connection-specific ones (Connection,
     /// Keep-Alive, Proxy-Connection, Transfer-Encoding, Upgrade), Expect and Content-Length, which
     /// is set from `body` when `last`; TE only as "trailers". `body` is the request's content if
-    /// `last`, else its first part (send_body() gives the rest); its memory is the caller's until
-    /// the stream's upload_done or closed. Throws NetFailure (invalid_request) for a method, path,
+    /// `last`, else its first part (send_body() gives the rest); it is not copied, and must stay
+    /// valid until the stream is upload_done, failed, closed or released. Throws NetFailure (invalid_request) for a method, path,
     /// authority or field that cannot go out, std::logic_error unless can_open().
     std::int32_t submit(std::string_view method, std::string_view scheme, std::string_view authority,
                         std::string_view path, const Headers& fields, std::string_view body = {}, bool last = true);
@@ -154,7 +155,8 @@ public:
     bool settings_received() const noexcept { return settings_received_; }
     /// The server's GOAWAY, once received.
     const std::optional<Http2Goaway>& goaway_received() const noexcept { return goaway_; }
-    /// The connection error that ended the session, if one did.
+    /// What ended the session, if something did: a connection error (malformed_response), or the
+    /// end of input (closed).
     const std::optional<NetFailure>& failure() const noexcept { return failure_; }
 
     /// Whether bytes are to be read (streams wait for their responses, or nothing ended it).
@@ -191,7 +193,8 @@ private:
     std::optional<Http2Goaway> goaway_;
     std::optional<NetFailure> failure_;
     std::string last_error_;     // nghttp2's words for the error it found last (error_callback2)
-    std::uint8_t last_sent_type_ = 0;
+    static constexpr std::uint8_t no_frame = 0xff;
+    std::uint8_t last_sent_type_ = no_frame;  // of the frame nghttp2 made last
     std::vector<std::pair<std::int32_t, std::size_t>> to_consume_;  // window to open after a receive
 };
 
