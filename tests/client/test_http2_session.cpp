@@ -676,4 +676,20 @@ BOOST_AUTO_TEST_CASE(a_connection_error_fails_every_stream) {
     BOOST_CHECK_THROW(driver.session.receive(settings), NetFailure);
 }
 
+BOOST_AUTO_TEST_CASE(a_connection_error_is_found_while_output_waits_unwritten) {
+    // No socket: a caller that has not written what output() gave (a full socket) still learns of
+    // the server's error from receive(), its GOAWAY made ahead of the waiting body.
+    Http2ClientSession session;
+    const std::string upload(1024 * 1024, 'u');
+    const std::int32_t id = session.submit("POST", "http", "127.0.0.1", "/", {}, upload);
+    const std::size_t waiting = session.output().size();
+    BOOST_TEST(waiting > 64 * 1024U);  // the first window's DATA, unwritten
+    BOOST_TEST(session.output().size() == waiting);  // asked again, nothing more is made
+    BOOST_CHECK_THROW(session.receive(settings + h2::frame(h2::DATA, 0, 0, "x")), NetFailure);
+    BOOST_REQUIRE(session.failure().has_value());
+    BOOST_TEST((session.failure()->kind == Kind::malformed_response));
+    BOOST_TEST((session.find(id)->failure->kind == Kind::malformed_response));
+    BOOST_TEST(!session.want_read());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

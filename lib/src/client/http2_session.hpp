@@ -17,6 +17,14 @@
 // only (Http2ClientStream::failure); a connection error fails the session: receive() throws it and
 // failure() keeps it, and every stream not yet whole fails with it.
 //
+// Driving it: after connecting, write output() (the preface and SETTINGS, with the requests
+// submit() has opened meanwhile), and hand what is read to receive(), or call end_of_input() when
+// the server closes. Every call that changes the session (receive, submit, send_body, take_body,
+// reset, release, goaway) may leave frames in output(): acknowledgements after a receive,
+// WINDOW_UPDATEs after a take_body. changed() names the streams to look at after each. Timeouts
+// are the caller's: how long to wait for settings_received(), for a stream's head or its next
+// bytes (then reset() it), for the whole connection.
+//
 // Not thread-safe: one thread (the connection's) calls everything.
 #pragma once
 
