@@ -36,12 +36,6 @@ std::string_view view(const std::uint8_t* data, std::size_t size) {
     return {reinterpret_cast<const char*>(data), size};
 }
 
-// Fields HTTP/2 forbids (RFC 9113, Section 8.2.2) that a handler may have set for HTTP/1.1, beyond
-// the framing ones (Connection, Transfer-Encoding) the field walk leaves out for both versions.
-bool is_connection_specific(std::string_view name) {
-    return iequals(name, "keep-alive") || iequals(name, "proxy-connection") || iequals(name, "upgrade");
-}
-
 }  // namespace
 
 struct Http2Session::Stream final : Suspension {
@@ -931,7 +925,7 @@ void Http2Session::submit(Stream& stream) {
         fields.reserve(response.headers.size() + response.cookies.size() + 4);
         fields.emplace_back(":status", std::to_string(static_cast<unsigned>(response.status)));
         emit_response_fields(response, framing, [&fields](std::string_view name, std::string_view value) {
-            if (is_connection_specific(name))
+            if (is_http2_connection_specific(name))  // a handler's, set for HTTP/1.1
                 return;
             std::string lower(name);
             std::transform(lower.begin(), lower.end(), lower.begin(), [](char c) {

@@ -25,6 +25,7 @@
 // nghttp2 calls back for none of the frames it ignores.
 #pragma once
 
+#include "proto/http2/http2.hpp"
 #include "server/exchange.hpp"
 
 #include <http/h2_error_codes.hpp>
@@ -46,12 +47,6 @@
 typedef struct nghttp2_session nghttp2_session;
 
 namespace http::detail {
-
-/// The client connection preface (RFC 9113, Section 3.4), which starts h2c by prior knowledge.
-inline constexpr std::string_view http2_preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-
-/// The most streams a client may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS).
-inline constexpr std::uint32_t http2_max_streams = 100;
 
 /// Follows the client's frames through the bytes received, ahead of nghttp2, and stops at each
 /// frame Http2Session checks, at the byte that completes what the check reads (the frame's header,

@@ -135,17 +135,21 @@ bool is_request_framing_field(std::string_view name) noexcept {
            equals_lower(name, "transfer-encoding") || equals_lower(name, "connection") || equals_lower(name, "expect");
 }
 
-SerializedRequest serialize_request(const RequestFraming& framing, const Headers& fields, std::string& out) {
-    if (!is_token(framing.method))
-        throw std::invalid_argument("the method '" + std::string(framing.method) + "' is not a token");
-    if (!is_visible_ascii(framing.target))
-        throw std::invalid_argument("the request target '" + std::string(framing.target) +
+void check_request_head(std::string_view method, std::string_view target, std::string_view host, const Headers& fields) {
+    if (!is_token(method))
+        throw std::invalid_argument("the method '" + std::string(method) + "' is not a token");
+    if (!is_visible_ascii(target))
+        throw std::invalid_argument("the request target '" + std::string(target) +
                                     "' is empty or holds a byte other than visible ASCII");
-    if (!is_visible_ascii(framing.host))
-        throw std::invalid_argument("the Host '" + std::string(framing.host) +
+    if (!is_visible_ascii(host))
+        throw std::invalid_argument("the Host '" + std::string(host) +
                                     "' is empty or holds a byte other than visible ASCII");
     for (const auto& [name, value] : fields)
         check_field("", name, value);
+}
+
+SerializedRequest serialize_request(const RequestFraming& framing, const Headers& fields, std::string& out) {
+    check_request_head(framing.method, framing.target, framing.host, fields);
 
     SerializedRequest result;
     HeadWriter head(out);

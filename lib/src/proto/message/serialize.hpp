@@ -101,6 +101,11 @@ struct SerializedRequest {
 /// Transfer-Encoding, Connection and Expect.
 bool is_request_framing_field(std::string_view name) noexcept;
 
+/// Throws std::invalid_argument when the method is not a token, the target or host is empty or
+/// holds a byte other than visible ASCII, a field name is not a token, or a value holds a control
+/// character other than HTAB: what may not go out in a request, HTTP/1.1 or HTTP/2.
+void check_request_head(std::string_view method, std::string_view target, std::string_view host, const Headers& fields);
+
 /// Appends the request line and header section to `out`: the request line and Host from the
 /// framing, then the caller's `fields` but the framing ones, then Content-Length, Expect and
 /// Connection as the framing says. The content is the caller's to write after it. Throws

@@ -11,6 +11,11 @@
 
 namespace http::detail {
 
+/// The client's bounds on a response's header section, HTTP/1.1 and HTTP/2 alike: its bytes (for
+/// HTTP/2, the decoded bytes as SETTINGS_MAX_HEADER_LIST_SIZE counts them) and its fields.
+inline constexpr std::size_t response_max_header_size = 64 * 1024;
+inline constexpr std::size_t response_max_header_fields = 200;
+
 struct ResponseHead {
     int status = 0;
     std::string_view reason;
@@ -25,7 +30,8 @@ struct ResponseHead {
 
 class ResponseHeadParser : public HeadParser<ResponseHeadParser> {
 public:
-    explicit ResponseHeadParser(std::size_t max_header_size = 64 * 1024, std::size_t max_fields = 200)
+    explicit ResponseHeadParser(std::size_t max_header_size = response_max_header_size,
+                                std::size_t max_fields = response_max_header_fields)
         : max_header_size_(max_header_size), max_fields_(max_fields) {}
 
     /// `input` holds everything received since the response began. `head_request`: the response
