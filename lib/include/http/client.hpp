@@ -104,6 +104,14 @@ public:
     bool skip_hostname_verification = false;
     /// Accept any certificate: for tests against self-signed servers only.
     bool skip_peer_verification = false;
+    /// HTTP/2 (RFC 9113) where the server speaks it: offered by ALPN over TLS, else HTTP/1.1.
+    /// Concurrent requests to one origin (async ones, on one loop) share one connection as
+    /// streams; Response::version is "2". A request through a proxy, or a file upload(), goes
+    /// over HTTP/1.1.
+    bool http2 = true;
+    /// HTTP/2 in plain text too (h2c), by prior knowledge: for http:// URLs to servers known to
+    /// speak it (curl --http2-prior-knowledge). A server that does not fails the request.
+    bool http2_prior_knowledge = false;
     /// Sent as Referer when not empty.
     std::string referer;
     /// A PEM file of CA certificates to trust instead of the system store.

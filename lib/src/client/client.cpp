@@ -4,6 +4,7 @@
 #include "coding/content_coding.hpp"
 #include "client/auth.hpp"
 #include "client/download_target.hpp"
+#include "client/http2_connection.hpp"
 #include "client/transport.hpp"
 #include "client/websocket.hpp"
 #include "proto/events/event_parser.hpp"
@@ -19,7 +20,9 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <charconv>
 #include <map>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -64,6 +67,7 @@ bool is_redirect(int status) {
 struct Received {
     int status = 0;
     int version_minor = 1;
+    bool http2 = false;
     Headers headers;
     Headers trailers;
     std::string body;
@@ -317,6 +321,11 @@ private:
                                          const Headers& request_headers, const std::string& where);
     Task<Received> exchange(Client& settings, const Url& url, std::string_view method, Transfer& transfer,
                             const Headers& request_headers, const std::string& where);
+    /// The request over HTTP/2, when the origin speaks it: nothing when the server chose HTTP/1.1
+    /// by ALPN (the connection it opened is then `declined`, for the request to go on over it).
+    Task<std::optional<Received>> exchange_http2(Client& settings, const Url& url, std::string_view method,
+                                                 Transfer& transfer, const Headers& fields, TlsContext* tls,
+                                                 std::unique_ptr<ClientConnection>& declined);
     Task<Received> attempt(Client& settings, ClientConnection& connection, std::string_view method, Transfer& transfer,
                            const std::string& request_head, const SerializedRequest& request, bool& reusable,
                            bool& any_byte);
@@ -331,6 +340,14 @@ private:
     // How each origin was authenticated to, once it challenged (or at once for Auth::basic).
     std::map<std::string, Authenticator, std::less<>> authenticators_;
     std::shared_ptr<TlsContext> tls_;
+    // HTTP/2 connections by origin and loop (a connection's streams are driven on its loop), and
+    // one being opened, which the requests meanwhile wait for rather than open their own.
+    struct Http2Slot {
+        std::shared_ptr<Http2Connection> connection;
+        std::shared_ptr<Trigger> opening;
+    };
+    std::map<std::string, Http2Slot, std::less<>> http2_;
+    std::set<std::string, std::less<>> http1_only_;  // origins whose servers chose HTTP/1.1 by ALPN
 };
 
 // --- settings --------------------------------------------------------------------------------
@@ -607,7 +624,7 @@ Task<Response> Client::Impl::send(Client& settings, std::string_view url_text, s
             }
             Response response;
             response.status = static_cast<Status>(received.status);
-            response.version = received.version_minor == 0 ? "1.0" : "1.1";
+            response.version = received.http2 ? "2" : received.version_minor == 0 ? "1.0" : "1.1";
             for (const auto& [name, value] : received.headers)
                 if (iequals(name, "set-cookie"))
                     response.cookies.push_back(value);
@@ -849,11 +866,35 @@ Task<Received> Client::Impl::exchange(Client& settings, const Url& url, std::str
         throw TransportError(failure.kind, url.str(), where + ": " + failure.what());
     }
 
+    // HTTP/2 where the server speaks it: by ALPN over TLS, by prior knowledge in plain text when
+    // asked. Not through a proxy, nor for a file upload (sent over HTTP/1.1 as it is read).
+    std::unique_ptr<ClientConnection> declined;
+    if (settings.http2 && !via && transfer.upload.empty() && method != "CONNECT" &&
+        (url.scheme == "https" || settings.http2_prior_knowledge)) {
+        std::optional<NetFailure> failed;
+        try {
+            std::optional<Received> received =
+                co_await exchange_http2(settings, url, method, transfer, fields, tls.get(), declined);
+            if (received)
+                co_return std::move(*received);
+        } catch (const NetFailure& failure) {
+            failed = failure;
+        }
+        if (failed) {
+            if ((failed->kind == Kind::timeout || failed->kind == Kind::connect || failed->kind == Kind::dns) &&
+                transfer.past_deadline())
+                throw TransportError(Kind::timeout, url.str(), where + ": the request took longer than client.timeout (" +
+                                                                   std::to_string(transfer.timeout.count()) + " ms)");
+            throw TransportError(failed->kind, url.str(), where + ": " + failed->what());
+        }
+    }
+
     // A tunnel opened with some proxy credentials is not reused with others.
     const std::string pool_key =
         via ? via->url.origin() + " " + via->authorization + " " + url.origin() : url.origin();
     for (int attempt_number = 0;; ++attempt_number) {
-        std::unique_ptr<ClientConnection> connection = attempt_number == 0 ? take(pool_key) : nullptr;
+        std::unique_ptr<ClientConnection> connection =
+            declined ? std::move(declined) : attempt_number == 0 ? take(pool_key) : nullptr;
         bool reusable = false;
         bool any_byte = false;
         std::optional<NetFailure> failed;
@@ -884,6 +925,112 @@ Task<Received> Client::Impl::exchange(Client& settings, const Url& url, std::str
                                                                    std::to_string(transfer.timeout.count()) + " ms)");
             throw TransportError(failure.kind, url.str(), where + ": " + failure.what());
         }
+    }
+}
+
+Task<std::optional<Received>> Client::Impl::exchange_http2(Client& settings, const Url& url, std::string_view method,
+                                                           Transfer& transfer, const Headers& fields, TlsContext* tls,
+                                                           std::unique_ptr<ClientConnection>& declined) {
+    Strand* const strand = Strand::current();
+    if (!strand)
+        throw std::logic_error("httpkit: a client's coroutine awaited outside a server's handler or http::run()");
+    const std::shared_ptr<ReactorLife> loop = strand->reactor().life();
+    const std::string origin = url.origin();
+    const std::string key = origin + " " + std::to_string(reinterpret_cast<std::uintptr_t>(loop.get()));
+    const std::string authority = url.authority();
+    // A stream the server did not process goes again (RFC 9113, Section 8.7), a few times.
+    constexpr int max_refusals = 3;
+    for (int refusals = 0;; ++refusals) {
+        std::shared_ptr<Http2Connection> connection;
+        while (!connection) {
+            std::shared_ptr<Trigger> opening;
+            bool mine = false;
+            {
+                const std::lock_guard lock(mutex_);
+                if (http1_only_.contains(origin))
+                    co_return std::nullopt;
+                Http2Slot& slot = http2_[key];
+                if (slot.connection && slot.connection->usable(loop.get())) {
+                    connection = slot.connection;
+                } else if (slot.opening) {
+                    opening = slot.opening;
+                } else {
+                    slot.connection.reset();
+                    slot.opening = opening = std::make_shared<Trigger>();
+                    mine = true;
+                }
+            }
+            if (connection)
+                break;
+            if (!mine) {
+                // Another request of this loop opens it: one connection, not one each.
+                if (!co_await opening->wait(0, transfer.until(settings.connect_timeout)))
+                    throw NetFailure(Kind::timeout, "waiting for the HTTP/2 connection timed out");
+                continue;
+            }
+            struct Opened {
+                Impl& impl;
+                const std::string& key;
+                std::shared_ptr<Trigger> opening;
+                std::shared_ptr<ReactorLife> loop;
+                ~Opened() {
+                    {
+                        const std::lock_guard lock(impl.mutex_);
+                        impl.http2_[key].opening.reset();
+                    }
+                    const std::lock_guard lock(loop->mutex);
+                    if (Reactor* const reactor = loop->reactor)
+                        reactor->post([opening = opening] { opening->fire(); });
+                }
+            } const opened{*this, key, opening, loop};
+            std::unique_ptr<ClientConnection> fresh =
+                co_await open_connection(url, tls, !settings.skip_hostname_verification,
+                                         transfer.until(settings.connect_timeout), nullptr, false, true);
+            if (tls && fresh->stream->protocol() != "h2") {
+                const std::lock_guard lock(mutex_);
+                http1_only_.insert(origin);
+                declined = std::move(fresh);
+                co_return std::nullopt;
+            }
+            connection = std::make_shared<Http2Connection>(std::move(fresh->stream), Http2ClientLimits{}, loop);
+            const std::lock_guard lock(mutex_);
+            http2_[key].connection = connection;
+        }
+
+        Received received;
+        received.http2 = true;
+        std::optional<BodyIntake> intake;
+        const Http2Request request{method, url.scheme, authority, url.target, &fields, transfer.data};
+        std::optional<Http2Refused> refused;
+        try {
+            co_await connection->exchange(
+                request, [&] { return transfer.until(settings.receive_timeout); },
+                [&](const Http2ClientStream& stream) {
+                    received.status = stream.status;
+                    received.headers = stream.headers;
+                    std::optional<std::uint64_t> length;
+                    if (const std::string_view text = stream.headers.get("content-length"); !text.empty()) {
+                        std::uint64_t value = 0;
+                        if (std::from_chars(text.data(), text.data() + text.size(), value).ec == std::errc())
+                            length = value;
+                    }
+                    intake.emplace(settings, transfer, received, method == "HEAD", length);
+                },
+                [&](std::string_view piece) { intake->feed(piece); },
+                [&](const Http2ClientStream& stream) {
+                    if (!intake)
+                        throw NetFailure(Kind::malformed_response, "the HTTP/2 stream ended without a response");
+                    intake->finish();
+                    received.trailers = stream.trailers;
+                });
+            transfer.progress.uploaded = transfer.data.size();
+            co_return std::optional<Received>(std::move(received));
+        } catch (const Http2Refused& e) {
+            refused = e;
+        }
+        if (refusals + 1 >= max_refusals || transfer.delivered || transfer.past_deadline())
+            throw NetFailure(refused->kind, std::string(refused->what()) + " (sent " + std::to_string(refusals + 1) +
+                                                 " times)");
     }
 }
 

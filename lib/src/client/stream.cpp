@@ -73,8 +73,8 @@ int remaining_ms(Clock::time_point deadline) noexcept {
 // a reactor may still hold an event naming it after the socket has gone (release_later).
 class Readiness final : public Watcher {
 public:
-    Readiness() : in(std::make_shared<Trigger>()), out(std::make_shared<Trigger>()) {}
-    Readiness(const Readiness& other) : in(other.in), out(other.out) {}  // the same counts, anew
+    Readiness() : in(std::make_shared<Trigger>()), out(std::make_shared<Trigger>()), any(std::make_shared<Trigger>()) {}
+    Readiness(const Readiness& other) : in(other.in), out(other.out), any(other.any) {}  // the same counts, anew
 
     void on_events(std::uint32_t events) override {
         // An error or a hang-up ends both ways: the next attempt says what happened.
@@ -82,10 +82,13 @@ public:
             in->fire();
         if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
             out->fire();
+        any->fire();
     }
-    Trigger& trigger(Direction direction) const noexcept { return direction == Direction::in ? *in : *out; }
+    Trigger& trigger(Direction direction) const noexcept {
+        return direction == Direction::in ? *in : direction == Direction::out ? *out : *any;
+    }
 
-    const std::shared_ptr<Trigger> in, out;
+    const std::shared_ptr<Trigger> in, out, any;
 };
 
 Socket::Socket(int fd, std::string peer) noexcept : fd_(fd), peer_(std::move(peer)) {}
@@ -295,12 +298,18 @@ TlsContext::TlsContext(bool verify_peer, const std::string& ca_file) : verify_pe
 
 TlsContext::~TlsContext() { SSL_CTX_free(context_); }
 
-TlsStream::TlsStream(std::unique_ptr<Socket> socket, TlsContext& context, const std::string& host, bool verify_host)
+TlsStream::TlsStream(std::unique_ptr<Socket> socket, TlsContext& context, const std::string& host, bool verify_host,
+                     bool offer_h2)
     : Stream(std::move(socket)), host_(host) {
     ssl_.reset(SSL_new(context.get()));
     SSL* ssl = ssl_.get();
     if (!ssl || SSL_set_fd(ssl, socket_->fd()) != 1)
         throw NetFailure(Kind::tls, "cannot start TLS: " + openssl_errors());
+    if (offer_h2) {
+        static constexpr unsigned char protocols[] = "\x02h2\x08http/1.1";
+        if (SSL_set_alpn_protos(ssl, protocols, sizeof protocols - 1) != 0)
+            throw NetFailure(Kind::tls, "cannot offer HTTP/2 by ALPN: " + openssl_errors());
+    }
     const bool literal = host.find(':') != std::string::npos || host.find_first_not_of("0123456789.") == std::string::npos;
     if (!literal)
         // SNI is for names only. (SSL_set_tlsext_host_name is a macro with a C cast.)
@@ -349,6 +358,13 @@ TlsStream::~TlsStream() {
 }
 
 bool TlsStream::buffered() const noexcept { return SSL_pending(ssl_.get()) > 0; }
+
+std::string_view TlsStream::protocol() const noexcept {
+    const unsigned char* chosen = nullptr;
+    unsigned length = 0;
+    SSL_get0_alpn_selected(ssl_.get(), &chosen, &length);
+    return chosen ? std::string_view(reinterpret_cast<const char*>(chosen), length) : std::string_view();
+}
 
 Attempt TlsStream::read_part(char* buffer, std::size_t size) {
     ERR_clear_error();

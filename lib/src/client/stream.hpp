@@ -36,8 +36,8 @@ struct NetFailure : std::runtime_error {
 /// Milliseconds left until `deadline`, for poll(): 0 when it has passed.
 int remaining_ms(Clock::time_point deadline) noexcept;
 
-/// Which way a socket is waited for.
-enum class Direction : std::uint8_t { in, out };
+/// Which way a socket is waited for; `any`: readable or writable, whichever comes first.
+enum class Direction : std::uint8_t { in, out, any };
 
 /// What a non-blocking read or write did: moved `bytes` (0 at the end of the stream, for a
 /// read), or could do nothing until the socket is ready the way `wait` says.
@@ -110,6 +110,13 @@ public:
     /// True if bytes (or the end) arrive before `deadline`; false, not a failure, at it.
     Task<bool> async_wait_readable(Clock::time_point deadline);
 
+    /// One non-blocking read or write, for a connection that drives its reads and writes itself
+    /// (HTTP/2's, which waits with socket().ready(Direction::any, ...) when neither can go on).
+    Attempt try_read(char* buffer, std::size_t size) { return read_part(buffer, size); }
+    Attempt try_write(std::string_view data) { return write_part(data); }
+    /// The protocol ALPN chose ("h2", "http/1.1"); empty without TLS or without a choice.
+    virtual std::string_view protocol() const noexcept { return {}; }
+
     /// For a pooled idle connection: false if the server closed it or sent something unasked.
     virtual bool still_usable() = 0;
     Socket& socket() noexcept { return *socket_; }
@@ -169,8 +176,11 @@ private:
 class TlsStream final : public Stream {
 public:
     /// A TLS client over `socket` to `host`, verifying the certificate as `context` says and, if
-    /// `verify_host`, that it names `host`. Usable once handshake() has completed.
-    TlsStream(std::unique_ptr<Socket> socket, TlsContext& context, const std::string& host, bool verify_host);
+    /// `verify_host`, that it names `host`; offering HTTP/2 by ALPN when `offer_h2`. Usable once
+    /// handshake() has completed.
+    TlsStream(std::unique_ptr<Socket> socket, TlsContext& context, const std::string& host, bool verify_host,
+              bool offer_h2 = false);
+    std::string_view protocol() const noexcept override;
     ~TlsStream() override;
     /// The handshake, by `deadline`. Throws NetFailure (tls, timeout).
     Task<> handshake(Clock::time_point deadline);

@@ -187,7 +187,8 @@ Task<> open_tunnel(TcpStream& stream, const Url& url, const Proxy& proxy, Clock:
 }  // namespace
 
 Task<std::unique_ptr<ClientConnection>> open_connection(const Url& url, TlsContext* tls, bool verify_host,
-                                                        Clock::time_point deadline, const Proxy* proxy, bool tunnel) {
+                                                        Clock::time_point deadline, const Proxy* proxy, bool tunnel,
+                                                        bool offer_h2) {
     std::unique_ptr<Socket> socket = co_await connect_socket(proxy ? proxy->url : url, deadline);
     auto connection = std::make_unique<ClientConnection>();
     if (proxy && (tls || tunnel)) {
@@ -196,7 +197,7 @@ Task<std::unique_ptr<ClientConnection>> open_connection(const Url& url, TlsConte
         socket = through.release();
     }
     if (tls) {
-        auto stream = std::make_unique<TlsStream>(std::move(socket), *tls, url.host, verify_host);
+        auto stream = std::make_unique<TlsStream>(std::move(socket), *tls, url.host, verify_host, offer_h2);
         co_await stream->handshake(deadline);
         connection->stream = std::move(stream);
     } else {

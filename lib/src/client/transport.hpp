@@ -28,8 +28,9 @@ struct Proxy {
 /// Through `proxy` when there is one: a plain connection to it for http (the request then names
 /// the URL whole), a CONNECT tunnel for https, and for http too when `tunnel` (a WebSocket,
 /// which a forwarding proxy would not carry). Throws NetFailure.
+/// `offer_h2`: HTTP/2 is offered by ALPN (Stream::protocol() says whether the server took it).
 Task<std::unique_ptr<ClientConnection>> open_connection(const Url& url, TlsContext* tls, bool verify_host,
                                                         Clock::time_point deadline, const Proxy* proxy = nullptr,
-                                                        bool tunnel = false);
+                                                        bool tunnel = false, bool offer_h2 = false);
 
 }  // namespace http::detail

@@ -153,50 +153,50 @@ std::uint64_t Trigger::count() const {
 }
 
 void Trigger::fire() {
-    std::shared_ptr<Strand> strand;
-    std::uint64_t id = 0;
-    std::optional<Reactor::TimerId> timer;
-    Reactor* reactor = nullptr;
+    std::vector<Waiter> woken;
     {
         const std::lock_guard lock(mutex_);
         ++count_;
-        if (!waiting_)
-            return;
-        waiting_ = false;
-        strand = strand_.lock();
-        id = id_;
-        timer.swap(timer_);
-        reactor = reactor_;
+        woken.swap(waiters_);
     }
-    if (timer)
-        reactor->cancel(*timer);
-    if (strand)
-        strand->complete(id);
+    for (Waiter& waiter : woken) {
+        if (waiter.timer)
+            waiter.reactor->cancel(*waiter.timer);
+        if (const auto strand = waiter.strand.lock())
+            strand->complete(waiter.id);
+    }
 }
 
-void Trigger::time_out(std::uint64_t id) {
+void Trigger::time_out(std::uint64_t token) {
     std::shared_ptr<Strand> strand;
+    std::uint64_t id = 0;
     {
         const std::lock_guard lock(mutex_);
-        if (!waiting_ || id_ != id)
+        const auto it = std::find_if(waiters_.begin(), waiters_.end(),
+                                     [token](const Waiter& waiter) { return waiter.token == token; });
+        if (it == waiters_.end())
             return;
-        waiting_ = false;
-        timed_out_ = true;
-        timer_.reset();
-        strand = strand_.lock();
+        *it->timed_out = true;
+        strand = it->strand.lock();
+        id = it->id;
+        waiters_.erase(it);
     }
     if (strand)
         strand->complete(id);
 }
 
-void Trigger::settle() noexcept {
+void Trigger::settle(std::uint64_t token) noexcept {
     std::optional<Reactor::TimerId> timer;
     Reactor* reactor = nullptr;
     {
         const std::lock_guard lock(mutex_);
-        waiting_ = false;
-        timer.swap(timer_);
-        reactor = reactor_;
+        const auto it = std::find_if(waiters_.begin(), waiters_.end(),
+                                     [token](const Waiter& waiter) { return waiter.token == token; });
+        if (it == waiters_.end())
+            return;
+        timer = it->timer;
+        reactor = it->reactor;
+        waiters_.erase(it);
     }
     if (timer)
         reactor->cancel(*timer);
@@ -208,51 +208,67 @@ Task<bool> Trigger::wait(std::uint64_t seen, Clock::time_point deadline) {
     if (deadline <= Clock::now())
         co_return false;
     const std::shared_ptr<Trigger> keep = shared_from_this();
+    bool timed_out = false;
+    std::uint64_t token = 0;
+    {
+        const std::lock_guard lock(mutex_);
+        token = next_token_++;
+    }
+    // A wait cancelled (http::Cancelled) or abandoned leaves no waiter nor timer behind.
     struct Settle {
         Trigger& trigger;
-        ~Settle() { trigger.settle(); }
-    } const settle{*this};
-    StrandWait suspension([this, seen, deadline](Strand& strand, std::uint64_t id) {
+        std::uint64_t token;
+        ~Settle() { trigger.settle(token); }
+    } const settle{*this, token};
+    StrandWait suspension([this, seen, deadline, token, &timed_out](Strand& strand, std::uint64_t id) {
         std::unique_lock lock(mutex_);
         if (count_ != seen) {
             lock.unlock();
             strand.complete(id);  // it fired meanwhile: resumed as soon as this piece suspends
             return;
         }
-        waiting_ = true;
-        timed_out_ = false;
-        strand_ = strand.weak_from_this();
-        id_ = id;
-        reactor_ = &strand.reactor();
+        Waiter waiter{token, strand.weak_from_this(), id, &strand.reactor(), std::nullopt, &timed_out};
         if (deadline != Clock::time_point::max()) {
             const auto delay = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
-            timer_ = reactor_->after(std::max(delay, std::chrono::milliseconds(0)),
-                                     [weak = weak_from_this(), id] {
-                                         if (const auto trigger = weak.lock())
-                                             trigger->time_out(id);
-                                     });
+            waiter.timer = strand.reactor().after(std::max(delay, std::chrono::milliseconds(0)),
+                                                  [weak = weak_from_this(), token] {
+                                                      if (const auto trigger = weak.lock())
+                                                          trigger->time_out(token);
+                                                  });
         }
+        waiters_.push_back(std::move(waiter));
     });
     co_await suspension;
-    bool timed_out = false;
+    bool result = false;
     {
         const std::lock_guard lock(mutex_);
-        timed_out = timed_out_;
+        result = !timed_out;
     }
-    co_return !timed_out;
+    co_return result;
 }
 
 Task<> sleep(std::chrono::nanoseconds duration) {
     const auto delay = std::chrono::ceil<std::chrono::milliseconds>(duration);
-    StrandWait timer([delay](Strand& strand, std::uint64_t id) {
+    // A sleep cancelled (its client went away) takes its timer with it.
+    struct Timer {
+        Reactor* reactor = nullptr;
+        std::optional<Reactor::TimerId> id;
+        ~Timer() {
+            if (id)
+                reactor->cancel(*id);
+        }
+    } set;
+    StrandWait timer([delay, &set](Strand& strand, std::uint64_t id) {
         auto resume = [weak = strand.weak_from_this(), id] {
             if (const auto alive = weak.lock())
                 alive->complete(id);
         };
-        if (delay.count() <= 0)
+        if (delay.count() <= 0) {
             strand.reactor().post(std::move(resume));  // a yield: what else is ready runs first
-        else
-            strand.reactor().after(delay, std::move(resume));
+        } else {
+            set.reactor = &strand.reactor();
+            set.id = strand.reactor().after(delay, std::move(resume));
+        }
     });
     co_await timer;
 }

@@ -117,37 +117,42 @@ struct StrandWait {
 [[noreturn]] void throw_cancelled();
 
 /// Something that happens again and again (a socket became readable) or once (a name resolved),
-/// counted, which one coroutine at a time awaits with a deadline: wait(seen, deadline) returns
-/// once the count is past `seen`, the count taken before the attempt that found nothing to do,
-/// so that what happens between that attempt and the wait is never missed.
+/// counted, which coroutines await with a deadline: wait(seen, deadline) returns once the count
+/// is past `seen`, the count taken before the attempt that found nothing to do, so that what
+/// happens between that attempt and the wait is never missed. Several may wait at once (the
+/// requests waiting for one connection to open); fire() resumes them all.
 ///
-/// fire() runs on the loop of the coroutine that waits (a watcher's on_events), or is posted to
-/// it (a resolver's thread). Held in a shared_ptr: the deadline's timer holds a weak one.
+/// fire() runs on the loop of the coroutines that wait (a watcher's on_events), or is posted to
+/// it (a resolver's thread). Held in a shared_ptr: the deadlines' timers hold weak ones.
 class Trigger : public std::enable_shared_from_this<Trigger> {
 public:
     using Clock = std::chrono::steady_clock;
 
     std::uint64_t count() const;
-    /// Counts one, and resumes the wait if there is one.
+    /// Counts one, and resumes the waits.
     void fire();
     /// In a coroutine on a strand: until count() != seen (true) or `deadline` (false). Throws
     /// http::Cancelled when the strand is cancelled.
     Task<bool> wait(std::uint64_t seen, Clock::time_point deadline);
 
 private:
-    void time_out(std::uint64_t id);
-    /// After the wait, however it ended: no longer waiting, and its timer (if it did not fire) gone.
-    void settle() noexcept;
+    struct Waiter {
+        std::uint64_t token;  // this trigger's own number for the wait
+        std::weak_ptr<Strand> strand;
+        std::uint64_t id;     // the strand's
+        Reactor* reactor;
+        std::optional<Reactor::TimerId> timer;
+        bool* timed_out;      // in the waiting coroutine's frame
+    };
+    void time_out(std::uint64_t token);
+    /// After the wait `token`, however it ended: no longer waiting, and its timer (if it did not
+    /// fire) gone.
+    void settle(std::uint64_t token) noexcept;
 
     mutable std::mutex mutex_;
     std::uint64_t count_ = 0;
-    // The wait suspended now, if any.
-    bool waiting_ = false;
-    bool timed_out_ = false;
-    std::weak_ptr<Strand> strand_;
-    std::uint64_t id_ = 0;
-    Reactor* reactor_ = nullptr;
-    std::optional<Reactor::TimerId> timer_;
+    std::uint64_t next_token_ = 0;
+    std::vector<Waiter> waiters_;  // suspended now: few
 };
 
 template <class Begin>

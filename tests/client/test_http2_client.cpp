@@ -1,0 +1,236 @@
+// The client over HTTP/2: h2 by ALPN against this library's server and nginx, h2c by prior
+// knowledge, concurrent requests as streams of one connection, Node's http2 server, and servers
+// that refuse streams or never speak HTTP/2.
+#include <http/client.hpp>
+#include <http/server.hpp>
+#include <http/task.hpp>
+
+#include "support/h2_frames.hpp"
+#include "support/nginx.hpp"
+#include "support/ports.hpp"
+#include "support/test_server.hpp"
+#include "support/tls_client.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace std::chrono_literals;
+using Kind = http::TransportError::Kind;
+
+namespace {
+
+// This library's server, on TLS (h2 by ALPN) or in the clear (h2c by prior knowledge).
+struct OwnServer {
+    explicit OwnServer(bool tls)
+        : server([this, tls](http::Server& s) {
+              if (tls) {
+                  s.tls_certificate = test::TestCertificates::get().pem("localhost");
+                  s.tls_private_key = test::TestCertificates::get().key("localhost");
+              }
+              s.on_connect([this](const http::ClientInfo&) { ++connections; });
+              s.on_receive([](http::Request& req, http::Response& res) {
+                  if (req.path == "/large") {
+                      res.body = std::string(3 * 1024 * 1024, 'x');
+                      return;
+                  }
+                  if (req.path == "/missing")
+                      throw http::NotFound("nothing here");
+                  res.body = req.method + " " + req.request_uri + " " + req.http_version + " " +
+                             std::string(req.headers.get("X-Test", "-")) + " " + req.body;
+              });
+          }),
+          base((tls ? "https://localhost:" : "http://127.0.0.1:") + std::to_string(server.port())) {}
+
+    std::atomic<int> connections{0};
+    test::TestServer server;
+    std::string base;
+};
+
+http::Client trusting_client() {
+    http::Client client;
+    client.ca_cert = test::TestCertificates::get().pem("ca");
+    return client;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(http2_client, *boost::unit_test::label("threads"))
+
+BOOST_AUTO_TEST_CASE(h2_by_alpn_with_the_blocking_and_the_async_calls) {
+    OwnServer own(true);
+    http::Client client = trusting_client();
+    const http::Response got = client.get(own.base + "/a?b=1", {{"X-Test", "t"}});
+    BOOST_TEST(got.version == "2");
+    BOOST_TEST(got.body == "GET /a?b=1 2 t ");
+    const http::Response posted = client.post(own.base + "/p", "x=1");
+    BOOST_TEST(posted.version == "2");
+    BOOST_TEST(posted.body == "POST /p 2 - x=1");
+    BOOST_TEST(client.get(own.base + "/large").body.size() == 3u * 1024 * 1024);  // past the windows
+    const http::Response missing = client.get(own.base + "/missing");
+    BOOST_TEST(static_cast<int>(missing.status) == 404);
+    BOOST_CHECK_THROW(missing.raise_for_status(), http::NotFound);
+    BOOST_TEST(own.connections.load() == 1);  // one connection for all of them
+
+    // Turned off: HTTP/1.1 over TLS, as before.
+    http::Client http1 = trusting_client();
+    http1.http2 = false;
+    const http::Response old = http1.get(own.base + "/old");
+    BOOST_TEST(old.version == "1.1");
+    BOOST_TEST(old.body == "GET /old 1.1 - ");
+}
+
+// Requests awaited together go as streams of one connection.
+BOOST_AUTO_TEST_CASE(concurrent_requests_share_one_connection_as_streams) {
+    for (const bool tls : {true, false}) {
+        BOOST_TEST_CONTEXT((tls ? "h2" : "h2c")) {
+            OwnServer own(tls);
+            http::Client client = trusting_client();
+            client.http2_prior_knowledge = !tls;
+            std::vector<http::Task<http::Response>> tasks;
+            for (int i = 0; i < 40; ++i)
+                tasks.push_back(client.async_get(own.base + "/n" + std::to_string(i)));
+            tasks.push_back(client.async_get(own.base + "/large"));
+            const std::vector<http::Response> responses = http::run(http::when_all(std::move(tasks)));
+            BOOST_REQUIRE(responses.size() == 41u);
+            for (int i = 0; i < 40; ++i) {
+                BOOST_TEST(responses[static_cast<std::size_t>(i)].version == "2");
+                BOOST_TEST(responses[static_cast<std::size_t>(i)].body == "GET /n" + std::to_string(i) + " 2 - ");
+            }
+            BOOST_TEST(responses[40].body.size() == 3u * 1024 * 1024);
+            BOOST_TEST(own.connections.load() == 1);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(nginx_over_h2_and_h2c) {
+    test::TempDir dir;
+    std::filesystem::create_directory(dir.path() / "www");
+    std::string large(5 * 1024 * 1024, '\0');
+    for (std::size_t i = 0; i < large.size(); ++i)
+        large[i] = static_cast<char>(i * 7 % 251);
+    std::ofstream(dir.path() / "www" / "large.bin", std::ios::binary) << large;
+    const auto& certificates = test::TestCertificates::get();
+    const auto ports = test::free_ports<2>();
+    const std::uint16_t h2_port = ports[0];
+    const std::uint16_t h2c_port = ports[1];
+    const std::string locations = R"(
+    root )" + (dir.path() / "www").string() + R"(;
+    location = /method { return 200 "$request_method $server_protocol $content_length"; }
+    location = /missing { return 404; })";
+    const std::string config = "  types { application/octet-stream bin; }\n  server {\n    listen 127.0.0.1:" +
+                               std::to_string(h2_port) + " ssl http2;\n    ssl_certificate " +
+                               certificates.pem("localhost") + ";\n    ssl_certificate_key " + certificates.key("localhost") +
+                               ";" + locations + "\n  }\n  server {\n    listen 127.0.0.1:" + std::to_string(h2c_port) +
+                               " http2;" + locations + "\n  }";
+    test::Nginx nginx(dir.path(), config, std::initializer_list<std::uint16_t>{h2_port, h2c_port});
+
+    http::Client client = trusting_client();
+    client.http2_prior_knowledge = true;
+    for (const std::string& base : {"https://localhost:" + std::to_string(h2_port),
+                                    "http://127.0.0.1:" + std::to_string(h2c_port)}) {
+        BOOST_TEST_CONTEXT(base) {
+            const http::Response file = client.get(base + "/large.bin");
+            BOOST_TEST(file.version == "2");
+            BOOST_TEST((file.body == large));
+            const http::Response posted = client.post(base + "/method", "12345");
+            BOOST_TEST(posted.body == "POST HTTP/2.0 5");
+            BOOST_TEST(static_cast<int>(client.get(base + "/missing").status) == 404);
+            std::vector<http::Task<http::Response>> tasks;
+            for (int i = 0; i < 20; ++i)
+                tasks.push_back(client.async_get(base + "/method"));
+            for (const http::Response& r : http::run(http::when_all(std::move(tasks))))
+                BOOST_TEST(r.body == "GET HTTP/2.0 ");
+        }
+    }
+}
+
+// A server that refuses the first stream (REFUSED_STREAM, RFC 9113 Section 8.7: not processed)
+// and goes away (GOAWAY) gets the request again on a new connection, even a POST; one that never
+// sends its SETTINGS nor an answer is waited for no longer than receive_timeout.
+BOOST_AUTO_TEST_CASE(a_refused_stream_goes_again_and_a_silent_server_times_out) {
+    const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    BOOST_REQUIRE(listener >= 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    BOOST_REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    socklen_t length = sizeof address;
+    ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length);
+    BOOST_REQUIRE(::listen(listener, 8) == 0);
+    const std::string base = "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+    std::atomic<int> requests_seen{0};
+    // Connection 1: SETTINGS, then RST_STREAM REFUSED_STREAM on stream 1 once its HEADERS came,
+    // and GOAWAY.
+    // Connection 2: SETTINGS, then a 200 with "second" on stream 1 (HPACK: :status 200 is 0x88).
+    // Connection 3: nothing at all.
+    std::thread server([&] {
+        for (int round = 0; round < 3; ++round) {
+            const int fd = ::accept(listener, nullptr, nullptr);
+            if (fd < 0)
+                return;
+            std::string in;
+            char buffer[4096];
+            const auto read_until_headers = [&] {
+                // The preface, SETTINGS, and a HEADERS frame (type 1) at least.
+                while (in.find(std::string("\x01", 1)) == std::string::npos || in.size() < 24 + 9 + 9) {
+                    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+                    if (n <= 0)
+                        return false;
+                    in.append(buffer, static_cast<std::size_t>(n));
+                }
+                return true;
+            };
+            if (round < 2 && read_until_headers()) {
+                ++requests_seen;
+                std::string out = test::h2::frame(4, 0, 0) + test::h2::frame(4, 1, 0);  // SETTINGS, ACK
+                if (round == 0)  // RST_STREAM REFUSED_STREAM, then GOAWAY (last stream 0, NO_ERROR)
+                    out += test::h2::frame(3, 0, 1, test::h2::u32(7)) +
+                           test::h2::frame(7, 0, 0, test::h2::u32(0) + test::h2::u32(0));
+                else
+                    out += test::h2::frame(1, 0x4, 1, std::string("\x88", 1)) +  // HEADERS :status 200
+                           test::h2::frame(0, 0x1, 1, "second");                 // DATA, END_STREAM
+                [[maybe_unused]] const auto written = ::write(fd, out.data(), out.size());
+                // Until the client closes.
+                while (::read(fd, buffer, sizeof buffer) > 0) {
+                }
+            } else {
+                std::this_thread::sleep_for(1500ms);  // silent, then gone
+            }
+            ::close(fd);
+        }
+    });
+    {
+        http::Client client;
+        client.http2_prior_knowledge = true;
+        const http::Response answer = client.post(base + "/once", "body");
+        BOOST_TEST(answer.version == "2");
+        BOOST_TEST(answer.body == "second");
+        BOOST_TEST(requests_seen.load() == 2);
+    }  // closes connection 2
+    {
+        http::Client client;
+        client.http2_prior_knowledge = true;
+        client.receive_timeout = 300ms;
+        try {
+            client.get(base + "/silent");
+            BOOST_ERROR("a silent server answered");
+        } catch (const http::TransportError& e) {
+            BOOST_TEST(static_cast<int>(e.kind()) == static_cast<int>(Kind::timeout));
+        }
+    }
+    ::shutdown(listener, SHUT_RDWR);
+    server.join();
+    ::close(listener);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
