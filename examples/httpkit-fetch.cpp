@@ -52,6 +52,9 @@ constexpr std::string_view usage = R"(usage: httpkit-fetch [options] URL
   --insecure              do not verify the server's certificate
   --no-verify-host        verify the certificate but not the host name in it
   --no-follow             do not follow redirects
+  --http2                 HTTP/2 by ALPN over TLS where the server takes it (the default)
+  --http2-prior-knowledge HTTP/2 in the clear too (h2c), for servers known to speak it
+  --http1.1               HTTP/1.1 only
   --connect-timeout MS    time for DNS, connect and TLS handshake (default 60000)
   --timeout MS            longest wait for more of the response (default 300000)
   --max-time MS           the whole transfer, redirects included, must end within MS
@@ -287,6 +290,14 @@ int main(int argc, char** argv) {
             client.skip_hostname_verification = true;
         } else if (arg == "--no-follow") {
             client.follow_redirect = false;
+        } else if (arg == "--http2") {
+            client.http2 = true;
+        } else if (arg == "--http2-prior-knowledge") {
+            client.http2 = true;
+            client.http2_prior_knowledge = true;
+        } else if (arg == "--http1.1") {
+            client.http2 = false;
+            client.http2_prior_knowledge = false;
         } else if (arg == "--connect-timeout") {
             client.connect_timeout = milliseconds(arg, value());
         } else if (arg == "--timeout") {

@@ -1,11 +1,13 @@
 """httpkit-fetch's output: -o replaces a file only once the body is whole and never removes what
 it did not write (an existing file, a FIFO, a device); "-" and no -o print the body decoded as it
-arrives; a decompression bomb is refused by its ratio."""
+arrives; a decompression bomb is refused by its ratio. Its HTTP/2 flags against Node's http2
+server: h2 by ALPN, h2c by prior knowledge, --http1.1."""
 
 import gzip
 import http.server
 import json
 import os
+import shutil
 import socketserver
 import stat
 import subprocess
@@ -152,6 +154,76 @@ class FetchOutputTest(unittest.TestCase):
         self.assertEqual(self.fetch("-o", target, self.base + "/bomb").returncode, 0)
         self.assertEqual(os.path.getsize(target), len(BOMB))
         self.assertEqual(self.fetch("--max-decoding-ratio", "x", self.base + "/bomb").returncode, 2)
+
+
+# Node's http2 module: an h2c server and a TLS one (ALPN h2 and http/1.1) answering with what they
+# were asked over which protocol; the ports on standard output.
+NODE_SERVERS = r"""
+const http2 = require("http2");
+const fs = require("fs");
+const [certificate, key] = process.argv.slice(1);
+const answer = (req, res) => {
+  let body = "";
+  req.on("data", (piece) => { body += piece; });
+  req.on("end", () => {
+    res.setHeader("content-type", "text/plain");
+    res.end(`${req.method} ${req.url} ${req.httpVersion} ${body}`);
+  });
+};
+const clear = http2.createServer(answer);
+const secure = http2.createSecureServer({ cert: fs.readFileSync(certificate), key: fs.readFileSync(key),
+                                          allowHTTP1: true }, answer);
+clear.listen(0, "127.0.0.1", () => secure.listen(0, "127.0.0.1", () => {
+  console.log(JSON.stringify({ clear: clear.address().port, secure: secure.address().port }));
+}));
+"""
+
+
+@unittest.skipUnless(FETCH and shutil.which("node"), "HTTPKIT_FETCH names the program; node is Node.js")
+class FetchHttp2Test(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.TemporaryDirectory()
+        certificate, key = os.path.join(cls.dir.name, "cert.pem"), os.path.join(cls.dir.name, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out",
+                        certificate, "-days", "2", "-subj", "/CN=localhost"], check=True, capture_output=True)
+        cls.node = subprocess.Popen(["node", "-e", NODE_SERVERS, certificate, key], stdout=subprocess.PIPE, text=True)
+        ports = json.loads(cls.node.stdout.readline())
+        cls.clear = "http://127.0.0.1:%d" % ports["clear"]
+        cls.secure = "https://localhost:%d" % ports["secure"]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.node.kill()
+        cls.node.wait()
+        cls.dir.cleanup()
+
+    def fetch(self, *args):
+        """The JSON summary and the body of one request."""
+        summary = subprocess.run([FETCH, "-s", "--json", *args], capture_output=True, timeout=60)
+        self.assertEqual(summary.returncode, 0, summary.stderr)
+        body = subprocess.run([FETCH, "-s", *args], capture_output=True, timeout=60)
+        self.assertEqual(body.returncode, 0, body.stderr)
+        return json.loads(summary.stdout), body.stdout.decode()
+
+    def test_h2_by_alpn_h2c_by_prior_knowledge_and_http1(self):
+        for args, url, version, node_version in (
+                (("--insecure",), self.secure + "/a?b=1", "2", "2.0"),
+                (("--insecure", "--http2"), self.secure + "/a?b=1", "2", "2.0"),
+                (("--insecure", "--http1.1"), self.secure + "/a?b=1", "1.1", "1.1"),
+                (("--http2-prior-knowledge",), self.clear + "/a?b=1", "2", "2.0")):
+            with self.subTest(args=args, url=url):
+                summary, body = self.fetch(*args, url)
+                self.assertEqual(summary["status"], 200)
+                self.assertEqual(summary["version"], version)
+                self.assertEqual(body, "GET /a?b=1 %s " % node_version)
+        summary, body = self.fetch("--http2-prior-knowledge", "-d", "x=1", self.clear + "/post")
+        self.assertEqual((summary["version"], body), ("2", "POST /post 2.0 x=1"))
+        # Without prior knowledge an http:// URL goes over HTTP/1.1, which an h2c-only server
+        # does not speak: a clear failure, not a hang.
+        result = subprocess.run([FETCH, "-s", "--timeout", "5000", self.clear + "/a"], capture_output=True, timeout=60)
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn(b"httpkit-fetch:", result.stderr)
 
 
 if __name__ == "__main__":
