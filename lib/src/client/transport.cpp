@@ -12,8 +12,10 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <csignal>
 #include <cstring>
+#include <system_error>
+#include <thread>
+#include <utility>
 
 namespace http::detail {
 
@@ -42,26 +44,24 @@ struct AddrinfoFree {
 };
 using Addresses = std::unique_ptr<addrinfo, AddrinfoFree>;
 
-// A lookup under way in getaddrinfo_a()'s thread, which tells the loop of the coroutine that
-// waits for it when it is done. Shared with that thread: a lookup given up at its deadline may
-// still be writing into it.
+// A lookup under way on a thread of its own, which tells the loop of the coroutine that waits for
+// it when it is done. Shared with that thread: a lookup given up at its deadline goes on writing
+// into it.
 struct Lookup {
     std::string host, port;
-    addrinfo hints{};
-    gaicb request{};
+    int error = 0;
+    addrinfo* result = nullptr;
     std::shared_ptr<Trigger> done = std::make_shared<Trigger>();
     std::shared_ptr<ReactorLife> loop;
+    ~Lookup() {
+        if (result)
+            freeaddrinfo(result);
+    }
 };
 
-void lookup_done(sigval value) {
-    const std::unique_ptr<std::shared_ptr<Lookup>> lookup(static_cast<std::shared_ptr<Lookup>*>(value.sival_ptr));
-    const std::lock_guard lock((*lookup)->loop->mutex);
-    if (Reactor* const reactor = (*lookup)->loop->reactor)
-        reactor->post([done = (*lookup)->done] { done->fire(); });
-}
-
-// getaddrinfo() can block for as long as the resolver likes: getaddrinfo_a() looks the name up
-// on a thread of its own, and the coroutine waits for it on its loop, or gives up at the deadline.
+// getaddrinfo() can block for as long as the resolver likes: it runs on a thread of its own (as
+// getaddrinfo_a() would, whose threads sanitizers cannot follow), and the coroutine waits for it
+// on its loop, or gives up at the deadline.
 Task<Addresses> resolve(const Url& url, Clock::time_point deadline) {
     const std::string port = std::to_string(url.port);
     addrinfo hints{};
@@ -78,32 +78,35 @@ Task<Addresses> resolve(const Url& url, Clock::time_point deadline) {
     auto lookup = std::make_shared<Lookup>();
     lookup->host = url.host;
     lookup->port = port;
-    lookup->hints.ai_family = AF_UNSPEC;
-    lookup->hints.ai_socktype = SOCK_STREAM;
-    lookup->hints.ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV;
-    lookup->request.ar_name = lookup->host.c_str();
-    lookup->request.ar_service = lookup->port.c_str();
-    lookup->request.ar_request = &lookup->hints;
     lookup->loop = strand->reactor().life();
-    gaicb* list[] = {&lookup->request};
-    sigevent notify{};
-    notify.sigev_notify = SIGEV_THREAD;
-    notify.sigev_notify_function = lookup_done;
-    notify.sigev_value.sival_ptr = new std::shared_ptr<Lookup>(lookup);
-    if (const int rc = getaddrinfo_a(GAI_NOWAIT, list, 1, &notify); rc != 0) {
-        delete static_cast<std::shared_ptr<Lookup>*>(notify.sigev_value.sival_ptr);
-        throw NetFailure(Kind::dns, "DNS lookup of '" + url.host + "' failed: " + gai_strerror(rc));
+    try {
+        std::thread([lookup] {
+            addrinfo by_name{};
+            by_name.ai_family = AF_UNSPEC;
+            by_name.ai_socktype = SOCK_STREAM;
+            by_name.ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV;
+            addrinfo* found = nullptr;
+            const int error = getaddrinfo(lookup->host.c_str(), lookup->port.c_str(), &by_name, &found);
+            const std::lock_guard lock(lookup->loop->mutex);
+            lookup->error = error;
+            lookup->result = found;
+            if (Reactor* const reactor = lookup->loop->reactor)
+                reactor->post([done = lookup->done] { done->fire(); });
+        }).detach();
+    } catch (const std::system_error& e) {
+        throw NetFailure(Kind::dns, "DNS lookup of '" + url.host + "' failed: cannot start its thread: " + e.what());
     }
-    if (gai_error(&lookup->request) == EAI_INPROGRESS && !co_await lookup->done->wait(0, deadline)) {
-        // Given up: a lookup that cannot be cancelled goes on writing into `lookup`, which the
-        // notification's copy keeps.
-        gai_cancel(&lookup->request);
+    if (!co_await lookup->done->wait(0, deadline))
         throw NetFailure(Kind::dns, "DNS lookup of '" + url.host + "' timed out");
+    int error = 0;
+    addrinfo* found = nullptr;
+    {
+        const std::lock_guard lock(lookup->loop->mutex);
+        error = lookup->error;
+        found = std::exchange(lookup->result, nullptr);
     }
-    if (const int rc = gai_error(&lookup->request); rc != 0)
-        throw NetFailure(Kind::dns, "DNS lookup of '" + url.host + "' failed: " + gai_strerror(rc));
-    addrinfo* const found = lookup->request.ar_result;
-    lookup->request.ar_result = nullptr;
+    if (error != 0)
+        throw NetFailure(Kind::dns, "DNS lookup of '" + url.host + "' failed: " + gai_strerror(error));
     co_return Addresses(found);
 }
 
