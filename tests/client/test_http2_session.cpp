@@ -156,7 +156,8 @@ BOOST_AUTO_TEST_CASE(get_with_fields_the_connection_specific_ones_dropped) {
             res.body = req.method + " " + req.path + " " + req.http_version + " " + req.host + " " +
                        std::to_string(req.headers.contains("connection")) +
                        std::to_string(req.headers.contains("keep-alive")) +
-                       std::to_string(req.headers.contains("transfer-encoding"));
+                       std::to_string(req.headers.contains("transfer-encoding")) +
+                       std::to_string(req.headers.contains("upgrade")) + " te=" + std::string(req.headers.get("te"));
         });
     });
     Driver driver(server.port());
@@ -165,7 +166,9 @@ BOOST_AUTO_TEST_CASE(get_with_fields_the_connection_specific_ones_dropped) {
                                                       {"Connection", "keep-alive"},
                                                       {"Keep-Alive", "timeout=5"},
                                                       {"Host", "elsewhere"},
-                                                      {"Transfer-Encoding", "chunked"}});
+                                                      {"Transfer-Encoding", "chunked"},
+                                                      {"Upgrade", "websocket"},
+                                                      {"TE", "gzip"}});  // HTTP/2 carries TE: trailers only
     BOOST_TEST(id == 1);
     BOOST_TEST(driver.session.open_streams() == 1U);
     BOOST_REQUIRE(driver.run_until_finished({id}));
@@ -176,10 +179,16 @@ BOOST_AUTO_TEST_CASE(get_with_fields_the_connection_specific_ones_dropped) {
     BOOST_TEST(s.status == 200);
     BOOST_TEST(s.headers.get("x-seen") == "yes");
     BOOST_TEST(s.headers.get("content-type") == "text/plain; charset=utf-8");
-    BOOST_TEST(driver.bodies[id] == "GET /hello 2 127.0.0.1 000");
+    BOOST_TEST(driver.bodies[id] == "GET /hello 2 127.0.0.1 0000 te=");
     BOOST_TEST(s.body_received == driver.bodies[id].size());
     BOOST_TEST(driver.session.open_streams() == 0U);
     BOOST_TEST(driver.session.can_open());
+
+    // Without an authority, the Host field is :authority; TE: trailers goes out.
+    const std::int32_t hosted =
+        driver.session.submit("GET", "http", "", "/h", {{"Host", "example.test:8080"}, {"TE", "trailers"}});
+    BOOST_REQUIRE(driver.run_until_finished({hosted}));
+    BOOST_TEST(driver.bodies[hosted] == "GET /h 2 example.test:8080 0000 te=trailers");
 }
 
 BOOST_AUTO_TEST_CASE(post_with_a_body_and_one_sent_in_parts) {

@@ -445,6 +445,8 @@ std::int32_t Http2ClientSession::submit(std::string_view method, std::string_vie
                                         std::string_view path, const Headers& fields, std::string_view body, bool last) {
     if (!can_open())
         throw std::logic_error("Http2ClientSession::submit: no stream may be opened now (can_open() is false)");
+    if (authority.empty())
+        authority = fields.get("host");  // Host becomes :authority (RFC 9113, Section 8.3.1)
     try {
         check_request_head(method, path, authority, fields);
     } catch (const std::invalid_argument& e) {

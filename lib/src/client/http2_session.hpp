@@ -90,7 +90,8 @@ struct Http2ClientStream {
     bool retryable = false;
     /// Why the stream ended without a whole response; unset when ended.
     std::optional<NetFailure> failure;
-    /// Request body not yet handed to nghttp2, as views of the caller's memory.
+    /// Request body not yet handed to nghttp2, as views of the caller's memory: a view no longer
+    /// here has been copied into a frame, and its memory may go (empty: send_body() may give more).
     std::deque<std::string_view> upload;
     bool upload_last = false;  ///< the view in `upload` ends the request body
     bool upload_done = false;  ///< the request body has gone out whole (END_STREAM made)
@@ -130,7 +131,7 @@ public:
     void end_of_input();
 
     /// Opens a stream for a request and returns its id. `fields` go out with lower-case names,
-    /// without Host (`authority` is :authority), the connection-specific ones (Connection,
+    /// without Host (`authority` is :authority; empty, the Host field's value is), the connection-specific ones (Connection,
     /// Keep-Alive, Proxy-Connection, Transfer-Encoding, Upgrade), Expect and Content-Length, which
     /// is set from `body` when `last`; TE only as "trailers". `body` is the request's content if
     /// `last`, else its first part (send_body() gives the rest); it is not copied, and must stay
