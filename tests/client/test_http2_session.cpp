@@ -685,6 +685,23 @@ BOOST_AUTO_TEST_CASE(a_connection_error_fails_every_stream) {
     BOOST_CHECK_THROW(driver.session.receive(settings), NetFailure);
 }
 
+BOOST_AUTO_TEST_CASE(output_given_stays_while_bytes_are_received) {
+    // No socket: what output() gave may be under way to the socket while receive() runs.
+    Http2ClientSession session;
+    const std::string_view first = session.output();
+    const std::string copy(first);
+    BOOST_TEST(copy.starts_with(h2::preface));
+    session.receive(settings);  // its acknowledgement is made, and waits
+    BOOST_TEST(first == copy);
+    BOOST_TEST(session.want_write());
+    session.written(first.size());
+    BOOST_TEST(session.output() == h2::frame(h2::SETTINGS, h2::ACK, 0));
+    session.written(9);
+    BOOST_TEST(session.output().empty());
+    BOOST_TEST(!session.want_write());
+    BOOST_TEST(session.settings_received());
+}
+
 BOOST_AUTO_TEST_CASE(a_connection_error_is_found_while_output_waits_unwritten) {
     // No socket: a caller that has not written what output() gave (a full socket) still learns of
     // the server's error from receive(), its GOAWAY made ahead of the waiting body.

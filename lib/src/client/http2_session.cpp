@@ -369,14 +369,10 @@ void Http2ClientSession::fail_all(const NetFailure& why) {
         fail(stream, why.kind, stream_name(id) + ": " + why.what());
 }
 
-void Http2ClientSession::pump() {
-    if (out_sent_ > 0) {
-        out_.erase(0, out_sent_);
-        out_sent_ = 0;
-    }
+void Http2ClientSession::pump(std::string& into) {
     if (failure_ && nghttp2_session_want_write(session_) == 0)
         return;
-    while (out_.size() < output_budget || last_sent_type_ != NGHTTP2_DATA) {
+    while (out_.size() - out_sent_ + staged_.size() < output_budget || last_sent_type_ != NGHTTP2_DATA) {
         const std::uint8_t* data = nullptr;
         const ssize_t n = nghttp2_session_mem_send(session_, &data);
         if (n < 0) {
@@ -387,12 +383,18 @@ void Http2ClientSession::pump() {
         }
         if (n == 0)
             break;
-        out_.append(view(data, static_cast<std::size_t>(n)));
+        into.append(view(data, static_cast<std::size_t>(n)));
     }
 }
 
 std::string_view Http2ClientSession::output() {
-    pump();
+    if (out_sent_ > 0) {
+        out_.erase(0, out_sent_);
+        out_sent_ = 0;
+    }
+    out_ += staged_;
+    staged_.clear();
+    pump(out_);
     return std::string_view(out_).substr(out_sent_);
 }
 
@@ -416,7 +418,7 @@ void Http2ClientSession::receive(std::string_view bytes) {
     // control frames come before any DATA, and pump() makes them whatever waits to be written.
     if (!failure_) {
         last_sent_type_ = no_frame;
-        pump();
+        pump(staged_);  // not into out_: a write of what output() gave may be under way
     }
     if (failure_) {
         fail_all(*failure_);
@@ -561,7 +563,7 @@ bool Http2ClientSession::want_read() const {
 }
 
 bool Http2ClientSession::want_write() const {
-    return out_sent_ < out_.size() || nghttp2_session_want_write(session_) != 0;
+    return out_sent_ < out_.size() || !staged_.empty() || nghttp2_session_want_write(session_) != 0;
 }
 
 bool Http2ClientSession::can_open() const {

@@ -117,7 +117,9 @@ public:
     Http2ClientSession& operator=(const Http2ClientSession&) = delete;
 
     /// The bytes to write now (empty: nothing). They stay until written(): write what you can of
-    /// them, then call written() with how many went.
+    /// them, then call written() with how many went. The view is valid until the next output();
+    /// nothing else touches it, so a write of it may be under way while receive() and the others
+    /// run.
     std::string_view output();
     /// The first `n` bytes of output() were written.
     void written(std::size_t n);
@@ -187,8 +189,8 @@ private:
     void fail(Http2ClientStream& stream, TransportError::Kind kind, const std::string& message);
     /// The connection ended for `why`: every stream not whole fails with it.
     void fail_all(const NetFailure& why);
-    /// Runs nghttp2_session_mem_send into out_ (see output()).
-    void pump();
+    /// Runs nghttp2_session_mem_send into `into` (out_, or staged_ outside output()).
+    void pump(std::string& into);
 
     Http2ClientLimits limits_;
     nghttp2_session* session_ = nullptr;
@@ -196,6 +198,7 @@ private:
     std::vector<std::int32_t> changed_;
     std::string out_;            // frames made, not yet written
     std::size_t out_sent_ = 0;   // how much of out_ is written
+    std::string staged_;         // frames made by receive(), for the next output()
     std::size_t open_ = 0;
     bool settings_received_ = false;
     bool goaway_sent_ = false;   // goaway() was called
