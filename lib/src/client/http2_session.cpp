@@ -102,7 +102,7 @@ struct Http2ClientCallbacks {
                 return 0;
             }
             stream->status = code;
-        } else if (n.front() == ':') {
+        } else if (!n.empty() && n.front() == ':') {
             // nghttp2 refuses any other pseudo-field in a response.
         } else if (stream->head) {
             stream->trailers.add(std::string(n), std::string(v));
