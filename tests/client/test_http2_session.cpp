@@ -14,6 +14,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <functional>
@@ -700,6 +701,31 @@ BOOST_AUTO_TEST_CASE(output_given_stays_while_bytes_are_received) {
     BOOST_TEST(session.output().empty());
     BOOST_TEST(!session.want_write());
     BOOST_TEST(session.settings_received());
+}
+
+BOOST_AUTO_TEST_CASE(a_stream_reset_before_its_request_went_out) {
+    // No socket: a stream reset before its HEADERS were written is closed without a frame of its
+    // own going out, and stops counting as open.
+    Http2ClientSession session;
+    const std::int32_t reset = session.submit("GET", "http", "a", "/reset", {});
+    const std::int32_t kept = session.submit("GET", "http", "a", "/kept", {});
+    session.reset(reset);
+    const std::string out(session.output());
+    BOOST_TEST(session.open_streams() == 1U);
+    BOOST_TEST(session.find(reset)->closed);
+    BOOST_TEST(!session.find(reset)->retryable);
+    BOOST_TEST(contains(session.find(reset)->failure->what(), "reset by this side (CANCEL)"));
+    BOOST_TEST(!session.find(kept)->finished());
+    // The frames after the preface: SETTINGS, WINDOW_UPDATE and one HEADERS, on `kept`'s stream.
+    std::vector<std::pair<int, std::uint32_t>> frames;  // type, stream
+    for (std::string_view rest = std::string_view(out).substr(h2::preface.size()); rest.size() >= 9;) {
+        const std::size_t length = std::size_t{static_cast<std::uint8_t>(rest[0])} << 16 |
+                                   std::size_t{static_cast<std::uint8_t>(rest[1])} << 8 | static_cast<std::uint8_t>(rest[2]);
+        frames.emplace_back(rest[3], static_cast<std::uint8_t>(rest[8]));
+        rest.remove_prefix(9 + length);
+    }
+    BOOST_TEST(std::count(frames.begin(), frames.end(), std::pair<int, std::uint32_t>(h2::HEADERS, 3)) == 1);
+    BOOST_TEST(std::count_if(frames.begin(), frames.end(), [](const auto& f) { return f.second == 1; }) == 0);
 }
 
 BOOST_AUTO_TEST_CASE(a_connection_error_is_found_while_output_waits_unwritten) {

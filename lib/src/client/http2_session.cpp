@@ -246,16 +246,23 @@ struct Http2ClientCallbacks {
             return 0;
         stream->closed = true;
         --self.open_;
-        if (error_code != NGHTTP2_NO_ERROR && !stream->reset)
+        const bool reset_here = stream->reset.has_value();  // reset() or a defence, before
+        if (error_code != NGHTTP2_NO_ERROR && !reset_here)
             stream->reset = static_cast<h2::ErrorCode>(error_code);
-        if (error_code == NGHTTP2_REFUSED_STREAM && stream->reset_by_server)
-            stream->retryable = true;  // (RFC 9113, Section 8.7)
+        // The server's RST_STREAM REFUSED_STREAM (RFC 9113, Section 8.7), or nghttp2's own for a
+        // request it could not send (a GOAWAY came first): not processed either way.
+        if (error_code == NGHTTP2_REFUSED_STREAM && !reset_here)
+            stream->retryable = true;
         if (!stream->ended) {
             const std::string code = code_text(error_code);
-            if (stream->retryable)
+            if (stream->retryable && stream->reset_by_server)
                 self.fail(*stream, Kind::closed,
                           "the server refused " + stream_name(stream_id) +
                               " (REFUSED_STREAM): it was not processed and may be sent again");
+            else if (stream->retryable)
+                self.fail(*stream, Kind::closed,
+                          "the request on " + stream_name(stream_id) +
+                              " could not be sent (the connection is going away): it may be sent again");
             else if (stream->reset_by_server)
                 self.fail(*stream, Kind::closed,
                           "the server reset " + stream_name(stream_id) + " (" + code + ") before the response was whole");
