@@ -14,6 +14,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <functional>
@@ -156,7 +157,8 @@ BOOST_AUTO_TEST_CASE(get_with_fields_the_connection_specific_ones_dropped) {
             res.body = req.method + " " + req.path + " " + req.http_version + " " + req.host + " " +
                        std::to_string(req.headers.contains("connection")) +
                        std::to_string(req.headers.contains("keep-alive")) +
-                       std::to_string(req.headers.contains("transfer-encoding"));
+                       std::to_string(req.headers.contains("transfer-encoding")) +
+                       std::to_string(req.headers.contains("upgrade")) + " te=" + std::string(req.headers.get("te"));
         });
     });
     Driver driver(server.port());
@@ -165,7 +167,9 @@ BOOST_AUTO_TEST_CASE(get_with_fields_the_connection_specific_ones_dropped) {
                                                       {"Connection", "keep-alive"},
                                                       {"Keep-Alive", "timeout=5"},
                                                       {"Host", "elsewhere"},
-                                                      {"Transfer-Encoding", "chunked"}});
+                                                      {"Transfer-Encoding", "chunked"},
+                                                      {"Upgrade", "websocket"},
+                                                      {"TE", "gzip"}});  // HTTP/2 carries TE: trailers only
     BOOST_TEST(id == 1);
     BOOST_TEST(driver.session.open_streams() == 1U);
     BOOST_REQUIRE(driver.run_until_finished({id}));
@@ -176,10 +180,16 @@ BOOST_AUTO_TEST_CASE(get_with_fields_the_connection_specific_ones_dropped) {
     BOOST_TEST(s.status == 200);
     BOOST_TEST(s.headers.get("x-seen") == "yes");
     BOOST_TEST(s.headers.get("content-type") == "text/plain; charset=utf-8");
-    BOOST_TEST(driver.bodies[id] == "GET /hello 2 127.0.0.1 000");
+    BOOST_TEST(driver.bodies[id] == "GET /hello 2 127.0.0.1 0000 te=");
     BOOST_TEST(s.body_received == driver.bodies[id].size());
     BOOST_TEST(driver.session.open_streams() == 0U);
     BOOST_TEST(driver.session.can_open());
+
+    // Without an authority, the Host field is :authority; TE: trailers goes out.
+    const std::int32_t hosted =
+        driver.session.submit("GET", "http", "", "/h", {{"Host", "example.test:8080"}, {"TE", "trailers"}});
+    BOOST_REQUIRE(driver.run_until_finished({hosted}));
+    BOOST_TEST(driver.bodies[hosted] == "GET /h 2 example.test:8080 0000 te=trailers");
 }
 
 BOOST_AUTO_TEST_CASE(post_with_a_body_and_one_sent_in_parts) {
@@ -674,6 +684,48 @@ BOOST_AUTO_TEST_CASE(a_connection_error_fails_every_stream) {
         BOOST_TEST((driver.stream(id).failure->kind == Kind::malformed_response));
     BOOST_TEST(!driver.session.want_read());
     BOOST_CHECK_THROW(driver.session.receive(settings), NetFailure);
+}
+
+BOOST_AUTO_TEST_CASE(output_given_stays_while_bytes_are_received) {
+    // No socket: what output() gave may be under way to the socket while receive() runs.
+    Http2ClientSession session;
+    const std::string_view first = session.output();
+    const std::string copy(first);
+    BOOST_TEST(copy.starts_with(h2::preface));
+    session.receive(settings);  // its acknowledgement is made, and waits
+    BOOST_TEST(first == copy);
+    BOOST_TEST(session.want_write());
+    session.written(first.size());
+    BOOST_TEST(session.output() == h2::frame(h2::SETTINGS, h2::ACK, 0));
+    session.written(9);
+    BOOST_TEST(session.output().empty());
+    BOOST_TEST(!session.want_write());
+    BOOST_TEST(session.settings_received());
+}
+
+BOOST_AUTO_TEST_CASE(a_stream_reset_before_its_request_went_out) {
+    // No socket: a stream reset before its HEADERS were written is closed without a frame of its
+    // own going out, and stops counting as open.
+    Http2ClientSession session;
+    const std::int32_t reset = session.submit("GET", "http", "a", "/reset", {});
+    const std::int32_t kept = session.submit("GET", "http", "a", "/kept", {});
+    session.reset(reset);
+    const std::string out(session.output());
+    BOOST_TEST(session.open_streams() == 1U);
+    BOOST_TEST(session.find(reset)->closed);
+    BOOST_TEST(!session.find(reset)->retryable);
+    BOOST_TEST(contains(session.find(reset)->failure->what(), "reset by this side (CANCEL)"));
+    BOOST_TEST(!session.find(kept)->finished());
+    // The frames after the preface: SETTINGS, WINDOW_UPDATE and one HEADERS, on `kept`'s stream.
+    std::vector<std::pair<int, std::uint32_t>> frames;  // type, stream
+    for (std::string_view rest = std::string_view(out).substr(h2::preface.size()); rest.size() >= 9;) {
+        const std::size_t length = std::size_t{static_cast<std::uint8_t>(rest[0])} << 16 |
+                                   std::size_t{static_cast<std::uint8_t>(rest[1])} << 8 | static_cast<std::uint8_t>(rest[2]);
+        frames.emplace_back(rest[3], static_cast<std::uint8_t>(rest[8]));
+        rest.remove_prefix(9 + length);
+    }
+    BOOST_TEST(std::count(frames.begin(), frames.end(), std::pair<int, std::uint32_t>(h2::HEADERS, 3)) == 1);
+    BOOST_TEST(std::count_if(frames.begin(), frames.end(), [](const auto& f) { return f.second == 1; }) == 0);
 }
 
 BOOST_AUTO_TEST_CASE(a_connection_error_is_found_while_output_waits_unwritten) {

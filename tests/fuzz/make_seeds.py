@@ -67,6 +67,28 @@ def http2_seeds() -> list[bytes]:
     ]
 
 
+def http2_client_seeds() -> list[bytes]:
+    """Frame sequences a server sends a client: SETTINGS, responses to streams 1, 3 and 5 (a GET, a
+    POST, a HEAD), trailers, an interim 103, a refused stream, GOAWAY, window updates."""
+    def frame(kind: int, flags: int, stream: int, payload: bytes = b"") -> bytes:
+        return len(payload).to_bytes(3, "big") + bytes([kind, flags]) + stream.to_bytes(4, "big") + payload
+
+    def literal(name: bytes, value: bytes) -> bytes:
+        return b"\x00" + bytes([len(name)]) + name + bytes([len(value)]) + value
+
+    settings, ack, ok = frame(4, 0, 0), frame(4, 0x1, 0), b"\x88"  # :status 200, static table
+    return [
+        settings + ack + frame(1, 0x4, 1, ok + literal(b"content-type", b"text/plain")) + frame(0, 0x1, 1, b"hello")
+        + frame(1, 0x5, 3, ok) + frame(1, 0x5, 5, ok + literal(b"content-length", b"5")),
+        settings + frame(1, 0x4, 1, ok) + frame(0, 0, 1, b"part") + frame(1, 0x5, 1, literal(b"x-digest", b"abc")),
+        settings + frame(1, 0x4, 1, literal(b":status", b"103") + literal(b"link", b"</a>")) + frame(1, 0x5, 1, ok),
+        settings + frame(3, 0, 1, (7).to_bytes(4, "big")) + frame(7, 0, 0, (3).to_bytes(4, "big") + bytes(4) + b"bye")
+        + frame(1, 0x5, 3, ok),
+        settings + frame(8, 0, 0, (100000).to_bytes(4, "big")) + frame(6, 0, 0, b"12345678") + frame(1, 0x4, 1, ok)
+        + frame(0, 0, 1, b"x" * 3000) + frame(0, 0x1, 1, b"y" * 3000),
+    ]
+
+
 def websocket_seeds() -> list[bytes]:
     """Frame streams each role reads, after the byte choosing the reader (fuzz_websocket.cpp: bit 0
     the client's role, bit 1 permessage-deflate, bit 2 the peer keeping its context, bits 3-4 the
@@ -151,6 +173,7 @@ def main() -> None:
     write("multipart", with_split(multipart))
 
     write("http2", http2_seeds())
+    write("http2_client", with_split(http2_client_seeds()))
 
     write("form", [b"a=1&b=x+y&c=%2F%zz&d&e=&%41=%e2%82%ac&a=2", b"name=J%C3%B6rg+M&tags=a%26b"])
 

@@ -102,7 +102,7 @@ struct Http2ClientCallbacks {
                 return 0;
             }
             stream->status = code;
-        } else if (n.front() == ':') {
+        } else if (!n.empty() && n.front() == ':') {
             // nghttp2 refuses any other pseudo-field in a response.
         } else if (stream->head) {
             stream->trailers.add(std::string(n), std::string(v));
@@ -246,16 +246,23 @@ struct Http2ClientCallbacks {
             return 0;
         stream->closed = true;
         --self.open_;
-        if (error_code != NGHTTP2_NO_ERROR && !stream->reset)
+        const bool reset_here = stream->reset.has_value();  // reset() or a defence, before
+        if (error_code != NGHTTP2_NO_ERROR && !reset_here)
             stream->reset = static_cast<h2::ErrorCode>(error_code);
-        if (error_code == NGHTTP2_REFUSED_STREAM && stream->reset_by_server)
-            stream->retryable = true;  // (RFC 9113, Section 8.7)
+        // The server's RST_STREAM REFUSED_STREAM (RFC 9113, Section 8.7), or nghttp2's own for a
+        // request it could not send (a GOAWAY came first): not processed either way.
+        if (error_code == NGHTTP2_REFUSED_STREAM && !reset_here)
+            stream->retryable = true;
         if (!stream->ended) {
             const std::string code = code_text(error_code);
-            if (stream->retryable)
+            if (stream->retryable && stream->reset_by_server)
                 self.fail(*stream, Kind::closed,
                           "the server refused " + stream_name(stream_id) +
                               " (REFUSED_STREAM): it was not processed and may be sent again");
+            else if (stream->retryable)
+                self.fail(*stream, Kind::closed,
+                          "the request on " + stream_name(stream_id) +
+                              " could not be sent (the connection is going away): it may be sent again");
             else if (stream->reset_by_server)
                 self.fail(*stream, Kind::closed,
                           "the server reset " + stream_name(stream_id) + " (" + code + ") before the response was whole");
@@ -369,14 +376,10 @@ void Http2ClientSession::fail_all(const NetFailure& why) {
         fail(stream, why.kind, stream_name(id) + ": " + why.what());
 }
 
-void Http2ClientSession::pump() {
-    if (out_sent_ > 0) {
-        out_.erase(0, out_sent_);
-        out_sent_ = 0;
-    }
+void Http2ClientSession::pump(std::string& into) {
     if (failure_ && nghttp2_session_want_write(session_) == 0)
         return;
-    while (out_.size() < output_budget || last_sent_type_ != NGHTTP2_DATA) {
+    while (out_.size() - out_sent_ + staged_.size() < output_budget || last_sent_type_ != NGHTTP2_DATA) {
         const std::uint8_t* data = nullptr;
         const ssize_t n = nghttp2_session_mem_send(session_, &data);
         if (n < 0) {
@@ -387,12 +390,18 @@ void Http2ClientSession::pump() {
         }
         if (n == 0)
             break;
-        out_.append(view(data, static_cast<std::size_t>(n)));
+        into.append(view(data, static_cast<std::size_t>(n)));
     }
 }
 
 std::string_view Http2ClientSession::output() {
-    pump();
+    if (out_sent_ > 0) {
+        out_.erase(0, out_sent_);
+        out_sent_ = 0;
+    }
+    out_ += staged_;
+    staged_.clear();
+    pump(out_);
     return std::string_view(out_).substr(out_sent_);
 }
 
@@ -416,7 +425,7 @@ void Http2ClientSession::receive(std::string_view bytes) {
     // control frames come before any DATA, and pump() makes them whatever waits to be written.
     if (!failure_) {
         last_sent_type_ = no_frame;
-        pump();
+        pump(staged_);  // not into out_: a write of what output() gave may be under way
     }
     if (failure_) {
         fail_all(*failure_);
@@ -445,6 +454,8 @@ std::int32_t Http2ClientSession::submit(std::string_view method, std::string_vie
                                         std::string_view path, const Headers& fields, std::string_view body, bool last) {
     if (!can_open())
         throw std::logic_error("Http2ClientSession::submit: no stream may be opened now (can_open() is false)");
+    if (authority.empty())
+        authority = fields.get("host");  // Host becomes :authority (RFC 9113, Section 8.3.1)
     try {
         check_request_head(method, path, authority, fields);
     } catch (const std::invalid_argument& e) {
@@ -559,7 +570,7 @@ bool Http2ClientSession::want_read() const {
 }
 
 bool Http2ClientSession::want_write() const {
-    return out_sent_ < out_.size() || nghttp2_session_want_write(session_) != 0;
+    return out_sent_ < out_.size() || !staged_.empty() || nghttp2_session_want_write(session_) != 0;
 }
 
 bool Http2ClientSession::can_open() const {

@@ -90,7 +90,8 @@ struct Http2ClientStream {
     bool retryable = false;
     /// Why the stream ended without a whole response; unset when ended.
     std::optional<NetFailure> failure;
-    /// Request body not yet handed to nghttp2, as views of the caller's memory.
+    /// Request body not yet handed to nghttp2, as views of the caller's memory: a view no longer
+    /// here has been copied into a frame, and its memory may go (empty: send_body() may give more).
     std::deque<std::string_view> upload;
     bool upload_last = false;  ///< the view in `upload` ends the request body
     bool upload_done = false;  ///< the request body has gone out whole (END_STREAM made)
@@ -116,7 +117,9 @@ public:
     Http2ClientSession& operator=(const Http2ClientSession&) = delete;
 
     /// The bytes to write now (empty: nothing). They stay until written(): write what you can of
-    /// them, then call written() with how many went.
+    /// them, then call written() with how many went. The view is valid until the next output();
+    /// nothing else touches it, so a write of it may be under way while receive() and the others
+    /// run.
     std::string_view output();
     /// The first `n` bytes of output() were written.
     void written(std::size_t n);
@@ -130,7 +133,7 @@ public:
     void end_of_input();
 
     /// Opens a stream for a request and returns its id. `fields` go out with lower-case names,
-    /// without Host (`authority` is :authority), the connection-specific ones (Connection,
+    /// without Host (`authority` is :authority; empty, the Host field's value is), the connection-specific ones (Connection,
     /// Keep-Alive, Proxy-Connection, Transfer-Encoding, Upgrade), Expect and Content-Length, which
     /// is set from `body` when `last`; TE only as "trailers". `body` is the request's content if
     /// `last`, else its first part (send_body() gives the rest); it is not copied, and must stay
@@ -186,8 +189,8 @@ private:
     void fail(Http2ClientStream& stream, TransportError::Kind kind, const std::string& message);
     /// The connection ended for `why`: every stream not whole fails with it.
     void fail_all(const NetFailure& why);
-    /// Runs nghttp2_session_mem_send into out_ (see output()).
-    void pump();
+    /// Runs nghttp2_session_mem_send into `into` (out_, or staged_ outside output()).
+    void pump(std::string& into);
 
     Http2ClientLimits limits_;
     nghttp2_session* session_ = nullptr;
@@ -195,6 +198,7 @@ private:
     std::vector<std::int32_t> changed_;
     std::string out_;            // frames made, not yet written
     std::size_t out_sent_ = 0;   // how much of out_ is written
+    std::string staged_;         // frames made by receive(), for the next output()
     std::size_t open_ = 0;
     bool settings_received_ = false;
     bool goaway_sent_ = false;   // goaway() was called
