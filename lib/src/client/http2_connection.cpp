@@ -70,10 +70,14 @@ Task<> Http2Connection::exchange(const Http2Request& request, std::function<Cloc
                 connection.driving_ = false;
             if (!connection.driving_)
                 connection.wake_one(id);
-            connection.flush();
+            try {
+                connection.flush_soon();
+            } catch (...) {
+                connection.flush();  // no memory for the task: at once
+            }
         }
     } const leave{*this, id, i_drive};
-    flush();
+    flush_soon();
 
     bool head_seen = false;
     while (true) {
@@ -88,7 +92,7 @@ Task<> Http2Connection::exchange(const Http2Request& request, std::function<Cloc
         }
         if (head_seen && !stream->body.empty()) {
             const std::string body = session_.take_body(id);
-            flush();  // the window taking it opened
+            flush_soon();  // the window taking it opened
             on_body(body);
             stream = session_.find(id);
         }
@@ -172,6 +176,21 @@ void Http2Connection::flush() noexcept {
         broken_ = failure;
         session_.end_of_input();
         dispatch();
+    }
+}
+
+void Http2Connection::flush_soon() {
+    if (flush_scheduled_)
+        return;
+    const std::lock_guard lock(loop_->mutex);
+    if (Reactor* const reactor = loop_->reactor) {
+        flush_scheduled_ = true;
+        reactor->post([weak = weak_from_this()] {
+            if (const auto connection = weak.lock()) {
+                connection->flush_scheduled_ = false;
+                connection->flush();
+            }
+        });
     }
 }
 

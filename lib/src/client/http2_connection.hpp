@@ -8,7 +8,8 @@
 // drives hands over to another waiting one when its own response is whole. So the socket is read
 // only while a response is awaited, and a connection with nothing in flight costs nothing. A
 // request that produces output while another drives (a new stream, a window opened as a body is
-// taken) writes what it can at once, without waiting.
+// taken) has it written at the end of the loop's turn, with what the other requests of that turn
+// produced: one write for many streams.
 //
 // Everything runs on one loop (the client keeps a connection per loop): nothing here is locked.
 #pragma once
@@ -48,7 +49,7 @@ struct Http2Request {
     std::string_view body;
 };
 
-class Http2Connection {
+class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
 public:
     Http2Connection(std::unique_ptr<Stream> stream, Http2ClientLimits limits, std::shared_ptr<ReactorLife> loop);
     Http2Connection(const Http2Connection&) = delete;
@@ -80,6 +81,9 @@ private:
     bool pump();
     /// Writes what the session has to send, as far as the socket takes it now.
     void flush() noexcept;
+    /// flush() soon, once this turn of the loop is over: the streams opened and the windows
+    /// opened in one turn go out in one write.
+    void flush_soon();
     /// Wakes the streams the session says changed (all of them once the connection failed).
     void dispatch();
     /// Wakes a waiting stream other than `except`, to drive the connection in its turn.
@@ -92,6 +96,7 @@ private:
     std::optional<NetFailure> broken_;                          // the socket failed
     std::string read_buffer_;
     bool driving_ = false;
+    bool flush_scheduled_ = false;
 };
 
 }  // namespace http::detail
