@@ -8,6 +8,7 @@
 
 #include "support/eventually.hpp"
 #include "support/ports.hpp"
+#include "support/process.hpp"
 #include "support/raw_connection.hpp"
 #include "support/test_server.hpp"
 
@@ -15,7 +16,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -25,15 +25,6 @@ using Kind = http::TransportError::Kind;
 namespace {
 
 using test::eventually;
-
-int thread_count() {
-    std::ifstream status("/proc/self/status");
-    std::string line;
-    while (std::getline(status, line))
-        if (line.starts_with("Threads:"))
-            return std::stoi(line.substr(8));
-    return -1;
-}
 
 std::string query(const http::Request& req, const std::string& name) {
     const auto it = req.queries.find(name);
@@ -143,14 +134,14 @@ BOOST_AUTO_TEST_CASE(a_handler_awaits_two_backends_at_once_on_its_own_loop) {
                 });
             });
             BOOST_REQUIRE(gateway.server().io_engine_in_use() == engine);
-            const int threads_before = thread_count();
+            const int threads_before = test::thread_count();
             test::RawConnection fan(gateway.port());
             BOOST_REQUIRE(fan.send(test::get("/fan")));
             BOOST_REQUIRE(eventually([&] { return backend.in_flight.load() == 2; }));
             // Both backend calls wait; the gateway's one thread answers at once.
             const test::RawResponse pong = test::exchange(gateway.port(), test::get("/ping"));
             BOOST_TEST(pong.body == "pong");
-            BOOST_TEST(thread_count() == threads_before);
+            BOOST_TEST(test::thread_count() == threads_before);
             backend.released = true;
             const test::RawResponse merged = fan.read_response();
             BOOST_TEST(merged.status == 200);

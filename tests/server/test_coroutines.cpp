@@ -15,7 +15,6 @@
 #include <boost/test/unit_test.hpp>
 
 #include <atomic>
-#include <fstream>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -26,16 +25,6 @@ using namespace std::chrono_literals;
 namespace {
 
 using test::eventually;
-
-// The process's thread count, as the kernel says.
-int thread_count() {
-    std::ifstream status("/proc/self/status");
-    std::string line;
-    while (std::getline(status, line))
-        if (line.starts_with("Threads:"))
-            return std::stoi(line.substr(8));
-    return -1;
-}
 
 http::Task<int> add_later(int a, int b, std::chrono::milliseconds delay) {
     co_await http::sleep_for(delay);
@@ -213,7 +202,7 @@ BOOST_AUTO_TEST_CASE(suspended_handlers_hold_no_thread_and_the_loop_goes_on) {
             res.body = "slow";
         });
     });
-    const int threads_before = thread_count();
+    const int threads_before = test::thread_count();
     std::vector<std::unique_ptr<test::RawConnection>> connections;
     for (int i = 0; i < clients; ++i) {
         connections.push_back(std::make_unique<test::RawConnection>(server.port()));
@@ -223,7 +212,7 @@ BOOST_AUTO_TEST_CASE(suspended_handlers_hold_no_thread_and_the_loop_goes_on) {
     const test::RawResponse plain = test::exchange(server.port(), test::get("/plain"));
     BOOST_TEST(plain.body == "plain");
     BOOST_TEST(ended_when_plain_answered.load() == 0);
-    BOOST_TEST(thread_count() == threads_before);  // no thread was added for the waiting handlers
+    BOOST_TEST(test::thread_count() == threads_before);  // no thread was added for the waiting handlers
     for (auto& connection : connections)
         BOOST_TEST(connection->read_response().body == "slow");
     BOOST_TEST(ended.load() == clients);

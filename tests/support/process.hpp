@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdio>
+#include <fstream>
 #include <string>
 
 namespace test {
@@ -29,6 +30,16 @@ inline std::string run(const std::string& command, int& status) {
 inline std::string run(const std::string& command) {
     int status = 0;
     return run(command, status);
+}
+
+/// This process's thread count, as the kernel says (/proc/self/status).
+inline int thread_count() {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line))
+        if (line.starts_with("Threads:"))
+            return std::stoi(line.substr(8));
+    return -1;
 }
 
 }  // namespace test
