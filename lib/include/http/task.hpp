@@ -234,6 +234,10 @@ Slot<T> take_slot(Task<T>& task) {
 }
 
 /// Starts every child, and resumes the awaiting coroutine once the last has finished.
+/// How many when_all are starting their tasks on this thread now: while one is, a task that waits
+/// has siblings yet to start, and must not wait in a way that holds the thread.
+inline thread_local int starting_children = 0;
+
 struct JoinAll {
     std::vector<std::pair<std::coroutine_handle<>, PromiseBase*>> children;
     Joiner joiner;
@@ -242,6 +246,10 @@ struct JoinAll {
     std::coroutine_handle<> await_suspend(std::coroutine_handle<> parent) {
         joiner.remaining = children.size() + 1;  // + 1: none resumes the parent while they start
         joiner.parent = parent;
+        struct Starting {
+            Starting() noexcept { ++starting_children; }
+            ~Starting() { --starting_children; }
+        } const starting;
         for (auto& [handle, promise] : children) {
             promise->joiner = &joiner;
             if (!promise->started) {  // (one started already tells the joiner when it ends)

@@ -69,6 +69,12 @@ int remaining_ms(Clock::time_point deadline) noexcept {
 
 // --- Socket ----------------------------------------------------------------------------------
 
+namespace {
+
+short poll_events(Direction direction) noexcept { return direction == Direction::in ? POLLIN : POLLOUT; }
+
+}  // namespace
+
 // What the reactor tells of the socket, counted for the coroutines that wait (Trigger). Shared:
 // a reactor may still hold an event naming it after the socket has gone (release_later).
 class Readiness final : public Watcher {
@@ -134,6 +140,18 @@ Task<bool> Socket::ready(Direction direction, std::uint64_t seen, Clock::time_po
     Strand* const strand = Strand::current();
     if (!strand)
         throw std::logic_error("httpkit: a client's coroutine awaited outside a server's handler or http::run()");
+    if (direction != Direction::any && strand->alone()) {
+        // A blocking call's only wait: nothing else on its loop could run meanwhile, so the
+        // thread waits in poll(2), as it always has, with no timer to set nor loop turn to take.
+        pollfd p{fd_, poll_events(direction), 0};
+        while (true) {
+            const int ready = ::poll(&p, 1, remaining_ms(deadline));
+            if (ready >= 0)
+                co_return ready > 0;
+            if (errno != EINTR)
+                throw NetFailure(Kind::io, "waiting for " + peer_ + ": " + errno_text(errno));
+        }
+    }
     try {
         attach(strand->reactor());
     } catch (const std::system_error& e) {
@@ -163,12 +181,6 @@ bool Socket::poll_readable(Clock::time_point deadline) const noexcept {
 }
 
 // --- Stream ----------------------------------------------------------------------------------
-
-namespace {
-
-short poll_events(Direction direction) noexcept { return direction == Direction::in ? POLLIN : POLLOUT; }
-
-}  // namespace
 
 std::size_t Stream::read_some(char* buffer, std::size_t size, Clock::time_point deadline) {
     if (awaiting_answer_ && !buffered())

@@ -31,6 +31,11 @@ bool Strand::cancelled() const {
     return cancelled_;
 }
 
+bool Strand::alone() const {
+    const std::lock_guard lock(mutex_);
+    return loop_ == nullptr && waits_.empty() && ready_.empty() && starting_children == 0;
+}
+
 bool Strand::suspend(Wait& wait) {
     const std::lock_guard lock(mutex_);
     if (cancelled_)

@@ -62,6 +62,9 @@ public:
     /// resumed any more, and `done` is not called.
     void abandon() noexcept;
     bool cancelled() const;
+    /// Whether this is a blocking http::run()'s strand (no server loop) with nothing else
+    /// suspended in it: a wait now has nothing to interleave with, and may hold the thread.
+    bool alone() const;
 
 private:
     /// Resumes `handle`, then whatever became ready meanwhile; `resuming_` is set on entry.
