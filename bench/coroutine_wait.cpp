@@ -1,13 +1,16 @@
 // Many requests in flight, each a coroutine handler waiting (bench/run coroutines).
 //
-//   coroutine-wait [--requests N] [--wait-ms W] [--cpu C]
+//   coroutine-wait [--requests N] [--wait-ms W] [--cpu C] [--backend 0|1]
 //
-// A child process serves GET /wait with a coroutine handler that waits W ms (co_await
-// http::sleep_for, where a backend call would be awaited) on one I/O thread, pinned to CPU C. The
+// A child process serves GET /wait with a coroutine handler that waits W ms on one I/O thread,
+// pinned to CPU C: with --backend 1, for a backend's answer (co_await client.async_get() of
+// another process, an h2c server whose handler answers after W ms, on the other CPU, the calls
+// as streams of its connections), else with co_await http::sleep_for. The
 // parent opens N connections, then sends one request on each as fast as it can and reads the N
 // answers. It reports how long the last answer took from the first request's send, the server's
 // threads and resident memory with the N connections idle and with the N handlers waiting, and
 // what a waiting handler costs beyond its idle connection.
+#include <http/client.hpp>
 #include <http/router.hpp>
 #include <http/server.hpp>
 #include <http/task.hpp>
@@ -46,15 +49,23 @@ long status_field(pid_t pid, const char* name) {
     return -1;
 }
 
-[[noreturn]] void serve(std::uint16_t port, std::chrono::milliseconds wait, int cpu) {
+[[noreturn]] void serve(std::uint16_t port, std::chrono::milliseconds wait, int cpu, std::uint16_t backend) {
     cpu_set_t set;
     CPU_ZERO(&set);
     CPU_SET(cpu, &set);
     sched_setaffinity(0, sizeof set, &set);
+    http::Client client;
+    client.http2_prior_knowledge = true;
+    const std::string backend_url = "http://127.0.0.1:" + std::to_string(backend) + "/wait";
     http::Router router;
-    router.get("/wait", [wait](http::Request&, http::Response& res) -> http::Task<> {
-        co_await http::sleep_for(wait);  // where a backend call would be awaited
-        res.body = "ok";
+    router.get("/wait", [wait, backend, &client, &backend_url](http::Request&, http::Response& res) -> http::Task<> {
+        if (backend == 0) {
+            co_await http::sleep_for(wait);
+            res.body = "ok";
+            co_return;
+        }
+        const http::Response answer = co_await client.async_get(backend_url);
+        res.body = answer.body;
     });
     http::Server server(port, "127.0.0.1");
     server.io_threads = 1;
@@ -62,6 +73,24 @@ long status_field(pid_t pid, const char* name) {
     server.keep_alive_timeout = std::chrono::minutes(5);
     server.read_timeout = std::chrono::minutes(5);
     server.on_receive(router);
+    server.start();
+    server.wait();
+    std::_Exit(0);
+}
+
+// The backend: an h2c (and HTTP/1.1) server whose handler answers "ok" after `wait`.
+[[noreturn]] void serve_backend(std::uint16_t port, std::chrono::milliseconds wait, int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    sched_setaffinity(0, sizeof set, &set);
+    http::Server server(port, "127.0.0.1");
+    server.io_threads = 1;
+    server.keep_alive_timeout = std::chrono::minutes(5);
+    server.on_receive([wait](http::Request&, http::Response& res) -> http::Task<> {
+        co_await http::sleep_for(wait);
+        res.body = "ok";
+    });
     server.start();
     server.wait();
     std::_Exit(0);
@@ -100,6 +129,7 @@ int main(int argc, char** argv) {
     std::size_t requests = 10'000;
     long wait_ms = 1000;
     int cpu = 0;
+    bool with_backend = false;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (std::strcmp(argv[i], "--requests") == 0)
             requests = static_cast<std::size_t>(std::atol(argv[i + 1]));
@@ -107,16 +137,33 @@ int main(int argc, char** argv) {
             wait_ms = std::atol(argv[i + 1]);
         else if (std::strcmp(argv[i], "--cpu") == 0)
             cpu = std::atoi(argv[i + 1]);
+        else if (std::strcmp(argv[i], "--backend") == 0)
+            with_backend = std::atoi(argv[i + 1]) != 0;
     }
     rlimit limit{};
     getrlimit(RLIMIT_NOFILE, &limit);
     limit.rlim_cur = limit.rlim_max;
     setrlimit(RLIMIT_NOFILE, &limit);
 
+    std::uint16_t backend_port = 0;
+    pid_t backend = -1;
+    if (with_backend) {
+        backend_port = free_port();
+        backend = fork();
+        if (backend == 0)
+            serve_backend(backend_port, std::chrono::milliseconds(wait_ms), cpu == 0 ? 1 : 0);
+        for (int attempt = 0; attempt < 200; ++attempt) {
+            if (const int fd = connect_to(backend_port); fd >= 0) {
+                ::close(fd);
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+    }
     const std::uint16_t port = free_port();
     const pid_t server = fork();
     if (server == 0)
-        serve(port, std::chrono::milliseconds(wait_ms), cpu);
+        serve(port, std::chrono::milliseconds(wait_ms), cpu, backend_port);
 
     // The connections, made one by one (blocking connects: no backlog overflow), then idle.
     std::vector<int> fds;
@@ -131,6 +178,8 @@ int main(int argc, char** argv) {
         if (fd < 0) {
             std::fprintf(stderr, "coroutine-wait: connect failed after %zu: %s\n", fds.size(), std::strerror(errno));
             kill(server, SIGTERM);
+            if (backend > 0)
+                kill(backend, SIGTERM);
             return 1;
         }
         fds.push_back(fd);
@@ -152,6 +201,8 @@ int main(int argc, char** argv) {
         if (::send(fd, request, sizeof request - 1, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof request - 1)) {
             std::fprintf(stderr, "coroutine-wait: a send failed\n");
             kill(server, SIGTERM);
+            if (backend > 0)
+                kill(backend, SIGTERM);
             return 1;
         }
     const double send_seconds = std::chrono::duration<double>(Clock::now() - began).count();
@@ -187,10 +238,15 @@ int main(int argc, char** argv) {
     const double seconds = std::chrono::duration<double>(last - began).count();
     kill(server, SIGTERM);
     waitpid(server, nullptr, 0);
+    if (backend > 0) {
+        kill(backend, SIGTERM);
+        waitpid(backend, nullptr, 0);
+    }
     for (const int fd : fds)
         ::close(fd);
 
-    std::printf("requests           %zu, each a coroutine handler waiting %ld ms, 1 I/O thread\n", requests, wait_ms);
+    std::printf("requests           %zu, each a coroutine handler waiting %ld ms (%s), 1 I/O thread\n", requests,
+                wait_ms, with_backend ? "a backend's answer, over h2c" : "sleep_for");
     std::printf("answered           %zu\n", answered);
     std::printf("sent in            %.3f s\n", send_seconds);
     std::printf("last answer after  %.3f s (from the first send)\n", seconds);
