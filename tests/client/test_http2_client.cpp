@@ -154,83 +154,131 @@ BOOST_AUTO_TEST_CASE(nginx_over_h2_and_h2c) {
     }
 }
 
-// A server that refuses the first stream (REFUSED_STREAM, RFC 9113 Section 8.7: not processed)
-// and goes away (GOAWAY) gets the request again on a new connection, even a POST; one that never
-// sends its SETTINGS nor an answer is waited for no longer than receive_timeout.
-BOOST_AUTO_TEST_CASE(a_refused_stream_goes_again_and_a_silent_server_times_out) {
-    const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    BOOST_REQUIRE(listener >= 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    BOOST_REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-    socklen_t length = sizeof address;
-    ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length);
-    BOOST_REQUIRE(::listen(listener, 8) == 0);
-    const std::string base = "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+namespace {
+
+// A raw HTTP/2 server on a kernel-chosen port that meets its connections as `plan` says, one
+// letter a connection, in order: 'r' answers the request's HEADERS with SETTINGS, RST_STREAM
+// REFUSED_STREAM on stream 1 and GOAWAY (last stream 0: not processed); 'a' with SETTINGS and a
+// 200 whose body is "answered" (HPACK: :status 200 is 0x88); 's' says nothing for 1.5 s.
+class RawH2Server {
+public:
+    explicit RawH2Server(std::string plan) : plan_(std::move(plan)) {
+        listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        BOOST_REQUIRE(listener_ >= 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        BOOST_REQUIRE(::bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+        socklen_t length = sizeof address;
+        ::getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
+        BOOST_REQUIRE(::listen(listener_, 8) == 0);
+        base = "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+        thread_ = std::thread([this] { serve(); });
+    }
+    ~RawH2Server() {
+        ::shutdown(listener_, SHUT_RDWR);
+        thread_.join();
+        ::close(listener_);
+    }
+    RawH2Server(const RawH2Server&) = delete;
+    RawH2Server& operator=(const RawH2Server&) = delete;
+
+    std::string base;
     std::atomic<int> requests_seen{0};
-    // Connection 1: SETTINGS, then RST_STREAM REFUSED_STREAM on stream 1 once its HEADERS came,
-    // and GOAWAY.
-    // Connection 2: SETTINGS, then a 200 with "second" on stream 1 (HPACK: :status 200 is 0x88).
-    // Connection 3: nothing at all.
-    std::thread server([&] {
-        for (int round = 0; round < 3; ++round) {
-            const int fd = ::accept(listener, nullptr, nullptr);
+    std::atomic<int> connections{0};
+
+private:
+    void serve() {
+        for (const char step : plan_) {
+            const int fd = ::accept(listener_, nullptr, nullptr);
             if (fd < 0)
                 return;
+            ++connections;
             std::string in;
             char buffer[4096];
-            const auto read_until_headers = [&] {
-                // The preface, SETTINGS, and a HEADERS frame (type 1) at least.
-                while (in.find(std::string("\x01", 1)) == std::string::npos || in.size() < 24 + 9 + 9) {
-                    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-                    if (n <= 0)
-                        return false;
-                    in.append(buffer, static_cast<std::size_t>(n));
+            // The preface, SETTINGS, and a HEADERS frame (type 1) at least.
+            bool headers = true;
+            while (step != 's' && (in.find(std::string("\x01", 1)) == std::string::npos || in.size() < 24 + 9 + 9)) {
+                const ssize_t n = ::read(fd, buffer, sizeof buffer);
+                if (n <= 0) {
+                    headers = false;
+                    break;
                 }
-                return true;
-            };
-            if (round < 2 && read_until_headers()) {
+                in.append(buffer, static_cast<std::size_t>(n));
+            }
+            if (step != 's' && headers) {
                 ++requests_seen;
                 std::string out = test::h2::frame(4, 0, 0) + test::h2::frame(4, 1, 0);  // SETTINGS, ACK
-                if (round == 0)  // RST_STREAM REFUSED_STREAM, then GOAWAY (last stream 0, NO_ERROR)
+                if (step == 'r')
                     out += test::h2::frame(3, 0, 1, test::h2::u32(7)) +
                            test::h2::frame(7, 0, 0, test::h2::u32(0) + test::h2::u32(0));
                 else
-                    out += test::h2::frame(1, 0x4, 1, std::string("\x88", 1)) +  // HEADERS :status 200
-                           test::h2::frame(0, 0x1, 1, "second");                 // DATA, END_STREAM
+                    out += test::h2::frame(1, 0x4, 1, std::string("\x88", 1)) + test::h2::frame(0, 0x1, 1, "answered");
                 [[maybe_unused]] const auto written = ::write(fd, out.data(), out.size());
-                // Until the client closes.
-                while (::read(fd, buffer, sizeof buffer) > 0) {
+                while (::read(fd, buffer, sizeof buffer) > 0) {  // until the client closes
                 }
-            } else {
+            } else if (step == 's') {
                 std::this_thread::sleep_for(1500ms);  // silent, then gone
             }
             ::close(fd);
         }
-    });
-    {
-        http::Client client;
-        client.http2_prior_knowledge = true;
-        const http::Response answer = client.post(base + "/once", "body");
-        BOOST_TEST(answer.version == "2");
-        BOOST_TEST(answer.body == "second");
-        BOOST_TEST(requests_seen.load() == 2);
-    }  // closes connection 2
-    {
-        http::Client client;
-        client.http2_prior_knowledge = true;
-        client.receive_timeout = 300ms;
-        try {
-            client.get(base + "/silent");
-            BOOST_ERROR("a silent server answered");
-        } catch (const http::TransportError& e) {
-            BOOST_TEST(static_cast<int>(e.kind()) == static_cast<int>(Kind::timeout));
-        }
     }
-    ::shutdown(listener, SHUT_RDWR);
-    server.join();
-    ::close(listener);
+
+    std::string plan_;
+    int listener_ = -1;
+    std::thread thread_;
+};
+
+}  // namespace
+
+// A server that refuses a stream (REFUSED_STREAM, RFC 9113 Section 8.7: not processed) and goes
+// away (GOAWAY) gets the request again on a new connection, even a POST: up to 3 times in all.
+BOOST_AUTO_TEST_CASE(a_refused_stream_goes_again_up_to_three_times) {
+    {
+        RawH2Server server("ra");
+        http::Client client;
+        client.http2_prior_knowledge = true;
+        const http::Response answer = client.post(server.base + "/once", "body");
+        BOOST_TEST(answer.version == "2");
+        BOOST_TEST(answer.body == "answered");
+        BOOST_TEST(server.requests_seen.load() == 2);
+    }
+    {
+        RawH2Server server("rra");  // the third time, the last allowed
+        http::Client client;
+        client.http2_prior_knowledge = true;
+        BOOST_TEST(client.post(server.base + "/twice", "body").body == "answered");
+        BOOST_TEST(server.requests_seen.load() == 3);
+    }
+    {
+        RawH2Server server("rrra");  // refused a third time: no fourth
+        http::Client client;
+        client.http2_prior_knowledge = true;
+        try {
+            client.post(server.base + "/thrice", "body");
+            BOOST_ERROR("a request refused three times was sent a fourth");
+        } catch (const http::TransportError& e) {
+            BOOST_TEST(static_cast<int>(e.kind()) == static_cast<int>(Kind::closed));
+            BOOST_TEST(std::string(e.what()).find("(sent 3 times)") != std::string::npos, e.what());
+        }
+        BOOST_TEST(server.requests_seen.load() == 3);
+        BOOST_TEST(server.connections.load() == 3);
+    }
+}
+
+// A server that never sends its SETTINGS nor an answer is waited for no longer than
+// receive_timeout.
+BOOST_AUTO_TEST_CASE(a_silent_server_times_out) {
+    RawH2Server server("s");
+    http::Client client;
+    client.http2_prior_knowledge = true;
+    client.receive_timeout = 300ms;
+    try {
+        client.get(server.base + "/silent");
+        BOOST_ERROR("a silent server answered");
+    } catch (const http::TransportError& e) {
+        BOOST_TEST(static_cast<int>(e.kind()) == static_cast<int>(Kind::timeout));
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
