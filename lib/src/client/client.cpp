@@ -219,6 +219,16 @@ void keep_cookies(const Client& settings, const Url& url, const Headers& respons
 // at once, on one loop or on several.
 namespace {
 
+// What the caller sees of a failed exchange: a wait that ran into client.timeout says so.
+TransportError transport_error(const NetFailure& failure, const Url& url, const std::string& where,
+                               const Transfer& transfer) {
+    if ((failure.kind == Kind::timeout || failure.kind == Kind::connect || failure.kind == Kind::dns) &&
+        transfer.past_deadline())
+        return TransportError(Kind::timeout, url.str(), where + ": the request took longer than client.timeout (" +
+                                                            std::to_string(transfer.timeout.count()) + " ms)");
+    return TransportError(failure.kind, url.str(), where + ": " + failure.what());
+}
+
 // Where a response's body goes as it arrives, its framing taken off (HTTP/1.1's chunks, HTTP/2's
 // DATA frames): decoded as it comes (never whole, so the limits hold at every piece), then to the
 // transfer's sink (download(), events(), on_body) or into Received::body, up to max_body_size.
@@ -254,8 +264,6 @@ public:
         if (content_length && !to_sink_ && !decoder_)
             received.body.reserve(static_cast<std::size_t>(*content_length));
     }
-
-    bool to_sink() const noexcept { return to_sink_; }
 
     /// Bytes of the body as they came.
     void feed(std::string_view piece) {
@@ -880,13 +888,8 @@ Task<Received> Client::Impl::exchange(Client& settings, const Url& url, std::str
         } catch (const NetFailure& failure) {
             failed = failure;
         }
-        if (failed) {
-            if ((failed->kind == Kind::timeout || failed->kind == Kind::connect || failed->kind == Kind::dns) &&
-                transfer.past_deadline())
-                throw TransportError(Kind::timeout, url.str(), where + ": the request took longer than client.timeout (" +
-                                                                   std::to_string(transfer.timeout.count()) + " ms)");
-            throw TransportError(failed->kind, url.str(), where + ": " + failed->what());
-        }
+        if (failed)
+            throw transport_error(*failed, url, where, transfer);
     }
 
     // A tunnel opened with some proxy credentials is not reused with others.
@@ -919,11 +922,7 @@ Task<Received> Client::Impl::exchange(Client& settings, const Url& url, std::str
                                (failure.kind == Kind::closed || failure.kind == Kind::io);
             if (stale && idempotent(method) && attempt_number == 0 && !transfer.past_deadline())
                 continue;
-            if ((failure.kind == Kind::timeout || failure.kind == Kind::connect || failure.kind == Kind::dns) &&
-                transfer.past_deadline())
-                throw TransportError(Kind::timeout, url.str(), where + ": the request took longer than client.timeout (" +
-                                                                   std::to_string(transfer.timeout.count()) + " ms)");
-            throw TransportError(failure.kind, url.str(), where + ": " + failure.what());
+            throw transport_error(failure, url, where, transfer);
         }
     }
 }

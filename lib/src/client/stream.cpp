@@ -143,14 +143,7 @@ Task<bool> Socket::ready(Direction direction, std::uint64_t seen, Clock::time_po
     if (direction != Direction::any && strand->alone()) {
         // A blocking call's only wait: nothing else on its loop could run meanwhile, so the
         // thread waits in poll(2), as it always has, with no timer to set nor loop turn to take.
-        pollfd p{fd_, poll_events(direction), 0};
-        while (true) {
-            const int ready = ::poll(&p, 1, remaining_ms(deadline));
-            if (ready >= 0)
-                co_return ready > 0;
-            if (errno != EINTR)
-                throw NetFailure(Kind::io, "waiting for " + peer_ + ": " + errno_text(errno));
-        }
+        co_return poll_until(poll_events(direction), deadline, "waiting for the server");
     }
     try {
         attach(strand->reactor());
@@ -162,17 +155,20 @@ Task<bool> Socket::ready(Direction direction, std::uint64_t seen, Clock::time_po
     co_return co_await readiness->trigger(direction).wait(seen, deadline);
 }
 
-void Socket::wait(short events, Clock::time_point deadline, const char* what) const {
+bool Socket::poll_until(short events, Clock::time_point deadline, const char* what) const {
     pollfd p{fd_, events, 0};
     while (true) {
         const int ready = ::poll(&p, 1, remaining_ms(deadline));
-        if (ready > 0)
-            return;
-        if (ready == 0)
-            throw NetFailure(Kind::timeout, std::string(what) + " timed out");
+        if (ready >= 0)
+            return ready > 0;
         if (errno != EINTR)
             throw NetFailure(Kind::io, std::string(what) + ": " + errno_text(errno));
     }
+}
+
+void Socket::wait(short events, Clock::time_point deadline, const char* what) const {
+    if (!poll_until(events, deadline, what))
+        throw NetFailure(Kind::timeout, std::string(what) + " timed out");
 }
 
 bool Socket::poll_readable(Clock::time_point deadline) const noexcept {

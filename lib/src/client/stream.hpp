@@ -69,6 +69,9 @@ public:
     void wait(short events, Clock::time_point deadline, const char* what) const;
     /// True if something (bytes or the end) can be read before `deadline`.
     bool poll_readable(Clock::time_point deadline) const noexcept;
+    /// Waits in poll(2) for `events` until `deadline`: false at it. Throws NetFailure (io) naming
+    /// `what` when poll fails.
+    bool poll_until(short events, Clock::time_point deadline, const char* what) const;
 
     /// How many times the loop has reported the socket ready `direction`'s way: taken before an
     /// attempt that may find nothing to do, and given to ready().
