@@ -63,6 +63,12 @@ bool is_redirect(int status) {
     return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
+// The dataset says which statuses a repeat can cure, and for which methods (retry_rule()).
+bool may_retry(int status, std::string_view method) {
+    const RetryRule rule = retry_rule(static_cast<Status>(status));
+    return rule.when == RetryWhen::any_method || (rule.when == RetryWhen::idempotent && idempotent(method));
+}
+
 // One exchange's outcome before it becomes a Response.
 struct Received {
     int status = 0;
@@ -84,10 +90,11 @@ struct Transfer {
     std::function<bool(const Received&)> take_body;
     std::function<void(std::string_view)> sink;
     bool decode = true;  // false: the body is handed over as it came (download())
-    // Whether a response with this head will be retried (its body is then not the sink's), and
-    // whether any body went to the sink: a request that did is never repeated, as its bytes
-    // cannot be taken back from a file, a pipe or a callback.
-    std::function<bool(const Received&)> will_retry;
+    // Whether another attempt may follow this one (a response it may cure is then retried, and
+    // its body is not the sink's), and whether any body went to the sink: a request that did is
+    // never repeated, as its bytes cannot be taken back from a file, a pipe or a callback.
+    std::string_view method;
+    bool retries_left = false;
     bool delivered = false;
     bool answering_401 = false;  // a 401 will be answered with credentials: its body is not kept
     Clock::time_point deadline = Clock::time_point::max();  // client.timeout
@@ -96,6 +103,7 @@ struct Transfer {
     Progress progress;
 
     bool has_content() const noexcept { return content_size > 0 || !upload.empty(); }
+    bool will_retry(int status) const { return retries_left && may_retry(status, method); }
     // The deadline of one wait: its own timeout, within the whole request's.
     Clock::time_point until(std::chrono::milliseconds wait) const noexcept {
         const auto now = Clock::now();
@@ -146,7 +154,7 @@ std::string environment(const char* name) {
 
 // The proxy for `url`: client.proxy, else the environment as curl reads it (http_proxy in lower
 // case only, HTTPS_PROXY or https_proxy, ALL_PROXY or all_proxy), unless NO_PROXY names the host.
-std::optional<Proxy> proxy_for(const Client& settings, const Url& url, const std::string& where) {
+std::optional<Proxy> proxy_for(const Client& settings, const Url& url, std::string_view method) {
     std::string text = settings.proxy;
     if (text.empty()) {
         text = url.scheme == "https" ? environment("https_proxy") : environment("http_proxy");
@@ -170,7 +178,8 @@ std::optional<Proxy> proxy_for(const Client& settings, const Url& url, const std
     std::optional<Url> parsed = parse_url(text, error);
     if (!parsed || parsed->scheme != "http")
         throw TransportError(Kind::invalid_url, url.str(),
-                             where + ": the proxy '" + text + "' is not an http:// URL" + (parsed ? "" : ": " + error));
+                             std::string(method) + " " + url.str() + ": the proxy '" + text +
+                                 "' is not an http:// URL" + (parsed ? "" : ": " + error));
     Proxy proxy{std::move(*parsed), {}};
     if (!proxy.url.userinfo.empty())
         proxy.authorization = "Basic " + base64(percent_decode(proxy.url.userinfo));
@@ -219,9 +228,15 @@ void keep_cookies(const Client& settings, const Url& url, const Headers& respons
 // at once, on one loop or on several.
 namespace {
 
+// What a request's failures begin with: "GET http://host/path".
+std::string where_of(std::string_view method, const Url& url) {
+    return std::string(method) + " " + url.str();
+}
+
 // What the caller sees of a failed exchange: a wait that ran into client.timeout says so.
-TransportError transport_error(const NetFailure& failure, const Url& url, const std::string& where,
+TransportError transport_error(const NetFailure& failure, const Url& url, std::string_view method,
                                const Transfer& transfer) {
+    const std::string where = where_of(method, url);
     if ((failure.kind == Kind::timeout || failure.kind == Kind::connect || failure.kind == Kind::dns) &&
         transfer.past_deadline())
         return TransportError(Kind::timeout, url.str(), where + ": the request took longer than client.timeout (" +
@@ -242,7 +257,7 @@ public:
         const int status = received.status;
         const bool followed = settings.follow_redirect && is_redirect(status) && received.headers.contains("Location");
         to_sink_ = transfer.sink && !followed && !head_request && !(status == 401 && transfer.answering_401) &&
-                   !(transfer.will_retry && transfer.will_retry(received)) &&
+                   !transfer.will_retry(status) &&
                    (!transfer.take_body || transfer.take_body(received));
         received.sunk = to_sink_;
         if (!to_sink_ && content_length && *content_length > settings.max_body_size)
@@ -257,7 +272,7 @@ public:
             DecodeLimits decode_limits;
             decode_limits.max_size = to_sink_ ? UINT64_MAX : settings.max_body_size;
             decode_limits.max_ratio = settings.max_decoding_ratio;
-            decoder_.emplace(coding_, decode_limits);
+            decoder_ = std::make_unique<ContentDecoder>(coding_, decode_limits);
             if (!decoder_->decodes())
                 decoder_.reset();  // identity, or a coding this build does not know: handed over as it came
         }
@@ -312,31 +327,95 @@ private:
     Received& received_;
     bool to_sink_ = false;
     std::string coding_;
-    std::optional<ContentDecoder> decoder_;
+    std::unique_ptr<ContentDecoder> decoder_;  // only when there is a coding to take off
 };
 
 }  // namespace
 
+// A coroutine call's own copy of what it was given (async_send_request() takes its arguments by
+// value): the call keeps it, and its caller need not.
+struct OwnedCall {
+    std::string url;
+    std::string method;
+    std::string data;
+    Headers headers;
+    Transfer transfer;
+};
+
+// One request through its redirects and answered challenges: what send() keeps between them.
+struct Redirecting {
+    Clock::time_point started;
+    Url url;
+    std::string_view method;  // the caller's, or "GET" after a redirect that turns it into one
+    std::string first_origin;
+    std::optional<Credentials> credentials;  // for first_origin only, never elsewhere
+    Headers headers;                         // the client's defaults, then the caller's
+    int challenges_answered = 0;
+    int redirects = 0;
+};
+
+// What an exchange sends, decided once for its attempts: how it goes (a proxy, TLS, HTTP/2) and
+// the fields, the client's defaults first, then the caller's; the framing (Host, Content-Length,
+// Expect) is the serializer's.
+struct Prepared {
+    std::unique_ptr<Proxy> via;      // through a proxy
+    bool absolute_form = false;      // plain http through it: the whole URL as the target
+    bool has_content = false;
+    bool http2 = false;              // HTTP/2 may carry it
+    Headers fields;
+    std::shared_ptr<TlsContext> tls;  // https
+};
+
+// Coroutine frames hold every local of their function, for as long as they wait. So what runs
+// between two waits is in plain functions (start(), request_fields(), follow(), prepare() ...),
+// results are written to the caller's Received rather than returned through each level, and a
+// suspended request holds only what it needs after the wait.
 class Client::Impl {
 public:
+    /// `keep`, if given, is what url, method, transfer and extra_headers refer to: the call keeps
+    /// it to its end.
     Task<Response> send(Client& settings, std::string_view url_text, std::string_view method, Transfer& transfer,
-                        const Headers& extra_headers);
+                        const Headers& extra_headers, std::unique_ptr<OwnedCall> keep = nullptr);
 
     WebSocket websocket(Client& settings, std::string_view url_text, const Headers& extra_headers);
 
 private:
-    Task<Received> exchange_with_retries(Client& settings, const Url& url, std::string_view method, Transfer& transfer,
-                                         const Headers& request_headers, const std::string& where);
-    Task<Received> exchange(Client& settings, const Url& url, std::string_view method, Transfer& transfer,
-                            const Headers& request_headers, const std::string& where);
-    /// The request over HTTP/2, when the origin speaks it: nothing when the server chose HTTP/1.1
+    Redirecting start(const Client& settings, std::string_view url_text, std::string_view method,
+                      Transfer& transfer, const Headers& extra_headers);
+    /// The fields this leg of the request sends: call.headers, or `asked` made of them with the
+    /// jar's cookies and credentials.
+    const Headers& request_fields(const Client& settings, Redirecting& call, Transfer& transfer, Headers& asked);
+    /// After an exchange: whether the request goes again (a challenge to answer, a redirect to
+    /// follow), call updated for it; false when `received` is the response.
+    bool follow(const Client& settings, Redirecting& call, Transfer& transfer, const Received& received);
+    static Response response_of(const Redirecting& call, Transfer& transfer, Received& received);
+
+    /// One leg of the request (to one URL): its attempts, each over HTTP/2 or HTTP/1.1.
+    Task<> exchange(Client& settings, const Url& url, std::string_view method, Transfer& transfer,
+                    const Headers& request_headers, Received& received);
+    /// After an attempt (`answered`, or failed with `failure`): how long to wait before the next,
+    /// or nothing when there is none to make (a failure is then thrown).
+    static std::optional<std::chrono::milliseconds> retry_wait(const Client& settings, const Url& url,
+                                                               std::string_view method, const Transfer& transfer,
+                                                               int attempt, const Received* answered,
+                                                               const TransportError* failure);
+    Prepared prepare(const Client& settings, const Url& url, std::string_view method, const Transfer& transfer,
+                     const Headers& request_headers);
+    /// The request over HTTP/2, when the origin speaks it: false when the server chose HTTP/1.1
     /// by ALPN (the connection it opened is then `declined`, for the request to go on over it).
-    Task<std::optional<Received>> exchange_http2(Client& settings, const Url& url, std::string_view method,
-                                                 Transfer& transfer, const Headers& fields, TlsContext* tls,
-                                                 std::unique_ptr<ClientConnection>& declined);
-    Task<Received> attempt(Client& settings, ClientConnection& connection, std::string_view method, Transfer& transfer,
-                           const std::string& request_head, const SerializedRequest& request, bool& reusable,
-                           bool& any_byte);
+    Task<bool> exchange_http2(Client& settings, const Url& url, std::string_view method, Transfer& transfer,
+                              const Headers& fields, TlsContext* tls, std::unique_ptr<ClientConnection>& declined,
+                              Received& received);
+    /// This loop's HTTP/2 connection to url's origin, opened if there is none (one at a time);
+    /// null when the origin speaks HTTP/1.1 only.
+    Task<std::shared_ptr<Http2Connection>> http2_connection(Client& settings, const Url& url, Transfer& transfer,
+                                                            TlsContext* tls, std::unique_ptr<ClientConnection>& declined);
+    Task<> exchange_http1(Client& settings, const Url& url, std::string_view method, Transfer& transfer,
+                          const Headers& request_headers, const Prepared& prepared,
+                          std::unique_ptr<ClientConnection> declined, Received& received);
+    Task<> attempt(Client& settings, ClientConnection& connection, std::string_view method, Transfer& transfer,
+                   const std::string& request_head, const SerializedRequest& request, bool& reusable, bool& any_byte,
+                   Received& received);
     // Idle connections, by origin (and the proxy they go through).
     std::unique_ptr<ClientConnection> take(const std::string& key);
     void give_back(const std::string& key, std::unique_ptr<ClientConnection> connection);
@@ -394,10 +473,13 @@ Response Client::send_request(std::string_view url, std::string_view method, std
 
 Task<Response> Client::async_send_request(std::string url, std::string method, std::string data,
                                           Headers request_headers) {
-    Transfer transfer;
-    transfer.data = data;
-    transfer.content_size = data.size();
-    co_return co_await connections_.get().send(*this, url, method, transfer, request_headers);
+    // Not a coroutine itself: the call's state is one allocation, not a frame of its own.
+    auto owned = std::make_unique<OwnedCall>(
+        OwnedCall{std::move(url), std::move(method), std::move(data), std::move(request_headers), {}});
+    OwnedCall& call = *owned;
+    call.transfer.data = call.data;
+    call.transfer.content_size = call.data.size();
+    return connections_.get().send(*this, call.url, call.method, call.transfer, call.headers, std::move(owned));
 }
 
 Response Client::send_request(std::string_view url, std::string_view method, std::string_view data,
@@ -549,125 +631,145 @@ Client set_headers(Headers headers) {
 
 // --- one request, with its redirects ---------------------------------------------------------
 
-Task<Response> Client::Impl::send(Client& settings, std::string_view url_text, std::string_view method_text,
-                                  Transfer& transfer, const Headers& extra_headers) {
-    const auto started = Clock::now();
-    std::string method(method_text.empty() ? "GET" : method_text);
+Task<Response> Client::Impl::send(Client& settings, std::string_view url_text, std::string_view method,
+                                  Transfer& transfer, const Headers& extra_headers, std::unique_ptr<OwnedCall> keep) {
+    static_cast<void>(keep);  // held by the frame to the call's end
+    Redirecting call = start(settings, url_text, method, transfer, extra_headers);
+    Headers asked;
+    Received received;
+    do {
+        const Headers& fields = request_fields(settings, call, transfer, asked);
+        co_await exchange(settings, call.url, call.method, transfer, fields, received);
+    } while (follow(settings, call, transfer, received));
+    co_return response_of(call, transfer, received);
+}
+
+Redirecting Client::Impl::start(const Client& settings, std::string_view url_text, std::string_view method,
+                                Transfer& transfer, const Headers& extra_headers) {
+    Redirecting call;
+    call.started = Clock::now();
+    call.method = method.empty() ? "GET" : method;
     if (settings.timeout.count() > 0) {
         // A caller's own deadline (events(): what is left of client.timeout) may come first.
-        transfer.deadline = std::min(transfer.deadline, started + settings.timeout);
+        transfer.deadline = std::min(transfer.deadline, call.started + settings.timeout);
         transfer.timeout = settings.timeout;
     }
     transfer.on_progress = &settings.on_progress;
     if (transfer.has_content())
         transfer.progress.upload_total = transfer.content_size;
     std::string error;
-    const auto parsed = parse_url(url_text, error);
+    auto parsed = parse_url(url_text, error);
     if (!parsed)
         throw TransportError(Kind::invalid_url, std::string(url_text),
-                             method + " " + std::string(url_text) + ": invalid URL: " + error);
-    Url url = *parsed;
-    const std::string first_origin = url.origin();
-    // Credentials go to the origin they were given for, never elsewhere.
-    const std::optional<Credentials> credentials = credentials_for(settings, url);
-    int challenges_answered = 0;
-    Headers request_headers = settings.headers;
+                             std::string(call.method) + " " + std::string(url_text) + ": invalid URL: " + error);
+    call.url = std::move(*parsed);
+    call.first_origin = call.url.origin();
+    call.credentials = credentials_for(settings, call.url);
+    call.headers = settings.headers;
     for (const auto& [name, value] : extra_headers)
-        request_headers.erase(name);
+        call.headers.erase(name);
     for (const auto& [name, value] : extra_headers)
-        request_headers.add(name, value);
-    int redirects = 0;
+        call.headers.add(name, value);
+    return call;
+}
 
-    while (true) {
-        const std::string where = method + " " + url.str();
-        Received received;
-        const bool authenticating = credentials && url.origin() == first_origin && !request_headers.contains("Authorization");
-        if (settings.cookie_jar || authenticating) {
-            Headers asked = request_headers;
-            add_jar_cookies(settings, url, asked);  // each redirect has its own
-            if (authenticating) {
-                const std::lock_guard lock(mutex_);
-                auto known = authenticators_.find(url.origin());
-                if (known == authenticators_.end() && settings.auth_method == Auth::basic)
-                    known = authenticators_.emplace(url.origin(), Authenticator::basic()).first;
-                if (known != authenticators_.end())
-                    asked.set("Authorization", known->second.authorization(*credentials, method, url.target));
-            }
-            // A 401 this request will answer is not the body a download keeps.
-            transfer.answering_401 = authenticating && challenges_answered < 2;
-            received = co_await exchange_with_retries(settings, url, method, transfer, asked, where);
-            keep_cookies(settings, url, received.headers);
-        } else {
-            received = co_await exchange_with_retries(settings, url, method, transfer, request_headers, where);
-        }
-        if (received.status == 401 && transfer.answering_401) {
-            // Answer the challenge once; once more if a Digest nonce went stale.
-            const std::vector<Challenge> challenges = challenges_of(received.headers);
-            const std::lock_guard lock(mutex_);
-            const auto known = authenticators_.find(url.origin());
-            if (challenges_answered == 0 || known == authenticators_.end()) {
-                if (auto chosen = Authenticator::choose(challenges, settings.auth_method)) {
-                    authenticators_.insert_or_assign(url.origin(), std::move(*chosen));
-                    challenges_answered = 1;
-                    continue;
-                }
-            } else if (known->second.stale_with(challenges)) {
-                challenges_answered = 2;
-                continue;
-            }
-        }
-        transfer.answering_401 = false;
-        const std::string_view location = received.headers.get("Location");
-        if (!settings.follow_redirect || !is_redirect(received.status) || location.empty()) {
-            // A body held back from the sink in case it was not the last (a 401 that could not be
-            // answered after all) is the sink's now: a download keeps what it was sent.
-            if (transfer.sink && !transfer.take_body && !received.sunk && !received.body.empty()) {
-                try {
-                    transfer.delivered = true;
-                    transfer.sink(received.body);
-                } catch (const NetFailure& failure) {
-                    throw TransportError(failure.kind, url.str(), where + ": " + failure.what());
-                }
-                received.body.clear();
-            }
-            Response response;
-            response.status = static_cast<Status>(received.status);
-            response.version = received.http2 ? "2" : received.version_minor == 0 ? "1.0" : "1.1";
-            for (const auto& [name, value] : received.headers)
-                if (iequals(name, "set-cookie"))
-                    response.cookies.push_back(value);
-            response.headers = std::move(received.headers);
-            response.trailers = std::move(received.trailers);
-            response.body = std::move(received.body);
-            response.redirects = redirects;
-            response.responder = url.str();
-            response.time_taken = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started);
-            co_return response;
-        }
-        if (redirects == settings.max_redirects)
-            throw TransportError(Kind::too_many_redirects, url.str(),
-                                 where + ": more than " + std::to_string(settings.max_redirects) + " redirects");
-        const auto next = resolve_url(url, location, error);
-        if (!next)
-            throw TransportError(Kind::invalid_url, url.str(),
-                                 where + ": invalid redirect to '" + std::string(location) + "': " + error);
-        // 303 turns any method but HEAD into GET; 301 and 302 turn POST into GET, as user agents
-        // have always done (RFC 9110, Sections 15.4.2-4); 307 and 308 keep method and content.
-        if ((received.status == 303 && method != "HEAD") ||
-            ((received.status == 301 || received.status == 302) && method == "POST")) {
-            method = "GET";
-            transfer.drop_content();
-            request_headers.erase("Content-Type");
-        }
-        // Credentials stay with the origin they were meant for.
-        if (next->origin() != first_origin) {
-            request_headers.erase("Authorization");
-            request_headers.erase("Proxy-Authorization");
-            request_headers.erase("Cookie");
-        }
-        url = *next;
-        ++redirects;
+const Headers& Client::Impl::request_fields(const Client& settings, Redirecting& call, Transfer& transfer,
+                                            Headers& asked) {
+    const bool authenticating =
+        call.credentials && call.url.origin() == call.first_origin && !call.headers.contains("Authorization");
+    if (!settings.cookie_jar && !authenticating)
+        return call.headers;
+    asked = call.headers;
+    add_jar_cookies(settings, call.url, asked);  // each redirect has its own
+    if (authenticating) {
+        const std::lock_guard lock(mutex_);
+        auto known = authenticators_.find(call.url.origin());
+        if (known == authenticators_.end() && settings.auth_method == Auth::basic)
+            known = authenticators_.emplace(call.url.origin(), Authenticator::basic()).first;
+        if (known != authenticators_.end())
+            asked.set("Authorization", known->second.authorization(*call.credentials, call.method, call.url.target));
     }
+    // A 401 this request will answer is not the body a download keeps.
+    transfer.answering_401 = authenticating && call.challenges_answered < 2;
+    return asked;
+}
+
+bool Client::Impl::follow(const Client& settings, Redirecting& call, Transfer& transfer, const Received& received) {
+    keep_cookies(settings, call.url, received.headers);
+    if (received.status == 401 && transfer.answering_401) {
+        // Answer the challenge once; once more if a Digest nonce went stale.
+        const std::vector<Challenge> challenges = challenges_of(received.headers);
+        const std::lock_guard lock(mutex_);
+        const auto known = authenticators_.find(call.url.origin());
+        if (call.challenges_answered == 0 || known == authenticators_.end()) {
+            if (auto chosen = Authenticator::choose(challenges, settings.auth_method)) {
+                authenticators_.insert_or_assign(call.url.origin(), std::move(*chosen));
+                call.challenges_answered = 1;
+                return true;
+            }
+        } else if (known->second.stale_with(challenges)) {
+            call.challenges_answered = 2;
+            return true;
+        }
+    }
+    transfer.answering_401 = false;
+    const std::string_view location = received.headers.get("Location");
+    if (!settings.follow_redirect || !is_redirect(received.status) || location.empty())
+        return false;
+    if (call.redirects == settings.max_redirects)
+        throw TransportError(Kind::too_many_redirects, call.url.str(),
+                             where_of(call.method, call.url) + ": more than " +
+                                 std::to_string(settings.max_redirects) + " redirects");
+    std::string error;
+    auto next = resolve_url(call.url, location, error);
+    if (!next)
+        throw TransportError(Kind::invalid_url, call.url.str(),
+                             where_of(call.method, call.url) + ": invalid redirect to '" + std::string(location) +
+                                 "': " + error);
+    // 303 turns any method but HEAD into GET; 301 and 302 turn POST into GET, as user agents
+    // have always done (RFC 9110, Sections 15.4.2-4); 307 and 308 keep method and content.
+    if ((received.status == 303 && call.method != "HEAD") ||
+        ((received.status == 301 || received.status == 302) && call.method == "POST")) {
+        call.method = "GET";
+        transfer.drop_content();
+        call.headers.erase("Content-Type");
+    }
+    // Credentials stay with the origin they were meant for.
+    if (next->origin() != call.first_origin) {
+        call.headers.erase("Authorization");
+        call.headers.erase("Proxy-Authorization");
+        call.headers.erase("Cookie");
+    }
+    call.url = std::move(*next);
+    ++call.redirects;
+    return true;
+}
+
+Response Client::Impl::response_of(const Redirecting& call, Transfer& transfer, Received& received) {
+    // A body held back from the sink in case it was not the last (a 401 that could not be
+    // answered after all) is the sink's now: a download keeps what it was sent.
+    if (transfer.sink && !transfer.take_body && !received.sunk && !received.body.empty()) {
+        try {
+            transfer.delivered = true;
+            transfer.sink(received.body);
+        } catch (const NetFailure& failure) {
+            throw TransportError(failure.kind, call.url.str(), where_of(call.method, call.url) + ": " + failure.what());
+        }
+        received.body.clear();
+    }
+    Response response;
+    response.status = static_cast<Status>(received.status);
+    response.version = received.http2 ? "2" : received.version_minor == 0 ? "1.0" : "1.1";
+    for (const auto& [name, value] : received.headers)
+        if (iequals(name, "set-cookie"))
+            response.cookies.push_back(value);
+    response.headers = std::move(received.headers);
+    response.trailers = std::move(received.trailers);
+    response.body = std::move(received.body);
+    response.redirects = call.redirects;
+    response.responder = call.url.str();
+    response.time_taken = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - call.started);
+    return response;
 }
 
 WebSocket Client::Impl::websocket(Client& settings, std::string_view url_text, const Headers& extra_headers) {
@@ -713,7 +815,7 @@ WebSocket Client::Impl::websocket(Client& settings, std::string_view url_text, c
     Response answer;
     std::shared_ptr<WebSocketState> state;
     try {
-        const std::optional<Proxy> via = proxy_for(settings, url, where);
+        const std::optional<Proxy> via = proxy_for(settings, url, "GET");
         const std::shared_ptr<TlsContext> tls = url.scheme == "https" ? tls_context(settings) : nullptr;
         std::unique_ptr<ClientConnection> connection =
             run(open_connection(url, tls.get(), !settings.skip_hostname_verification,
@@ -767,72 +869,81 @@ void Client::Impl::give_back(const std::string& key, std::unique_ptr<ClientConne
         pool.push_back(std::move(connection));
 }
 
-Task<Received> Client::Impl::exchange_with_retries(Client& settings, const Url& url, std::string_view method,
-                                                   Transfer& transfer, const Headers& request_headers,
-                                                   const std::string& where) {
-    // The dataset says which statuses a repeat can cure, and for which methods (retry_rule());
-    // a connection that failed is tried again for idempotent methods only, as the server may
-    // have acted on the request.
-    auto may_retry = [&](int status) {
-        const RetryRule rule = retry_rule(static_cast<Status>(status));
-        return rule.when == RetryWhen::any_method || (rule.when == RetryWhen::idempotent && idempotent(method));
-    };
+Task<> Client::Impl::exchange(Client& settings, const Url& url, std::string_view method, Transfer& transfer,
+                              const Headers& request_headers, Received& received) {
+    const Prepared prepared = prepare(settings, url, method, transfer, request_headers);
     struct Forget {
         Transfer& transfer;
-        ~Forget() { transfer.will_retry = nullptr; }
-    } forget{transfer};
+        ~Forget() { transfer.retries_left = false; }
+    } const forget{transfer};
+    transfer.method = method;
     for (int attempt = 0;; ++attempt) {
-        const bool last = attempt >= settings.retries;
-        transfer.will_retry = [&, last](const Received& head) { return !last && may_retry(head.status); };
-        // Without a Retry-After: 250 ms, doubling each time; never longer than max_retry_after.
-        auto wait = std::chrono::milliseconds(250) * (std::int64_t{1} << std::min(attempt, 16));
-        std::optional<Received> got;
-        std::exception_ptr failed;
+        transfer.retries_left = attempt < settings.retries;
+        std::optional<std::chrono::milliseconds> wait;
         try {
-            got = co_await exchange(settings, url, method, transfer, request_headers, where);
-        } catch (const TransportError&) {
-            failed = std::current_exception();
+            std::unique_ptr<ClientConnection> declined;
+            if (!prepared.http2 || !co_await exchange_http2(settings, url, method, transfer, prepared.fields,
+                                                            prepared.tls.get(), declined, received))
+                co_await exchange_http1(settings, url, method, transfer, request_headers, prepared,
+                                        std::move(declined), received);
+            wait = retry_wait(settings, url, method, transfer, attempt, &received, nullptr);
+        } catch (const TransportError& failure) {
+            wait = retry_wait(settings, url, method, transfer, attempt, nullptr, &failure);
+            if (!wait)
+                throw;
         }
-        if (failed) {
-            try {
-                std::rethrow_exception(failed);
-            } catch (const TransportError& error) {
-                const auto kind = error.kind();
-                const bool connection_failed =
-                    kind == Kind::connect || kind == Kind::dns || kind == Kind::closed || kind == Kind::io;
-                if (last || !connection_failed || !idempotent(method) || transfer.delivered)
-                    throw;
-            }
-        } else {
-            Received& received = *got;
-            const RetryRule rule = retry_rule(static_cast<Status>(received.status));
-            if (last || !may_retry(received.status))
-                co_return std::move(received);
-            if (rule.retry_after)
-                if (const auto asked = detail::parse_retry_after(received.headers.get("Retry-After")))
-                    wait = std::chrono::duration_cast<std::chrono::milliseconds>(*asked);
-        }
-        wait = std::min<std::chrono::milliseconds>(wait, settings.max_retry_after);
-        if (transfer.deadline - Clock::now() <= wait)
-            throw TransportError(Kind::timeout, url.str(), where + ": a retry would end past client.timeout (" +
-                                                               std::to_string(transfer.timeout.count()) + " ms)");
-        co_await sleep_for(wait);
+        if (!wait)
+            co_return;
+        co_await sleep_for(*wait);
     }
 }
 
-Task<Received> Client::Impl::exchange(Client& settings, const Url& url, std::string_view method, Transfer& transfer,
-                                const Headers& request_headers, const std::string& where) {
+std::optional<std::chrono::milliseconds> Client::Impl::retry_wait(const Client& settings, const Url& url,
+                                                                  std::string_view method, const Transfer& transfer,
+                                                                  int attempt, const Received* answered,
+                                                                  const TransportError* failure) {
+    // A response whose status a repeat can cure is retried (may_retry()); a connection that
+    // failed is tried again for idempotent methods only, as the server may have acted on the
+    // request.
+    if (!transfer.retries_left)
+        return std::nullopt;
+    if (answered && !may_retry(answered->status, method))
+        return std::nullopt;
+    if (failure) {
+        const auto kind = failure->kind();
+        const bool connection_failed =
+            kind == Kind::connect || kind == Kind::dns || kind == Kind::closed || kind == Kind::io;
+        if (!connection_failed || !idempotent(method) || transfer.delivered)
+            return std::nullopt;
+    }
+    // Without a Retry-After: 250 ms, doubling each time; never longer than max_retry_after.
+    auto wait = std::chrono::milliseconds(250) * (std::int64_t{1} << std::min(attempt, 16));
+    if (answered && retry_rule(static_cast<Status>(answered->status)).retry_after)
+        if (const auto asked = detail::parse_retry_after(answered->headers.get("Retry-After")))
+            wait = std::chrono::duration_cast<std::chrono::milliseconds>(*asked);
+    wait = std::min<std::chrono::milliseconds>(wait, settings.max_retry_after);
+    if (transfer.deadline - Clock::now() <= wait)
+        throw TransportError(Kind::timeout, url.str(), where_of(method, url) +
+                                                           ": a retry would end past client.timeout (" +
+                                                           std::to_string(transfer.timeout.count()) + " ms)");
+    return wait;
+}
+
+Prepared Client::Impl::prepare(const Client& settings, const Url& url, std::string_view method,
+                               const Transfer& transfer, const Headers& request_headers) {
+    Prepared prepared;
     // Through a proxy, plain http names the whole URL (absolute-form); https goes through a
     // tunnel and is sent as to the origin itself.
-    const std::optional<Proxy> via = proxy_for(settings, url, where);
-    const bool absolute_form = via && url.scheme == "http";
-    // The request head, the same for a first attempt and a retry: the client's default fields,
-    // then the caller's; the framing (Host, Content-Length, Expect) is the serializer's.
+    if (std::optional<Proxy> via = proxy_for(settings, url, method))
+        prepared.via = std::make_unique<Proxy>(std::move(*via));
+    prepared.absolute_form = prepared.via && url.scheme == "http";
     auto has = [&](std::string_view name) { return request_headers.contains(name); };
-    Headers fields;
-    fields.reserve(request_headers.size() + 6);
-    if (absolute_form && !via->authorization.empty())
-        fields.add("Proxy-Authorization", via->authorization);
+    prepared.has_content = transfer.has_content() || method == "POST" || method == "PUT" || method == "PATCH";
+    Headers& fields = prepared.fields;
+    fields.reserve(request_headers.size() + 3 + (prepared.absolute_form ? 1 : 0) + (settings.referer.empty() ? 0 : 1) +
+                   (prepared.has_content ? 1 : 0));
+    if (prepared.absolute_form && !prepared.via->authorization.empty())
+        fields.add("Proxy-Authorization", prepared.via->authorization);
     if (!has("User-Agent") && !settings.user_agent.empty())
         fields.add("User-Agent", settings.user_agent);
     if (!has("Accept"))
@@ -843,193 +954,202 @@ Task<Received> Client::Impl::exchange(Client& settings, const Url& url, std::str
         fields.add("Referer", settings.referer);
     for (const auto& [name, value] : request_headers)
         fields.add(name, value);
-    const bool has_content = transfer.has_content() || method == "POST" || method == "PUT" || method == "PATCH";
-    if (has_content && transfer.content_size > 0 && !has("Content-Type"))
+    if (prepared.has_content && transfer.content_size > 0 && !has("Content-Type"))
         fields.add("Content-Type", "application/x-www-form-urlencoded");
-    const std::string target = absolute_form ? url.str() : url.target;
-    const std::string authority = url.authority();
-    RequestFraming framing;
-    framing.method = method;
-    framing.target = target;
-    framing.host = authority;
-    if (has_content)
-        framing.content_length = transfer.content_size;
-    // Bodies from expect_threshold on ask first, as does a caller who says so (never with no_expect).
-    framing.expect_continue =
-        !settings.no_expect && (transfer.content_size >= expect_threshold || iequals(request_headers.get("Expect"), "100-continue"));
-    framing.keep_alive = !has_close_option(request_headers);
-    std::string head;
-    SerializedRequest request;
-    try {
-        request = serialize_request(framing, fields, head);
-    } catch (const std::invalid_argument& e) {
-        throw TransportError(Kind::invalid_request, url.str(), where + ": " + e.what());
-    }
-
-    std::shared_ptr<TlsContext> tls;
     try {
         if (url.scheme == "https")
-            tls = tls_context(settings);
+            prepared.tls = tls_context(settings);
     } catch (const NetFailure& failure) {
-        throw TransportError(failure.kind, url.str(), where + ": " + failure.what());
+        throw TransportError(failure.kind, url.str(), where_of(method, url) + ": " + failure.what());
     }
-
     // HTTP/2 where the server speaks it: by ALPN over TLS, by prior knowledge in plain text when
     // asked. Not through a proxy, nor for a file upload (sent over HTTP/1.1 as it is read).
-    std::unique_ptr<ClientConnection> declined;
-    if (settings.http2 && !via && transfer.upload.empty() && method != "CONNECT" &&
-        (url.scheme == "https" || settings.http2_prior_knowledge)) {
-        std::optional<NetFailure> failed;
-        try {
-            std::optional<Received> received =
-                co_await exchange_http2(settings, url, method, transfer, fields, tls.get(), declined);
-            if (received)
-                co_return std::move(*received);
-        } catch (const NetFailure& failure) {
-            failed = failure;
-        }
-        if (failed)
-            throw transport_error(*failed, url, where, transfer);
-    }
+    prepared.http2 = settings.http2 && !prepared.via && transfer.upload.empty() && method != "CONNECT" &&
+                     (url.scheme == "https" || settings.http2_prior_knowledge);
+    return prepared;
+}
 
+Task<> Client::Impl::exchange_http1(Client& settings, const Url& url, std::string_view method, Transfer& transfer,
+                                    const Headers& request_headers, const Prepared& prepared,
+                                    std::unique_ptr<ClientConnection> declined, Received& received) {
+    std::string head;
+    SerializedRequest request;
+    {
+        RequestFraming framing;
+        const std::string target = prepared.absolute_form ? url.str() : url.target;
+        const std::string authority = url.authority();
+        framing.method = method;
+        framing.target = target;
+        framing.host = authority;
+        if (prepared.has_content)
+            framing.content_length = transfer.content_size;
+        // Bodies from expect_threshold on ask first, as does a caller who says so (never with
+        // no_expect).
+        framing.expect_continue = !settings.no_expect && (transfer.content_size >= expect_threshold ||
+                                                          iequals(request_headers.get("Expect"), "100-continue"));
+        framing.keep_alive = !has_close_option(request_headers);
+        try {
+            request = serialize_request(framing, prepared.fields, head);
+        } catch (const std::invalid_argument& e) {
+            throw TransportError(Kind::invalid_request, url.str(), where_of(method, url) + ": " + e.what());
+        }
+    }
+    const Proxy* const via = prepared.via.get();
     // A tunnel opened with some proxy credentials is not reused with others.
-    const std::string pool_key =
-        via ? via->url.origin() + " " + via->authorization + " " + url.origin() : url.origin();
+    const std::string pool_key = via ? via->url.origin() + " " + via->authorization + " " + url.origin() : url.origin();
     for (int attempt_number = 0;; ++attempt_number) {
         std::unique_ptr<ClientConnection> connection =
             declined ? std::move(declined) : attempt_number == 0 ? take(pool_key) : nullptr;
         bool reusable = false;
         bool any_byte = false;
-        std::optional<NetFailure> failed;
         try {
             if (!connection) {
-                connection = co_await open_connection(url, tls.get(), !settings.skip_hostname_verification,
-                                                      transfer.until(settings.connect_timeout), via ? &*via : nullptr);
+                connection = co_await open_connection(url, prepared.tls.get(), !settings.skip_hostname_verification,
+                                                      transfer.until(settings.connect_timeout), via);
             }
-            Received received =
-                co_await this->attempt(settings, *connection, method, transfer, head, request, reusable, any_byte);
+            co_await this->attempt(settings, *connection, method, transfer, head, request, reusable, any_byte, received);
             if (reusable)
                 give_back(pool_key, std::move(connection));
-            co_return received;
+            co_return;
         } catch (const NetFailure& failure) {
-            failed = failure;
-        }
-        {
-            const NetFailure& failure = *failed;
             // A kept-alive connection the server closed meanwhile: one more try on a fresh one,
             // when nothing came back and repeating the request is safe (RFC 9110, Section 9.2.2).
             const bool stale = connection && connection->reused && !any_byte &&
                                (failure.kind == Kind::closed || failure.kind == Kind::io);
-            if (stale && idempotent(method) && attempt_number == 0 && !transfer.past_deadline())
-                continue;
-            throw transport_error(failure, url, where, transfer);
+            if (!stale || !idempotent(method) || attempt_number != 0 || transfer.past_deadline())
+                throw transport_error(failure, url, method, transfer);
         }
     }
 }
 
-Task<std::optional<Received>> Client::Impl::exchange_http2(Client& settings, const Url& url, std::string_view method,
-                                                           Transfer& transfer, const Headers& fields, TlsContext* tls,
-                                                           std::unique_ptr<ClientConnection>& declined) {
+namespace {
+
+// Where one HTTP/2 stream's response goes: into `received`, its body through a BodyIntake.
+class Http2Intake final : public Http2Receiver {
+public:
+    Http2Intake(const Client& settings, Transfer& transfer, Received& received, std::string_view method)
+        : settings_(settings), transfer_(transfer), received_(received), head_request_(method == "HEAD") {}
+
+    Clock::time_point wait_until() const override { return transfer_.until(settings_.receive_timeout); }
+    void on_head(const Http2ClientStream& stream) override {
+        received_.status = stream.status;
+        received_.headers = stream.headers;
+        std::optional<std::uint64_t> length;
+        if (const std::string_view text = stream.headers.get("content-length"); !text.empty()) {
+            std::uint64_t value = 0;
+            if (std::from_chars(text.data(), text.data() + text.size(), value).ec == std::errc())
+                length = value;
+        }
+        intake_.emplace(settings_, transfer_, received_, head_request_, length);
+    }
+    void on_body(std::string_view piece) override { intake_->feed(piece); }
+    void on_end(const Http2ClientStream& stream) override {
+        if (!intake_)
+            throw NetFailure(Kind::malformed_response, "the HTTP/2 stream ended without a response");
+        intake_->finish();
+        received_.trailers = stream.trailers;
+    }
+
+private:
+    const Client& settings_;
+    Transfer& transfer_;
+    Received& received_;
+    bool head_request_;
+    std::optional<BodyIntake> intake_;
+};
+
+}  // namespace
+
+Task<bool> Client::Impl::exchange_http2(Client& settings, const Url& url, std::string_view method, Transfer& transfer,
+                                        const Headers& fields, TlsContext* tls,
+                                        std::unique_ptr<ClientConnection>& declined, Received& received) {
+    const std::string authority = url.authority();
+    // A stream the server did not process goes again (RFC 9113, Section 8.7), a few times.
+    constexpr int max_refusals = 3;
+    for (int refusals = 0;; ++refusals) try {
+        const std::shared_ptr<Http2Connection> connection =
+            co_await http2_connection(settings, url, transfer, tls, declined);
+        if (!connection)
+            co_return false;
+        received = Received{};
+        received.http2 = true;
+        Http2Intake intake(settings, transfer, received, method);
+        const Http2Request request{method, url.scheme, authority, url.target, &fields, transfer.data};
+        try {
+            co_await connection->exchange(request, intake);
+            transfer.progress.uploaded = transfer.data.size();
+            co_return true;
+        } catch (const Http2Refused& refused) {
+            if (refusals + 1 >= max_refusals || transfer.delivered || transfer.past_deadline())
+                throw NetFailure(refused.kind, std::string(refused.what()) + " (sent " + std::to_string(refusals + 1) +
+                                                   " times)");
+        }
+    } catch (const NetFailure& failure) {
+        throw transport_error(failure, url, method, transfer);
+    }
+}
+
+Task<std::shared_ptr<Http2Connection>> Client::Impl::http2_connection(Client& settings, const Url& url,
+                                                                      Transfer& transfer, TlsContext* tls,
+                                                                      std::unique_ptr<ClientConnection>& declined) {
     Strand* const strand = Strand::current();
     if (!strand)
         throw std::logic_error("httpkit: a client's coroutine awaited outside a server's handler or http::run()");
     const std::shared_ptr<ReactorLife> loop = strand->reactor().life();
     const std::string origin = url.origin();
     const std::string key = origin + " " + std::to_string(reinterpret_cast<std::uintptr_t>(loop.get()));
-    const std::string authority = url.authority();
-    // A stream the server did not process goes again (RFC 9113, Section 8.7), a few times.
-    constexpr int max_refusals = 3;
-    for (int refusals = 0;; ++refusals) {
-        std::shared_ptr<Http2Connection> connection;
-        while (!connection) {
-            std::shared_ptr<Trigger> opening;
-            bool mine = false;
-            {
-                const std::lock_guard lock(mutex_);
-                if (http1_only_.contains(origin))
-                    co_return std::nullopt;
-                Http2Slot& slot = http2_[key];
-                if (slot.connection && slot.connection->usable(loop.get())) {
-                    connection = slot.connection;
-                } else if (slot.opening) {
-                    opening = slot.opening;
-                } else {
-                    slot.connection.reset();
-                    slot.opening = opening = std::make_shared<Trigger>();
-                    mine = true;
-                }
-            }
-            if (connection)
-                break;
-            if (!mine) {
-                // Another request of this loop opens it: one connection, not one each.
-                if (!co_await opening->wait(0, transfer.until(settings.connect_timeout)))
-                    throw NetFailure(Kind::timeout, "waiting for the HTTP/2 connection timed out");
-                continue;
-            }
-            struct Opened {
-                Impl& impl;
-                const std::string& key;
-                std::shared_ptr<Trigger> opening;
-                std::shared_ptr<ReactorLife> loop;
-                ~Opened() {
-                    {
-                        const std::lock_guard lock(impl.mutex_);
-                        impl.http2_[key].opening.reset();
-                    }
-                    const std::lock_guard lock(loop->mutex);
-                    if (Reactor* const reactor = loop->reactor)
-                        reactor->post([opening = opening] { opening->fire(); });
-                }
-            } const opened{*this, key, opening, loop};
-            std::unique_ptr<ClientConnection> fresh =
-                co_await open_connection(url, tls, !settings.skip_hostname_verification,
-                                         transfer.until(settings.connect_timeout), nullptr, false, true);
-            if (tls && fresh->stream->protocol() != "h2") {
-                const std::lock_guard lock(mutex_);
-                http1_only_.insert(origin);
-                declined = std::move(fresh);
-                co_return std::nullopt;
-            }
-            connection = std::make_shared<Http2Connection>(std::move(fresh->stream), Http2ClientLimits{}, loop);
+    while (true) {
+        std::shared_ptr<Trigger> opening;
+        bool mine = false;
+        {
             const std::lock_guard lock(mutex_);
-            http2_[key].connection = connection;
+            if (http1_only_.contains(origin))
+                co_return nullptr;
+            Http2Slot& slot = http2_[key];
+            if (slot.connection && slot.connection->usable(loop.get()))
+                co_return slot.connection;
+            if (slot.opening) {
+                opening = slot.opening;
+            } else {
+                slot.connection.reset();
+                slot.opening = opening = std::make_shared<Trigger>();
+                mine = true;
+            }
         }
-
-        Received received;
-        received.http2 = true;
-        std::optional<BodyIntake> intake;
-        const Http2Request request{method, url.scheme, authority, url.target, &fields, transfer.data};
-        std::optional<Http2Refused> refused;
-        try {
-            co_await connection->exchange(
-                request, [&] { return transfer.until(settings.receive_timeout); },
-                [&](const Http2ClientStream& stream) {
-                    received.status = stream.status;
-                    received.headers = stream.headers;
-                    std::optional<std::uint64_t> length;
-                    if (const std::string_view text = stream.headers.get("content-length"); !text.empty()) {
-                        std::uint64_t value = 0;
-                        if (std::from_chars(text.data(), text.data() + text.size(), value).ec == std::errc())
-                            length = value;
-                    }
-                    intake.emplace(settings, transfer, received, method == "HEAD", length);
-                },
-                [&](std::string_view piece) { intake->feed(piece); },
-                [&](const Http2ClientStream& stream) {
-                    if (!intake)
-                        throw NetFailure(Kind::malformed_response, "the HTTP/2 stream ended without a response");
-                    intake->finish();
-                    received.trailers = stream.trailers;
-                });
-            transfer.progress.uploaded = transfer.data.size();
-            co_return std::optional<Received>(std::move(received));
-        } catch (const Http2Refused& e) {
-            refused = e;
+        if (!mine) {
+            // Another request of this loop opens it: one connection, not one each.
+            if (!co_await opening->wait(0, transfer.until(settings.connect_timeout)))
+                throw NetFailure(Kind::timeout, "waiting for the HTTP/2 connection timed out");
+            continue;
         }
-        if (refusals + 1 >= max_refusals || transfer.delivered || transfer.past_deadline())
-            throw NetFailure(refused->kind, std::string(refused->what()) + " (sent " + std::to_string(refusals + 1) +
-                                                 " times)");
+        struct Opened {
+            Impl& impl;
+            const std::string& key;
+            std::shared_ptr<Trigger> opening;
+            std::shared_ptr<ReactorLife> loop;
+            ~Opened() {
+                {
+                    const std::lock_guard lock(impl.mutex_);
+                    impl.http2_[key].opening.reset();
+                }
+                const std::lock_guard lock(loop->mutex);
+                if (Reactor* const reactor = loop->reactor)
+                    reactor->post([opening = opening] { opening->fire(); });
+            }
+        } const opened{*this, key, opening, loop};
+        std::unique_ptr<ClientConnection> fresh =
+            co_await open_connection(url, tls, !settings.skip_hostname_verification,
+                                     transfer.until(settings.connect_timeout), nullptr, false, true);
+        if (tls && fresh->stream->protocol() != "h2") {
+            const std::lock_guard lock(mutex_);
+            http1_only_.insert(origin);
+            declined = std::move(fresh);
+            co_return nullptr;
+        }
+        auto connection = std::make_shared<Http2Connection>(std::move(fresh->stream), Http2ClientLimits{}, loop);
+        const std::lock_guard lock(mutex_);
+        http2_[key].connection = connection;
+        co_return connection;
     }
 }
 
@@ -1063,9 +1183,9 @@ Task<> Client::Impl::send_content(Stream& stream, Transfer& transfer, std::chron
     }
 }
 
-Task<Received> Client::Impl::attempt(Client& settings, ClientConnection& connection, std::string_view method,
-                                     Transfer& transfer, const std::string& request_head,
-                                     const SerializedRequest& request, bool& reusable, bool& any_byte) {
+Task<> Client::Impl::attempt(Client& settings, ClientConnection& connection, std::string_view method,
+                             Transfer& transfer, const std::string& request_head, const SerializedRequest& request,
+                             bool& reusable, bool& any_byte, Received& received) {
     Stream& stream = *connection.stream;
     const bool expect = request.expect_continue;
     co_await stream.async_write_all(request_head, transfer.until(settings.receive_timeout));
@@ -1113,7 +1233,7 @@ Task<Received> Client::Impl::attempt(Client& settings, ClientConnection& connect
         }
     }
 
-    Received received;
+    received = Received{};
     received.status = head.status;
     received.version_minor = head.version_minor;
     for (const Field& f : head.fields)
@@ -1162,7 +1282,6 @@ Task<Received> Client::Impl::attempt(Client& settings, ClientConnection& connect
 
     // Reusable only if the exchange ended cleanly on a message boundary.
     reusable = head.keep_alive && body_sent && pending.empty() && !head.until_close && request.keep_alive;
-    co_return received;
 }
 
 }  // namespace http

@@ -32,26 +32,36 @@ Http2Connection::Http2Connection(std::unique_ptr<Stream> stream, Http2ClientLimi
     : stream_(std::move(stream)), session_(limits), loop_(std::move(loop)) {}
 
 bool Http2Connection::usable(const ReactorLife* loop) const {
-    if (loop != loop_.get() || ended() || !session_.can_open())
-        return false;
+    {
+        const std::lock_guard lock(mutex_);
+        if (loop != loop_.get() || ended_locked() || !session_.can_open())
+            return false;
+    }
     const std::lock_guard lock(loop_->mutex);
     return loop_->reactor != nullptr;
 }
 
 bool Http2Connection::ended() const {
+    const std::lock_guard lock(mutex_);
+    return ended_locked();
+}
+
+bool Http2Connection::ended_locked() const {
     return broken_.has_value() || session_.failure().has_value() || session_.goaway_received().has_value();
 }
 
-Task<> Http2Connection::exchange(const Http2Request& request, std::function<Clock::time_point()> wait_until,
-                                 const std::function<void(const Http2ClientStream&)>& on_head,
-                                 const std::function<void(std::string_view)>& on_body,
-                                 const std::function<void(const Http2ClientStream&)>& on_end) {
-    if (ended() || !session_.can_open())
-        throw Http2Refused(Kind::closed, "the HTTP/2 connection takes no new stream");
-    const std::int32_t id = session_.submit(request.method, request.scheme, request.authority, request.path,
-                                            *request.fields, request.body, true);
+Task<> Http2Connection::exchange(const Http2Request& request, Http2Receiver& receiver) {
     const auto trigger = std::make_shared<Trigger>();
-    waiting_.emplace(id, trigger);
+    std::int32_t id = 0;
+    {
+        const std::lock_guard lock(mutex_);
+        if (ended_locked() || !session_.can_open())
+            throw Http2Refused(Kind::closed, "the HTTP/2 connection takes no new stream");
+        id = session_.submit(request.method, request.scheme, request.authority, request.path, *request.fields,
+                             request.body, true);
+        waiting_.emplace(id, trigger);
+        flush_soon_locked();
+    }
     bool i_drive = false;
     // However the exchange ends (whole, failed, timed out, cancelled with its handler): the stream
     // is let go (reset if still open), and the driving passes to another waiting request.
@@ -60,6 +70,7 @@ Task<> Http2Connection::exchange(const Http2Request& request, std::function<Cloc
         std::int32_t id;
         const bool& i_drive;
         ~Leave() {
+            const std::lock_guard lock(connection.mutex_);
             connection.waiting_.erase(id);
             try {
                 connection.session_.release(id);
@@ -69,63 +80,73 @@ Task<> Http2Connection::exchange(const Http2Request& request, std::function<Cloc
             if (i_drive)
                 connection.driving_ = false;
             if (!connection.driving_)
-                connection.wake_one(id);
+                connection.wake_one_locked(id);
             try {
-                connection.flush_soon();
+                connection.flush_soon_locked();
             } catch (...) {
-                connection.flush();  // no memory for the task: at once
+                connection.flush_locked();  // no memory for the task: at once
             }
         }
     } const leave{*this, id, i_drive};
-    flush_soon();
 
     bool head_seen = false;
+    std::string body;
     while (true) {
-        const std::uint64_t seen = trigger->count();
-        const Http2ClientStream* stream = session_.find(id);
-        if (!stream)
-            throw NetFailure(Kind::closed, "the HTTP/2 stream was lost");
-        if (stream->head && !head_seen) {
-            head_seen = true;
-            on_head(*stream);
-            stream = session_.find(id);
+        std::uint64_t seen = 0;
+        const Http2ClientStream* ended = nullptr;
+        {
+            const std::lock_guard lock(mutex_);
+            seen = trigger->count();
+            const Http2ClientStream* stream = session_.find(id);
+            if (!stream)
+                throw NetFailure(Kind::closed, "the HTTP/2 stream was lost");
+            if (stream->head && !head_seen) {
+                head_seen = true;
+                receiver.on_head(*stream);
+            }
+            if (head_seen && !stream->body.empty()) {
+                body = session_.take_body(id);
+                flush_soon_locked();  // the window taking it opened
+            } else if (stream->ended && (head_seen || stream->body.empty())) {
+                ended = stream;  // only this exchange releases it: it stays, whole, unlocked
+            } else if (stream->failure) {
+                if (stream->retryable)
+                    throw Http2Refused(stream->failure->kind, stream->failure->what());
+                throw NetFailure(*stream->failure);
+            } else if (broken_) {
+                throw NetFailure(*broken_);
+            } else if (!driving_) {
+                driving_ = true;
+                i_drive = true;
+            }
         }
-        if (head_seen && !stream->body.empty()) {
-            const std::string body = session_.take_body(id);
-            flush_soon();  // the window taking it opened
-            on_body(body);
-            stream = session_.find(id);
+        // The body and the end go to the receiver unlocked: its sink is the application's.
+        if (!body.empty()) {
+            receiver.on_body(body);
+            body.clear();
+            continue;
         }
-        if (stream->ended && (head_seen || stream->body.empty())) {
-            on_end(*stream);
+        if (ended) {
+            receiver.on_end(*ended);
             co_return;
         }
-        if (stream->failure) {
-            if (stream->retryable)
-                throw Http2Refused(stream->failure->kind, stream->failure->what());
-            throw NetFailure(*stream->failure);
+        const Clock::time_point deadline = receiver.wait_until();
+        bool in_time = true;
+        if (i_drive) {
+            // The driver: what can go without waiting, else a wait for the socket either way.
+            const std::uint64_t edges = stream_->socket().edges(Direction::any);
+            if (!pump())
+                in_time = co_await stream_->socket().ready(Direction::any, edges, deadline);
+        } else {
+            in_time = co_await trigger->wait(seen, deadline);
         }
-        if (broken_)
-            throw NetFailure(*broken_);
-        if (!driving_) {
-            driving_ = true;
-            i_drive = true;
-        }
-        const Clock::time_point deadline = wait_until();
-        const bool in_time = i_drive ? co_await drive(deadline) : co_await trigger->wait(seen, deadline);
         if (!in_time)
             throw NetFailure(Kind::timeout, "waiting for the response timed out");
     }
 }
 
-Task<bool> Http2Connection::drive(Clock::time_point deadline) {
-    const std::uint64_t seen = stream_->socket().edges(Direction::any);
-    if (pump())
-        co_return true;
-    co_return co_await stream_->socket().ready(Direction::any, seen, deadline);
-}
-
 bool Http2Connection::pump() {
+    const std::lock_guard lock(mutex_);
     if (broken_)
         return false;
     bool moved = false;
@@ -138,15 +159,16 @@ bool Http2Connection::pump() {
             moved = true;
         }
         if (!session_.failure()) {
-            if (read_buffer_.empty())
-                read_buffer_.resize(read_size);
-            const Attempt attempt = stream_->try_read(read_buffer_.data(), read_buffer_.size());
+            // One buffer a thread: the session copies what it keeps, and an idle connection
+            // holds none.
+            thread_local std::vector<char> buffer(read_size);
+            const Attempt attempt = stream_->try_read(buffer.data(), buffer.size());
             if (!attempt.blocked) {
                 moved = true;
                 if (attempt.bytes == 0)
                     session_.end_of_input();
                 else
-                    session_.receive(std::string_view(read_buffer_.data(), attempt.bytes));
+                    session_.receive(std::string_view(buffer.data(), attempt.bytes));
             }
         }
     } catch (const NetFailure& failure) {
@@ -158,11 +180,11 @@ bool Http2Connection::pump() {
             session_.end_of_input();
         }
     }
-    dispatch();
+    dispatch_locked();
     return moved;
 }
 
-void Http2Connection::flush() noexcept {
+void Http2Connection::flush_locked() noexcept {
     if (broken_)
         return;
     try {
@@ -175,11 +197,11 @@ void Http2Connection::flush() noexcept {
     } catch (const NetFailure& failure) {
         broken_ = failure;
         session_.end_of_input();
-        dispatch();
+        dispatch_locked();
     }
 }
 
-void Http2Connection::flush_soon() {
+void Http2Connection::flush_soon_locked() {
     if (flush_scheduled_)
         return;
     const std::lock_guard lock(loop_->mutex);
@@ -187,14 +209,15 @@ void Http2Connection::flush_soon() {
         flush_scheduled_ = true;
         reactor->post([weak = weak_from_this()] {
             if (const auto connection = weak.lock()) {
+                const std::lock_guard held(connection->mutex_);
                 connection->flush_scheduled_ = false;
-                connection->flush();
+                connection->flush_locked();
             }
         });
     }
 }
 
-void Http2Connection::dispatch() {
+void Http2Connection::dispatch_locked() {
     std::vector<std::shared_ptr<Trigger>> ready;
     if (broken_ || session_.failure()) {
         for (const auto& [id, trigger] : waiting_)
@@ -208,7 +231,7 @@ void Http2Connection::dispatch() {
     wake_later(loop_, std::move(ready));
 }
 
-void Http2Connection::wake_one(std::int32_t except) {
+void Http2Connection::wake_one_locked(std::int32_t except) {
     for (const auto& [id, trigger] : waiting_)
         if (id != except) {
             wake_later(loop_, {trigger});

@@ -11,7 +11,10 @@
 // taken) has it written at the end of the loop's turn, with what the other requests of that turn
 // produced: one write for many streams.
 //
-// Everything runs on one loop (the client keeps a connection per loop): nothing here is locked.
+// Everything runs on one loop (the client keeps a connection per loop). Its state is still under a
+// mutex, held between waits only: a server's watchdog may hand the loop to another thread while a
+// handler's coroutine, resumed on the old one, is inside this connection, and the requests the
+// new thread resumes then share the connection with it.
 #pragma once
 
 #include "client/http2_session.hpp"
@@ -23,9 +26,9 @@
 #include <http/task.hpp>
 
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,6 +52,22 @@ struct Http2Request {
     std::string_view body;
 };
 
+/// What takes a stream's response as it comes: the client's intake of one request.
+class Http2Receiver {
+public:
+    /// The deadline of the next wait (receive_timeout, within the request's own).
+    virtual Clock::time_point wait_until() const = 0;
+    /// The final head is in. Called with the connection's state locked: it must not block.
+    virtual void on_head(const Http2ClientStream& stream) = 0;
+    /// A piece of the body, in order.
+    virtual void on_body(std::string_view piece) = 0;
+    /// The response is whole: `stream` has its trailers.
+    virtual void on_end(const Http2ClientStream& stream) = 0;
+
+protected:
+    ~Http2Receiver() = default;
+};
+
 class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
 public:
     Http2Connection(std::unique_ptr<Stream> stream, Http2ClientLimits limits, std::shared_ptr<ReactorLife> loop);
@@ -61,40 +80,36 @@ public:
     /// Whether it has ended for good (a failure, a GOAWAY): the pool lets it go.
     bool ended() const;
 
-    /// Sends `request` as a stream and waits for the response: `on_head` once its final head is
-    /// in, then `on_body` with each piece of its body as it comes; returns once it is whole (the
-    /// stream's trailers given to `on_end`). `wait_until()` is the deadline of each wait
-    /// (receive_timeout within the request's own). Throws NetFailure: Http2Refused when the
-    /// request may go again elsewhere; what the callbacks throw goes through (the stream is
-    /// reset).
-    Task<> exchange(const Http2Request& request, std::function<Clock::time_point()> wait_until,
-                    const std::function<void(const Http2ClientStream&)>& on_head,
-                    const std::function<void(std::string_view)>& on_body,
-                    const std::function<void(const Http2ClientStream&)>& on_end);
+    /// Sends `request` as a stream and waits for the response, handing it to `receiver` as it
+    /// comes; returns once it is whole. Throws NetFailure: Http2Refused when the request may go
+    /// again elsewhere, a timeout when a wait passed receiver.wait_until(); what the receiver
+    /// throws goes through (the stream is reset).
+    Task<> exchange(const Http2Request& request, Http2Receiver& receiver);
 
 private:
-    /// One round of the driver: what can be written and read without waiting, or else a wait for
-    /// the socket until `deadline`. False when the deadline came first.
-    Task<bool> drive(Clock::time_point deadline);
+    /// Whether it has ended for good; the mutex held.
+    bool ended_locked() const;
     /// Writes and reads what can go without waiting, and wakes the streams that changed. True if
     /// anything moved.
     bool pump();
-    /// Writes what the session has to send, as far as the socket takes it now.
-    void flush() noexcept;
+    /// Writes what the session has to send, as far as the socket takes it now; the mutex held.
+    void flush_locked() noexcept;
     /// flush() soon, once this turn of the loop is over: the streams opened and the windows
-    /// opened in one turn go out in one write.
-    void flush_soon();
-    /// Wakes the streams the session says changed (all of them once the connection failed).
-    void dispatch();
-    /// Wakes a waiting stream other than `except`, to drive the connection in its turn.
-    void wake_one(std::int32_t except);
+    /// opened in one turn go out in one write. The mutex held.
+    void flush_soon_locked();
+    /// Wakes the streams the session says changed (all of them once the connection failed); the
+    /// mutex held.
+    void dispatch_locked();
+    /// Wakes a waiting stream other than `except`, to drive the connection in its turn; the
+    /// mutex held.
+    void wake_one_locked(std::int32_t except);
 
+    mutable std::mutex mutex_;
     std::unique_ptr<Stream> stream_;
     Http2ClientSession session_;
     std::shared_ptr<ReactorLife> loop_;
     std::map<std::int32_t, std::shared_ptr<Trigger>> waiting_;  // streams in flight, and what wakes each
     std::optional<NetFailure> broken_;                          // the socket failed
-    std::string read_buffer_;
     bool driving_ = false;
     bool flush_scheduled_ = false;
 };

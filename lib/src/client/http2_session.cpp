@@ -290,7 +290,7 @@ struct Http2ClientCallbacks {
             n += part;
             front.remove_prefix(part);
             if (front.empty())
-                stream->upload.pop_front();
+                stream->upload.erase(stream->upload.begin());  // a few views at most
         }
         if (stream->upload.empty()) {
             if (stream->upload_last) {

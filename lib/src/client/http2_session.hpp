@@ -36,7 +36,6 @@
 #include <http/headers.hpp>
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -92,7 +91,8 @@ struct Http2ClientStream {
     std::optional<NetFailure> failure;
     /// Request body not yet handed to nghttp2, as views of the caller's memory: a view no longer
     /// here has been copied into a frame, and its memory may go (empty: send_body() may give more).
-    std::deque<std::string_view> upload;
+    /// (A vector, not a deque: a deque allocates half a kilobyte for every stream, body or not.)
+    std::vector<std::string_view> upload;
     bool upload_last = false;  ///< the view in `upload` ends the request body
     bool upload_done = false;  ///< the request body has gone out whole (END_STREAM made)
 

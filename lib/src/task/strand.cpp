@@ -207,49 +207,63 @@ void Trigger::settle(std::uint64_t token) noexcept {
         reactor->cancel(*timer);
 }
 
-Task<bool> Trigger::wait(std::uint64_t seen, Clock::time_point deadline) {
-    if (count() != seen)
-        co_return true;
-    if (deadline <= Clock::now())
-        co_return false;
-    const std::shared_ptr<Trigger> keep = shared_from_this();
-    bool timed_out = false;
-    std::uint64_t token = 0;
-    {
-        const std::lock_guard lock(mutex_);
-        token = next_token_++;
+Trigger::Wait Trigger::wait(std::uint64_t seen, Clock::time_point deadline) {
+    return Wait(shared_from_this(), seen, deadline);
+}
+
+Trigger::Wait::~Wait() {
+    if (token_ != 0)
+        trigger_->settle(token_);
+    if (strand_)
+        strand_->forget(wait_.id);  // resumed already: nothing; destroyed while it waits: forgotten
+}
+
+bool Trigger::Wait::await_ready() {
+    if (trigger_->count() != seen_)
+        ready_ = true;
+    else if (deadline_ <= Clock::now())
+        ready_ = false;
+    return ready_.has_value();
+}
+
+bool Trigger::Wait::await_suspend(std::coroutine_handle<> handle) {
+    Strand* const current = Strand::current();
+    if (!current)
+        throw std::logic_error("http::Task: an await outside a server's handler or http::run()");
+    wait_.handle = handle;
+    if (!current->suspend(wait_)) {
+        wait_.cancelled = true;
+        return false;
     }
-    // A wait cancelled (http::Cancelled) or abandoned leaves no waiter nor timer behind.
-    struct Settle {
-        Trigger& trigger;
-        std::uint64_t token;
-        ~Settle() { trigger.settle(token); }
-    } const settle{*this, token};
-    StrandWait suspension([this, seen, deadline, token, &timed_out](Strand& strand, std::uint64_t id) {
-        std::unique_lock lock(mutex_);
-        if (count_ != seen) {
-            lock.unlock();
-            strand.complete(id);  // it fired meanwhile: resumed as soon as this piece suspends
-            return;
-        }
-        Waiter waiter{token, strand.weak_from_this(), id, &strand.reactor(), std::nullopt, &timed_out};
-        if (deadline != Clock::time_point::max()) {
-            const auto delay = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
-            waiter.timer = strand.reactor().after(std::max(delay, std::chrono::milliseconds(0)),
-                                                  [weak = weak_from_this(), token] {
-                                                      if (const auto trigger = weak.lock())
-                                                          trigger->time_out(token);
-                                                  });
-        }
-        waiters_.push_back(std::move(waiter));
-    });
-    co_await suspension;
-    bool result = false;
-    {
-        const std::lock_guard lock(mutex_);
-        result = !timed_out;
+    strand_ = current;
+    Trigger& trigger = *trigger_;
+    std::unique_lock lock(trigger.mutex_);
+    if (trigger.count_ != seen_) {
+        lock.unlock();
+        current->complete(wait_.id);  // it fired meanwhile: resumed as soon as this piece suspends
+        return true;
     }
-    co_return result;
+    token_ = ++trigger.next_token_;
+    Waiter waiter{token_, current->weak_from_this(), wait_.id, &current->reactor(), std::nullopt, &timed_out_};
+    if (deadline_ != Clock::time_point::max()) {
+        const auto delay = std::chrono::ceil<std::chrono::milliseconds>(deadline_ - Clock::now());
+        waiter.timer = current->reactor().after(std::max(delay, std::chrono::milliseconds(0)),
+                                                [weak = trigger.weak_from_this(), token = token_] {
+                                                    if (const auto alive = weak.lock())
+                                                        alive->time_out(token);
+                                                });
+    }
+    trigger.waiters_.push_back(std::move(waiter));
+    return true;
+}
+
+bool Trigger::Wait::await_resume() const {
+    if (wait_.cancelled)
+        throw_cancelled();
+    if (ready_)
+        return *ready_;
+    const std::lock_guard lock(trigger_->mutex_);
+    return !timed_out_;
 }
 
 Task<> sleep(std::chrono::nanoseconds duration) {

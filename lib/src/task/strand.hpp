@@ -134,9 +134,11 @@ public:
     std::uint64_t count() const;
     /// Counts one, and resumes the waits.
     void fire();
-    /// In a coroutine on a strand: until count() != seen (true) or `deadline` (false). Throws
-    /// http::Cancelled when the strand is cancelled.
-    Task<bool> wait(std::uint64_t seen, Clock::time_point deadline);
+    class Wait;
+    /// In a coroutine on a strand, co_await it: until count() != seen (true) or `deadline`
+    /// (false). Throws http::Cancelled when the strand is cancelled. An awaitable, not a
+    /// coroutine: a wait costs no frame of its own.
+    Wait wait(std::uint64_t seen, Clock::time_point deadline);
 
 private:
     struct Waiter {
@@ -156,6 +158,31 @@ private:
     std::uint64_t count_ = 0;
     std::uint64_t next_token_ = 0;
     std::vector<Waiter> waiters_;  // suspended now: few
+};
+
+/// Trigger::wait()'s awaitable. However the wait ends (fired, timed out, cancelled, or its
+/// coroutine destroyed while it waits), it leaves no waiter nor timer behind.
+class Trigger::Wait {
+public:
+    Wait(std::shared_ptr<Trigger> trigger, std::uint64_t seen, Clock::time_point deadline) noexcept
+        : trigger_(std::move(trigger)), seen_(seen), deadline_(deadline) {}
+    Wait(const Wait&) = delete;
+    Wait& operator=(const Wait&) = delete;
+    ~Wait();
+
+    bool await_ready();
+    bool await_suspend(std::coroutine_handle<> handle);
+    bool await_resume() const;
+
+private:
+    std::shared_ptr<Trigger> trigger_;
+    std::uint64_t seen_;
+    Clock::time_point deadline_;
+    Strand::Wait wait_{};
+    Strand* strand_ = nullptr;      // suspended in it
+    std::uint64_t token_ = 0;       // the trigger's number for this wait (0: none registered)
+    bool timed_out_ = false;
+    std::optional<bool> ready_;     // decided without suspending
 };
 
 template <class Begin>
