@@ -16,7 +16,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -254,6 +256,49 @@ BOOST_AUTO_TEST_CASE(a_gateway_whose_client_goes_away_drops_its_backend_call) {
     BOOST_TEST(eventually([&] { return gateway_cancelled.load() == 1; }));
     BOOST_TEST(eventually([&] { return backend.cancelled.load() == 1; }));
     BOOST_TEST(backend.in_flight.load() == 0);
+}
+
+// A coroutine handler that blocks its loop (here: 150 ms of computation between two backend
+// calls) has the loop taken over by another thread, and goes on running on the old one: its
+// next call touches the HTTP/2 connection the other handlers' calls share, while the new owner
+// runs those. The connection's state is locked between waits, so that nothing is corrupted
+// (ThreadSanitizer runs this suite); every answer is whole, and the handler's await resumes on
+// the loop's new owner.
+BOOST_AUTO_TEST_CASE(a_loop_taken_over_mid_call_shares_its_http2_connection_safely) {
+    Backend backend;
+    http::Client client;
+    client.http2_prior_knowledge = true;
+    std::atomic<bool> moved{false};
+    test::TestServer gateway([&](http::Server& s) {
+        s.io_threads = 1;
+        s.blocking_threshold = 20ms;
+        s.on_receive([&](http::Request& req, http::Response& res) -> http::Task<> {
+            const auto before = std::this_thread::get_id();
+            std::string body = (co_await client.async_get(backend.url("/sleep?ms=5"))).body;
+            if (req.path == "/busy") {
+                const auto until = std::chrono::steady_clock::now() + 150ms;
+                while (std::chrono::steady_clock::now() < until) {
+                }
+            }
+            for (int i = 0; i < 5; ++i)
+                body += " " + (co_await client.async_get(backend.url("/sleep?ms=2"))).body;
+            if (req.path == "/busy")
+                moved = std::this_thread::get_id() != before;
+            res.body = body;
+        });
+    });
+    std::vector<std::unique_ptr<test::RawConnection>> connections;
+    for (int i = 0; i < 16; ++i) {
+        connections.push_back(std::make_unique<test::RawConnection>(gateway.port()));
+        BOOST_REQUIRE(connections.back()->send(test::get(i == 0 ? "/busy" : "/quick")));
+    }
+    const std::string expected = "slept 5 slept 2 slept 2 slept 2 slept 2 slept 2";
+    for (const auto& connection : connections) {
+        const test::RawResponse response = connection->read_response();
+        BOOST_TEST(response.status == 200);
+        BOOST_TEST(response.body == expected);
+    }
+    BOOST_TEST(moved.load());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
