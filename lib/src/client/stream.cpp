@@ -136,23 +136,23 @@ std::uint64_t Socket::edges(Direction direction) const {
     return readiness_ ? readiness_->trigger(direction).count() : 0;
 }
 
-Task<bool> Socket::ready(Direction direction, std::uint64_t seen, Clock::time_point deadline) {
+Socket::Ready Socket::ready(Direction direction, std::uint64_t seen, Clock::time_point deadline) {
     Strand* const strand = Strand::current();
     if (!strand)
         throw std::logic_error("httpkit: a client's coroutine awaited outside a server's handler or http::run()");
     if (direction != Direction::any && strand->alone()) {
         // A blocking call's only wait: nothing else on its loop could run meanwhile, so the
         // thread waits in poll(2), as it always has, with no timer to set nor loop turn to take.
-        co_return poll_until(poll_events(direction), deadline, "waiting for the server");
+        return Ready(poll_until(poll_events(direction), deadline, "waiting for the server"));
     }
     try {
         attach(strand->reactor());
     } catch (const std::system_error& e) {
         throw NetFailure(Kind::io, std::string("cannot watch the connection to ") + peer_ + ": " + e.what());
     }
-    // Held by the frame: the socket may be replaced meanwhile only by its owner, which waits here.
-    const std::shared_ptr<Readiness> readiness = readiness_;
-    co_return co_await readiness->trigger(direction).wait(seen, deadline);
+    const Readiness& readiness = *readiness_;
+    return Ready(direction == Direction::in ? readiness.in : direction == Direction::out ? readiness.out : readiness.any,
+                 seen, deadline);
 }
 
 bool Socket::poll_until(short events, Clock::time_point deadline, const char* what) const {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "server/reactor.hpp"
+#include "task/strand.hpp"
 
 #include <http/client.hpp>
 #include <http/task.hpp>
@@ -16,6 +17,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -76,9 +78,11 @@ public:
     /// How many times the loop has reported the socket ready `direction`'s way: taken before an
     /// attempt that may find nothing to do, and given to ready().
     std::uint64_t edges(Direction direction) const;
-    /// In a coroutine: until the loop reports the socket ready `direction`'s way after `seen`
-    /// edges (true), or `deadline` (false).
-    Task<bool> ready(Direction direction, std::uint64_t seen, Clock::time_point deadline);
+    class Ready;
+    /// In a coroutine, co_await it: until the loop reports the socket ready `direction`'s way
+    /// after `seen` edges (true), or `deadline` (false). An awaitable, not a coroutine: a wait
+    /// costs no frame. Throws NetFailure when the socket cannot be watched.
+    Ready ready(Direction direction, std::uint64_t seen, Clock::time_point deadline);
 
 private:
     void attach(Reactor& reactor);
@@ -88,6 +92,27 @@ private:
     std::string peer_;
     std::shared_ptr<Readiness> readiness_;  // what the reactor calls; released through it
     std::shared_ptr<ReactorLife> reactor_;  // the reactor it is registered with, if any
+};
+
+/// Socket::ready()'s awaitable: decided at once (a blocking call's only wait, in poll(2)), or a
+/// wait on the socket's trigger for that direction (which it keeps alive: the socket may be
+/// registered anew meanwhile).
+class Socket::Ready {
+public:
+    explicit Ready(bool decided) noexcept : decided_(decided) {}
+    Ready(const std::shared_ptr<Trigger>& trigger, std::uint64_t seen, Clock::time_point deadline) {
+        wait_.emplace(trigger, seen, deadline);
+    }
+    Ready(const Ready&) = delete;
+    Ready& operator=(const Ready&) = delete;
+
+    bool await_ready() { return decided_.has_value() || wait_->await_ready(); }
+    bool await_suspend(std::coroutine_handle<> handle) { return wait_->await_suspend(handle); }
+    bool await_resume() const { return decided_ ? *decided_ : wait_->await_resume(); }
+
+private:
+    std::optional<bool> decided_;
+    std::optional<Trigger::Wait> wait_;
 };
 
 /// A byte stream to a server: plain TCP (TcpStream) or TLS (TlsStream). The blocking calls
