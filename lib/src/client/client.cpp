@@ -83,7 +83,7 @@ struct Received {
 // What one send_request(), download() or upload() asks, through its redirects and retries.
 struct Transfer {
     std::string_view data;              // the content, when it is in memory
-    std::filesystem::path upload;       // or the file it comes from (upload())
+    const std::filesystem::path* upload = nullptr;  // or the file it comes from (upload(), the caller's)
     std::uint64_t content_size = 0;
     // Where the final response's body goes instead of Response::body (download(), events()),
     // if take_body says so once its head is known.
@@ -102,7 +102,7 @@ struct Transfer {
     const std::function<bool(const Progress&)>* on_progress = nullptr;
     Progress progress;
 
-    bool has_content() const noexcept { return content_size > 0 || !upload.empty(); }
+    bool has_content() const noexcept { return content_size > 0 || upload; }
     bool will_retry(int status) const { return retries_left && may_retry(status, method); }
     // The deadline of one wait: its own timeout, within the whole request's.
     Clock::time_point until(std::chrono::milliseconds wait) const noexcept {
@@ -116,7 +116,7 @@ struct Transfer {
     }
     void drop_content() noexcept {
         data = {};
-        upload.clear();
+        upload = nullptr;
         content_size = 0;
         progress.upload_total.reset();
     }
@@ -348,7 +348,7 @@ struct Redirecting {
     Url url;
     std::string_view method;  // the caller's, or "GET" after a redirect that turns it into one
     std::string first_origin;
-    std::optional<Credentials> credentials;  // for first_origin only, never elsewhere
+    std::unique_ptr<Credentials> credentials;  // for first_origin only, never elsewhere
     Headers headers;                         // the client's defaults, then the caller's
     int challenges_answered = 0;
     int redirects = 0;
@@ -537,7 +537,7 @@ Response Client::upload(std::string_view url, const std::filesystem::path& path,
         throw TransportError(Kind::io, std::string(url),
                              std::string(method) + " " + std::string(url) + ": cannot read " + path.string() + ": " + error.message());
     Transfer transfer;
-    transfer.upload = path;
+    transfer.upload = &path;
     transfer.content_size = size;
     Headers asked = request_headers;
     if (!asked.contains("Content-Type"))
@@ -664,7 +664,8 @@ Redirecting Client::Impl::start(const Client& settings, std::string_view url_tex
                              std::string(call.method) + " " + std::string(url_text) + ": invalid URL: " + error);
     call.url = std::move(*parsed);
     call.first_origin = call.url.origin();
-    call.credentials = credentials_for(settings, call.url);
+    if (std::optional<Credentials> credentials = credentials_for(settings, call.url))
+        call.credentials = std::make_unique<Credentials>(std::move(*credentials));
     call.headers = settings.headers;
     for (const auto& [name, value] : extra_headers)
         call.headers.erase(name);
@@ -964,7 +965,7 @@ Prepared Client::Impl::prepare(const Client& settings, const Url& url, std::stri
     }
     // HTTP/2 where the server speaks it: by ALPN over TLS, by prior knowledge in plain text when
     // asked. Not through a proxy, nor for a file upload (sent over HTTP/1.1 as it is read).
-    prepared.http2 = settings.http2 && !prepared.via && transfer.upload.empty() && method != "CONNECT" &&
+    prepared.http2 = settings.http2 && !prepared.via && !transfer.upload && method != "CONNECT" &&
                      (url.scheme == "https" || settings.http2_prior_knowledge);
     return prepared;
 }
@@ -1156,7 +1157,7 @@ Task<std::shared_ptr<Http2Connection>> Client::Impl::http2_connection(Client& se
 Task<> Client::Impl::send_content(Stream& stream, Transfer& transfer, std::chrono::milliseconds timeout) {
     transfer.progress.uploaded = 0;
     constexpr std::size_t piece = 64 * 1024;
-    if (transfer.upload.empty()) {
+    if (!transfer.upload) {
         // In pieces, so that on_progress hears of a large body as it goes.
         for (std::string_view rest = transfer.data; !rest.empty();) {
             const std::string_view part = rest.substr(0, piece);
@@ -1167,15 +1168,15 @@ Task<> Client::Impl::send_content(Stream& stream, Transfer& transfer, std::chron
         }
         co_return;
     }
-    std::ifstream file(transfer.upload, std::ios::binary);
+    std::ifstream file(*transfer.upload, std::ios::binary);
     if (!file)
-        throw NetFailure(Kind::io, "cannot read " + transfer.upload.string());
+        throw NetFailure(Kind::io, "cannot read " + transfer.upload->string());
     std::vector<char> buffer(piece);
     while (transfer.progress.uploaded < transfer.content_size) {
         const auto want = static_cast<std::streamsize>(std::min<std::uint64_t>(piece, transfer.content_size - transfer.progress.uploaded));
         file.read(buffer.data(), want);
         if (file.gcount() != want)
-            throw NetFailure(Kind::io, transfer.upload.string() + " became shorter while it was sent");
+            throw NetFailure(Kind::io, transfer.upload->string() + " became shorter while it was sent");
         co_await stream.async_write_all(std::string_view(buffer.data(), static_cast<std::size_t>(want)),
                                         transfer.until(timeout));
         transfer.progress.uploaded += static_cast<std::uint64_t>(want);

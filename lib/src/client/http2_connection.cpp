@@ -131,18 +131,19 @@ Task<> Http2Connection::exchange(const Http2Request& request, Http2Receiver& rec
             co_return;
         }
         const Clock::time_point deadline = receiver.wait_until();
-        bool in_time = true;
-        if (i_drive) {
-            // The driver: what can go without waiting, else a wait for the socket either way.
-            const std::uint64_t edges = stream_->socket().edges(Direction::any);
-            if (!pump())
-                in_time = co_await stream_->socket().ready(Direction::any, edges, deadline);
-        } else {
-            in_time = co_await trigger->wait(seen, deadline);
-        }
+        const bool in_time = i_drive ? co_await drive(deadline) : co_await trigger->wait(seen, deadline);
         if (!in_time)
             throw NetFailure(Kind::timeout, "waiting for the response timed out");
     }
+}
+
+Task<bool> Http2Connection::drive(Clock::time_point deadline) {
+    // What can go without waiting, else a wait for the socket either way. A coroutine of its
+    // own, so that only the driver's frame holds the socket's awaitable, not every stream's.
+    const std::uint64_t edges = stream_->socket().edges(Direction::any);
+    if (pump())
+        co_return true;
+    co_return co_await stream_->socket().ready(Direction::any, edges, deadline);
 }
 
 bool Http2Connection::pump() {

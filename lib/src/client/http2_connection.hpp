@@ -87,6 +87,9 @@ public:
     Task<> exchange(const Http2Request& request, Http2Receiver& receiver);
 
 private:
+    /// One round of the driver: what can be written and read without waiting, or else a wait for
+    /// the socket until `deadline`. False when the deadline came first.
+    Task<bool> drive(Clock::time_point deadline);
     /// Whether it has ended for good; the mutex held.
     bool ended_locked() const;
     /// Writes and reads what can go without waiting, and wakes the streams that changed. True if
