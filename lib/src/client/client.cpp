@@ -1097,8 +1097,14 @@ Task<std::shared_ptr<Http2Connection>> Client::Impl::http2_connection(Client& se
     if (!strand)
         throw std::logic_error("httpkit: a client's coroutine awaited outside a server's handler or http::run()");
     const std::shared_ptr<ReactorLife> loop = strand->reactor().life();
-    const std::string origin = url.origin();
-    const std::string key = origin + " " + std::to_string(reinterpret_cast<std::uintptr_t>(loop.get()));
+    // "origin loop": one allocation, the origin its first part.
+    std::string key = url.origin();
+    const std::size_t origin_size = key.size();
+    char digits[24];
+    const auto digits_end =
+        std::to_chars(digits, digits + sizeof digits, reinterpret_cast<std::uintptr_t>(loop.get())).ptr;
+    key.append(" ").append(digits, static_cast<std::size_t>(digits_end - digits));
+    const std::string_view origin(key.data(), origin_size);
     while (true) {
         std::shared_ptr<Trigger> opening;
         bool mine = false;
@@ -1143,7 +1149,7 @@ Task<std::shared_ptr<Http2Connection>> Client::Impl::http2_connection(Client& se
                                      transfer.until(settings.connect_timeout), nullptr, false, true);
         if (tls && fresh->stream->protocol() != "h2") {
             const std::lock_guard lock(mutex_);
-            http1_only_.insert(origin);
+            http1_only_.emplace(origin);
             declined = std::move(fresh);
             co_return nullptr;
         }

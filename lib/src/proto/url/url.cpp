@@ -60,16 +60,47 @@ std::string_view without_fragment(std::string_view s) { return s.substr(0, s.fin
 
 }  // namespace
 
+namespace {
+
+// Appends "host" or "host:port" (IPv6 in brackets) to `out`.
+void append_authority(std::string& out, const Url& url) {
+    if (url.is_ipv6())
+        out.append("[").append(url.host).append("]");
+    else
+        out.append(url.host);
+    if (!url.default_port()) {
+        char digits[8];
+        const auto end = std::to_chars(digits, digits + sizeof digits, url.port).ptr;
+        out.append(":").append(digits, static_cast<std::size_t>(end - digits));
+    }
+}
+
+}  // namespace
+
+// Each built in one allocation: they are asked for every request.
 std::string Url::authority() const {
-    std::string out = is_ipv6() ? "[" + host + "]" : host;
-    if (!default_port())
-        out.append(":").append(std::to_string(port));
+    std::string out;
+    out.reserve(host.size() + 8);
+    append_authority(out, *this);
     return out;
 }
 
-std::string Url::origin() const { return scheme + "://" + authority(); }
+std::string Url::origin() const {
+    std::string out;
+    out.reserve(scheme.size() + host.size() + 11);
+    out.append(scheme).append("://");
+    append_authority(out, *this);
+    return out;
+}
 
-std::string Url::str() const { return origin() + target; }
+std::string Url::str() const {
+    std::string out;
+    out.reserve(scheme.size() + host.size() + target.size() + 11);
+    out.append(scheme).append("://");
+    append_authority(out, *this);
+    out.append(target);
+    return out;
+}
 
 std::optional<Url> parse_url(std::string_view text, std::string& error) {
     while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
