@@ -148,6 +148,18 @@ void Strand::drive(std::coroutine_handle<> handle) {
     }
 }
 
+Strand* Strand::suspend_current(Wait& wait, std::coroutine_handle<> handle) {
+    Strand* const strand = current();
+    if (!strand)
+        throw std::logic_error("http::Task: an await outside a server's handler or http::run()");
+    wait.handle = handle;
+    if (!strand->suspend(wait)) {
+        wait.cancelled = true;
+        return nullptr;
+    }
+    return strand;
+}
+
 void throw_cancelled() { throw Cancelled(); }
 
 // --- Trigger ---------------------------------------------------------------------------------
@@ -227,14 +239,9 @@ bool Trigger::Wait::await_ready() {
 }
 
 bool Trigger::Wait::await_suspend(std::coroutine_handle<> handle) {
-    Strand* const current = Strand::current();
+    Strand* const current = Strand::suspend_current(wait_, handle);
     if (!current)
-        throw std::logic_error("http::Task: an await outside a server's handler or http::run()");
-    wait_.handle = handle;
-    if (!current->suspend(wait_)) {
-        wait_.cancelled = true;
         return false;
-    }
     strand_ = current;
     Trigger& trigger = *trigger_;
     std::unique_lock lock(trigger.mutex_);

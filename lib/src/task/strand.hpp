@@ -51,6 +51,10 @@ public:
     /// Registers `wait`, from an await_suspend; false when the strand is cancelled (the await must
     /// not suspend, and throws http::Cancelled). Afterwards complete(wait.id) resumes it.
     bool suspend(Wait& wait);
+    /// From an await_suspend: `wait`, to resume `handle`, suspended in the current strand, which
+    /// is returned; null when that strand is cancelled (wait.cancelled is set, and the await must
+    /// not suspend). Throws std::logic_error outside any strand.
+    static Strand* suspend_current(Wait& wait, std::coroutine_handle<> handle);
     /// Resumes the wait `id`, if it still waits. Thread: the loop's owner.
     void complete(std::uint64_t id);
     /// The client went away: every wait throws http::Cancelled from now on; those suspended are
@@ -101,16 +105,10 @@ struct StrandWait {
     Strand* strand = nullptr;  // registered with it (it outlives its coroutines' frames)
     bool await_ready() const noexcept { return false; }
     bool await_suspend(std::coroutine_handle<> handle) {
-        Strand* const current = Strand::current();
-        if (!current)
-            throw std::logic_error("http::Task: an await outside a server's handler or http::run()");
-        wait.handle = handle;
-        if (!current->suspend(wait)) {
-            wait.cancelled = true;
+        strand = Strand::suspend_current(wait, handle);
+        if (!strand)
             return false;
-        }
-        strand = current;
-        begin(*current, wait.id);
+        begin(*strand, wait.id);
         return true;
     }
     void await_resume() const;
