@@ -32,6 +32,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -39,6 +41,22 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// User and system CPU time of process `pid` so far, in seconds (/proc/PID/stat).
+double cpu_seconds(pid_t pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const std::size_t after_name = text.rfind(')');
+    if (after_name == std::string::npos)
+        return 0;
+    std::istringstream fields(text.substr(after_name + 2));
+    std::string field;
+    double ticks = 0;
+    for (int i = 3; fields >> field; ++i)
+        if (i == 14 || i == 15)  // utime, stime
+            ticks += std::atof(field.c_str());
+    return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
 
 long status_field(pid_t pid, const char* name) {
     std::ifstream status("/proc/" + std::to_string(pid) + "/status");
@@ -195,6 +213,7 @@ int main(int argc, char** argv) {
         event.data.u64 = i;
         epoll_ctl(epoll, EPOLL_CTL_ADD, fds[i], &event);
     }
+    const double cpu_before = cpu_seconds(server);
     static constexpr char request[] = "GET /wait HTTP/1.1\r\nHost: bench\r\n\r\n";
     const Clock::time_point began = Clock::now();
     for (const int fd : fds)
@@ -236,6 +255,7 @@ int main(int argc, char** argv) {
         }
     }
     const double seconds = std::chrono::duration<double>(last - began).count();
+    const double cpu_used = cpu_seconds(server) - cpu_before;
     kill(server, SIGTERM);
     waitpid(server, nullptr, 0);
     if (backend > 0) {
@@ -250,6 +270,8 @@ int main(int argc, char** argv) {
     std::printf("answered           %zu\n", answered);
     std::printf("sent in            %.3f s\n", send_seconds);
     std::printf("last answer after  %.3f s (from the first send)\n", seconds);
+    std::printf("server CPU time    %.3f s, %.1f us a request\n", cpu_used,
+                cpu_used * 1e6 / static_cast<double>(requests));
     std::printf("server threads     %ld idle, %ld with the handlers waiting\n", threads_idle, threads_waiting);
     std::printf("server RSS         %ld KiB idle, %ld KiB with the handlers waiting\n", rss_idle, rss_waiting);
     std::printf("per waiting handler %.0f bytes beyond its idle connection\n",

@@ -112,6 +112,27 @@ BOOST_AUTO_TEST_CASE(concurrent_requests_share_one_connection_as_streams) {
     }
 }
 
+// More requests at once than a connection takes streams (100) open the connections they need,
+// each request waiting for one opening; afterwards the pooled connections take the next burst.
+BOOST_AUTO_TEST_CASE(a_burst_past_the_stream_limit_opens_the_connections_it_needs) {
+    OwnServer own(false);
+    http::Client client;
+    client.http2_prior_knowledge = true;
+    const auto burst = [&](int first) {
+        std::vector<http::Task<http::Response>> tasks;
+        for (int i = first; i < first + 250; ++i)
+            tasks.push_back(client.async_get(own.base + "/b" + std::to_string(i)));
+        return http::run(http::when_all(std::move(tasks)));
+    };
+    for (const int first : {0, 1000}) {
+        const std::vector<http::Response> responses = burst(first);
+        BOOST_REQUIRE(responses.size() == 250u);
+        for (int i = 0; i < 250; ++i)
+            BOOST_TEST(responses[static_cast<std::size_t>(i)].body == "GET /b" + std::to_string(first + i) + " 2 - ");
+        BOOST_TEST(own.connections.load() == 3);  // 100 + 100 + 50, the second time too
+    }
+}
+
 BOOST_AUTO_TEST_CASE(nginx_over_h2_and_h2c) {
     test::TempDir dir;
     std::filesystem::create_directory(dir.path() / "www");

@@ -428,10 +428,13 @@ private:
     std::map<std::string, Authenticator, std::less<>> authenticators_;
     std::shared_ptr<TlsContext> tls_;
     // HTTP/2 connections by origin and loop (a connection's streams are driven on its loop), and
-    // one being opened, which the requests meanwhile wait for rather than open their own.
+    // one being opened, which the requests meanwhile wait for rather than open their own: as
+    // many as it will take (`promised`); the next opens another. So a burst of requests opens
+    // the connections it needs at once, and each waits for one opening only.
     struct Http2Slot {
-        std::shared_ptr<Http2Connection> connection;
+        std::vector<std::shared_ptr<Http2Connection>> connections;  // the newest last
         std::shared_ptr<Trigger> opening;
+        std::size_t promised = 0;
     };
     std::map<std::string, Http2Slot, std::less<>> http2_;
     std::set<std::string, std::less<>> http1_only_;  // origins whose servers chose HTTP/1.1 by ALPN
@@ -1113,13 +1116,18 @@ Task<std::shared_ptr<Http2Connection>> Client::Impl::http2_connection(Client& se
             if (http1_only_.contains(origin))
                 co_return nullptr;
             Http2Slot& slot = http2_[key];
-            if (slot.connection && slot.connection->usable(loop.get()))
-                co_return slot.connection;
-            if (slot.opening) {
+            std::erase_if(slot.connections, [](const auto& connection) { return connection->ended(); });
+            for (auto it = slot.connections.rbegin(); it != slot.connections.rend(); ++it)
+                if ((*it)->usable(loop.get()))
+                    co_return *it;
+            // A connection takes this client's stream limit at most (the server's may be lower:
+            // a request that finds it full opens the next).
+            if (slot.opening && slot.promised < Http2ClientLimits{}.max_concurrent_streams) {
+                ++slot.promised;
                 opening = slot.opening;
             } else {
-                slot.connection.reset();
                 slot.opening = opening = std::make_shared<Trigger>();
+                slot.promised = 1;
                 mine = true;
             }
         }
@@ -1137,7 +1145,11 @@ Task<std::shared_ptr<Http2Connection>> Client::Impl::http2_connection(Client& se
             ~Opened() {
                 {
                     const std::lock_guard lock(impl.mutex_);
-                    impl.http2_[key].opening.reset();
+                    Http2Slot& slot = impl.http2_[key];
+                    if (slot.opening == opening) {  // (not a later one, opened since)
+                        slot.opening.reset();
+                        slot.promised = 0;
+                    }
                 }
                 const std::lock_guard lock(loop->mutex);
                 if (Reactor* const reactor = loop->reactor)
@@ -1155,7 +1167,7 @@ Task<std::shared_ptr<Http2Connection>> Client::Impl::http2_connection(Client& se
         }
         auto connection = std::make_shared<Http2Connection>(std::move(fresh->stream), Http2ClientLimits{}, loop);
         const std::lock_guard lock(mutex_);
-        http2_[key].connection = connection;
+        http2_[key].connections.push_back(connection);
         co_return connection;
     }
 }
