@@ -6,7 +6,7 @@
 
 #include <any>
 #include <cstdint>
-#include <functional>
+#include <http/detail/function.hpp>
 #include <map>
 #include <memory>
 #include <string>
