@@ -12,7 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
-#include <functional>
+#include <http/detail/function.hpp>
 #include <optional>
 #include <memory>
 #include <stdexcept>

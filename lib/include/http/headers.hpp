@@ -2,7 +2,6 @@
 // Header-only: the generated failure classes (httpkit::status, header-only) carry them.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <initializer_list>
 #include <string>
@@ -75,8 +74,18 @@ public:
         return fields_.emplace_back(std::string(name), std::string()).second;
     }
 
-    iterator find(std::string_view name) noexcept { return std::find_if(begin(), end(), named{name}); }
-    const_iterator find(std::string_view name) const noexcept { return std::find_if(begin(), end(), named{name}); }
+    iterator find(std::string_view name) noexcept {
+        auto it = begin();
+        while (it != end() && !iequals(it->first, name))
+            ++it;
+        return it;
+    }
+    const_iterator find(std::string_view name) const noexcept {
+        auto it = begin();
+        while (it != end() && !iequals(it->first, name))
+            ++it;
+        return it;
+    }
     bool contains(std::string_view name) const noexcept { return find(name) != end(); }
     /// The first value of `name`, or `fallback` if there is none.
     std::string_view get(std::string_view name, std::string_view fallback = {}) const noexcept {
@@ -92,7 +101,10 @@ public:
         return values;
     }
     std::size_t count(std::string_view name) const noexcept {
-        return static_cast<std::size_t>(std::count_if(begin(), end(), named{name}));
+        std::size_t n = 0;
+        for (const auto& field : fields_)
+            n += iequals(field.first, name) ? 1 : 0;
+        return n;
     }
 
     /// Appends a field, keeping any others of the same name.
@@ -105,7 +117,14 @@ public:
             return;
         }
         it->second = std::move(value);
-        fields_.erase(std::remove_if(it + 1, end(), named{name}), end());
+        auto kept = it + 1;  // the later fields named `name` go; the others close up, in order
+        for (auto next = kept; next != end(); ++next)
+            if (!iequals(next->first, name)) {
+                if (kept != next)
+                    *kept = std::move(*next);
+                ++kept;
+            }
+        fields_.erase(kept, end());
     }
     /// Removes every field named `name`; returns how many there were.
     std::size_t erase(std::string_view name) { return static_cast<std::size_t>(std::erase_if(fields_, named{name})); }

@@ -14,7 +14,7 @@
 
 #include <chrono>
 #include <cstddef>
-#include <functional>
+#include <http/detail/function.hpp>
 #include <string>
 
 namespace http {

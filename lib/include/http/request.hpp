@@ -5,15 +5,12 @@
 #include <http/headers.hpp>
 
 #include <any>
-#include <charconv>
-#include <cmath>
 #include <cstdint>
-#include <functional>
+#include <http/detail/function.hpp>
 #include <map>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <type_traits>
 
 namespace http {
@@ -115,33 +112,41 @@ public:
     static Request parse(std::string_view raw);
 };
 
+namespace detail {
+
+// What req.param<T>() does, compiled once in the library (src/proto/message/param.cpp) rather
+// than in every file that asks for a parameter: the text of the parameter `name`, or
+// http::NotFound when it is missing; the text as a number, or http::NotFound when it is not one
+// of T's (digits, range, a finite value).
+const std::string& param_text(const Fields& params, std::string_view name);
+void parse_param(std::string_view name, const std::string& text, char& value);
+void parse_param(std::string_view name, const std::string& text, signed char& value);
+void parse_param(std::string_view name, const std::string& text, unsigned char& value);
+void parse_param(std::string_view name, const std::string& text, short& value);
+void parse_param(std::string_view name, const std::string& text, unsigned short& value);
+void parse_param(std::string_view name, const std::string& text, int& value);
+void parse_param(std::string_view name, const std::string& text, unsigned& value);
+void parse_param(std::string_view name, const std::string& text, long& value);
+void parse_param(std::string_view name, const std::string& text, unsigned long& value);
+void parse_param(std::string_view name, const std::string& text, long long& value);
+void parse_param(std::string_view name, const std::string& text, unsigned long long& value);
+void parse_param(std::string_view name, const std::string& text, float& value);
+void parse_param(std::string_view name, const std::string& text, double& value);
+void parse_param(std::string_view name, const std::string& text, long double& value);
+
+}  // namespace detail
+
 template <class T>
 T Request::param(std::string_view name) const {
     static_assert((std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) || std::is_same_v<T, std::string> ||
                       std::is_same_v<T, std::string_view>,
                   "req.param<T>: T is an integer, a floating-point type, std::string or std::string_view");
-    const auto it = params.find(name);
-    if (it == params.end())
-        throw NotFound("the path parameter '" + std::string(name) + "' is missing");
-    const std::string& text = it->second;
+    const std::string& text = detail::param_text(params, name);
     if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::string_view>) {
         return T(text);
     } else {
         T value{};
-        std::from_chars_result result{};
-        if constexpr (std::is_integral_v<T>)
-            result = std::from_chars(text.data(), text.data() + text.size(), value);
-        else
-            result = std::from_chars(text.data(), text.data() + text.size(), value, std::chars_format::general);
-        const char* kind = std::is_integral_v<T> ? (std::is_signed_v<T> ? "an integer" : "a non-negative integer")
-                                                 : "a number";
-        if (result.ec == std::errc::result_out_of_range)
-            throw NotFound("the path parameter '" + std::string(name) + "' is out of range");
-        if (result.ec != std::errc{} || result.ptr != text.data() + text.size() || text.empty())
-            throw NotFound("the path parameter '" + std::string(name) + "' is not " + kind);
-        if constexpr (std::is_floating_point_v<T>)
-            if (!std::isfinite(value))
-                throw NotFound("the path parameter '" + std::string(name) + "' is not " + kind);
+        detail::parse_param(name, text, value);
         return value;
     }
 }

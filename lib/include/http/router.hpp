@@ -12,7 +12,7 @@
 #include <concepts>
 #include <cstdint>
 #include <filesystem>
-#include <functional>
+#include <http/detail/function.hpp>
 #include <initializer_list>
 #include <memory>
 #include <string>

@@ -10,7 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
-#include <functional>
+#include <http/detail/function.hpp>
 #include <iosfwd>
 #include <memory>
 #include <string>

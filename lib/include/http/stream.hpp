@@ -4,7 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
-#include <functional>
+#include <http/detail/function.hpp>
 #include <memory>
 #include <string_view>
 

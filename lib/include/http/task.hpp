@@ -20,7 +20,7 @@
 #include <coroutine>
 #include <cstddef>
 #include <exception>
-#include <functional>
+#include <http/detail/function.hpp>
 #include <optional>
 #include <stdexcept>
 #include <tuple>

@@ -7,7 +7,7 @@
 #include <http/server.hpp>
 
 #include <exception>
-#include <functional>
+#include <http/detail/function.hpp>
 #include <memory>
 #include <string>
 #include <string_view>

@@ -4,7 +4,7 @@
 
 #include <http/close_codes.hpp>
 
-#include <functional>
+#include <http/detail/function.hpp>
 #include <memory>
 #include <optional>
 #include <string>
