@@ -194,6 +194,39 @@ BOOST_AUTO_TEST_CASE(host_values) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(host_ports_agree_with_valid_authority) {
+    // Hosts of up to 32 bytes are judged from bit masks of one or two 16-byte loads: the first
+    // byte that is not a letter, digit, '.' or '-', and the digits after it when it is a colon.
+    // A colon at each position of hosts of every length around one and two loads' size, with a
+    // byte of the port (or the host) replaced by each kind of byte, must be judged as
+    // valid_authority() judges it.
+    for (std::size_t length = 1; length <= 40; ++length) {
+        for (std::size_t colon = 0; colon <= length; ++colon) {
+            for (const char odd : {'\0', '7', 'a', ':', '.', '-', '%', '[', '!', '\x80', '\xff'}) {
+                for (std::size_t at = 0; at < length; ++at) {
+                    std::string host(length, '5');
+                    for (std::size_t i = 0; i < colon; ++i)
+                        host[i] = i % 4 == 3 ? '.' : static_cast<char>('a' + i % 26);
+                    if (colon < length)
+                        host[colon] = ':';
+                    if (odd != '\0')
+                        host[at] = odd;
+                    const std::string request = "GET / HTTP/1.1\r\nHost: " + host + "\r\n\r\n";
+                    const Parsed parsed = parse_whole(request);
+                    const bool valid = valid_authority(host);
+                    BOOST_TEST_CONTEXT("Host: " << host) {
+                        BOOST_TEST((parsed.result == (valid ? Result::complete : Result::error)));
+                        if (!valid)
+                            BOOST_TEST(parsed.error.reason == "invalid Host");
+                    }
+                    if (odd == '\0')
+                        break;
+                }
+            }
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(host_verdicts_agree_with_valid_authority) {
     // Hosts made of letters, digits, dots and hyphens are checked 16 bytes a step (the last step
     // overlapping the bytes before the host); anything else takes valid_authority()'s rules. Each
