@@ -477,20 +477,30 @@ inline std::size_t HeadParser<Side>::quick_line(std::string_view input, std::siz
     const char* value = p;
     // The first control character (or DEL) after the value's start: HTAB is value material, a
     // CRLF or LF ends the line, anything else is for the general path to name.
+    // The commonest stop, CR, is tested first.
     const char* stop = scan_field_value(p, input_end);
-    while (stop < input_end && *stop == '\t')
-        stop = scan_field_value(stop + 1, input_end);
     const char* newline;
-    if (stop == input_end)
-        return none;  // not arrived whole
-    if (*stop == '\n')
-        newline = stop;
-    else if (*stop == '\r' && stop + 1 < input_end && stop[1] == '\n')
-        newline = stop + 1;
-    else
-        return none;
+    while (true) {
+        if (stop == input_end)
+            return none;  // not arrived whole
+        if (*stop == '\r') {
+            if (stop + 1 == input_end || stop[1] != '\n')
+                return none;
+            newline = stop + 1;
+            break;
+        }
+        if (*stop == '\n') {
+            newline = stop;
+            break;
+        }
+        if (*stop != '\t')
+            return none;
+        stop = scan_field_value(stop + 1, input_end);
+    }
+    // Trailing whitespace: the value holds no control byte but HTAB, so a byte up to SP is SP
+    // or HTAB (one comparison, not two).
     const char* value_end = stop;
-    while (value_end > value && (value_end[-1] == ' ' || value_end[-1] == '\t'))
+    while (value_end > value && static_cast<unsigned char>(value_end[-1]) <= ' ')
         --value_end;
     field.name = std::string_view(name, static_cast<std::size_t>(name_end - name));
     field.value = std::string_view(value, static_cast<std::size_t>(value_end - value));
