@@ -226,6 +226,34 @@ BOOST_AUTO_TEST_CASE(field_value_whitespace_and_line_ends_agree_with_the_general
     }
 }
 
+BOOST_AUTO_TEST_CASE(whitespace_before_field_values_agrees_with_the_general_path) {
+    // The one-pass field line takes a single SP followed by a byte above SP without a loop; every
+    // other run of whitespace goes through the loop. Each mix before each kind of first byte,
+    // and at the end of the input, must be parsed as the general path does.
+    const std::string before[] = {"", " ", "  ", "\t", " \t", "\t ", "   \t\t"};
+    const std::string first[] = {"v", "!", "~", "\x80", "\xff", " ", "\t", "\r\n", "\n", "\r", "\x01", "\x7f", ""};
+    for (const bool lf : {false, true}) {
+        const std::string eol = lf ? "\n" : "\r\n";
+        for (const std::string& ws : before) {
+            for (const std::string& byte : first) {
+                for (const std::string& rest : {"alue" + eol + "Y: z" + eol + eol, std::string()}) {
+                    const std::string request = "GET / HTTP/1.1" + eol + "Host: h" + eol + "X:" + ws + byte + rest;
+                    HeadRules general;
+                    general.one_pass_lines = false;
+                    const Parsed one_pass = parse_whole(request);
+                    const Parsed reference = parse_whole(request, general);
+                    BOOST_TEST_CONTEXT("whitespace of " << ws.size() << " bytes, then " << byte.size() << " bytes"
+                                                        << (rest.empty() ? ", input ends" : "") << (lf ? ", LF" : "")) {
+                        BOOST_TEST((one_pass.result == reference.result));
+                        BOOST_TEST(one_pass.error.reason == reference.error.reason);
+                        BOOST_TEST(one_pass.fields == reference.fields);
+                    }
+                }
+            }
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(host_ports_agree_with_valid_authority) {
     // Hosts of up to 32 bytes are judged from bit masks of one or two 16-byte loads: the first
     // byte that is not a letter, digit, '.' or '-', and the digits after it when it is a colon.
