@@ -4,6 +4,7 @@
 
 #include "proto/parser/char_class.hpp"
 
+#include <cstdint>
 #include <string_view>
 
 #if defined(__SSE2__)
@@ -90,6 +91,29 @@ inline const char* scan_host_chars(const char* floor, const char* p, const char*
 #endif
     return scan_class(p, end, reg_name_char);
 }
+
+#if defined(__SSE2__)
+/// Of 16 bytes at `at`, one bit each (bit i for byte i): which are not a letter, digit, '.' or
+/// '-' (`other`), which are ':', which are not a digit.
+struct HostMasks {
+    std::uint64_t other;
+    std::uint64_t colon;
+    std::uint64_t not_digit;
+};
+
+inline HostMasks host_masks(const char* at) noexcept {
+    // Signed compares: bytes >= 0x80 are negative, below every bound, so never host material.
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+    const __m128i lower = _mm_or_si128(x, _mm_set1_epi8(0x20));
+    const __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(lower, _mm_set1_epi8('a' - 1)),
+                                         _mm_cmplt_epi8(lower, _mm_set1_epi8('z' + 1)));
+    const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)), _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
+    const __m128i dash_dot = _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('-')), _mm_cmpeq_epi8(x, _mm_set1_epi8('.')));
+    const auto bits = [](__m128i v) { return static_cast<std::uint64_t>(_mm_movemask_epi8(v)); };
+    return {bits(_mm_or_si128(_mm_or_si128(letter, digit), dash_dot)) ^ 0xffffu,
+            bits(_mm_cmpeq_epi8(x, _mm_set1_epi8(':'))), bits(digit) ^ 0xffffu};
+}
+#endif
 
 /// True if [p, end) is valid field-value material: no control character but HTAB, no DEL.
 /// `floor` <= p marks the start of the line: bytes in [floor, p) must be valid too (a field
