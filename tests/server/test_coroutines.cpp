@@ -151,6 +151,46 @@ BOOST_AUTO_TEST_CASE(temporaries_of_a_co_await_expression_are_destroyed_once) {
     BOOST_TEST(Counted::alive.load() == 0);
 }
 
+// A result larger than a few words (a Response, a big struct) is made on the heap when its
+// coroutine returns: a coroutine suspended before that holds a pointer in its promise, not room for
+// the result. It is made once, moved out once, and freed with the task, whether taken or not.
+struct Big {
+    static inline std::atomic<int> alive{0};
+    char bytes[512] = {};
+    std::string text;
+    explicit Big(std::string t) : text(std::move(t)) { ++alive; }
+    Big(Big&& other) noexcept : text(std::move(other.text)) { ++alive; }
+    Big(const Big&) = delete;
+    ~Big() { --alive; }
+};
+
+BOOST_AUTO_TEST_CASE(a_large_result_is_held_by_pointer_until_the_coroutine_returns) {
+    static_assert(sizeof(http::detail::Promise<Big>) < sizeof(Big));
+    static_assert(sizeof(http::detail::Promise<http::Response>) < sizeof(http::Response));
+    static_assert(!http::detail::boxed_result<int>);  // small ones stay in place
+    const auto make = []() -> http::Task<Big> {
+        co_await http::sleep_for(1ms);
+        co_return Big("made");
+    };
+    const auto awaits = [&]() -> http::Task<std::size_t> {
+        const Big big = co_await make();
+        BOOST_TEST(Big::alive.load() == 1);  // the heap copy went with its task
+        co_return big.text.size();
+    };
+    BOOST_TEST(http::run(awaits()) == 4u);
+    BOOST_TEST(Big::alive.load() == 0);
+    {
+        const auto make_now = []() -> http::Task<Big> { co_return Big("now"); };
+        http::Task<Big> never_taken = make_now();
+        http::detail::TaskAccess::start(never_taken);  // returns at once; its result is never taken
+        BOOST_TEST(http::detail::TaskAccess::done(never_taken));
+        BOOST_TEST(Big::alive.load() == 1);
+    }
+    BOOST_TEST(Big::alive.load() == 0);
+    BOOST_TEST(http::run(make()).text == "made");  // taken by run()
+    BOOST_TEST(Big::alive.load() == 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(coroutine_handlers, *boost::unit_test::label("threads"))

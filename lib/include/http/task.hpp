@@ -88,21 +88,44 @@ public:
     bool started = false;                  // resumed already (a plain middleware's next())
 };
 
+/// A result of more than a few words (an http::Response) is made on the heap when the coroutine
+/// returns, so that the frame of a coroutine suspended in the meantime, which holds its promise,
+/// keeps a pointer rather than room for the result.
+template <class T>
+inline constexpr bool boxed_result = sizeof(T) > 4 * sizeof(void*);
+
 template <class T>
 class Promise : public PromiseBase {
 public:
+    Promise() = default;
+    Promise(const Promise&) = delete;
+    Promise& operator=(const Promise&) = delete;
+    ~Promise() {
+        if constexpr (boxed_result<T>)
+            delete value_;
+    }
+
     Task<T> get_return_object() noexcept;
     template <class U>
     void return_value(U&& value) {
-        value_.emplace(std::forward<U>(value));
+        if constexpr (boxed_result<T>) {
+            T* const made = new T(std::forward<U>(value));
+            delete std::exchange(value_, made);
+        } else {
+            value_.emplace(std::forward<U>(value));
+        }
     }
     T take() {
         rethrow_if_failed();
+        if constexpr (boxed_result<T>) {
+            if (!value_)
+                throw std::logic_error("http::Task: the task has no result");
+        }
         return std::move(*value_);
     }
 
 private:
-    std::optional<T> value_;
+    std::conditional_t<boxed_result<T>, T*, std::optional<T>> value_{};
 };
 
 template <>
