@@ -354,15 +354,13 @@ struct Redirecting {
     int redirects = 0;
 };
 
-// What an exchange sends, decided once for its attempts: how it goes (a proxy, TLS, HTTP/2) and
-// the fields, the client's defaults first, then the caller's; the framing (Host, Content-Length,
-// Expect) is the serializer's.
+// How an exchange goes, decided once for its attempts: a proxy, TLS, HTTP/2. Its fields are made
+// where its head is (head_fields()), and not kept while the response is awaited.
 struct Prepared {
     std::unique_ptr<Proxy> via;      // through a proxy
     bool absolute_form = false;      // plain http through it: the whole URL as the target
     bool has_content = false;
     bool http2 = false;              // HTTP/2 may carry it
-    Headers fields;
     std::shared_ptr<TlsContext> tls;  // https
 };
 
@@ -399,13 +397,24 @@ private:
                                                                std::string_view method, const Transfer& transfer,
                                                                int attempt, const Received* answered,
                                                                const TransportError* failure);
-    Prepared prepare(const Client& settings, const Url& url, std::string_view method, const Transfer& transfer,
-                     const Headers& request_headers);
+    Prepared prepare(const Client& settings, const Url& url, std::string_view method, const Transfer& transfer);
+    /// The fields a request's head carries: the client's defaults first, then the caller's; the
+    /// framing (Host, Content-Length, Expect) is the serializer's.
+    static Headers head_fields(const Client& settings, const Prepared& prepared, const Transfer& transfer,
+                               const Headers& request_headers);
+    /// The HTTP/1.1 head, into `head`.
+    static SerializedRequest serialize_head(const Client& settings, const Url& url, std::string_view method,
+                                            const Transfer& transfer, const Headers& request_headers,
+                                            const Prepared& prepared, std::string& head);
+    /// Opens the request's stream on `connection` (its head is copied there): the stream's id.
+    static std::int32_t open_stream(const Client& settings, Http2Connection& connection, const Url& url,
+                                    std::string_view method, const Transfer& transfer, const Headers& request_headers,
+                                    const Prepared& prepared);
     /// The request over HTTP/2, when the origin speaks it: false when the server chose HTTP/1.1
     /// by ALPN (the connection it opened is then `declined`, for the request to go on over it).
     Task<bool> exchange_http2(Client& settings, const Url& url, std::string_view method, Transfer& transfer,
-                              const Headers& fields, TlsContext* tls, std::unique_ptr<ClientConnection>& declined,
-                              Received& received);
+                              const Headers& request_headers, const Prepared& prepared,
+                              std::unique_ptr<ClientConnection>& declined, Received& received);
     /// This loop's HTTP/2 connection to url's origin, opened if there is none (one at a time);
     /// null when the origin speaks HTTP/1.1 only.
     Task<std::shared_ptr<Http2Connection>> http2_connection(Client& settings, const Url& url, Transfer& transfer,
@@ -875,7 +884,7 @@ void Client::Impl::give_back(const std::string& key, std::unique_ptr<ClientConne
 
 Task<> Client::Impl::exchange(Client& settings, const Url& url, std::string_view method, Transfer& transfer,
                               const Headers& request_headers, Received& received) {
-    const Prepared prepared = prepare(settings, url, method, transfer, request_headers);
+    const Prepared prepared = prepare(settings, url, method, transfer);
     struct Forget {
         Transfer& transfer;
         ~Forget() { transfer.retries_left = false; }
@@ -886,8 +895,8 @@ Task<> Client::Impl::exchange(Client& settings, const Url& url, std::string_view
         std::optional<std::chrono::milliseconds> wait;
         try {
             std::unique_ptr<ClientConnection> declined;
-            if (!prepared.http2 || !co_await exchange_http2(settings, url, method, transfer, prepared.fields,
-                                                            prepared.tls.get(), declined, received))
+            if (!prepared.http2 ||
+                !co_await exchange_http2(settings, url, method, transfer, request_headers, prepared, declined, received))
                 co_await exchange_http1(settings, url, method, transfer, request_headers, prepared,
                                         std::move(declined), received);
             wait = retry_wait(settings, url, method, transfer, attempt, &received, nullptr);
@@ -934,16 +943,31 @@ std::optional<std::chrono::milliseconds> Client::Impl::retry_wait(const Client& 
 }
 
 Prepared Client::Impl::prepare(const Client& settings, const Url& url, std::string_view method,
-                               const Transfer& transfer, const Headers& request_headers) {
+                               const Transfer& transfer) {
     Prepared prepared;
     // Through a proxy, plain http names the whole URL (absolute-form); https goes through a
     // tunnel and is sent as to the origin itself.
     if (std::optional<Proxy> via = proxy_for(settings, url, method))
         prepared.via = std::make_unique<Proxy>(std::move(*via));
     prepared.absolute_form = prepared.via && url.scheme == "http";
-    auto has = [&](std::string_view name) { return request_headers.contains(name); };
     prepared.has_content = transfer.has_content() || method == "POST" || method == "PUT" || method == "PATCH";
-    Headers& fields = prepared.fields;
+    try {
+        if (url.scheme == "https")
+            prepared.tls = tls_context(settings);
+    } catch (const NetFailure& failure) {
+        throw TransportError(failure.kind, url.str(), where_of(method, url) + ": " + failure.what());
+    }
+    // HTTP/2 where the server speaks it: by ALPN over TLS, by prior knowledge in plain text when
+    // asked. Not through a proxy, nor for a file upload (sent over HTTP/1.1 as it is read).
+    prepared.http2 = settings.http2 && !prepared.via && !transfer.upload && method != "CONNECT" &&
+                     (url.scheme == "https" || settings.http2_prior_knowledge);
+    return prepared;
+}
+
+Headers Client::Impl::head_fields(const Client& settings, const Prepared& prepared, const Transfer& transfer,
+                                  const Headers& request_headers) {
+    auto has = [&](std::string_view name) { return request_headers.contains(name); };
+    Headers fields;
     fields.reserve(request_headers.size() + 3 + (prepared.absolute_form ? 1 : 0) + (settings.referer.empty() ? 0 : 1) +
                    (prepared.has_content ? 1 : 0));
     if (prepared.absolute_form && !prepared.via->authorization.empty())
@@ -960,44 +984,37 @@ Prepared Client::Impl::prepare(const Client& settings, const Url& url, std::stri
         fields.add(name, value);
     if (prepared.has_content && transfer.content_size > 0 && !has("Content-Type"))
         fields.add("Content-Type", "application/x-www-form-urlencoded");
+    return fields;
+}
+
+SerializedRequest Client::Impl::serialize_head(const Client& settings, const Url& url, std::string_view method,
+                                               const Transfer& transfer, const Headers& request_headers,
+                                               const Prepared& prepared, std::string& head) {
+    RequestFraming framing;
+    const std::string target = prepared.absolute_form ? url.str() : url.target;
+    const std::string authority = url.authority();
+    framing.method = method;
+    framing.target = target;
+    framing.host = authority;
+    if (prepared.has_content)
+        framing.content_length = transfer.content_size;
+    // Bodies from expect_threshold on ask first, as does a caller who says so (never with
+    // no_expect).
+    framing.expect_continue = !settings.no_expect && (transfer.content_size >= expect_threshold ||
+                                                      iequals(request_headers.get("Expect"), "100-continue"));
+    framing.keep_alive = !has_close_option(request_headers);
     try {
-        if (url.scheme == "https")
-            prepared.tls = tls_context(settings);
-    } catch (const NetFailure& failure) {
-        throw TransportError(failure.kind, url.str(), where_of(method, url) + ": " + failure.what());
+        return serialize_request(framing, head_fields(settings, prepared, transfer, request_headers), head);
+    } catch (const std::invalid_argument& e) {
+        throw TransportError(Kind::invalid_request, url.str(), where_of(method, url) + ": " + e.what());
     }
-    // HTTP/2 where the server speaks it: by ALPN over TLS, by prior knowledge in plain text when
-    // asked. Not through a proxy, nor for a file upload (sent over HTTP/1.1 as it is read).
-    prepared.http2 = settings.http2 && !prepared.via && !transfer.upload && method != "CONNECT" &&
-                     (url.scheme == "https" || settings.http2_prior_knowledge);
-    return prepared;
 }
 
 Task<> Client::Impl::exchange_http1(Client& settings, const Url& url, std::string_view method, Transfer& transfer,
                                     const Headers& request_headers, const Prepared& prepared,
                                     std::unique_ptr<ClientConnection> declined, Received& received) {
     std::string head;
-    SerializedRequest request;
-    {
-        RequestFraming framing;
-        const std::string target = prepared.absolute_form ? url.str() : url.target;
-        const std::string authority = url.authority();
-        framing.method = method;
-        framing.target = target;
-        framing.host = authority;
-        if (prepared.has_content)
-            framing.content_length = transfer.content_size;
-        // Bodies from expect_threshold on ask first, as does a caller who says so (never with
-        // no_expect).
-        framing.expect_continue = !settings.no_expect && (transfer.content_size >= expect_threshold ||
-                                                          iequals(request_headers.get("Expect"), "100-continue"));
-        framing.keep_alive = !has_close_option(request_headers);
-        try {
-            request = serialize_request(framing, prepared.fields, head);
-        } catch (const std::invalid_argument& e) {
-            throw TransportError(Kind::invalid_request, url.str(), where_of(method, url) + ": " + e.what());
-        }
-    }
+    const SerializedRequest request = serialize_head(settings, url, method, transfer, request_headers, prepared, head);
     const Proxy* const via = prepared.via.get();
     // A tunnel opened with some proxy credentials is not reused with others.
     const std::string pool_key = via ? via->url.origin() + " " + via->authorization + " " + url.origin() : url.origin();
@@ -1064,23 +1081,30 @@ private:
 
 }  // namespace
 
-Task<bool> Client::Impl::exchange_http2(Client& settings, const Url& url, std::string_view method, Transfer& transfer,
-                                        const Headers& fields, TlsContext* tls,
-                                        std::unique_ptr<ClientConnection>& declined, Received& received) {
+std::int32_t Client::Impl::open_stream(const Client& settings, Http2Connection& connection, const Url& url,
+                                       std::string_view method, const Transfer& transfer,
+                                       const Headers& request_headers, const Prepared& prepared) {
     const std::string authority = url.authority();
+    const Headers fields = head_fields(settings, prepared, transfer, request_headers);
+    return connection.open(Http2Request{method, url.scheme, authority, url.target, &fields, transfer.data});
+}
+
+Task<bool> Client::Impl::exchange_http2(Client& settings, const Url& url, std::string_view method, Transfer& transfer,
+                                        const Headers& request_headers, const Prepared& prepared,
+                                        std::unique_ptr<ClientConnection>& declined, Received& received) {
     // A stream the server did not process goes again (RFC 9113, Section 8.7), a few times.
     constexpr int max_refusals = 3;
     for (int refusals = 0;; ++refusals) try {
         const std::shared_ptr<Http2Connection> connection =
-            co_await http2_connection(settings, url, transfer, tls, declined);
+            co_await http2_connection(settings, url, transfer, prepared.tls.get(), declined);
         if (!connection)
             co_return false;
         received = Received{};
         received.http2 = true;
         Http2Intake intake(settings, transfer, received, method);
-        const Http2Request request{method, url.scheme, authority, url.target, &fields, transfer.data};
         try {
-            co_await connection->exchange(request, intake);
+            co_await connection->response(
+                open_stream(settings, *connection, url, method, transfer, request_headers, prepared), intake);
             transfer.progress.uploaded = transfer.data.size();
             co_return true;
         } catch (const Http2Refused& refused) {

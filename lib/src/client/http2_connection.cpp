@@ -50,17 +50,34 @@ bool Http2Connection::ended_locked() const {
     return broken_.has_value() || session_.failure().has_value() || session_.goaway_received().has_value();
 }
 
-Task<> Http2Connection::exchange(const Http2Request& request, Http2Receiver& receiver) {
-    const auto trigger = std::make_shared<Trigger>();
-    std::int32_t id = 0;
+std::int32_t Http2Connection::open(const Http2Request& request) {
+    auto trigger = std::make_shared<Trigger>();
+    const std::lock_guard lock(mutex_);
+    if (ended_locked() || !session_.can_open())
+        throw Http2Refused(Kind::closed, "the HTTP/2 connection takes no new stream");
+    const std::int32_t id = session_.submit(request.method, request.scheme, request.authority, request.path,
+                                            *request.fields, request.body, true);
+    try {
+        waiting_.emplace(id, std::move(trigger));
+        flush_soon_locked();
+    } catch (...) {  // no memory: the stream goes, as if refused
+        waiting_.erase(id);
+        try {
+            session_.release(id);
+        } catch (...) {
+            // nghttp2 out of memory too: the connection's next failure says so
+        }
+        throw;
+    }
+    return id;
+}
+
+Task<> Http2Connection::response(std::int32_t id, Http2Receiver& receiver) {
+    std::shared_ptr<Trigger> trigger;
     {
         const std::lock_guard lock(mutex_);
-        if (ended_locked() || !session_.can_open())
-            throw Http2Refused(Kind::closed, "the HTTP/2 connection takes no new stream");
-        id = session_.submit(request.method, request.scheme, request.authority, request.path, *request.fields,
-                             request.body, true);
-        waiting_.emplace(id, trigger);
-        flush_soon_locked();
+        if (const auto it = waiting_.find(id); it != waiting_.end())
+            trigger = it->second;
     }
     bool i_drive = false;
     // However the exchange ends (whole, failed, timed out, cancelled with its handler): the stream
@@ -89,6 +106,8 @@ Task<> Http2Connection::exchange(const Http2Request& request, Http2Receiver& rec
         }
     } const leave{*this, id, i_drive};
 
+    if (!trigger)
+        throw NetFailure(Kind::closed, "the HTTP/2 stream was lost");
     bool head_seen = false;
     std::string body;
     while (true) {

@@ -80,11 +80,17 @@ public:
     /// Whether it has ended for good (a failure, a GOAWAY): the pool lets it go.
     bool ended() const;
 
-    /// Sends `request` as a stream and waits for the response, handing it to `receiver` as it
-    /// comes; returns once it is whole. Throws NetFailure: Http2Refused when the request may go
-    /// again elsewhere, a timeout when a wait passed receiver.wait_until(); what the receiver
-    /// throws goes through (the stream is reset).
-    Task<> exchange(const Http2Request& request, Http2Receiver& receiver);
+    /// Opens a stream for `request`: its head is copied at once, so it need not outlive the call
+    /// (a waiting request's frame keeps neither its head nor its fields); its body must live until
+    /// the response is whole. Returns the stream's id, which response() then awaits at once.
+    /// Throws Http2Refused when the connection takes no new stream, NetFailure when the head
+    /// cannot be sent.
+    std::int32_t open(const Http2Request& request);
+    /// Waits for the response of the stream open() opened, handing it to `receiver` as it comes;
+    /// returns once it is whole. Throws NetFailure: Http2Refused when the request may go again
+    /// elsewhere, a timeout when a wait passed receiver.wait_until(); what the receiver throws
+    /// goes through. However it ends, the stream is let go (reset if still open).
+    Task<> response(std::int32_t id, Http2Receiver& receiver);
 
 private:
     /// One round of the driver: what can be written and read without waiting, or else a wait for
