@@ -410,11 +410,6 @@ private:
     static std::int32_t open_stream(const Client& settings, Http2Connection& connection, const Url& url,
                                     std::string_view method, const Transfer& transfer, const Headers& request_headers,
                                     const Prepared& prepared);
-    /// The request over HTTP/2, when the origin speaks it: false when the server chose HTTP/1.1
-    /// by ALPN (the connection it opened is then `declined`, for the request to go on over it).
-    Task<bool> exchange_http2(Client& settings, const Url& url, std::string_view method, Transfer& transfer,
-                              const Headers& request_headers, const Prepared& prepared,
-                              std::unique_ptr<ClientConnection>& declined, Received& received);
     /// This loop's HTTP/2 connection to url's origin, opened if there is none (one at a time);
     /// null when the origin speaks HTTP/1.1 only.
     Task<std::shared_ptr<Http2Connection>> http2_connection(Client& settings, const Url& url, Transfer& transfer,
@@ -882,6 +877,44 @@ void Client::Impl::give_back(const std::string& key, std::unique_ptr<ClientConne
         pool.push_back(std::move(connection));
 }
 
+namespace {
+
+// Where one HTTP/2 stream's response goes: into `received`, its body through a BodyIntake.
+class Http2Intake final : public Http2Receiver {
+public:
+    Http2Intake(const Client& settings, Transfer& transfer, Received& received, std::string_view method)
+        : settings_(settings), transfer_(transfer), received_(received), head_request_(method == "HEAD") {}
+
+    Clock::time_point wait_until() const override { return transfer_.until(settings_.receive_timeout); }
+    void on_head(const Http2ClientStream& stream) override {
+        received_.status = stream.status;
+        received_.headers = stream.headers;
+        std::optional<std::uint64_t> length;
+        if (const std::string_view text = stream.headers.get("content-length"); !text.empty()) {
+            std::uint64_t value = 0;
+            if (std::from_chars(text.data(), text.data() + text.size(), value).ec == std::errc())
+                length = value;
+        }
+        intake_.emplace(settings_, transfer_, received_, head_request_, length);
+    }
+    void on_body(std::string_view piece) override { intake_->feed(piece); }
+    void on_end(const Http2ClientStream& stream) override {
+        if (!intake_)
+            throw NetFailure(Kind::malformed_response, "the HTTP/2 stream ended without a response");
+        intake_->finish();
+        received_.trailers = stream.trailers;
+    }
+
+private:
+    const Client& settings_;
+    Transfer& transfer_;
+    Received& received_;
+    bool head_request_;
+    std::optional<BodyIntake> intake_;
+};
+
+}  // namespace
+
 Task<> Client::Impl::exchange(Client& settings, const Url& url, std::string_view method, Transfer& transfer,
                               const Headers& request_headers, Received& received) {
     const Prepared prepared = prepare(settings, url, method, transfer);
@@ -895,8 +928,37 @@ Task<> Client::Impl::exchange(Client& settings, const Url& url, std::string_view
         std::optional<std::chrono::milliseconds> wait;
         try {
             std::unique_ptr<ClientConnection> declined;
-            if (!prepared.http2 ||
-                !co_await exchange_http2(settings, url, method, transfer, request_headers, prepared, declined, received))
+            bool answered = false;
+            // Over HTTP/2 when the origin speaks it, in this frame rather than one of its own: a
+            // waiting request holds one level fewer.
+            if (prepared.http2) try {
+                // A stream the server did not process goes again (RFC 9113, Section 8.7), a few
+                // times.
+                constexpr int max_refusals = 3;
+                for (int refusals = 0; !answered; ++refusals) {
+                    const std::shared_ptr<Http2Connection> connection =
+                        co_await http2_connection(settings, url, transfer, prepared.tls.get(), declined);
+                    if (!connection)
+                        break;  // the server chose HTTP/1.1 by ALPN: on over the connection it declined
+                    received = Received{};
+                    received.http2 = true;
+                    Http2Intake intake(settings, transfer, received, method);
+                    try {
+                        co_await connection->response(
+                            open_stream(settings, *connection, url, method, transfer, request_headers, prepared),
+                            intake);
+                        transfer.progress.uploaded = transfer.data.size();
+                        answered = true;
+                    } catch (const Http2Refused& refused) {
+                        if (refusals + 1 >= max_refusals || transfer.delivered || transfer.past_deadline())
+                            throw NetFailure(refused.kind, std::string(refused.what()) + " (sent " +
+                                                               std::to_string(refusals + 1) + " times)");
+                    }
+                }
+            } catch (const NetFailure& failure) {
+                throw transport_error(failure, url, method, transfer);
+            }
+            if (!answered)
                 co_await exchange_http1(settings, url, method, transfer, request_headers, prepared,
                                         std::move(declined), received);
             wait = retry_wait(settings, url, method, transfer, attempt, &received, nullptr);
@@ -1043,43 +1105,6 @@ Task<> Client::Impl::exchange_http1(Client& settings, const Url& url, std::strin
     }
 }
 
-namespace {
-
-// Where one HTTP/2 stream's response goes: into `received`, its body through a BodyIntake.
-class Http2Intake final : public Http2Receiver {
-public:
-    Http2Intake(const Client& settings, Transfer& transfer, Received& received, std::string_view method)
-        : settings_(settings), transfer_(transfer), received_(received), head_request_(method == "HEAD") {}
-
-    Clock::time_point wait_until() const override { return transfer_.until(settings_.receive_timeout); }
-    void on_head(const Http2ClientStream& stream) override {
-        received_.status = stream.status;
-        received_.headers = stream.headers;
-        std::optional<std::uint64_t> length;
-        if (const std::string_view text = stream.headers.get("content-length"); !text.empty()) {
-            std::uint64_t value = 0;
-            if (std::from_chars(text.data(), text.data() + text.size(), value).ec == std::errc())
-                length = value;
-        }
-        intake_.emplace(settings_, transfer_, received_, head_request_, length);
-    }
-    void on_body(std::string_view piece) override { intake_->feed(piece); }
-    void on_end(const Http2ClientStream& stream) override {
-        if (!intake_)
-            throw NetFailure(Kind::malformed_response, "the HTTP/2 stream ended without a response");
-        intake_->finish();
-        received_.trailers = stream.trailers;
-    }
-
-private:
-    const Client& settings_;
-    Transfer& transfer_;
-    Received& received_;
-    bool head_request_;
-    std::optional<BodyIntake> intake_;
-};
-
-}  // namespace
 
 std::int32_t Client::Impl::open_stream(const Client& settings, Http2Connection& connection, const Url& url,
                                        std::string_view method, const Transfer& transfer,
@@ -1087,34 +1112,6 @@ std::int32_t Client::Impl::open_stream(const Client& settings, Http2Connection& 
     const std::string authority = url.authority();
     const Headers fields = head_fields(settings, prepared, transfer, request_headers);
     return connection.open(Http2Request{method, url.scheme, authority, url.target, &fields, transfer.data});
-}
-
-Task<bool> Client::Impl::exchange_http2(Client& settings, const Url& url, std::string_view method, Transfer& transfer,
-                                        const Headers& request_headers, const Prepared& prepared,
-                                        std::unique_ptr<ClientConnection>& declined, Received& received) {
-    // A stream the server did not process goes again (RFC 9113, Section 8.7), a few times.
-    constexpr int max_refusals = 3;
-    for (int refusals = 0;; ++refusals) try {
-        const std::shared_ptr<Http2Connection> connection =
-            co_await http2_connection(settings, url, transfer, prepared.tls.get(), declined);
-        if (!connection)
-            co_return false;
-        received = Received{};
-        received.http2 = true;
-        Http2Intake intake(settings, transfer, received, method);
-        try {
-            co_await connection->response(
-                open_stream(settings, *connection, url, method, transfer, request_headers, prepared), intake);
-            transfer.progress.uploaded = transfer.data.size();
-            co_return true;
-        } catch (const Http2Refused& refused) {
-            if (refusals + 1 >= max_refusals || transfer.delivered || transfer.past_deadline())
-                throw NetFailure(refused.kind, std::string(refused.what()) + " (sent " + std::to_string(refusals + 1) +
-                                                   " times)");
-        }
-    } catch (const NetFailure& failure) {
-        throw transport_error(failure, url, method, transfer);
-    }
 }
 
 Task<std::shared_ptr<Http2Connection>> Client::Impl::http2_connection(Client& settings, const Url& url,
