@@ -20,6 +20,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -233,10 +234,22 @@ private:
                 if (step == 'r')
                     out += test::h2::frame(3, 0, 1, test::h2::u32(7)) +
                            test::h2::frame(7, 0, 0, test::h2::u32(0) + test::h2::u32(0));
+                else if (step == 'd')
+                    out += test::h2::frame(1, 0x4, 1, std::string("\x88", 1));  // a head, then a drip
                 else
                     out += test::h2::frame(1, 0x4, 1, std::string("\x88", 1)) + test::h2::frame(0, 0x1, 1, "answered");
-                [[maybe_unused]] const auto written = ::write(fd, out.data(), out.size());
-                while (::read(fd, buffer, sizeof buffer) > 0) {  // until the client closes
+                [[maybe_unused]] auto written = ::write(fd, out.data(), out.size());
+                if (step == 'd') {
+                    // A byte of stream 1's body every 100 ms for 1.5 s, nothing for any other
+                    // stream, then gone.
+                    for (int i = 0; i < 15; ++i) {
+                        std::this_thread::sleep_for(100ms);
+                        const std::string drop = test::h2::frame(0, 0, 1, "x");
+                        written = ::write(fd, drop.data(), drop.size());
+                    }
+                } else {
+                    while (::read(fd, buffer, sizeof buffer) > 0) {  // until the client closes
+                    }
                 }
             } else if (step == 's') {
                 std::this_thread::sleep_for(1500ms);  // silent, then gone
@@ -300,6 +313,44 @@ BOOST_AUTO_TEST_CASE(a_silent_server_times_out) {
     } catch (const http::TransportError& e) {
         BOOST_TEST(static_cast<int>(e.kind()) == static_cast<int>(Kind::timeout));
     }
+}
+
+// A request waiting on a connection that another drives times out at its own deadline: the
+// connection keeps one timer for the deadlines of its waiting streams. Here stream 1 gets a byte
+// every 100 ms (its request drives, and each byte renews its wait) while stream 3 gets nothing; the
+// server closes after 1.5 s, so a wait the timer missed would fail as closed, not as timed out.
+BOOST_AUTO_TEST_CASE(a_stream_waiting_while_another_drives_times_out_at_its_deadline) {
+    using Clock = std::chrono::steady_clock;
+    RawH2Server server("d");
+    http::Client client;
+    client.http2_prior_knowledge = true;
+    client.receive_timeout = 300ms;
+    std::optional<Kind> dripping, silent;
+    Clock::duration waited{};
+    const auto drip = [&]() -> http::Task<> {
+        try {
+            co_await client.async_get(server.base + "/drip");
+        } catch (const http::TransportError& e) {
+            dripping = e.kind();
+        }
+    };
+    const auto wait = [&]() -> http::Task<> {
+        co_await http::sleep_for(100ms);  // once the first request drives the connection
+        const Clock::time_point start = Clock::now();
+        try {
+            co_await client.async_get(server.base + "/silent");
+        } catch (const http::TransportError& e) {
+            silent = e.kind();
+        }
+        waited = Clock::now() - start;
+    };
+    http::run(http::when_all(drip(), wait()));
+    BOOST_TEST_REQUIRE(silent.has_value(), "the silent stream was answered");
+    BOOST_TEST(static_cast<int>(*silent) == static_cast<int>(Kind::timeout));
+    BOOST_TEST(waited >= 295ms, "it timed out before its deadline");
+    BOOST_TEST_REQUIRE(dripping.has_value());  // the server went away in the end
+    BOOST_TEST(static_cast<int>(*dripping) != static_cast<int>(Kind::timeout));
+    BOOST_TEST(server.connections.load() == 1);  // both streams on one connection
 }
 
 BOOST_AUTO_TEST_SUITE_END()

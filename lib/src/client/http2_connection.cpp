@@ -12,16 +12,20 @@ using Kind = TransportError::Kind;
 // What one read takes at most: a few TLS records, many frames.
 constexpr std::size_t read_size = 64 * 1024;
 
-// Fires `triggers` from a task of `loop`, not from within the coroutine that found them ready:
-// firing resumes a waiting request at once, which must not run inside another's round.
-void wake_later(const std::shared_ptr<ReactorLife>& loop, std::vector<std::shared_ptr<Trigger>> triggers) {
-    if (triggers.empty())
+// Resumes the waits from a task of `loop`, not from within the coroutine that found them ready:
+// a resumption runs the waiting request at once, which must not happen inside another's round.
+// By the strand's own number for each wait: one that ended meanwhile is not found, and nothing
+// happens.
+void wake_later(const std::shared_ptr<ReactorLife>& loop,
+                std::vector<std::pair<std::weak_ptr<Strand>, std::uint64_t>> resume) {
+    if (resume.empty())
         return;
     const std::lock_guard lock(loop->mutex);
     if (Reactor* const reactor = loop->reactor)
-        reactor->post([triggers = std::move(triggers)] {
-            for (const auto& trigger : triggers)
-                trigger->fire();
+        reactor->post([resume = std::move(resume)] {
+            for (const auto& [weak, id] : resume)
+                if (const auto strand = weak.lock())
+                    strand->complete(id);
         });
 }
 
@@ -30,6 +34,127 @@ void wake_later(const std::shared_ptr<ReactorLife>& loop, std::vector<std::share
 Http2Connection::Http2Connection(std::unique_ptr<Stream> stream, Http2ClientLimits limits,
                                  std::shared_ptr<ReactorLife> loop)
     : stream_(std::move(stream)), session_(limits), loop_(std::move(loop)) {}
+
+Http2Connection::~Http2Connection() {
+    if (!timer_)
+        return;
+    const std::lock_guard lock(loop_->mutex);
+    if (Reactor* const reactor = loop_->reactor)
+        reactor->cancel(*timer_);
+}
+
+class Http2Connection::Wait {
+public:
+    Wait(Http2Connection& connection, Waiter& waiter, std::uint64_t seen, Clock::time_point deadline) noexcept
+        : connection_(connection), waiter_(waiter), seen_(seen), deadline_(deadline) {}
+    Wait(const Wait&) = delete;
+    Wait& operator=(const Wait&) = delete;
+    ~Wait() {
+        if (!strand_)
+            return;
+        {
+            const std::lock_guard lock(connection_.mutex_);
+            waiter_.suspended = false;
+        }
+        strand_->forget(wait_.id);  // resumed already: nothing; destroyed while it waits: forgotten
+    }
+
+    bool await_ready() {
+        const std::lock_guard lock(connection_.mutex_);
+        if (waiter_.wakes != seen_)
+            ready_ = true;
+        else if (deadline_ <= Clock::now())
+            ready_ = false;
+        return ready_.has_value();
+    }
+    bool await_suspend(std::coroutine_handle<> handle) {
+        Strand* const strand = Strand::suspend_current(wait_, handle);
+        if (!strand)
+            return false;  // cancelled: await_resume throws
+        strand_ = strand;
+        std::unique_lock lock(connection_.mutex_);
+        if (waiter_.wakes != seen_) {
+            lock.unlock();
+            strand->complete(wait_.id);  // woken meanwhile: resumed as soon as this piece suspends
+            return true;
+        }
+        waiter_.suspended = true;
+        waiter_.timed_out = false;
+        waiter_.strand = strand->weak_from_this();
+        waiter_.wait_id = wait_.id;
+        waiter_.deadline = deadline_;
+        connection_.arm_timer_locked(deadline_);
+        return true;
+    }
+    bool await_resume() const {
+        if (wait_.cancelled)
+            throw_cancelled();
+        if (ready_)
+            return *ready_;
+        const std::lock_guard lock(connection_.mutex_);
+        return !waiter_.timed_out;
+    }
+
+private:
+    Http2Connection& connection_;
+    Waiter& waiter_;
+    std::uint64_t seen_;
+    Clock::time_point deadline_;
+    Strand::Wait wait_{};
+    Strand* strand_ = nullptr;   // suspended in it
+    std::optional<bool> ready_;  // decided without suspending
+};
+
+void Http2Connection::wake_locked(Waiter& waiter, Resumptions& resume) {
+    ++waiter.wakes;
+    if (waiter.suspended) {
+        waiter.suspended = false;
+        resume.emplace_back(waiter.strand, waiter.wait_id);
+    }
+}
+
+void Http2Connection::arm_timer_locked(Clock::time_point deadline) {
+    if (deadline == Clock::time_point::max() || (timer_ && timer_deadline_ <= deadline))
+        return;  // the timer comes in time for it
+    const std::lock_guard lock(loop_->mutex);
+    Reactor* const reactor = loop_->reactor;
+    if (!reactor)
+        return;
+    if (timer_)
+        reactor->cancel(*timer_);
+    const auto delay = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+    timer_ = reactor->after(std::max(delay, std::chrono::milliseconds(0)), [weak = weak_from_this()] {
+        if (const auto connection = weak.lock())
+            connection->time_out();
+    });
+    timer_deadline_ = deadline;
+}
+
+void Http2Connection::time_out() {
+    std::vector<std::pair<std::shared_ptr<Strand>, std::uint64_t>> resume;
+    {
+        const std::lock_guard lock(mutex_);
+        timer_.reset();
+        const Clock::time_point now = Clock::now();
+        Clock::time_point next = Clock::time_point::max();
+        for (const auto& [id, waiter] : waiting_) {
+            if (!waiter || !waiter->suspended)
+                continue;
+            if (waiter->deadline > now) {
+                next = std::min(next, waiter->deadline);
+                continue;
+            }
+            waiter->suspended = false;
+            waiter->timed_out = true;
+            if (auto strand = waiter->strand.lock())
+                resume.emplace_back(std::move(strand), waiter->wait_id);
+        }
+        arm_timer_locked(next);
+    }
+    // A task of the loop's own: the waits are resumed here.
+    for (const auto& [strand, id] : resume)
+        strand->complete(id);
+}
 
 bool Http2Connection::usable(const ReactorLife* loop) const {
     {
@@ -51,14 +176,13 @@ bool Http2Connection::ended_locked() const {
 }
 
 std::int32_t Http2Connection::open(const Http2Request& request) {
-    auto trigger = std::make_shared<Trigger>();
     const std::lock_guard lock(mutex_);
     if (ended_locked() || !session_.can_open())
         throw Http2Refused(Kind::closed, "the HTTP/2 connection takes no new stream");
     const std::int32_t id = session_.submit(request.method, request.scheme, request.authority, request.path,
                                             *request.fields, request.body, true);
     try {
-        waiting_.emplace(id, std::move(trigger));
+        waiting_.emplace(id, nullptr);
         flush_soon_locked();
     } catch (...) {  // no memory: the stream goes, as if refused
         waiting_.erase(id);
@@ -73,11 +197,13 @@ std::int32_t Http2Connection::open(const Http2Request& request) {
 }
 
 Task<> Http2Connection::response(std::int32_t id, Http2Receiver& receiver) {
-    std::shared_ptr<Trigger> trigger;
+    Waiter waiter;
     {
         const std::lock_guard lock(mutex_);
-        if (const auto it = waiting_.find(id); it != waiting_.end())
-            trigger = it->second;
+        const auto it = waiting_.find(id);
+        if (it == waiting_.end())
+            throw NetFailure(Kind::closed, "the HTTP/2 stream was lost");
+        it->second = &waiter;
     }
     bool i_drive = false;
     // However the exchange ends (whole, failed, timed out, cancelled with its handler): the stream
@@ -104,10 +230,8 @@ Task<> Http2Connection::response(std::int32_t id, Http2Receiver& receiver) {
                 connection.flush_locked();  // no memory for the task: at once
             }
         }
-    } const leave{*this, id, i_drive};
+    } const leave{*this, id, i_drive};  // (before `waiter` goes: its entry goes first)
 
-    if (!trigger)
-        throw NetFailure(Kind::closed, "the HTTP/2 stream was lost");
     bool head_seen = false;
     std::string body;
     while (true) {
@@ -115,7 +239,7 @@ Task<> Http2Connection::response(std::int32_t id, Http2Receiver& receiver) {
         const Http2ClientStream* ended = nullptr;
         {
             const std::lock_guard lock(mutex_);
-            seen = trigger->count();
+            seen = waiter.wakes;
             const Http2ClientStream* stream = session_.find(id);
             if (!stream)
                 throw NetFailure(Kind::closed, "the HTTP/2 stream was lost");
@@ -150,7 +274,7 @@ Task<> Http2Connection::response(std::int32_t id, Http2Receiver& receiver) {
             co_return;
         }
         const Clock::time_point deadline = receiver.wait_until();
-        const bool in_time = i_drive ? co_await drive(deadline) : co_await trigger->wait(seen, deadline);
+        const bool in_time = i_drive ? co_await drive(deadline) : co_await Wait(*this, waiter, seen, deadline);
         if (!in_time)
             throw NetFailure(Kind::timeout, "waiting for the response timed out");
     }
@@ -238,23 +362,27 @@ void Http2Connection::flush_soon_locked() {
 }
 
 void Http2Connection::dispatch_locked() {
-    std::vector<std::shared_ptr<Trigger>> ready;
+    Resumptions resume;
     if (broken_ || session_.failure()) {
-        for (const auto& [id, trigger] : waiting_)
-            ready.push_back(trigger);
+        for (const auto& [id, waiter] : waiting_)
+            if (waiter)
+                wake_locked(*waiter, resume);
         session_.changed();
     } else {
         for (const std::int32_t id : session_.changed())
-            if (const auto it = waiting_.find(id); it != waiting_.end())
-                ready.push_back(it->second);
+            if (const auto it = waiting_.find(id); it != waiting_.end() && it->second)
+                wake_locked(*it->second, resume);
     }
-    wake_later(loop_, std::move(ready));
+    wake_later(loop_, std::move(resume));
 }
 
 void Http2Connection::wake_one_locked(std::int32_t except) {
-    for (const auto& [id, trigger] : waiting_)
-        if (id != except) {
-            wake_later(loop_, {trigger});
+    // (A stream whose request has not begun waiting sees for itself that nobody drives.)
+    for (const auto& [id, waiter] : waiting_)
+        if (id != except && waiter) {
+            Resumptions resume;
+            wake_locked(*waiter, resume);
+            wake_later(loop_, std::move(resume));
             return;
         }
 }

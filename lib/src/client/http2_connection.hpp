@@ -73,6 +73,7 @@ public:
     Http2Connection(std::unique_ptr<Stream> stream, Http2ClientLimits limits, std::shared_ptr<ReactorLife> loop);
     Http2Connection(const Http2Connection&) = delete;
     Http2Connection& operator=(const Http2Connection&) = delete;
+    ~Http2Connection();
 
     /// Whether a new stream may open on it now, from `loop`: the loop it belongs to, still alive,
     /// no GOAWAY, no failure, a stream free under the server's limit.
@@ -93,6 +94,29 @@ public:
     Task<> response(std::int32_t id, Http2Receiver& receiver);
 
 private:
+    /// A request waiting for its stream to change, in its response()'s frame, found by the
+    /// stream's id; under the mutex. So a waiting stream costs no allocation of its own: no
+    /// trigger, no timer (the connection has one, for the earliest deadline of its waits).
+    struct Waiter {
+        std::uint64_t wakes = 0;  // times the stream changed, or its request was asked to drive
+        bool suspended = false;   // a wait is suspended, to resume as `wait_id` of `strand`
+        bool timed_out = false;
+        std::weak_ptr<Strand> strand;
+        std::uint64_t wait_id = 0;
+        Clock::time_point deadline{};
+    };
+    /// What a waiting stream's co_await waits with: until waiter.wakes moves past `seen` (true)
+    /// or `deadline` (false); throws http::Cancelled when its strand is cancelled.
+    class Wait;
+    /// Resumptions to make once the connection is unlocked, on its loop.
+    using Resumptions = std::vector<std::pair<std::weak_ptr<Strand>, std::uint64_t>>;
+
+    /// Counts a wake-up of `waiter`, and adds its resumption if it is suspended; the mutex held.
+    static void wake_locked(Waiter& waiter, Resumptions& resume);
+    /// Makes the connection's timer due at `deadline` at the latest; the mutex held.
+    void arm_timer_locked(Clock::time_point deadline);
+    /// The timer: the suspended waits past their deadline time out.
+    void time_out();
     /// One round of the driver: what can be written and read without waiting, or else a wait for
     /// the socket until `deadline`. False when the deadline came first.
     Task<bool> drive(Clock::time_point deadline);
@@ -117,7 +141,9 @@ private:
     std::unique_ptr<Stream> stream_;
     Http2ClientSession session_;
     std::shared_ptr<ReactorLife> loop_;
-    std::map<std::int32_t, std::shared_ptr<Trigger>> waiting_;  // streams in flight, and what wakes each
+    std::map<std::int32_t, Waiter*> waiting_;  // streams in flight; their request (null before response())
+    std::optional<Reactor::TimerId> timer_;   // for the earliest deadline of the suspended waits
+    Clock::time_point timer_deadline_{};      // what timer_ was set for
     std::optional<NetFailure> broken_;                          // the socket failed
     bool driving_ = false;
     bool flush_scheduled_ = false;
