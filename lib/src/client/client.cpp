@@ -347,8 +347,10 @@ struct Redirecting {
     Clock::time_point started;
     Url url;
     std::string_view method;  // the caller's, or "GET" after a redirect that turns it into one
-    std::string first_origin;
-    std::unique_ptr<Credentials> credentials;  // for first_origin only, never elsewhere
+    std::string first_origin;  // set at the first redirect: until then, url's
+    std::unique_ptr<Credentials> credentials;  // for the first origin only, never elsewhere
+
+    bool at_first_origin() const { return redirects == 0 || url.origin() == first_origin; }
     Headers headers;                         // the client's defaults, then the caller's
     int challenges_answered = 0;
     int redirects = 0;
@@ -640,8 +642,11 @@ Client set_headers(Headers headers) {
 
 Task<Response> Client::Impl::send(Client& settings, std::string_view url_text, std::string_view method,
                                   Transfer& transfer, const Headers& extra_headers, std::unique_ptr<OwnedCall> keep) {
-    static_cast<void>(keep);  // held by the frame to the call's end
     Redirecting call = start(settings, url_text, method, transfer, extra_headers);
+    // `keep` is held by the frame to the call's end; the URL's text in it is parsed now, and goes
+    // (url_text is not used again).
+    if (keep)
+        std::string().swap(keep->url);
     Headers asked;
     Received received;
     do {
@@ -670,7 +675,6 @@ Redirecting Client::Impl::start(const Client& settings, std::string_view url_tex
         throw TransportError(Kind::invalid_url, std::string(url_text),
                              std::string(call.method) + " " + std::string(url_text) + ": invalid URL: " + error);
     call.url = std::move(*parsed);
-    call.first_origin = call.url.origin();
     if (std::optional<Credentials> credentials = credentials_for(settings, call.url))
         call.credentials = std::make_unique<Credentials>(std::move(*credentials));
     call.headers = settings.headers;
@@ -684,7 +688,7 @@ Redirecting Client::Impl::start(const Client& settings, std::string_view url_tex
 const Headers& Client::Impl::request_fields(const Client& settings, Redirecting& call, Transfer& transfer,
                                             Headers& asked) {
     const bool authenticating =
-        call.credentials && call.url.origin() == call.first_origin && !call.headers.contains("Authorization");
+        call.credentials && call.at_first_origin() && !call.headers.contains("Authorization");
     if (!settings.cookie_jar && !authenticating)
         return call.headers;
     asked = call.headers;
@@ -743,6 +747,8 @@ bool Client::Impl::follow(const Client& settings, Redirecting& call, Transfer& t
         call.headers.erase("Content-Type");
     }
     // Credentials stay with the origin they were meant for.
+    if (call.redirects == 0)
+        call.first_origin = call.url.origin();
     if (next->origin() != call.first_origin) {
         call.headers.erase("Authorization");
         call.headers.erase("Proxy-Authorization");
