@@ -63,6 +63,11 @@ struct Joiner {
 
 class PromiseBase {
 public:
+    /// Coroutine frames come from a cache of the thread's frames freed lately, by size (the
+    /// library's own, in src/task/frames.cpp): a request makes and frees several each time.
+    static void* operator new(std::size_t size);
+    static void operator delete(void* frame, std::size_t size) noexcept;
+
     struct Final {
         bool await_ready() const noexcept { return false; }
         template <class P>

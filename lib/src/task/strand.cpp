@@ -323,7 +323,17 @@ void run_to_end(std::coroutine_handle<> root, PromiseBase* promise) {
     if (!own)
         kept_in_use = true;
     const Ownership owner;
-    const auto strand = std::make_shared<Strand>(reactor, nullptr);
+    // The kept loop's strand is kept too, when nothing holds it any more: a strand that has run
+    // to its end waits for nothing, and the waits of its runs, if anything still names them,
+    // have numbers it will not give again.
+    thread_local std::shared_ptr<Strand> kept_strand;
+    std::shared_ptr<Strand> strand;
+    if (!own && kept_strand && kept_strand.use_count() == 1)
+        strand = kept_strand;
+    else
+        strand = std::make_shared<Strand>(reactor, nullptr);
+    if (!own)
+        kept_strand = strand;
     bool finished = false;
     strand->start(root, *promise, [&finished] { finished = true; });
     while (!finished)
