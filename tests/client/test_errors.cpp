@@ -130,6 +130,29 @@ BOOST_AUTO_TEST_CASE(malformed_heads_and_bodies) {
     }
 }
 
+// A few interim responses before the final one are skipped (100 Continue, 103 Early Hints: 5 at
+// most); a server that sends one more fails the request as too large instead of holding it.
+BOOST_AUTO_TEST_CASE(interim_responses_at_the_limit_and_past_it) {
+    std::string interim;
+    for (int i = 0; i < 5; ++i)
+        interim += "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n";
+    const std::string final_response = "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nbody";
+    {
+        test::RawServer server([&](int fd) {
+            test::RawServer::read_head(fd);
+            test::RawServer::send_all(fd, interim + final_response);
+        });
+        http::Client client;
+        const http::Response r = client.get(server.url());
+        BOOST_TEST(r.status == http::OK);
+        BOOST_TEST(r.body == "body");
+        BOOST_TEST(!r.headers.contains("Link"));  // the 103s'
+    }
+    const auto e = failure_for_reply(interim + "HTTP/1.1 100 Continue\r\n\r\n" + final_response);
+    BOOST_TEST((e.kind() == Kind::too_large));
+    BOOST_TEST(says(e, "more than 5 interim (1xx) responses"));
+}
+
 BOOST_AUTO_TEST_CASE(truncated_responses) {
     for (const char* response : {"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort",
                                  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", "HTTP/1.1 200 OK\r\nConte", ""}) {

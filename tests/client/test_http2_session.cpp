@@ -559,6 +559,34 @@ BOOST_AUTO_TEST_CASE(interim_responses_are_skipped) {
     BOOST_TEST(driver.bodies[id] == "body");
 }
 
+// A few interim responses are skipped (5, response_max_interim); one more fails the stream as
+// too large and resets it, so that a server sending 1xx after 1xx cannot hold the request.
+BOOST_AUTO_TEST_CASE(interim_responses_at_the_limit_and_past_it) {
+    for (const std::size_t count : {http::detail::response_max_interim, http::detail::response_max_interim + 1}) {
+        BOOST_TEST_CONTEXT(count << " interim responses") {
+            std::string script = settings;
+            for (std::size_t i = 0; i < count; ++i)
+                script += header_frames(1, field(":status", "103") + field("link", "</a.css>; rel=preload"), false);
+            script += header_frames(1, status_200, false) + h2::frame(h2::DATA, h2::END_STREAM, 1, "body");
+            test::RawServer server = scripted(1, script);
+            Driver driver(server.port());
+            const std::int32_t id = driver.get("/");
+            BOOST_REQUIRE(driver.run_until_finished({id}));
+            const Http2ClientStream& s = driver.stream(id);
+            if (count <= http::detail::response_max_interim) {
+                BOOST_TEST(!s.failure.has_value());
+                BOOST_TEST(s.status == 200);
+                BOOST_TEST(driver.bodies[id] == "body");
+            } else {
+                BOOST_REQUIRE(s.failure.has_value());
+                BOOST_TEST((s.failure->kind == Kind::too_large));
+                BOOST_TEST(contains(s.failure->what(), "more than 5 interim (1xx) responses"));
+                BOOST_TEST((s.reset == http::h2::ErrorCode::CANCEL));
+            }
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(trailers_after_the_body) {
     test::RawServer server = scripted(
         1, settings + header_frames(1, status_200 + field("content-type", "text/plain"), false) +

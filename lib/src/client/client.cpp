@@ -1236,6 +1236,7 @@ Task<> Client::Impl::attempt(Client& settings, ClientConnection& connection, std
     const bool expect = request.expect_continue;
     co_await stream.async_write_all(request_head, transfer.until(settings.receive_timeout));
     bool body_sent = !transfer.has_content();
+    std::size_t interim = 0;  // 1xx responses skipped
     if (!body_sent && (!expect || !co_await stream.async_wait_readable(transfer.until(continue_wait)))) {
         co_await send_content(stream, transfer, settings.receive_timeout);  // no Expect, or no answer to it in time
         body_sent = true;
@@ -1271,6 +1272,9 @@ Task<> Client::Impl::attempt(Client& settings, ClientConnection& connection, std
             break;
         if (head.status == 101)
             throw NetFailure(Kind::malformed_response, "the server switched protocols, which this client does not speak");
+        if (++interim > response_max_interim)
+            throw NetFailure(Kind::too_large, "the server sent more than " + std::to_string(response_max_interim) +
+                                                  " interim (1xx) responses");
         buffer.erase(0, head.size);
         parser.reset();
         if (head.status == 100 && !body_sent) {

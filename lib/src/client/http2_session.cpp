@@ -114,7 +114,7 @@ struct Http2ClientCallbacks {
         return NGHTTP2_ERR_CALLBACK_FAILURE;
     }
 
-    static int frame_received(nghttp2_session*, const nghttp2_frame* frame, void* user_data) try {
+    static int frame_received(nghttp2_session* session, const nghttp2_frame* frame, void* user_data) try {
         Http2ClientSession& self = of(user_data);
         const bool end_stream = frame->hd.flags & NGHTTP2_FLAG_END_STREAM;
         switch (frame->hd.type) {
@@ -126,7 +126,15 @@ struct Http2ClientCallbacks {
             if (Http2ClientStream* stream = self.stream(frame->hd.stream_id); stream && !stream->failure) {
                 if (!stream->head) {
                     if (stream->status < 200) {
-                        ++stream->interim_responses;  // 100, 103 ...: the final response follows
+                        // 100, 103 ...: the final response follows, after a few at most
+                        if (++stream->interim_responses > response_max_interim) {
+                            self.fail(*stream, Kind::too_large,
+                                      "the server sent more than " + std::to_string(response_max_interim) +
+                                          " interim (1xx) responses on " + stream_name(stream->id));
+                            stream->reset = h2::ErrorCode::CANCEL;
+                            nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream->id, NGHTTP2_CANCEL);
+                            break;
+                        }
                         stream->status = 0;
                         stream->headers = Headers();
                     } else {

@@ -15,6 +15,10 @@ namespace http::detail {
 /// HTTP/2, the decoded bytes as SETTINGS_MAX_HEADER_LIST_SIZE counts them) and its fields.
 inline constexpr std::size_t response_max_header_size = 64 * 1024;
 inline constexpr std::size_t response_max_header_fields = 200;
+/// Interim (1xx) responses the client skips before a request's final one, HTTP/1.1 and HTTP/2
+/// alike: a server may send 100 Continue and a 103 Early Hints or two, and one that goes on
+/// sending them would otherwise hold the request as long as it likes (each renews the wait).
+inline constexpr std::size_t response_max_interim = 5;
 
 struct ResponseHead {
     int status = 0;
