@@ -10,6 +10,7 @@
 #include "server/websocket.hpp"
 #include "proto/parser/char_class.hpp"
 #include "proto/url/percent.hpp"
+#include "router/router_access.hpp"
 #include "server/metrics.hpp"
 
 #include <algorithm>
@@ -410,8 +411,33 @@ Route& Router::stream_body(std::string_view method, std::string_view pattern, st
 
 namespace {
 
-// The route for the request's method and path, with req.params set; null if none.
-const Endpoint* match_route(const Node& root, Request& req) {
+// The node the path's segments lead to through literal children alone (split() and find()'s
+// way), or null: the first node find() reaches.
+const Node* literal_node(const Node& root, std::string_view path) noexcept {
+    if (path.starts_with('/'))
+        path.remove_prefix(1);
+    const Node* node = &root;
+    while (true) {
+        const std::size_t slash = path.find('/');
+        node = node->literal(path.substr(0, slash));
+        if (!node || slash == std::string_view::npos)
+            return node;
+        path.remove_prefix(slash + 1);
+    }
+}
+
+// The route for the request's method and path, with req.params set; null if none. Unless
+// `search_only`, a path of literal segments whose node takes the method is answered first, with
+// no split and no search: find() tries that node before any other, so it would answer the same.
+const Endpoint* match_route(const Node& root, Request& req, bool search_only = false) {
+    if (!search_only)
+        if (const Node* node = literal_node(root, req.path))
+            if (const Endpoint* route = route_for(*node, req.method)) {
+                if (!req.params.empty())
+                    req.params.clear();
+                req.route = route->route;
+                return route;
+            }
     // Reused per thread: matching allocates nothing once they have grown.
     thread_local std::vector<std::string_view> segments;
     thread_local Match match;
@@ -428,6 +454,11 @@ const Endpoint* match_route(const Node& root, Request& req) {
 }
 
 }  // namespace
+
+const Route* detail::RouterAccess::match(const Router& router, Request& req, bool search_only) {
+    const Endpoint* route = match_route(router.state_->root, req, search_only);
+    return route ? route->route : nullptr;
+}
 
 BodySink Router::start_body(Request& req) const {
     const Endpoint* route = match_route(state_->root, req);
