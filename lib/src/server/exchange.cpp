@@ -342,12 +342,13 @@ Exchange::Run Exchange::run(Suspension* suspension) {
     if (!handled_ && !refused_) {
         handled_ = true;
         Task<> pending;
-        std::optional<Response> failure;
-        {
+        // Initialized by guarded() in place: declared empty, then assigned, it had all its bytes
+        // (a Response's size) cleared first.
+        std::optional<Response> failure = [&] {
             Loop::UserCode user_code(host_.loop);
             // For the streams and WebSockets the handlers make; none without a loop to carry them.
             ResponseAccess::set_context(response(), host_.loop ? &host_.loop->stream_context() : nullptr);
-            failure = guarded("a handler", [&] {
+            return guarded("a handler", [&] {
                 const std::vector<ReceiveHook>& hooks = host_.config.receive_hooks;
                 for (std::size_t i = 0; i < hooks.size(); ++i) {
                     Task<> task = hooks[i](request, response());
@@ -357,7 +358,7 @@ Exchange::Run Exchange::run(Suspension* suspension) {
                     }
                 }
             });
-        }
+        }();
         if (!failure && !TaskAccess::done(pending))
             return start_task(std::move(pending), suspension);
         ResponseAccess::set_context(response(), nullptr);
