@@ -57,6 +57,30 @@ BOOST_AUTO_TEST_CASE(heads_of_any_size) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(names_and_values_of_every_short_length) {
+    // Short names and values are copied in words that may overlap: each of their bytes differs,
+    // so that one out of place shows.
+    const std::string letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    for (std::size_t length = 0; length <= 40; ++length) {
+        BOOST_TEST_CONTEXT("a name and a value of " << length << " bytes") {
+            const std::string value = letters.substr(letters.size() - length);
+            const std::string name = "X" + letters.substr(0, length);  // never empty
+            http::Response r;
+            r.headers[name] = value;
+            r.headers["Y"] = value;
+            r.status = http::OK;
+            r.body = value;
+            std::string out;
+            BOOST_TEST(!serialize_response(r, {false, true, 1, {}}, out));
+            const std::string rest = "\r\n" + name + ": " + value + "\r\nY: " + value + "\r\n" +
+                                     (length > 0 ? "Content-Type: text/plain; charset=utf-8\r\n" : "") +
+                                     "Content-Length: " + std::to_string(length) + "\r\n\r\n" + value;
+            BOOST_TEST(out.ends_with(rest));
+            BOOST_TEST(out.size() == std::string_view("HTTP/1.1 200 OK\r\nDate: ").size() + 29 + rest.size());
+        }
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(serialize_request)
