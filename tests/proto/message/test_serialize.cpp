@@ -57,6 +57,24 @@ BOOST_AUTO_TEST_CASE(heads_of_any_size) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(a_field_value_is_judged_by_each_of_its_bytes_whatever_its_length) {
+    // Every byte at every place of values up to 40 bytes long (short ones are judged from loads
+    // that overlap), between bytes that are never allowed, which must not be looked at.
+    for (std::size_t length = 1; length <= 40; ++length)
+        for (std::size_t at = 0; at < length; ++at) {
+            std::string bytes = "\r\n\r\n" + std::string(length, 'v') + "\r\n\r\n";
+            int wrong = 0;
+            for (int c = 0; c < 256; ++c) {
+                bytes[4 + at] = static_cast<char>(c);
+                const bool allowed = c == '\t' || (c >= 0x20 && c != 0x7f);
+                if (is_field_value(std::string_view(bytes).substr(4, length)) != allowed)
+                    ++wrong;
+            }
+            BOOST_TEST(wrong == 0, "length " << length << ", byte " << at << ": " << wrong << " bytes misjudged");
+        }
+    BOOST_TEST(is_field_value(""));
+}
+
 BOOST_AUTO_TEST_CASE(names_and_values_of_every_short_length) {
     // Short names and values are copied in words that may overlap: each of their bytes differs,
     // so that one out of place shows.

@@ -14,14 +14,19 @@ namespace http::detail {
 
 namespace {
 
-// The field policy of both directions: a name is a token, a value holds no control character
-// but HTAB (so no CR, LF or NUL can split a field or end the head early).
-void check_field(std::string_view message, std::string_view name, std::string_view value) {
+// Why check_field() refuses a field.
+[[noreturn, gnu::cold, gnu::noinline]] void refuse_field(std::string_view message, std::string_view name) {
     if (!is_token(name))
         throw std::invalid_argument(std::string(message) + "header name '" + std::string(name) + "' is not a token");
-    if (!is_field_value(value))
-        throw std::invalid_argument(std::string(message) + "value of header '" + std::string(name) +
-                                    "' holds a control character");
+    throw std::invalid_argument(std::string(message) + "value of header '" + std::string(name) +
+                                "' holds a control character");
+}
+
+// The field policy of both directions: a name is a token, a value holds no control character
+// but HTAB (so no CR, LF or NUL can split a field or end the head early).
+inline void check_field(std::string_view message, std::string_view name, std::string_view value) {
+    if (!is_token(name) || !is_field_value(value)) [[unlikely]]
+        refuse_field(message, name);
 }
 
 // A request target or Host value: visible ASCII only (the URL parser percent-encodes the rest), so
