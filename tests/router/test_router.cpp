@@ -283,13 +283,18 @@ BOOST_AUTO_TEST_CASE(a_literal_path_is_matched_as_the_search_matches_it) {
                     BOOST_TEST(quick.route == matched);
             }
         }
-    // The quick match is taken for a literal path, and gives what the search gives.
-    http::Request req;
-    req.method = "GET";
-    req.path = "/users/me/settings";
-    BOOST_REQUIRE(http::detail::RouterAccess::match(r, req, false));
-    BOOST_TEST(req.route->pattern() == "/users/me/settings");
-    BOOST_TEST(req.params.empty());
+    // Each literal pattern is found as itself, among literals of its length and of others.
+    for (const char* pattern : {"/", "/plaintext", "/a", "/a/", "/a/b", "/files/readme", "/users/me/settings", "/ab",
+                                "/ba", "/x/y/z"}) {
+        http::Request req;
+        req.method = "GET";
+        req.path = pattern;
+        BOOST_TEST_CONTEXT(pattern) {
+            BOOST_REQUIRE(http::detail::RouterAccess::match(r, req, false));
+            BOOST_TEST(req.route->pattern() == pattern);
+            BOOST_TEST(req.params.empty());
+        }
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

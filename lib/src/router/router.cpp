@@ -11,9 +11,11 @@
 #include "proto/parser/char_class.hpp"
 #include "proto/url/percent.hpp"
 #include "router/router_access.hpp"
+#include "server/reuse.hpp"
 #include "server/metrics.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <deque>
 #include <map>
@@ -53,21 +55,37 @@ bool shorter_or_before(std::string_view a, std::string_view b) noexcept {
 
 struct Node {
     std::vector<std::pair<std::string, std::unique_ptr<Node>>> literals;  // by shorter_or_before
+    // For each length up to the longest literal's + 1, the index of the first literal at least
+    // that long: the literals of a segment's length, without a search.
+    std::vector<std::uint32_t> first_of_length;
     std::unique_ptr<Node> param;  // its name is each route's own: /a/{x} and /a/{y}/b may share it
     std::unique_ptr<Node> rest;   // a leaf: the rest of the path
     std::vector<std::pair<std::string, Endpoint>> methods;  // a few per node: searched in turn
 
-    auto literal_position(std::string_view segment) const {
-        return std::lower_bound(literals.begin(), literals.end(), segment,
-                                [](const auto& entry, std::string_view s) { return shorter_or_before(entry.first, s); });
+    /// The child for the literal `segment`, added if there is none.
+    Node& add_literal(const std::string& segment) {
+        auto it = std::lower_bound(literals.begin(), literals.end(), segment,
+                                   [](const auto& entry, std::string_view s) { return shorter_or_before(entry.first, s); });
+        if (it != literals.end() && it->first == segment)
+            return *it->second;
+        Node& child = *literals.emplace(it, segment, std::make_unique<Node>())->second;
+        const std::size_t longest = literals.back().first.size();
+        first_of_length.assign(longest + 2, 0);
+        std::uint32_t first = 0;
+        for (std::size_t length = 0; length < first_of_length.size(); ++length) {
+            while (first < literals.size() && literals[first].first.size() < length)
+                ++first;
+            first_of_length[length] = first;
+        }
+        return child;
     }
-    Node* literal(std::string_view segment) const {
-        // The literals of the segment's length, found by comparing lengths only, then each.
-        auto it = std::lower_bound(literals.begin(), literals.end(), segment.size(),
-                                   [](const auto& entry, std::size_t size) { return entry.first.size() < size; });
-        for (; it != literals.end() && it->first.size() == segment.size(); ++it)
-            if (std::string_view(it->first) == segment)
-                return it->second.get();
+    Node* literal(std::string_view segment) const noexcept {
+        const std::size_t n = segment.size();
+        if (n + 1 >= first_of_length.size())
+            return nullptr;  // longer than any (or there are none)
+        for (std::uint32_t i = first_of_length[n]; i < first_of_length[n + 1]; ++i)
+            if (detail::same_bytes(literals[i].first.data(), segment.data(), n))
+                return literals[i].second.get();
         return nullptr;
     }
     const Endpoint* method(std::string_view name) const noexcept {
@@ -358,13 +376,9 @@ Route& Router::add(std::initializer_list<std::string_view> methods, std::string_
     std::vector<std::string> param_names;
     for (const PatternSegment& segment : parse_pattern(full)) {
         switch (segment.kind) {
-        case PatternSegment::literal: {
-            auto it = node->literal_position(segment.text);
-            if (it == node->literals.end() || it->first != segment.text)
-                it = node->literals.emplace(it, segment.text, std::make_unique<Node>());
-            node = it->second.get();
+        case PatternSegment::literal:
+            node = &node->add_literal(segment.text);
             break;
-        }
         case PatternSegment::param:
         case PatternSegment::rest: {
             std::unique_ptr<Node>& child = segment.kind == PatternSegment::rest ? node->rest : node->param;
