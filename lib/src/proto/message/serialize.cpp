@@ -124,6 +124,8 @@ public:
         at[1] = '\n';
         at_ = at + 2;
     }
+    /// How many bytes the buffer can still take.
+    std::size_t room() const noexcept { return static_cast<std::size_t>(end_ - at_); }
     /// Writes what is buffered to the string; call it last.
     void flush() {
         out_.append(buffer_, static_cast<std::size_t>(at_ - buffer_));
@@ -232,13 +234,22 @@ bool serialize_response(const Response& response, const ResponseFraming& framing
     else if (framing.version_minor == 0)
         head.put("Connection: keep-alive\r\n");
     head.put("\r\n");
-    head.flush();
 
-    if (no_body || framing.head_request || framing.stream)
+    if (no_body || framing.head_request || framing.stream) {
+        head.flush();
         return false;
-    if (framing.external_length || response.body.size() > inline_body_limit)
+    }
+    if (framing.external_length || response.body.size() > inline_body_limit) {
+        head.flush();
         return true;
-    out += response.body;
+    }
+    if (response.body.size() <= head.room()) {
+        head.put(response.body);  // in the same append as the head
+        head.flush();
+    } else {
+        head.flush();
+        out += response.body;
+    }
     return false;
 }
 
