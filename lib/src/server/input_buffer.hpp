@@ -90,9 +90,12 @@ private:
         base_ = block_.get();
         capacity_ = capacity;
     }
+    // Inline, for the test of the commonest case (no block), which was a call.
     void give_back() noexcept {
-        if (!block_)
-            return;
+        if (block_)
+            give_back_block();
+    }
+    void give_back_block() noexcept {
         // Pooled blocks are reused; grown ones are freed. The pool stays small.
         Pool& blocks = pool();
         if (capacity_ == block_size && blocks.size() < 64) {
