@@ -1,6 +1,8 @@
 // http::Router on its own: every matching rule, conflicts, automatic answers, middleware, groups.
 #include <http/router.hpp>
 
+#include "router/router_access.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
@@ -242,6 +244,57 @@ BOOST_AUTO_TEST_CASE(a_method_outside_the_registry_is_501_unless_a_route_takes_i
     const Outcome purged = dispatch(router, "PURGE", "/cache");
     BOOST_TEST(purged.status == 200);
     BOOST_TEST(purged.body == "purged");
+}
+
+BOOST_AUTO_TEST_CASE(a_literal_path_is_matched_as_the_search_matches_it) {
+    // The quick match of a path of literal segments against the general search, on routes where
+    // a literal, a parameter, a rest parameter, another method or a trailing slash compete.
+    http::Router r;
+    for (const char* pattern : {"/", "/plaintext", "/a", "/a/", "/a/b", "/a/{x}", "/a/{x}/c", "/a/b/{rest...}",
+                                "/files/{path...}", "/files/readme", "/users/{id}", "/users/me/settings", "/ab",
+                                "/ba", "/x/y/z"})
+        r.get(pattern, says(pattern));
+    r.post("/a/b/c", says("post"));
+    r.post("/posted", says("posted"));
+    r.any("/any/thing", says("any"));
+    r.route("HEAD", "/head-only", says("head"));
+    http::Router& group = r.group("/g");
+    group.get("/", says("group root"));
+    group.get("/{id}", says("group id"));
+    group.del("/item", says("group delete"));
+    const char* paths[] = {"/", "", "//", "/plaintext", "/plaintext/", "/a", "/a/", "/a//", "/a/b", "/a/b/", "/a/b/c",
+                           "/a/b/c/d", "/a/z", "/a/z/c", "/files", "/files/", "/files/readme", "/files/readme/x",
+                           "/files/other", "/users/me", "/users/me/settings", "/users/me/other", "/ab", "/ba", "/b",
+                           "/x/y", "/x/y/z", "/x/y/z/", "/posted", "/any/thing", "/any", "/head-only", "/g", "/g/",
+                           "/g/item", "/g/other", "*", "plaintext"};
+    for (const char* method : {"GET", "HEAD", "POST", "DELETE", "PUT", "PATCH"})
+        for (const char* path : paths) {
+            BOOST_TEST_CONTEXT(method << " " << path) {
+                http::Request quick;
+                quick.method = method;
+                quick.path = path;
+                quick.params["stale"] = "x";  // the request before's: matching replaces them
+                http::Request searched = quick;
+                const http::Route* matched = http::detail::RouterAccess::match(r, quick, false);
+                BOOST_TEST(matched == http::detail::RouterAccess::match(r, searched, true));
+                BOOST_TEST(quick.route == searched.route);
+                BOOST_TEST((quick.params == searched.params));
+                if (matched)
+                    BOOST_TEST(quick.route == matched);
+            }
+        }
+    // Each literal pattern is found as itself, among literals of its length and of others.
+    for (const char* pattern : {"/", "/plaintext", "/a", "/a/", "/a/b", "/files/readme", "/users/me/settings", "/ab",
+                                "/ba", "/x/y/z"}) {
+        http::Request req;
+        req.method = "GET";
+        req.path = pattern;
+        BOOST_TEST_CONTEXT(pattern) {
+            BOOST_REQUIRE(http::detail::RouterAccess::match(r, req, false));
+            BOOST_TEST(req.route->pattern() == pattern);
+            BOOST_TEST(req.params.empty());
+        }
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

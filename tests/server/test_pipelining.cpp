@@ -6,6 +6,9 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <string>
+#include <vector>
+
 namespace {
 
 struct Fixture {
@@ -130,6 +133,24 @@ BOOST_AUTO_TEST_CASE(each_request_sees_only_its_own_fields) {
             BOOST_TEST(r.header("X-Mark") == step.mark);
         }
     }
+}
+
+BOOST_AUTO_TEST_CASE(pipelined_heads_cut_anywhere_by_the_reads_are_answered_whole) {
+    // Heads of a few hundred bytes, some 40 KiB of them at once: reads fill the connection's
+    // small inline buffer, then its larger block, and cut heads at every offset.
+    std::string burst;
+    std::vector<std::string> bodies;
+    for (int i = 0; i < 80; ++i) {
+        const std::string pad(100 + (i * 37) % 700, static_cast<char>('a' + i % 26));
+        burst += "GET /fields HTTP/1.1\r\nHost: h" + std::to_string(i) + "\r\nX-Pad: " + pad + "\r\nCookie: n=" +
+                 std::to_string(i) + "\r\n\r\n";
+        bodies.push_back("Host=h" + std::to_string(i) + ";X-Pad=" + pad + ";Cookie=n=" + std::to_string(i) + ";|n=" +
+                         std::to_string(i) + ";|GET /fields h" + std::to_string(i));
+    }
+    test::RawConnection c(server.port());
+    c.send(burst);
+    for (const std::string& body : bodies)
+        BOOST_TEST(c.read_response().body == body);
 }
 
 BOOST_AUTO_TEST_CASE(a_string_as_long_as_the_last_but_different_is_seen) {

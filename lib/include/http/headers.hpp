@@ -6,6 +6,7 @@
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -71,7 +72,7 @@ public:
     std::string& operator[](std::string_view name) {
         if (auto it = find(name); it != end())
             return it->second;
-        return fields_.emplace_back(std::string(name), std::string()).second;
+        return fields_.emplace_back(std::piecewise_construct, std::forward_as_tuple(name), std::forward_as_tuple()).second;
     }
 
     iterator find(std::string_view name) noexcept {
@@ -113,7 +114,9 @@ public:
     void set(std::string_view name, std::string value) {
         auto it = find(name);
         if (it == end()) {
-            fields_.emplace_back(std::string(name), std::move(value));
+            // The name made in place, not made and then moved.
+            fields_.emplace_back(std::piecewise_construct, std::forward_as_tuple(name),
+                                 std::forward_as_tuple(std::move(value)));
             return;
         }
         it->second = std::move(value);

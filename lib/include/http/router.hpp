@@ -23,6 +23,7 @@ namespace http {
 
 namespace detail {
 class LoopMetrics;
+struct RouterAccess;
 }
 
 /// What router.websocket() agrees to in a handshake.
@@ -209,6 +210,7 @@ public:
     struct Scope;
 
 private:
+    friend struct detail::RouterAccess;
     Router(State* state, Scope* scope) noexcept : state_(state), scope_(scope) {}
     void no_route(Request& req, Response& res) const;  // 404, 405, OPTIONS, trailing slash
     Route& add(std::initializer_list<std::string_view> methods, std::string_view pattern, Handler handler,

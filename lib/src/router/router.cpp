@@ -10,9 +10,12 @@
 #include "server/websocket.hpp"
 #include "proto/parser/char_class.hpp"
 #include "proto/url/percent.hpp"
+#include "router/router_access.hpp"
+#include "server/reuse.hpp"
 #include "server/metrics.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <deque>
 #include <map>
@@ -52,21 +55,37 @@ bool shorter_or_before(std::string_view a, std::string_view b) noexcept {
 
 struct Node {
     std::vector<std::pair<std::string, std::unique_ptr<Node>>> literals;  // by shorter_or_before
+    // For each length up to the longest literal's + 1, the index of the first literal at least
+    // that long: the literals of a segment's length, without a search.
+    std::vector<std::uint32_t> first_of_length;
     std::unique_ptr<Node> param;  // its name is each route's own: /a/{x} and /a/{y}/b may share it
     std::unique_ptr<Node> rest;   // a leaf: the rest of the path
     std::vector<std::pair<std::string, Endpoint>> methods;  // a few per node: searched in turn
 
-    auto literal_position(std::string_view segment) const {
-        return std::lower_bound(literals.begin(), literals.end(), segment,
-                                [](const auto& entry, std::string_view s) { return shorter_or_before(entry.first, s); });
+    /// The child for the literal `segment`, added if there is none.
+    Node& add_literal(const std::string& segment) {
+        auto it = std::lower_bound(literals.begin(), literals.end(), segment,
+                                   [](const auto& entry, std::string_view s) { return shorter_or_before(entry.first, s); });
+        if (it != literals.end() && it->first == segment)
+            return *it->second;
+        Node& child = *literals.emplace(it, segment, std::make_unique<Node>())->second;
+        const std::size_t longest = literals.back().first.size();
+        first_of_length.assign(longest + 2, 0);
+        std::uint32_t first = 0;
+        for (std::size_t length = 0; length < first_of_length.size(); ++length) {
+            while (first < literals.size() && literals[first].first.size() < length)
+                ++first;
+            first_of_length[length] = first;
+        }
+        return child;
     }
-    Node* literal(std::string_view segment) const {
-        // The literals of the segment's length, found by comparing lengths only, then each.
-        auto it = std::lower_bound(literals.begin(), literals.end(), segment.size(),
-                                   [](const auto& entry, std::size_t size) { return entry.first.size() < size; });
-        for (; it != literals.end() && it->first.size() == segment.size(); ++it)
-            if (std::string_view(it->first) == segment)
-                return it->second.get();
+    Node* literal(std::string_view segment) const noexcept {
+        const std::size_t n = segment.size();
+        if (n + 1 >= first_of_length.size())
+            return nullptr;  // longer than any (or there are none)
+        for (std::uint32_t i = first_of_length[n]; i < first_of_length[n + 1]; ++i)
+            if (detail::same_bytes(literals[i].first.data(), segment.data(), n))
+                return literals[i].second.get();
         return nullptr;
     }
     const Endpoint* method(std::string_view name) const noexcept {
@@ -357,13 +376,9 @@ Route& Router::add(std::initializer_list<std::string_view> methods, std::string_
     std::vector<std::string> param_names;
     for (const PatternSegment& segment : parse_pattern(full)) {
         switch (segment.kind) {
-        case PatternSegment::literal: {
-            auto it = node->literal_position(segment.text);
-            if (it == node->literals.end() || it->first != segment.text)
-                it = node->literals.emplace(it, segment.text, std::make_unique<Node>());
-            node = it->second.get();
+        case PatternSegment::literal:
+            node = &node->add_literal(segment.text);
             break;
-        }
         case PatternSegment::param:
         case PatternSegment::rest: {
             std::unique_ptr<Node>& child = segment.kind == PatternSegment::rest ? node->rest : node->param;
@@ -410,8 +425,33 @@ Route& Router::stream_body(std::string_view method, std::string_view pattern, st
 
 namespace {
 
-// The route for the request's method and path, with req.params set; null if none.
-const Endpoint* match_route(const Node& root, Request& req) {
+// The node the path's segments lead to through literal children alone (split() and find()'s
+// way), or null: the first node find() reaches.
+const Node* literal_node(const Node& root, std::string_view path) noexcept {
+    if (path.starts_with('/'))
+        path.remove_prefix(1);
+    const Node* node = &root;
+    while (true) {
+        const std::size_t slash = path.find('/');
+        node = node->literal(path.substr(0, slash));
+        if (!node || slash == std::string_view::npos)
+            return node;
+        path.remove_prefix(slash + 1);
+    }
+}
+
+// The route for the request's method and path, with req.params set; null if none. Unless
+// `search_only`, a path of literal segments whose node takes the method is answered first, with
+// no split and no search: find() tries that node before any other, so it would answer the same.
+const Endpoint* match_route(const Node& root, Request& req, bool search_only = false) {
+    if (!search_only)
+        if (const Node* node = literal_node(root, req.path))
+            if (const Endpoint* route = route_for(*node, req.method)) {
+                if (!req.params.empty())
+                    req.params.clear();
+                req.route = route->route;
+                return route;
+            }
     // Reused per thread: matching allocates nothing once they have grown.
     thread_local std::vector<std::string_view> segments;
     thread_local Match match;
@@ -428,6 +468,11 @@ const Endpoint* match_route(const Node& root, Request& req) {
 }
 
 }  // namespace
+
+const Route* detail::RouterAccess::match(const Router& router, Request& req, bool search_only) {
+    const Endpoint* route = match_route(router.state_->root, req, search_only);
+    return route ? route->route : nullptr;
+}
 
 BodySink Router::start_body(Request& req) const {
     const Endpoint* route = match_route(state_->root, req);

@@ -23,8 +23,9 @@ namespace http::detail {
 namespace {
 
 // Storage a thread keeps between the requests it handles, so that the next one need not allocate
-// it again: the map nodes of a request's cookies while its fields are read (connections mostly
-// carry the same cookies from one request to the next).
+// it again: a request's cookie pairs as its fields are read, and the map nodes of the cookies
+// the request before had and this one has not (replace_cookies()).
+thread_local std::vector<CookiePair> cookie_pairs;
 thread_local std::vector<Fields::node_type> spare_cookies;
 
 // A thread's spare response, emptied, with the storage of its header list and its body: an
@@ -125,9 +126,6 @@ void Exchange::take_head(const RequestHead& head, bool secure) {
         r.trailers.clear();
     if (!r.queries.empty())
         r.queries.clear();
-    // The cookies' nodes, for this request's cookies to reuse (parse_cookie_header).
-    while (!r.cookies.empty())
-        spare_cookies.push_back(r.cookies.extract(r.cookies.begin()));
     if (!r.form.empty())
         r.form.clear();
     if (!r.params.empty())
@@ -145,6 +143,7 @@ void Exchange::take_head(const RequestHead& head, bool secure) {
     r.headers.reserve(head.fields.size());
     auto reused = r.headers.begin();
     const std::size_t reusable = r.headers.size();
+    cookie_pairs.clear();
     for (std::size_t i = 0; i < head.fields.size(); ++i) {
         const Field& field = head.fields[i];
         if (i < reusable) {
@@ -155,9 +154,14 @@ void Exchange::take_head(const RequestHead& head, bool secure) {
             r.headers.add(std::string(field.name), std::string(field.value));
         }
         if (field.name.size() == 6 && iequals(field.name, "cookie"))
-            parse_cookie_header(field.value, r.cookies, spare_cookies);
+            collect_cookies(field.value, cookie_pairs);
     }
-    spare_cookies.clear();  // nodes this request had no use for
+    // The cookies into the map the request before left, its nodes kept for the names that stay
+    // (connections mostly carry the same cookies from one request to the next).
+    if (!cookie_pairs.empty() || !r.cookies.empty()) {
+        replace_cookies(cookie_pairs, r.cookies, spare_cookies);
+        spare_cookies.clear();  // nodes this request had no use for
+    }
     assign(r.host, head.host);
     resolve_target(head.target, secure);
 }
@@ -342,12 +346,13 @@ Exchange::Run Exchange::run(Suspension* suspension) {
     if (!handled_ && !refused_) {
         handled_ = true;
         Task<> pending;
-        std::optional<Response> failure;
-        {
+        // Initialized by guarded() in place: declared empty, then assigned, it had all its bytes
+        // (a Response's size) cleared first.
+        std::optional<Response> failure = [&] {
             Loop::UserCode user_code(host_.loop);
             // For the streams and WebSockets the handlers make; none without a loop to carry them.
             ResponseAccess::set_context(response(), host_.loop ? &host_.loop->stream_context() : nullptr);
-            failure = guarded("a handler", [&] {
+            return guarded("a handler", [&] {
                 const std::vector<ReceiveHook>& hooks = host_.config.receive_hooks;
                 for (std::size_t i = 0; i < hooks.size(); ++i) {
                     Task<> task = hooks[i](request, response());
@@ -357,7 +362,7 @@ Exchange::Run Exchange::run(Suspension* suspension) {
                     }
                 }
             });
-        }
+        }();
         if (!failure && !TaskAccess::done(pending))
             return start_task(std::move(pending), suspension);
         ResponseAccess::set_context(response(), nullptr);

@@ -27,16 +27,20 @@ public:
     std::size_t size() const noexcept { return end_ - begin_; }
     std::size_t capacity() const noexcept { return capacity_; }
 
-    /// Room to receive into: moves unused bytes to the front, or into a pooled block when the
-    /// inline area is full. Returns nullptr with room 0 when `capacity()` bytes are waiting.
+    /// Room to receive into: the unused bytes go into a pooled block when the inline area is
+    /// full, or to the front of the block when it is. Returns nullptr with room 0 when
+    /// `capacity()` bytes are waiting.
     char* space(std::size_t& room) {
         if (end_ == capacity_) {
-            if (begin_ > 0) {
+            if (!block_) {
+                // Reads filled the inline area: more is likely waiting (pipelined requests, a
+                // large head), taken now in reads of up to block_size, with fewer heads cut at
+                // the end of a read to be parsed again once the rest comes.
+                move_to(take_block(), block_size);
+            } else if (begin_ > 0) {
                 std::memmove(base_, base_ + begin_, end_ - begin_);
                 end_ -= begin_;
                 begin_ = 0;
-            } else if (!block_) {
-                move_to(take_block(), block_size);
             }
         }
         room = capacity_ - end_;
@@ -86,9 +90,12 @@ private:
         base_ = block_.get();
         capacity_ = capacity;
     }
+    // Inline, for the test of the commonest case (no block), which was a call.
     void give_back() noexcept {
-        if (!block_)
-            return;
+        if (block_)
+            give_back_block();
+    }
+    void give_back_block() noexcept {
         // Pooled blocks are reused; grown ones are freed. The pool stays small.
         Pool& blocks = pool();
         if (capacity_ == block_size && blocks.size() < 64) {

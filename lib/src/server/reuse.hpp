@@ -13,7 +13,7 @@ namespace http::detail {
 /// Whether the n bytes at a and b are the same. Up to 16 bytes in registers, with two loads from
 /// each that may overlap: most of a request's strings are that short, and a call to memcmp costs
 /// more than comparing them.
-inline bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
+[[gnu::always_inline]] inline bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
     auto load = [](const char* p, auto word) {
         std::memcpy(&word, p, sizeof word);
         return word;
@@ -33,8 +33,9 @@ inline bool same_bytes(const char* a, const char* b, std::size_t n) noexcept {
     return std::memcmp(a, b, n) == 0;
 }
 
-/// `to = value`, unless it is that already.
-inline void assign(std::string& to, std::string_view value) {
+/// `to = value`, unless it is that already. Inline in each caller, the comparison folded for a
+/// constant `value`: out of line, the call cost more than the comparison.
+[[gnu::always_inline]] inline void assign(std::string& to, std::string_view value) {
     if (to.size() != value.size() || !same_bytes(to.data(), value.data(), value.size()))
         to.assign(value);
 }

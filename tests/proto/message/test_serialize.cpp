@@ -57,6 +57,77 @@ BOOST_AUTO_TEST_CASE(heads_of_any_size) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(a_body_follows_the_head_in_the_same_string_up_to_the_inline_limit) {
+    // A short body is gathered with the head in its buffer (1 KiB, part of it taken by the head);
+    // a longer one is appended after it; past inline_body_limit the caller writes it.
+    std::vector<std::size_t> sizes = {0, 1, 31, 32, 33, 4096, inline_body_limit - 1, inline_body_limit,
+                                      inline_body_limit + 1};
+    for (std::size_t size = 850; size <= 1050; ++size)
+        sizes.push_back(size);
+    for (const std::size_t size : sizes) {
+        BOOST_TEST_CONTEXT("a body of " << size << " bytes") {
+            http::Response r;
+            r.headers["X-Some"] = "thing";
+            for (std::size_t i = 0; i < size; ++i)
+                r.body += static_cast<char>('a' + i % 26);
+            std::string out = "kept";
+            const bool separate = serialize_response(r, {false, true, 1, {}}, out);
+            BOOST_TEST(separate == (size > inline_body_limit));
+            const std::string head_end = "Content-Length: " + std::to_string(size) + "\r\n\r\n";
+            const std::size_t body_at = out.find(head_end);
+            BOOST_REQUIRE(body_at != std::string::npos);
+            BOOST_TEST(out.starts_with("keptHTTP/1.1 200 OK\r\n"));
+            BOOST_TEST((out.substr(body_at + head_end.size()) == (separate ? std::string() : r.body)));
+            // HEAD: the head alone, announcing the body's length.
+            out.clear();
+            BOOST_TEST(!serialize_response(r, {true, true, 1, {}}, out));
+            BOOST_TEST(out.ends_with(head_end));
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_field_value_is_judged_by_each_of_its_bytes_whatever_its_length) {
+    // Every byte at every place of values up to 40 bytes long (short ones are judged from loads
+    // that overlap), between bytes that are never allowed, which must not be looked at.
+    for (std::size_t length = 1; length <= 40; ++length)
+        for (std::size_t at = 0; at < length; ++at) {
+            std::string bytes = "\r\n\r\n" + std::string(length, 'v') + "\r\n\r\n";
+            int wrong = 0;
+            for (int c = 0; c < 256; ++c) {
+                bytes[4 + at] = static_cast<char>(c);
+                const bool allowed = c == '\t' || (c >= 0x20 && c != 0x7f);
+                if (is_field_value(std::string_view(bytes).substr(4, length)) != allowed)
+                    ++wrong;
+            }
+            BOOST_TEST(wrong == 0, "length " << length << ", byte " << at << ": " << wrong << " bytes misjudged");
+        }
+    BOOST_TEST(is_field_value(""));
+}
+
+BOOST_AUTO_TEST_CASE(names_and_values_of_every_short_length) {
+    // Short names and values are copied in words that may overlap: each of their bytes differs,
+    // so that one out of place shows.
+    const std::string letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    for (std::size_t length = 0; length <= 40; ++length) {
+        BOOST_TEST_CONTEXT("a name and a value of " << length << " bytes") {
+            const std::string value = letters.substr(letters.size() - length);
+            const std::string name = "X" + letters.substr(0, length);  // never empty
+            http::Response r;
+            r.headers[name] = value;
+            r.headers["Y"] = value;
+            r.status = http::OK;
+            r.body = value;
+            std::string out;
+            BOOST_TEST(!serialize_response(r, {false, true, 1, {}}, out));
+            const std::string rest = "\r\n" + name + ": " + value + "\r\nY: " + value + "\r\n" +
+                                     (length > 0 ? "Content-Type: text/plain; charset=utf-8\r\n" : "") +
+                                     "Content-Length: " + std::to_string(length) + "\r\n\r\n" + value;
+            BOOST_TEST(out.ends_with(rest));
+            BOOST_TEST(out.size() == std::string_view("HTTP/1.1 200 OK\r\nDate: ").size() + 29 + rest.size());
+        }
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(serialize_request)

@@ -5,6 +5,7 @@
 
 #include <http/cookie.hpp>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace http {
@@ -43,19 +44,47 @@ void parse_cookie_header(std::string_view header, Fields& cookies) {
     });
 }
 
-void parse_cookie_header(std::string_view header, Fields& cookies, std::vector<Fields::node_type>& spare) {
+void collect_cookies(std::string_view header, std::vector<CookiePair>& pairs) {
     for_each_cookie(header, [&](std::string_view name, std::string_view value) {
-        if (spare.empty()) {
-            cookies.try_emplace(std::string(name), value);
-            return;
-        }
-        Fields::node_type node = std::move(spare.back());
-        spare.pop_back();
-        node.key().assign(name);
-        node.mapped().assign(value);
-        if (auto result = cookies.insert(std::move(node)); !result.inserted)
-            spare.push_back(std::move(result.node));  // the name came before: the first value stays
+        pairs.push_back({name, value, static_cast<std::uint32_t>(pairs.size())});
     });
+}
+
+void replace_cookies(std::vector<CookiePair>& pairs, Fields& cookies, std::vector<Fields::node_type>& spare) {
+    // By name, and a name's first pair first: the one whose value stays.
+    std::sort(pairs.begin(), pairs.end(), [](const CookiePair& a, const CookiePair& b) {
+        const int order = a.name.compare(b.name);
+        return order != 0 ? order < 0 : a.order < b.order;
+    });
+    // The map and the pairs, both by name, walked together.
+    auto it = cookies.begin();
+    auto drop = [&] {  // the name at `it` has gone
+        const auto next = std::next(it);
+        spare.push_back(cookies.extract(it));
+        it = next;
+    };
+    for (std::size_t i = 0; i < pairs.size(); ++i) {
+        const CookiePair& pair = pairs[i];
+        if (i > 0 && pair.name == pairs[i - 1].name)
+            continue;  // a repeated name: the first value stays
+        int order = 1;
+        while (it != cookies.end() && (order = std::string_view(it->first).compare(pair.name)) < 0)
+            drop();
+        if (it != cookies.end() && order == 0) {
+            it->second.assign(pair.value);
+            ++it;
+        } else if (spare.empty()) {
+            cookies.emplace_hint(it, pair.name, pair.value);
+        } else {
+            Fields::node_type node = std::move(spare.back());
+            spare.pop_back();
+            node.key().assign(pair.name);
+            node.mapped().assign(pair.value);
+            cookies.insert(it, std::move(node));
+        }
+    }
+    while (it != cookies.end())
+        drop();
 }
 
 namespace {

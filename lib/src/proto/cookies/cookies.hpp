@@ -3,6 +3,7 @@
 
 #include <http/request.hpp>
 
+#include <cstdint>
 #include <string_view>
 #include <vector>
 
@@ -13,9 +14,21 @@ namespace http::detail {
 /// pairs without a name are skipped.
 void parse_cookie_header(std::string_view header, Fields& cookies);
 
-/// As above, taking the map's nodes from `spare` (and putting back those a repeated name does not
-/// use), so that a connection's requests, which mostly carry the same cookies, reuse the nodes
-/// and strings of the request before.
-void parse_cookie_header(std::string_view header, Fields& cookies, std::vector<Fields::node_type>& spare);
+/// A name=value pair of a Cookie header, viewing it; `order` counts the pairs collected.
+struct CookiePair {
+    std::string_view name;
+    std::string_view value;
+    std::uint32_t order;
+};
+
+/// Appends the name=value pairs of a Cookie header to `pairs`, as parse_cookie_header() reads them.
+void collect_cookies(std::string_view header, std::vector<CookiePair>& pairs);
+
+/// Makes `cookies`, which may hold the cookies of a request before, what parse_cookie_header()
+/// makes of an empty map from each of the headers `pairs` were collected from, in order. The
+/// nodes of the names that stay are kept where they are, their values assigned (a connection's
+/// requests mostly carry the same cookies); those of the names gone go to `spare`, and new names
+/// take nodes from it. Reorders `pairs`.
+void replace_cookies(std::vector<CookiePair>& pairs, Fields& cookies, std::vector<Fields::node_type>& spare);
 
 }  // namespace http::detail

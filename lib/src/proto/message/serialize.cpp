@@ -14,14 +14,19 @@ namespace http::detail {
 
 namespace {
 
-// The field policy of both directions: a name is a token, a value holds no control character
-// but HTAB (so no CR, LF or NUL can split a field or end the head early).
-void check_field(std::string_view message, std::string_view name, std::string_view value) {
+// Why check_field() refuses a field.
+[[noreturn, gnu::cold, gnu::noinline]] void refuse_field(std::string_view message, std::string_view name) {
     if (!is_token(name))
         throw std::invalid_argument(std::string(message) + "header name '" + std::string(name) + "' is not a token");
-    if (!is_field_value(value))
-        throw std::invalid_argument(std::string(message) + "value of header '" + std::string(name) +
-                                    "' holds a control character");
+    throw std::invalid_argument(std::string(message) + "value of header '" + std::string(name) +
+                                "' holds a control character");
+}
+
+// The field policy of both directions: a name is a token, a value holds no control character
+// but HTAB (so no CR, LF or NUL can split a field or end the head early).
+inline void check_field(std::string_view message, std::string_view name, std::string_view value) {
+    if (!is_token(name) || !is_field_value(value)) [[unlikely]]
+        refuse_field(message, name);
 }
 
 // A request target or Host value: visible ASCII only (the URL parser percent-encodes the rest), so
@@ -29,6 +34,37 @@ void check_field(std::string_view message, std::string_view name, std::string_vi
 bool is_visible_ascii(std::string_view text) noexcept {
     return !text.empty() &&
            std::all_of(text.begin(), text.end(), [](char c) { return c > ' ' && c < '\x7f'; });
+}
+
+// memcpy, out of line: inline, the compiler judges it against every buffer a short piece comes from.
+[[gnu::noinline]] void copy_long(char* to, const char* from, std::size_t n) noexcept { std::memcpy(to, from, n); }
+
+// Copies n bytes that do not overlap: up to 32 with two loads and two stores (which may overlap
+// each other), for the short names and values a head is made of, whose copy costs less than a
+// call to memcpy.
+[[gnu::always_inline]] inline void copy_bytes(char* to, const char* from, std::size_t n) noexcept {
+    auto copy_ends = [&](auto word) {
+        decltype(word) last;
+        std::memcpy(&word, from, sizeof word);
+        std::memcpy(&last, from + n - sizeof word, sizeof word);
+        std::memcpy(to, &word, sizeof word);
+        std::memcpy(to + n - sizeof word, &last, sizeof word);
+    };
+    struct Block {
+        char bytes[16];
+    };
+    if (n > 32)
+        copy_long(to, from, n);
+    else if (n >= 16)
+        copy_ends(Block{});
+    else if (n >= 8)
+        copy_ends(std::uint64_t{});
+    else if (n >= 4)
+        copy_ends(std::uint32_t{});
+    else if (n >= 2)
+        copy_ends(std::uint16_t{});
+    else if (n == 1)
+        *to = *from;
 }
 
 // Appends a response head to a string through a buffer on the stack: one append for the head,
@@ -49,7 +85,7 @@ public:
                 return;
             }
         }
-        std::memcpy(at_, piece.data(), piece.size());
+        copy_bytes(at_, piece.data(), piece.size());
         at_ += piece.size();
     }
     /// "HTTP/1.1 " code " " phrase CRLF. The code's three digits go straight into the buffer: made
@@ -77,19 +113,19 @@ public:
             return;
         }
         char* at = at_;
-        std::memcpy(at, name.data(), name.size());  // a token: never empty
+        copy_bytes(at, name.data(), name.size());
         at += name.size();
         at[0] = ':';
         at[1] = ' ';
         at += 2;
-        if (!value.empty()) {  // an empty one's data() may be null, which memcpy may not be given
-            std::memcpy(at, value.data(), value.size());
-            at += value.size();
-        }
+        copy_bytes(at, value.data(), value.size());  // reads nothing of an empty one
+        at += value.size();
         at[0] = '\r';
         at[1] = '\n';
         at_ = at + 2;
     }
+    /// How many bytes the buffer can still take.
+    std::size_t room() const noexcept { return static_cast<std::size_t>(end_ - at_); }
     /// Writes what is buffered to the string; call it last.
     void flush() {
         out_.append(buffer_, static_cast<std::size_t>(at_ - buffer_));
@@ -162,7 +198,7 @@ SerializedRequest serialize_request(const RequestFraming& framing, const Headers
         if (!is_request_framing_field(name))
             head.put_field(name, value);
     if (framing.content_length) {
-        char digits[24];
+        char digits[32];  // 20 at most; 32 for the compiler, which cannot tell, to see a copy_bytes() inside it
         const auto end = std::to_chars(digits, digits + sizeof digits, *framing.content_length).ptr;
         head.put_field("Content-Length", std::string_view(digits, static_cast<std::size_t>(end - digits)));
         if (framing.expect_continue && *framing.content_length > 0) {
@@ -185,8 +221,9 @@ bool serialize_response(const Response& response, const ResponseFraming& framing
     check_response(response);
     HeadWriter head(out);
     head.put_status_line(static_cast<unsigned>(response.status), phrase(response.status));  // three digits: checked
-    emit_response_fields(response, framing,
-                         [&head](std::string_view name, std::string_view value) { head.put_field(name, value); });
+    // Inline at each of its calls, where a constant name (Date, Content-Length) is copied as such.
+    emit_response_fields(response, framing, [&head](std::string_view name, std::string_view value)
+                                                __attribute__((always_inline)) { head.put_field(name, value); });
     const bool no_body = response_has_no_content(response.status);
     if (!no_body && framing.stream && framing.version_minor >= 1)
         head.put("Transfer-Encoding: chunked\r\n");
@@ -197,13 +234,22 @@ bool serialize_response(const Response& response, const ResponseFraming& framing
     else if (framing.version_minor == 0)
         head.put("Connection: keep-alive\r\n");
     head.put("\r\n");
-    head.flush();
 
-    if (no_body || framing.head_request || framing.stream)
+    if (no_body || framing.head_request || framing.stream) {
+        head.flush();
         return false;
-    if (framing.external_length || response.body.size() > inline_body_limit)
+    }
+    if (framing.external_length || response.body.size() > inline_body_limit) {
+        head.flush();
         return true;
-    out += response.body;
+    }
+    if (response.body.size() <= head.room()) {
+        head.put(response.body);  // in the same append as the head
+        head.flush();
+    } else {
+        head.flush();
+        out += response.body;
+    }
     return false;
 }
 

@@ -5,6 +5,7 @@
 #include "proto/parser/char_class.hpp"
 
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 #if defined(__SSE2__)
@@ -124,11 +125,11 @@ inline bool valid_field_value(const char* floor, const char* p, const char* end)
     const __m128i below_space = _mm_set1_epi8(0x1f);
     const __m128i del = _mm_set1_epi8(0x7f);
     const __m128i tab = _mm_set1_epi8('\t');
-    auto bad = [&](const char* at) {
-        const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+    auto bad_bytes = [&](__m128i x) {
         const __m128i control = _mm_andnot_si128(_mm_cmpeq_epi8(x, tab), _mm_cmpeq_epi8(_mm_min_epu8(x, below_space), x));
         return _mm_movemask_epi8(_mm_or_si128(control, _mm_cmpeq_epi8(x, del))) != 0;
     };
+    auto bad = [&](const char* at) { return bad_bytes(_mm_loadu_si128(reinterpret_cast<const __m128i*>(at))); };
     while (end - p >= 16) {
         if (bad(p))
             return false;
@@ -138,6 +139,20 @@ inline bool valid_field_value(const char* floor, const char* p, const char* end)
         return true;
     if (end - floor >= 16)
         return !bad(end - 16);
+    // Fewer than 16 bytes with nothing before them to load: the first and the last 8 (or 4) of
+    // them, which may overlap, as one vector.
+    if (const std::size_t n = static_cast<std::size_t>(end - p); n >= 4) {
+        auto load = [](const char* at, auto word) {
+            std::memcpy(&word, at, sizeof word);
+            return word;
+        };
+        if (n >= 8)
+            return !bad_bytes(_mm_set_epi64x(static_cast<long long>(load(end - 8, std::uint64_t{})),
+                                             static_cast<long long>(load(p, std::uint64_t{}))));
+        const int first = static_cast<int>(load(p, std::uint32_t{}));
+        const int last = static_cast<int>(load(end - 4, std::uint32_t{}));
+        return !bad_bytes(_mm_set_epi32(last, first, last, first));
+    }
 #else
     (void)floor;
 #endif
