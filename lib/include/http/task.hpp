@@ -61,6 +61,21 @@ struct Joiner {
     std::coroutine_handle<> parent;
 };
 
+/// Whether coroutine frames come from a cache of freed ones (PromiseBase::operator new): not under
+/// AddressSanitizer (GCC's __SANITIZE_ADDRESS__, Clang's __has_feature), where they go to the
+/// allocator as they are, so that a use after free is still caught.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool recycles_frames = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool recycles_frames = false;
+#else
+inline constexpr bool recycles_frames = true;
+#endif
+#else
+inline constexpr bool recycles_frames = true;
+#endif
+
 class PromiseBase {
 public:
     /// Coroutine frames come from a cache of the thread's frames freed lately, by size (the

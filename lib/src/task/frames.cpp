@@ -19,11 +19,7 @@ namespace http::detail {
 
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool recycle_frames = false;
-#else
-constexpr bool recycle_frames = true;
-#endif
+constexpr bool recycle_frames = recycles_frames;  // (not under AddressSanitizer)
 
 constexpr std::size_t step = 16;
 constexpr std::size_t largest = 1024;
