@@ -46,6 +46,9 @@ bool contains(const std::string& text, const std::string& part) { return text.fi
 /// Runs httpkit-echo with `arguments` where io_uring_setup fails with EPERM, as under Docker's
 /// default seccomp profile; returns its first line (standard output and error together).
 std::string echo_without_io_uring(const std::string& arguments, int& status) {
+    // Made before the fork: the child of a threaded process may not allocate.
+    std::string command = "exec " HTTPKIT_ECHO " ";
+    command += arguments;
     int out[2];
     BOOST_REQUIRE_EQUAL(::pipe(out), 0);
     const pid_t child = ::fork();
@@ -63,7 +66,6 @@ std::string echo_without_io_uring(const std::string& arguments, int& status) {
         sock_fprog program{static_cast<unsigned short>(sizeof filter / sizeof filter[0]), filter};
         if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) != 0)
             ::_exit(100);
-        const std::string command = std::string("exec ") + HTTPKIT_ECHO + " " + arguments;
         ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
         ::_exit(101);
     }
