@@ -43,66 +43,28 @@ Http2Connection::~Http2Connection() {
         reactor->cancel(*timer_);
 }
 
-class Http2Connection::Wait {
+class Http2Connection::Waiting {
 public:
-    Wait(Http2Connection& connection, Waiter& waiter, std::uint64_t seen, Clock::time_point deadline) noexcept
-        : connection_(connection), waiter_(waiter), seen_(seen), deadline_(deadline) {}
-    Wait(const Wait&) = delete;
-    Wait& operator=(const Wait&) = delete;
-    ~Wait() {
-        if (!strand_)
-            return;
-        {
-            const std::lock_guard lock(connection_.mutex_);
-            waiter_.suspended = false;
-        }
-        strand_->forget(wait_.id);  // resumed already: nothing; destroyed while it waits: forgotten
-    }
-
-    bool await_ready() {
-        const std::lock_guard lock(connection_.mutex_);
-        if (waiter_.wakes != seen_)
-            ready_ = true;
-        else if (deadline_ <= Clock::now())
-            ready_ = false;
-        return ready_.has_value();
-    }
-    bool await_suspend(std::coroutine_handle<> handle) {
-        Strand* const strand = Strand::suspend_current(wait_, handle);
-        if (!strand)
-            return false;  // cancelled: await_resume throws
-        strand_ = strand;
-        std::unique_lock lock(connection_.mutex_);
-        if (waiter_.wakes != seen_) {
-            lock.unlock();
-            strand->complete(wait_.id);  // woken meanwhile: resumed as soon as this piece suspends
-            return true;
-        }
+    Waiting(Http2Connection& connection, Waiter& waiter) noexcept : connection_(connection), waiter_(waiter) {}
+    std::mutex& mutex() const { return connection_.mutex_; }
+    std::uint64_t count_locked() const { return waiter_.wakes; }
+    void suspend_locked(Strand& strand, std::uint64_t wait_id, Clock::time_point deadline) {
         waiter_.suspended = true;
         waiter_.timed_out = false;
-        waiter_.strand = strand->weak_from_this();
-        waiter_.wait_id = wait_.id;
-        waiter_.deadline = deadline_;
-        connection_.arm_timer_locked(deadline_);
-        return true;
+        waiter_.strand = strand.weak_from_this();
+        waiter_.wait_id = wait_id;
+        waiter_.deadline = deadline;
+        connection_.arm_timer_locked(deadline);
     }
-    bool await_resume() const {
-        if (wait_.cancelled)
-            throw_cancelled();
-        if (ready_)
-            return *ready_;
+    bool timed_out_locked() const { return waiter_.timed_out; }
+    void settle() noexcept {
         const std::lock_guard lock(connection_.mutex_);
-        return !waiter_.timed_out;
+        waiter_.suspended = false;
     }
 
 private:
     Http2Connection& connection_;
     Waiter& waiter_;
-    std::uint64_t seen_;
-    Clock::time_point deadline_;
-    Strand::Wait wait_{};
-    Strand* strand_ = nullptr;   // suspended in it
-    std::optional<bool> ready_;  // decided without suspending
 };
 
 void Http2Connection::wake_locked(Waiter& waiter, Resumptions& resume) {
@@ -274,7 +236,7 @@ Task<> Http2Connection::response(std::int32_t id, Http2Receiver& receiver) {
             co_return;
         }
         const Clock::time_point deadline = receiver.wait_until();
-        const bool in_time = i_drive ? co_await drive(deadline) : co_await Wait(*this, waiter, seen, deadline);
+        const bool in_time = i_drive ? co_await drive(deadline) : co_await Wait(seen, deadline, *this, waiter);
         if (!in_time)
             throw NetFailure(Kind::timeout, "waiting for the response timed out");
     }

@@ -105,9 +105,11 @@ private:
         std::uint64_t wait_id = 0;
         Clock::time_point deadline{};
     };
+    /// A waiting stream's hold on its Waiter (CountWait's source): the count is waiter.wakes.
+    class Waiting;
     /// What a waiting stream's co_await waits with: until waiter.wakes moves past `seen` (true)
     /// or `deadline` (false); throws http::Cancelled when its strand is cancelled.
-    class Wait;
+    using Wait = CountWait<Waiting>;
     /// Resumptions to make once the connection is unlocked, on its loop.
     using Resumptions = std::vector<std::pair<std::weak_ptr<Strand>, std::uint64_t>>;
 

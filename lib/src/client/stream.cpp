@@ -20,11 +20,14 @@
 
 namespace http::detail {
 
+std::string errno_text(int error) {
+    char text[128];
+    return ::strerror_r(error, text, sizeof text);  // GNU's: the message, in `text` or static
+}
+
 namespace {
 
 using Kind = TransportError::Kind;
-
-std::string errno_text(int error) { return std::strerror(error); }
 
 // OpenSSL writes to the socket with write(2): a peer that is gone would raise SIGPIPE, and a
 // library must not kill its host process. Blocked for the call; one it caused is swallowed.

@@ -35,6 +35,9 @@ struct NetFailure : std::runtime_error {
     TransportError::Kind kind;
 };
 
+/// What the C library says of `error` (an errno value), as strerror_r gives it: safe on any thread.
+std::string errno_text(int error);
+
 /// Milliseconds left until `deadline`, for poll(): 0 when it has passed.
 int remaining_ms(Clock::time_point deadline) noexcept;
 
@@ -101,7 +104,7 @@ class Socket::Ready {
 public:
     explicit Ready(bool decided) noexcept : decided_(decided) {}
     Ready(const std::shared_ptr<Trigger>& trigger, std::uint64_t seen, Clock::time_point deadline) {
-        wait_.emplace(trigger, seen, deadline);
+        wait_.emplace(seen, deadline, trigger);
     }
     Ready(const Ready&) = delete;
     Ready& operator=(const Ready&) = delete;

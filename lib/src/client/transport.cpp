@@ -23,8 +23,6 @@ namespace {
 
 using Kind = TransportError::Kind;
 
-std::string errno_text(int error) { return std::strerror(error); }
-
 std::string address_text(const sockaddr* address) {
     char host[NI_MAXHOST] = "?";
     char port[NI_MAXSERV] = "?";

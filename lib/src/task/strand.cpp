@@ -220,57 +220,22 @@ void Trigger::settle(std::uint64_t token) noexcept {
 }
 
 Trigger::Wait Trigger::wait(std::uint64_t seen, Clock::time_point deadline) {
-    return Wait(shared_from_this(), seen, deadline);
+    return Wait(seen, deadline, shared_from_this());
 }
 
-Trigger::Wait::~Wait() {
-    if (token_ != 0)
-        trigger_->settle(token_);
-    if (strand_)
-        strand_->forget(wait_.id);  // resumed already: nothing; destroyed while it waits: forgotten
-}
-
-bool Trigger::Wait::await_ready() {
-    if (trigger_->count() != seen_)
-        ready_ = true;
-    else if (deadline_ <= Clock::now())
-        ready_ = false;
-    return ready_.has_value();
-}
-
-bool Trigger::Wait::await_suspend(std::coroutine_handle<> handle) {
-    Strand* const current = Strand::suspend_current(wait_, handle);
-    if (!current)
-        return false;
-    strand_ = current;
+void Trigger::Waiting::suspend_locked(Strand& strand, std::uint64_t wait_id, Clock::time_point deadline) {
     Trigger& trigger = *trigger_;
-    std::unique_lock lock(trigger.mutex_);
-    if (trigger.count_ != seen_) {
-        lock.unlock();
-        current->complete(wait_.id);  // it fired meanwhile: resumed as soon as this piece suspends
-        return true;
-    }
     token_ = ++trigger.next_token_;
-    Waiter waiter{token_, current->weak_from_this(), wait_.id, &current->reactor(), std::nullopt, &timed_out_};
-    if (deadline_ != Clock::time_point::max()) {
-        const auto delay = std::chrono::ceil<std::chrono::milliseconds>(deadline_ - Clock::now());
-        waiter.timer = current->reactor().after(std::max(delay, std::chrono::milliseconds(0)),
-                                                [weak = trigger.weak_from_this(), token = token_] {
-                                                    if (const auto alive = weak.lock())
-                                                        alive->time_out(token);
-                                                });
+    Waiter waiter{token_, strand.weak_from_this(), wait_id, &strand.reactor(), std::nullopt, &timed_out_};
+    if (deadline != Clock::time_point::max()) {
+        const auto delay = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+        waiter.timer = strand.reactor().after(std::max(delay, std::chrono::milliseconds(0)),
+                                              [weak = trigger.weak_from_this(), token = token_] {
+                                                  if (const auto alive = weak.lock())
+                                                      alive->time_out(token);
+                                              });
     }
     trigger.waiters_.push_back(std::move(waiter));
-    return true;
-}
-
-bool Trigger::Wait::await_resume() const {
-    if (wait_.cancelled)
-        throw_cancelled();
-    if (ready_)
-        return *ready_;
-    const std::lock_guard lock(trigger_->mutex_);
-    return !timed_out_;
 }
 
 Task<> sleep(std::chrono::nanoseconds duration) {

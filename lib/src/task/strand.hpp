@@ -16,6 +16,7 @@
 
 #include <http/task.hpp>
 
+#include <chrono>
 #include <coroutine>
 #include <cstdint>
 #include <functional>
@@ -23,6 +24,7 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 namespace http::detail {
@@ -117,6 +119,82 @@ struct StrandWait {
 /// Throws http::Cancelled.
 [[noreturn]] void throw_cancelled();
 
+/// A wait in a coroutine on the current strand until a count moves past `seen` (co_await gives
+/// true) or `deadline` passes (false); throws http::Cancelled when the strand is cancelled. It is
+/// decided without suspending when the count has moved or the deadline has passed already, and
+/// resumed as soon as it has suspended when the count moves between that check and the suspension.
+/// However it ends (the count moved, timed out, cancelled, or its coroutine destroyed while it
+/// waits), `Source::settle()` is called if it suspended, so that nothing is kept for it. An
+/// awaitable, not a coroutine: a wait costs no frame of its own. Trigger::wait() and a client's
+/// HTTP/2 stream wait with it.
+///
+/// `Source`, made from the constructor's last arguments, keeps the count and the suspended waits:
+///   std::mutex& mutex() const;             guards the rest
+///   std::uint64_t count_locked() const;
+///   void suspend_locked(Strand&, std::uint64_t wait_id, Clock::time_point deadline);
+///                                          strand.complete(wait_id) when the count moves or
+///                                          the deadline passes, and then timed_out_locked()
+///   bool timed_out_locked() const;
+///   void settle() noexcept;                the wait is over: neither resumed nor timed any more
+template <class Source>
+class CountWait {
+public:
+    using Clock = std::chrono::steady_clock;
+
+    template <class... SourceArgs>
+    CountWait(std::uint64_t seen, Clock::time_point deadline, SourceArgs&&... source)
+        : source_(std::forward<SourceArgs>(source)...), seen_(seen), deadline_(deadline) {}
+    CountWait(const CountWait&) = delete;
+    CountWait& operator=(const CountWait&) = delete;
+    ~CountWait() {
+        if (suspended_)
+            source_.settle();
+        if (strand_)
+            strand_->forget(wait_.id);  // resumed already: nothing; destroyed while it waits: forgotten
+    }
+
+    bool await_ready() {
+        const std::lock_guard lock(source_.mutex());
+        if (source_.count_locked() != seen_)
+            ready_ = true;
+        else if (deadline_ <= Clock::now())
+            ready_ = false;
+        return ready_.has_value();
+    }
+    bool await_suspend(std::coroutine_handle<> handle) {
+        Strand* const strand = Strand::suspend_current(wait_, handle);
+        if (!strand)
+            return false;  // cancelled: await_resume throws
+        strand_ = strand;
+        std::unique_lock lock(source_.mutex());
+        if (source_.count_locked() != seen_) {
+            lock.unlock();
+            strand->complete(wait_.id);  // moved meanwhile: resumed as soon as this piece suspends
+            return true;
+        }
+        source_.suspend_locked(*strand, wait_.id, deadline_);
+        suspended_ = true;
+        return true;
+    }
+    bool await_resume() const {
+        if (wait_.cancelled)
+            throw_cancelled();
+        if (ready_)
+            return *ready_;
+        const std::lock_guard lock(source_.mutex());
+        return !source_.timed_out_locked();
+    }
+
+private:
+    Source source_;
+    std::uint64_t seen_;
+    Clock::time_point deadline_;
+    Strand::Wait wait_{};
+    Strand* strand_ = nullptr;   // suspended in it
+    bool suspended_ = false;     // handed to the source
+    std::optional<bool> ready_;  // decided without suspending
+};
+
 /// Something that happens again and again (a socket became readable) or once (a name resolved),
 /// counted, which coroutines await with a deadline: wait(seen, deadline) returns once the count
 /// is past `seen`, the count taken before the attempt that found nothing to do, so that what
@@ -132,10 +210,11 @@ public:
     std::uint64_t count() const;
     /// Counts one, and resumes the waits.
     void fire();
-    class Wait;
+    /// A wait's hold on the trigger (CountWait's source): a waiter with its own timer.
+    class Waiting;
+    using Wait = CountWait<Waiting>;
     /// In a coroutine on a strand, co_await it: until count() != seen (true) or `deadline`
-    /// (false). Throws http::Cancelled when the strand is cancelled. An awaitable, not a
-    /// coroutine: a wait costs no frame of its own.
+    /// (false). Throws http::Cancelled when the strand is cancelled.
     Wait wait(std::uint64_t seen, Clock::time_point deadline);
 
 private:
@@ -158,29 +237,19 @@ private:
     std::vector<Waiter> waiters_;  // suspended now: few
 };
 
-/// Trigger::wait()'s awaitable. However the wait ends (fired, timed out, cancelled, or its
-/// coroutine destroyed while it waits), it leaves no waiter nor timer behind.
-class Trigger::Wait {
+class Trigger::Waiting {
 public:
-    Wait(std::shared_ptr<Trigger> trigger, std::uint64_t seen, Clock::time_point deadline) noexcept
-        : trigger_(std::move(trigger)), seen_(seen), deadline_(deadline) {}
-    Wait(const Wait&) = delete;
-    Wait& operator=(const Wait&) = delete;
-    ~Wait();
-
-    bool await_ready();
-    bool await_suspend(std::coroutine_handle<> handle);
-    bool await_resume() const;
+    explicit Waiting(std::shared_ptr<Trigger> trigger) noexcept : trigger_(std::move(trigger)) {}
+    std::mutex& mutex() const { return trigger_->mutex_; }
+    std::uint64_t count_locked() const { return trigger_->count_; }
+    void suspend_locked(Strand& strand, std::uint64_t wait_id, Clock::time_point deadline);
+    bool timed_out_locked() const { return timed_out_; }
+    void settle() noexcept { trigger_->settle(token_); }
 
 private:
     std::shared_ptr<Trigger> trigger_;
-    std::uint64_t seen_;
-    Clock::time_point deadline_;
-    Strand::Wait wait_{};
-    Strand* strand_ = nullptr;      // suspended in it
-    std::uint64_t token_ = 0;       // the trigger's number for this wait (0: none registered)
+    std::uint64_t token_ = 0;  // the trigger's number for this wait
     bool timed_out_ = false;
-    std::optional<bool> ready_;     // decided without suspending
 };
 
 template <class Begin>
