@@ -26,5 +26,5 @@ configure_sanitize_build() {  # [cmake options...]
   flags+=" -fno-sanitize=function"
   CC=clang CXX=clang++ cmake -S "$root" -B "$sanitize_build" -G Ninja -DCMAKE_BUILD_TYPE=None \
     -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_C_FLAGS="$flags" -DHTTPKIT_FUZZ=ON -DHTTPKIT_WERROR=ON \
-    -DHTTPKIT_INSTALL=OFF "$@" >/dev/null
+    -DHTTPKIT_INSTALL=OFF -DCMAKE_UNITY_BUILD=ON "$@" >/dev/null  # unity: see scripts/test
 }

@@ -15,7 +15,7 @@ namespace http {
 
 namespace {
 
-using Clock = std::chrono::system_clock;
+using WallClock = std::chrono::system_clock;
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
@@ -57,10 +57,10 @@ std::string default_path(const detail::Url& url) {
     return path.substr(0, last);
 }
 
-bool expired(const CookieJar::Entry& entry, Clock::time_point now) { return entry.expires && *entry.expires <= now; }
+bool expired(const CookieJar::Entry& entry, WallClock::time_point now) { return entry.expires && *entry.expires <= now; }
 
 // Parses one Set-Cookie value (Section 5.2) and decides whether to store it (Section 5.3).
-std::optional<CookieJar::Entry> parse_set_cookie(std::string_view text, const detail::Url& url, Clock::time_point now) {
+std::optional<CookieJar::Entry> parse_set_cookie(std::string_view text, const detail::Url& url, WallClock::time_point now) {
     const std::size_t semicolon = text.find(';');
     const std::string_view pair = text.substr(0, semicolon);
     const std::size_t equals = pair.find('=');
@@ -71,7 +71,7 @@ std::optional<CookieJar::Entry> parse_set_cookie(std::string_view text, const de
     entry.value = trim(pair.substr(equals + 1));
     if (!detail::is_token(entry.name) || !detail::is_field_value(entry.value))
         return std::nullopt;
-    std::optional<Clock::time_point> expires, max_age;
+    std::optional<WallClock::time_point> expires, max_age;
     std::string domain;
     std::string path;
     std::string_view rest = semicolon == std::string_view::npos ? std::string_view() : text.substr(semicolon + 1);
@@ -89,7 +89,7 @@ std::optional<CookieJar::Entry> parse_set_cookie(std::string_view text, const de
             long long seconds = 0;
             const auto [ptr, error] = std::from_chars(value.data(), value.data() + value.size(), seconds);
             if (!value.empty() && error == std::errc{} && ptr == value.data() + value.size())
-                max_age = seconds <= 0 ? Clock::time_point::min()
+                max_age = seconds <= 0 ? WallClock::time_point::min()
                                        : now + std::chrono::seconds(std::min<long long>(seconds, 400LL * 86400));
         } else if (name == "domain") {
             std::string_view d = value;
@@ -134,7 +134,7 @@ void CookieJar::store(std::string_view url_text, const std::vector<std::string>&
     const auto url = detail::parse_url(url_text, error);
     if (!url)
         return;
-    const auto now = Clock::now();
+    const auto now = WallClock::now();
     std::lock_guard lock(mutex_);
     for (const std::string& text : set_cookie_values) {
         std::optional<Entry> entry = parse_set_cookie(text, *url, now);
@@ -159,7 +159,7 @@ std::string CookieJar::cookie_header(std::string_view url_text) const {
         return {};
     const std::string host = detail::ascii_lower(url->host);
     const std::string path = request_path(*url);
-    const auto now = Clock::now();
+    const auto now = WallClock::now();
     std::vector<const Entry*> matching;
     std::lock_guard lock(mutex_);
     for (const Entry& e : entries_) {
@@ -186,7 +186,7 @@ std::string CookieJar::cookie_header(std::string_view url_text) const {
 }
 
 std::vector<CookieJar::Entry> CookieJar::entries() const {
-    const auto now = Clock::now();
+    const auto now = WallClock::now();
     std::lock_guard lock(mutex_);
     std::vector<Entry> out;
     for (const Entry& e : entries_)
@@ -204,7 +204,7 @@ void CookieJar::load(const std::filesystem::path& path) {
     std::ifstream in(path);
     if (!in)
         throw std::runtime_error("http::CookieJar: cannot read " + path.string());
-    const auto now = Clock::now();
+    const auto now = WallClock::now();
     std::vector<Entry> loaded;
     std::string line;
     while (std::getline(in, line)) {
@@ -239,7 +239,7 @@ void CookieJar::load(const std::filesystem::path& path) {
         entry.path = fields[2].empty() ? "/" : std::string(fields[2]);
         entry.secure = fields[3] == "TRUE";
         if (expiry > 0)
-            entry.expires = Clock::time_point(std::chrono::seconds(expiry));
+            entry.expires = WallClock::time_point(std::chrono::seconds(expiry));
         entry.name = fields[5];
         entry.value = fields[6];
         entry.created = now;

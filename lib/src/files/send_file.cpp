@@ -103,7 +103,7 @@ RangeRequest parse_range(std::string_view value, std::uint64_t length) {
 
 namespace {
 
-using Clock = std::chrono::system_clock;
+using WallClock = std::chrono::system_clock;
 
 std::string hex(std::uint64_t n) {
     char digits[17];
@@ -114,7 +114,7 @@ std::string hex(std::uint64_t n) {
 // A boundary for multipart/byteranges that the file's bytes cannot have been made to contain.
 std::string boundary() {
     static std::atomic<std::uint64_t> counter{0};
-    const auto now = static_cast<std::uint64_t>(Clock::now().time_since_epoch().count());
+    const auto now = static_cast<std::uint64_t>(WallClock::now().time_since_epoch().count());
     return "httpkit-" + hex(now) + "-" + hex(counter.fetch_add(1, std::memory_order_relaxed));
 }
 
@@ -146,7 +146,7 @@ void send_open_file(const Request& req, Response& res, int fd, const struct stat
     // appends: GCC 12 at -O3 warns falsely (-Wrestrict) about this chain of operator+.
     std::string etag = "\"";
     etag.append(hex(modified_ns)).append("-").append(hex(length)).append("\"");
-    const Clock::time_point modified = Clock::from_time_t(info.st_mtim.tv_sec);
+    const WallClock::time_point modified = WallClock::from_time_t(info.st_mtim.tv_sec);
 
     res.headers.set("ETag", etag);
     res.headers.set("Last-Modified", format_http_date(modified));
