@@ -218,6 +218,29 @@ BOOST_AUTO_TEST_CASE(post_with_a_body_and_one_sent_in_parts) {
     BOOST_TEST(driver.stream(parts).upload_done);
 }
 
+// A body given a part at a time with its length announced (how upload() streams a file): each
+// time what was given has gone out, changed() names the stream, so that its request gives the next.
+BOOST_AUTO_TEST_CASE(a_body_in_parts_with_its_length_asks_for_each_part) {
+    test::TestServer server([](http::Server& s) {
+        s.on_receive([](http::Request& req, http::Response& res) {
+            res.body = req.method + " " + std::string(req.headers.get("content-length", "none")) + " " + req.body;
+        });
+    });
+    Driver driver(server.port());
+    const std::int32_t id = driver.session.submit("PUT", "http", "127.0.0.1", "/f", {}, "first,", false, 16);
+    BOOST_REQUIRE(driver.run_until([&] { return driver.changes[id] > 0; }));
+    BOOST_TEST(driver.stream(id).upload.empty());  // gone out: the stream asks for more
+    BOOST_TEST(!driver.stream(id).finished());
+    driver.session.send_body(id, "second,", false);
+    BOOST_REQUIRE(driver.run_until([&] { return driver.changes[id] > 1; }));
+    BOOST_TEST(driver.stream(id).upload.empty());
+    driver.session.send_body(id, "end", true);
+    BOOST_REQUIRE(driver.run_until_finished({id}));
+    BOOST_TEST(driver.stream(id).status == 200);
+    BOOST_TEST(driver.bodies[id] == "PUT 16 first,second,end");
+    BOOST_TEST(driver.stream(id).upload_done);
+}
+
 BOOST_AUTO_TEST_CASE(concurrent_streams_on_one_connection) {
     test::TestServer server([&](http::Server& s) {
         s.on_receive([](http::Request& req, http::Response& res) { res.body = "stream for " + req.path; });

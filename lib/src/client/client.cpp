@@ -122,6 +122,38 @@ struct Transfer {
     }
 };
 
+// The request content goes out in parts of this size, so that on_progress hears of a large body as
+// it goes and a file is never read whole.
+constexpr std::size_t upload_part = 64 * 1024;
+
+// The file upload() sends (transfer.upload), read a part at a time for the HTTP/1.1 exchange to
+// write or an HTTP/2 stream to take; content_size bytes in all.
+class UploadFile {
+public:
+    explicit UploadFile(const Transfer& transfer)
+        : path_(*transfer.upload), size_(transfer.content_size), file_(path_, std::ios::binary), buffer_(upload_part) {
+        if (!file_)
+            throw NetFailure(Kind::io, "cannot read " + path_.string());
+    }
+    /// The next part, valid until the next call; empty once all of it has been read.
+    std::string_view next() {
+        const auto want = static_cast<std::streamsize>(std::min<std::uint64_t>(buffer_.size(), size_ - read_));
+        file_.read(buffer_.data(), want);
+        if (file_.gcount() != want)
+            throw NetFailure(Kind::io, path_.string() + " became shorter while it was sent");
+        read_ += static_cast<std::uint64_t>(want);
+        return {buffer_.data(), static_cast<std::size_t>(want)};
+    }
+    bool done() const noexcept { return read_ == size_; }
+
+private:
+    const std::filesystem::path& path_;
+    std::uint64_t size_;
+    std::uint64_t read_ = 0;
+    std::ifstream file_;
+    std::vector<char> buffer_;
+};
+
 }  // namespace
 
 namespace {
@@ -910,6 +942,17 @@ public:
         intake_->finish();
         received_.trailers = stream.trailers;
     }
+    std::string_view next_upload(bool& last) override {
+        if (!file_) {
+            file_.emplace(transfer_);
+            transfer_.progress.uploaded = 0;
+        }
+        const std::string_view part = file_->next();
+        transfer_.progress.uploaded += part.size();
+        transfer_.tell_progress();
+        last = file_->done();
+        return part;
+    }
 
 private:
     const Client& settings_;
@@ -917,6 +960,7 @@ private:
     Received& received_;
     bool head_request_;
     std::optional<BodyIntake> intake_;
+    std::optional<UploadFile> file_;  // upload(): read as the stream takes it
 };
 
 }  // namespace
@@ -953,7 +997,8 @@ Task<> Client::Impl::exchange(Client& settings, const Url& url, std::string_view
                         co_await connection->response(
                             open_stream(settings, *connection, url, method, transfer, request_headers, prepared),
                             intake);
-                        transfer.progress.uploaded = transfer.data.size();
+                        if (!transfer.upload)
+                            transfer.progress.uploaded = transfer.data.size();
                         answered = true;
                     } catch (const Http2Refused& refused) {
                         if (refusals + 1 >= max_refusals || transfer.delivered || transfer.past_deadline())
@@ -1026,8 +1071,8 @@ Prepared Client::Impl::prepare(const Client& settings, const Url& url, std::stri
         throw TransportError(failure.kind, url.str(), where_of(method, url) + ": " + failure.what());
     }
     // HTTP/2 where the server speaks it: by ALPN over TLS, by prior knowledge in plain text when
-    // asked. Not through a proxy, nor for a file upload (sent over HTTP/1.1 as it is read).
-    prepared.http2 = settings.http2 && !prepared.via && !transfer.upload && method != "CONNECT" &&
+    // asked. Not through a proxy.
+    prepared.http2 = settings.http2 && !prepared.via && method != "CONNECT" &&
                      (url.scheme == "https" || settings.http2_prior_knowledge);
     return prepared;
 }
@@ -1117,7 +1162,10 @@ std::int32_t Client::Impl::open_stream(const Client& settings, Http2Connection& 
                                        const Headers& request_headers, const Prepared& prepared) {
     const std::string authority = url.authority();
     const Headers fields = head_fields(settings, prepared, transfer, request_headers);
-    return connection.open(Http2Request{method, url.scheme, authority, url.target, &fields, transfer.data});
+    std::optional<std::uint64_t> body_length;
+    if (transfer.upload)
+        body_length = transfer.content_size;  // read from the file as the stream takes it
+    return connection.open(Http2Request{method, url.scheme, authority, url.target, &fields, transfer.data, body_length});
 }
 
 Task<std::shared_ptr<Http2Connection>> Client::Impl::http2_connection(Client& settings, const Url& url,
@@ -1201,30 +1249,17 @@ Task<std::shared_ptr<Http2Connection>> Client::Impl::http2_connection(Client& se
 
 Task<> Client::Impl::send_content(Stream& stream, Transfer& transfer, std::chrono::milliseconds timeout) {
     transfer.progress.uploaded = 0;
-    constexpr std::size_t piece = 64 * 1024;
-    if (!transfer.upload) {
-        // In pieces, so that on_progress hears of a large body as it goes.
-        for (std::string_view rest = transfer.data; !rest.empty();) {
-            const std::string_view part = rest.substr(0, piece);
-            co_await stream.async_write_all(part, transfer.until(timeout));
+    std::optional<UploadFile> file;
+    if (transfer.upload)
+        file.emplace(transfer);
+    for (std::string_view rest = transfer.data;;) {
+        const std::string_view part = file ? file->next() : rest.substr(0, upload_part);
+        if (part.empty())
+            co_return;
+        co_await stream.async_write_all(part, transfer.until(timeout));
+        if (!file)
             rest.remove_prefix(part.size());
-            transfer.progress.uploaded += part.size();
-            transfer.tell_progress();
-        }
-        co_return;
-    }
-    std::ifstream file(*transfer.upload, std::ios::binary);
-    if (!file)
-        throw NetFailure(Kind::io, "cannot read " + transfer.upload->string());
-    std::vector<char> buffer(piece);
-    while (transfer.progress.uploaded < transfer.content_size) {
-        const auto want = static_cast<std::streamsize>(std::min<std::uint64_t>(piece, transfer.content_size - transfer.progress.uploaded));
-        file.read(buffer.data(), want);
-        if (file.gcount() != want)
-            throw NetFailure(Kind::io, transfer.upload->string() + " became shorter while it was sent");
-        co_await stream.async_write_all(std::string_view(buffer.data(), static_cast<std::size_t>(want)),
-                                        transfer.until(timeout));
-        transfer.progress.uploaded += static_cast<std::uint64_t>(want);
+        transfer.progress.uploaded += part.size();
         transfer.tell_progress();
     }
 }

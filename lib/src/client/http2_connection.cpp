@@ -142,7 +142,7 @@ std::int32_t Http2Connection::open(const Http2Request& request) {
     if (ended_locked() || !session_.can_open())
         throw Http2Refused(Kind::closed, "the HTTP/2 connection takes no new stream");
     const std::int32_t id = session_.submit(request.method, request.scheme, request.authority, request.path,
-                                            *request.fields, request.body, true);
+                                            *request.fields, request.body, !request.body_length, request.body_length);
     try {
         waiting_.emplace(id, nullptr);
         flush_soon_locked();
@@ -199,6 +199,7 @@ Task<> Http2Connection::response(std::int32_t id, Http2Receiver& receiver) {
     while (true) {
         std::uint64_t seen = 0;
         const Http2ClientStream* ended = nullptr;
+        bool give = false;  // the stream has sent what it was given of the request body, and takes more
         {
             const std::lock_guard lock(mutex_);
             seen = waiter.wakes;
@@ -220,6 +221,8 @@ Task<> Http2Connection::response(std::int32_t id, Http2Receiver& receiver) {
                 throw NetFailure(*stream->failure);
             } else if (broken_) {
                 throw NetFailure(*broken_);
+            } else if (!stream->upload_last && stream->upload.empty()) {
+                give = true;
             } else if (!driving_) {
                 driving_ = true;
                 i_drive = true;
@@ -234,6 +237,18 @@ Task<> Http2Connection::response(std::int32_t id, Http2Receiver& receiver) {
         if (ended) {
             receiver.on_end(*ended);
             co_return;
+        }
+        if (give) {
+            // Read unlocked (a file); the stream holds the part until it has gone out, and asks
+            // for the next then (its changed() wakes this wait).
+            bool last = false;
+            const std::string_view part = receiver.next_upload(last);
+            if (part.empty() && !last)
+                throw NetFailure(Kind::io, "the request body ended before its length");
+            const std::lock_guard lock(mutex_);
+            session_.send_body(id, part, last);
+            flush_soon_locked();
+            continue;
         }
         const Clock::time_point deadline = receiver.wait_until();
         const bool in_time = i_drive ? co_await drive(deadline) : co_await Wait(seen, deadline, *this, waiter);
@@ -294,12 +309,16 @@ void Http2Connection::flush_locked() noexcept {
     if (broken_)
         return;
     try {
+        bool wrote = false;
         while (session_.want_write()) {
             const Attempt attempt = stream_->try_write(session_.output());
             if (attempt.blocked)
-                return;  // the driver's wait sees the socket writable again
+                break;  // the driver's wait sees the socket writable again
             session_.written(attempt.bytes);
+            wrote = true;
         }
+        if (wrote)
+            dispatch_locked();  // a stream whose request body went out takes its next part
     } catch (const NetFailure& failure) {
         broken_ = failure;
         session_.end_of_input();

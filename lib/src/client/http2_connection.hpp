@@ -50,6 +50,9 @@ struct Http2Request {
     std::string_view path;
     const Headers* fields = nullptr;
     std::string_view body;
+    /// When set, the body is not `body` (empty) but comes from the receiver's next_upload(), a
+    /// part at a time as the stream takes it, this many bytes in all.
+    std::optional<std::uint64_t> body_length;
 };
 
 /// What takes a stream's response as it comes: the client's intake of one request.
@@ -63,6 +66,13 @@ public:
     virtual void on_body(std::string_view piece) = 0;
     /// The response is whole: `stream` has its trailers.
     virtual void on_end(const Http2ClientStream& stream) = 0;
+    /// The next part of a body that comes in parts (Http2Request::body_length), once the part
+    /// before has gone out; `last` set with the last part. Called unlocked; the part must stay
+    /// valid until the next call or the end of the exchange.
+    virtual std::string_view next_upload(bool& last) {
+        last = true;
+        return {};
+    }
 
 protected:
     ~Http2Receiver() = default;

@@ -305,8 +305,10 @@ struct Http2ClientCallbacks {
                 *flags |= NGHTTP2_DATA_FLAG_EOF;
                 stream->upload_done = true;
                 self.touch(*stream);
-            } else if (n == 0) {
-                return NGHTTP2_ERR_DEFERRED;  // send_body() resumes it
+            } else {
+                self.touch(*stream);  // its request gives the next part
+                if (n == 0)
+                    return NGHTTP2_ERR_DEFERRED;  // send_body() resumes it
             }
         }
         return static_cast<ssize_t>(n);
@@ -459,7 +461,8 @@ void Http2ClientSession::end_of_input() {
 }
 
 std::int32_t Http2ClientSession::submit(std::string_view method, std::string_view scheme, std::string_view authority,
-                                        std::string_view path, const Headers& fields, std::string_view body, bool last) {
+                                        std::string_view path, const Headers& fields, std::string_view body, bool last,
+                                        std::optional<std::uint64_t> length) {
     if (!can_open())
         throw std::logic_error("Http2ClientSession::submit: no stream may be opened now (can_open() is false)");
     if (authority.empty())
@@ -484,7 +487,7 @@ std::int32_t Http2ClientSession::submit(std::string_view method, std::string_vie
             continue;
         kept.emplace_back(lower(name), value);
     }
-    const std::string length = std::to_string(body.size());
+    const std::string length_text = std::to_string(length ? *length : body.size());
     const auto nv = [](std::string_view name, std::string_view value) {
         return nghttp2_nv{reinterpret_cast<std::uint8_t*>(const_cast<char*>(name.data())),
                           reinterpret_cast<std::uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
@@ -498,8 +501,8 @@ std::int32_t Http2ClientSession::submit(std::string_view method, std::string_vie
     head.push_back(nv(":path", path));
     for (const auto& [name, value] : kept)
         head.push_back(nv(name, value));
-    if (last && !body.empty())
-        head.push_back(nv("content-length", length));
+    if (length || (last && !body.empty()))
+        head.push_back(nv("content-length", length_text));
 
     const bool has_body = !(last && body.empty());
     nghttp2_data_provider provider{};

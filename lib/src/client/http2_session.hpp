@@ -135,13 +135,17 @@ public:
     /// Opens a stream for a request and returns its id. `fields` go out with lower-case names,
     /// without Host (`authority` is :authority; empty, the Host field's value is), the connection-specific ones (Connection,
     /// Keep-Alive, Proxy-Connection, Transfer-Encoding, Upgrade), Expect and Content-Length, which
-    /// is set from `body` when `last`; TE only as "trailers". `body` is the request's content if
-    /// `last`, else its first part (send_body() gives the rest); it is not copied, and must stay
-    /// valid until the stream is upload_done, failed, closed or released. Throws NetFailure (invalid_request) for a method, path,
-    /// authority or field that cannot go out, std::logic_error unless can_open().
+    /// is `length` when given, else set from `body` when `last`; TE only as "trailers". `body` is
+    /// the request's content if `last`, else its first part (send_body() gives the rest); it is
+    /// not copied, and must stay valid until the stream is upload_done, failed, closed or
+    /// released. Throws NetFailure (invalid_request) for a method, path, authority or field that
+    /// cannot go out, std::logic_error unless can_open().
     std::int32_t submit(std::string_view method, std::string_view scheme, std::string_view authority,
-                        std::string_view path, const Headers& fields, std::string_view body = {}, bool last = true);
-    /// More of a request body submit() began; `last` ends it. The same lifetime rule holds.
+                        std::string_view path, const Headers& fields, std::string_view body = {}, bool last = true,
+                        std::optional<std::uint64_t> length = std::nullopt);
+    /// More of a request body submit() began; `last` ends it. The same lifetime rule holds. The
+    /// stream is marked changed (changed()) each time what it was given has gone out and it
+    /// waits for more.
     void send_body(std::int32_t id, std::string_view bytes, bool last);
 
     /// The stream's state, or nullptr for an id not submitted or released.
