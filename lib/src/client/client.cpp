@@ -944,14 +944,16 @@ public:
     }
     std::string_view next_upload(bool& last) override {
         if (!file_) {
-            file_.emplace(transfer_);
+            file_ = std::make_unique<UploadFile>(transfer_);
             transfer_.progress.uploaded = 0;
         }
         const std::string_view part = file_->next();
-        transfer_.progress.uploaded += part.size();
-        transfer_.tell_progress();
         last = file_->done();
         return part;
+    }
+    void on_uploaded(std::uint64_t sent) override {
+        transfer_.progress.uploaded = sent;
+        transfer_.tell_progress();
     }
 
 private:
@@ -960,7 +962,8 @@ private:
     Received& received_;
     bool head_request_;
     std::optional<BodyIntake> intake_;
-    std::optional<UploadFile> file_;  // upload(): read as the stream takes it
+    std::unique_ptr<UploadFile> file_;  // upload(): read as the stream takes it (made then: a
+                                        // waiting request's frame holds no file stream)
 };
 
 }  // namespace

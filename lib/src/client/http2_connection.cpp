@@ -1,5 +1,7 @@
 #include "client/http2_connection.hpp"
 
+#include <new>
+#include <stdexcept>
 #include <utility>
 #include <vector>
 
@@ -30,6 +32,10 @@ void wake_later(const std::shared_ptr<ReactorLife>& loop,
 }
 
 }  // namespace
+
+std::string_view Http2Receiver::next_upload(bool&) {
+    throw std::logic_error("Http2Receiver::next_upload: a request body in parts needs a receiver that gives them");
+}
 
 Http2Connection::Http2Connection(std::unique_ptr<Stream> stream, Http2ClientLimits limits,
                                  std::shared_ptr<ReactorLife> loop)
@@ -196,16 +202,20 @@ Task<> Http2Connection::response(std::int32_t id, Http2Receiver& receiver) {
 
     bool head_seen = false;
     std::string body;
+    std::uint64_t given = 0;  // bytes of a body in parts handed to the stream
+    std::uint64_t told = 0;   // of them, said to have gone out (on_uploaded)
     while (true) {
         std::uint64_t seen = 0;
         const Http2ClientStream* ended = nullptr;
         bool give = false;  // the stream has sent what it was given of the request body, and takes more
+        bool sent = false;  // what it was given has gone out since the receiver was last told
         {
             const std::lock_guard lock(mutex_);
             seen = waiter.wakes;
             const Http2ClientStream* stream = session_.find(id);
             if (!stream)
                 throw NetFailure(Kind::closed, "the HTTP/2 stream was lost");
+            sent = given != told && stream->upload.empty();
             if (stream->head && !head_seen) {
                 head_seen = true;
                 receiver.on_head(*stream);
@@ -228,7 +238,12 @@ Task<> Http2Connection::response(std::int32_t id, Http2Receiver& receiver) {
                 i_drive = true;
             }
         }
-        // The body and the end go to the receiver unlocked: its sink is the application's.
+        // Progress, the body and the end go to the receiver unlocked: its sink and its
+        // on_progress are the application's.
+        if (sent) {
+            told = given;
+            receiver.on_uploaded(told);
+        }
         if (!body.empty()) {
             receiver.on_body(body);
             body.clear();
@@ -245,6 +260,7 @@ Task<> Http2Connection::response(std::int32_t id, Http2Receiver& receiver) {
             const std::string_view part = receiver.next_upload(last);
             if (part.empty() && !last)
                 throw NetFailure(Kind::io, "the request body ended before its length");
+            given += part.size();
             const std::lock_guard lock(mutex_);
             session_.send_body(id, part, last);
             flush_soon_locked();
@@ -319,6 +335,8 @@ void Http2Connection::flush_locked() noexcept {
         }
         if (wrote)
             dispatch_locked();  // a stream whose request body went out takes its next part
+    } catch (const std::bad_alloc&) {
+        // No memory to wake the streams that changed: their waits end at their deadlines.
     } catch (const NetFailure& failure) {
         broken_ = failure;
         session_.end_of_input();
@@ -331,7 +349,6 @@ void Http2Connection::flush_soon_locked() {
         return;
     const std::lock_guard lock(loop_->mutex);
     if (Reactor* const reactor = loop_->reactor) {
-        flush_scheduled_ = true;
         reactor->post([weak = weak_from_this()] {
             if (const auto connection = weak.lock()) {
                 const std::lock_guard held(connection->mutex_);
@@ -339,6 +356,7 @@ void Http2Connection::flush_soon_locked() {
                 connection->flush_locked();
             }
         });
+        flush_scheduled_ = true;  // once posted (the task takes the mutex held here to clear it)
     }
 }
 

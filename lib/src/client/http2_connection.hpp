@@ -68,11 +68,12 @@ public:
     virtual void on_end(const Http2ClientStream& stream) = 0;
     /// The next part of a body that comes in parts (Http2Request::body_length), once the part
     /// before has gone out; `last` set with the last part. Called unlocked; the part must stay
-    /// valid until the next call or the end of the exchange.
-    virtual std::string_view next_upload(bool& last) {
-        last = true;
-        return {};
-    }
+    /// valid until the next call or the end of the exchange. A receiver of a request whose body
+    /// comes in parts must give them: this one throws std::logic_error.
+    virtual std::string_view next_upload(bool& last);
+    /// The parts next_upload() gave have gone out: `sent` bytes of the body in all (progress).
+    /// Called unlocked.
+    virtual void on_uploaded(std::uint64_t sent) { static_cast<void>(sent); }
 
 protected:
     ~Http2Receiver() = default;
