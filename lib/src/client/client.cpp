@@ -145,6 +145,7 @@ public:
         return {buffer_.data(), static_cast<std::size_t>(want)};
     }
     bool done() const noexcept { return read_ == size_; }
+    std::uint64_t read() const noexcept { return read_; }
 
 private:
     const std::filesystem::path& path_;
@@ -951,8 +952,8 @@ public:
         last = file_->done();
         return part;
     }
-    void on_uploaded(std::uint64_t sent) override {
-        transfer_.progress.uploaded = sent;
+    void on_uploaded() override {
+        transfer_.progress.uploaded = file_->read();
         transfer_.tell_progress();
     }
 

@@ -202,8 +202,7 @@ Task<> Http2Connection::response(std::int32_t id, Http2Receiver& receiver) {
 
     bool head_seen = false;
     std::string body;
-    std::uint64_t given = 0;  // bytes of a body in parts handed to the stream
-    std::uint64_t told = 0;   // of them, said to have gone out (on_uploaded)
+    bool unreported = false;  // a part of the request body was given, and is not yet said to have gone out
     while (true) {
         std::uint64_t seen = 0;
         const Http2ClientStream* ended = nullptr;
@@ -215,7 +214,7 @@ Task<> Http2Connection::response(std::int32_t id, Http2Receiver& receiver) {
             const Http2ClientStream* stream = session_.find(id);
             if (!stream)
                 throw NetFailure(Kind::closed, "the HTTP/2 stream was lost");
-            sent = given != told && stream->upload.empty();
+            sent = unreported && stream->upload.empty();
             if (stream->head && !head_seen) {
                 head_seen = true;
                 receiver.on_head(*stream);
@@ -241,8 +240,8 @@ Task<> Http2Connection::response(std::int32_t id, Http2Receiver& receiver) {
         // Progress, the body and the end go to the receiver unlocked: its sink and its
         // on_progress are the application's.
         if (sent) {
-            told = given;
-            receiver.on_uploaded(told);
+            unreported = false;
+            receiver.on_uploaded();
         }
         if (!body.empty()) {
             receiver.on_body(body);
@@ -254,16 +253,8 @@ Task<> Http2Connection::response(std::int32_t id, Http2Receiver& receiver) {
             co_return;
         }
         if (give) {
-            // Read unlocked (a file); the stream holds the part until it has gone out, and asks
-            // for the next then (its changed() wakes this wait).
-            bool last = false;
-            const std::string_view part = receiver.next_upload(last);
-            if (part.empty() && !last)
-                throw NetFailure(Kind::io, "the request body ended before its length");
-            given += part.size();
-            const std::lock_guard lock(mutex_);
-            session_.send_body(id, part, last);
-            flush_soon_locked();
+            give_part(id, receiver);
+            unreported = true;
             continue;
         }
         const Clock::time_point deadline = receiver.wait_until();
@@ -271,6 +262,18 @@ Task<> Http2Connection::response(std::int32_t id, Http2Receiver& receiver) {
         if (!in_time)
             throw NetFailure(Kind::timeout, "waiting for the response timed out");
     }
+}
+
+void Http2Connection::give_part(std::int32_t id, Http2Receiver& receiver) {
+    // The stream holds the part until it has gone out, and asks for the next then (its
+    // changed() wakes the request's wait).
+    bool last = false;
+    const std::string_view part = receiver.next_upload(last);
+    if (part.empty() && !last)
+        throw NetFailure(Kind::io, "the request body ended before its length");
+    const std::lock_guard lock(mutex_);
+    session_.send_body(id, part, last);
+    flush_soon_locked();
 }
 
 Task<bool> Http2Connection::drive(Clock::time_point deadline) {

@@ -71,9 +71,8 @@ public:
     /// valid until the next call or the end of the exchange. A receiver of a request whose body
     /// comes in parts must give them: this one throws std::logic_error.
     virtual std::string_view next_upload(bool& last);
-    /// The parts next_upload() gave have gone out: `sent` bytes of the body in all (progress).
-    /// Called unlocked.
-    virtual void on_uploaded(std::uint64_t sent) { static_cast<void>(sent); }
+    /// The parts next_upload() gave have gone out (progress). Called unlocked.
+    virtual void on_uploaded() {}
 
 protected:
     ~Http2Receiver() = default;
@@ -146,6 +145,9 @@ private:
     /// Wakes the streams the session says changed (all of them once the connection failed); the
     /// mutex held.
     void dispatch_locked();
+    /// Hands stream `id` the next part of its request body from `receiver` (read unlocked: a
+    /// file). Not in response()'s frame: the part's view and flag are not kept while it waits.
+    void give_part(std::int32_t id, Http2Receiver& receiver);
     /// Wakes a waiting stream other than `except`, to drive the connection in its turn; the
     /// mutex held.
     void wake_one_locked(std::int32_t except);
