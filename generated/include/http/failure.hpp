@@ -8,7 +8,7 @@
 // client throws the same classes from raise_for_status(), with the response's fields and problem.
 #pragma once
 
-#include <chrono>
+#include <http/detail/chrono.hpp>
 #include <cstdint>
 #include <memory>
 #include <optional>

@@ -17,7 +17,6 @@
 #include <cstdint>
 #include <iosfwd>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 
@@ -186,6 +185,29 @@ struct VendorMeaning {
     std::string_view meaning;
 };
 
+/// A constexpr view of a table's rows (begin, end, size, empty, front, back, data, operator[]):
+/// the aliases, fields and vendors of a code, and statuses() itself. Not a std::span, which costs
+/// each file that includes this header more to compile than the rest of it (measured with
+/// `bench/run compile`).
+template <class T>
+struct Rows {
+    const T* first = nullptr;
+    std::size_t count = 0;
+
+    constexpr Rows() noexcept = default;
+    template <std::size_t N>
+    constexpr Rows(const T (&rows)[N]) noexcept : first(rows), count(N) {}
+
+    constexpr const T* begin() const noexcept { return first; }
+    constexpr const T* end() const noexcept { return first + count; }
+    constexpr const T* data() const noexcept { return first; }
+    constexpr std::size_t size() const noexcept { return count; }
+    constexpr bool empty() const noexcept { return count == 0; }
+    constexpr const T& front() const noexcept { return first[0]; }
+    constexpr const T& back() const noexcept { return first[count - 1]; }
+    constexpr const T& operator[](std::size_t index) const noexcept { return first[index]; }
+};
+
 /// Everything the dataset knows of one code.
 struct StatusInfo {
     Status status;
@@ -200,9 +222,9 @@ struct StatusInfo {
     std::string_view extended;     ///< "YYYY-MM-DD" if the temporary registration was extended, else empty
     std::string_view expires;      ///< "YYYY-MM-DD" for temporary and expired registrations, else empty
     std::string_view deprecated;   ///< why the code is deprecated, or empty
-    std::span<const std::string_view> aliases;
-    std::span<const StatusHeader> headers;
-    std::span<const VendorMeaning> vendors;
+    Rows<std::string_view> aliases;
+    Rows<StatusHeader> headers;
+    Rows<VendorMeaning> vendors;
     RetryRule retry;
 
     constexpr int code() const noexcept { return static_cast<int>(status); }
@@ -1176,7 +1198,7 @@ constexpr const StatusInfo* status_info(Status status) noexcept {
 /// Every known status in code order, like Blade's `http.map`:
 ///
 ///     for (const http::StatusInfo& s : http::statuses()) std::cout << s.code() << ' ' << s.name;
-constexpr std::span<const StatusInfo> statuses() noexcept { return detail::status_table; }
+constexpr Rows<StatusInfo> statuses() noexcept { return detail::status_table; }
 
 /// "Not Found" for NOT_FOUND; empty for a code the dataset does not know.
 constexpr std::string_view phrase(Status status) noexcept {

@@ -9,7 +9,7 @@
 #include <http/task.hpp>
 #include <http/websocket.hpp>
 
-#include <chrono>
+#include <http/detail/chrono.hpp>
 #include <cstdint>
 #include <filesystem>
 #include <http/detail/function.hpp>

@@ -4,7 +4,7 @@
 
 #include <http/request.hpp>
 
-#include <chrono>
+#include <http/detail/chrono.hpp>
 #include <optional>
 #include <string>
 #include <string_view>

@@ -1,7 +1,7 @@
 // http::Cookie: a Set-Cookie line (RFC 6265), built from its attributes.
 #pragma once
 
-#include <chrono>
+#include <http/detail/chrono.hpp>
 #include <optional>
 #include <string>
 

@@ -1,7 +1,7 @@
 // http::CookieJar: cookies a client keeps between requests (RFC 6265, Section 5).
 #pragma once
 
-#include <chrono>
+#include <http/detail/chrono.hpp>
 #include <filesystem>
 #include <mutex>
 #include <optional>

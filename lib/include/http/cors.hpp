@@ -14,7 +14,7 @@
 
 #include <http/router.hpp>
 
-#include <chrono>
+#include <http/detail/chrono.hpp>
 #include <string>
 #include <vector>
 

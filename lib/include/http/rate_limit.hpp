@@ -12,7 +12,7 @@
 #include <http/request.hpp>
 #include <http/router.hpp>
 
-#include <chrono>
+#include <http/detail/chrono.hpp>
 #include <cstddef>
 #include <http/detail/function.hpp>
 #include <string>

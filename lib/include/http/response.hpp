@@ -6,7 +6,7 @@
 #include <http/status.hpp>
 #include <http/stream.hpp>
 
-#include <chrono>
+#include <http/detail/chrono.hpp>
 #include <memory>
 #include <string>
 #include <string_view>

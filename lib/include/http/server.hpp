@@ -6,7 +6,7 @@
 #include <http/response.hpp>
 #include <http/task.hpp>
 
-#include <chrono>
+#include <http/detail/chrono.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <exception>

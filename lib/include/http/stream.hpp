@@ -2,7 +2,7 @@
 // (http::EventStream).
 #pragma once
 
-#include <chrono>
+#include <http/detail/chrono.hpp>
 #include <cstddef>
 #include <http/detail/function.hpp>
 #include <memory>

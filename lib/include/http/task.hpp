@@ -15,7 +15,7 @@
 // throws http::Cancelled: the coroutine unwinds, and no response is sent.
 #pragma once
 
-#include <chrono>
+#include <http/detail/chrono.hpp>
 #include <concepts>
 #include <coroutine>
 #include <cstddef>

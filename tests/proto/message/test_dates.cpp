@@ -5,6 +5,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <chrono>  // year_month_day and weekday, to check the header's own calendar against
+
 using namespace std::chrono;
 
 namespace {
@@ -51,6 +53,57 @@ BOOST_AUTO_TEST_CASE(anything_else_is_refused) {
             BOOST_TEST(!http::parse_http_date(text).has_value());
         }
     }
+}
+
+// <http/date.hpp> computes the calendar from a count of days, without <chrono>'s calendar types:
+// every day of two 400-year cycles around 1970 and of the years 9999-10000, against year_month_day.
+BOOST_AUTO_TEST_CASE(the_calendar_is_chronos) {
+    static constexpr const char* names[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    std::size_t checked = 0;
+    auto check = [&](long long day_count) {
+        const year_month_day expected{sys_days{days{day_count}}};
+        const http::detail::CivilDate got = http::detail::civil_from_days(day_count);
+        const bool same = got.year == static_cast<int>(expected.year()) &&
+                          got.month == static_cast<unsigned>(expected.month()) && got.day == static_cast<unsigned>(expected.day());
+        if (!same)
+            BOOST_TEST_REQUIRE(same, "day " << day_count << ": " << got.year << '-' << got.month << '-' << got.day);
+        if (http::detail::days_from_civil(got.year, got.month, got.day) != day_count)
+            BOOST_TEST_REQUIRE(false, "day " << day_count << " does not come back");
+        ++checked;
+    };
+    for (long long day_count = -146097 * 2; day_count <= 146097 * 2; ++day_count)
+        check(day_count);
+    const long long year_9999 = sys_days{year{9999} / 1 / 1}.time_since_epoch().count();
+    for (long long day_count = year_9999; day_count < year_9999 + 731; ++day_count)
+        check(day_count);
+    BOOST_TEST(checked == 146097u * 4 + 1 + 731);
+
+    // The weekday and the time of day, before and after 1970, each hour of a few days.
+    for (const sys_days day : {sys_days{year{1969} / 12 / 27}, sys_days{year{1969} / 12 / 31}, sys_days{year{1970} / 1 / 1},
+                               sys_days{year{1900} / 3 / 1}, sys_days{year{2000} / 2 / 29}, sys_days{year{2038} / 1 / 19}}) {
+        for (int hour = 0; hour < 24; ++hour) {
+            const auto time = day + hours(hour) + minutes(hour * 2) + seconds(59 - hour);
+            const std::string text = http::format_http_date(time);
+            BOOST_TEST_CONTEXT(text) {
+                BOOST_TEST(text.substr(0, 3) == names[weekday(day).c_encoding()]);
+                const auto parsed = http::parse_http_date(text);
+                BOOST_REQUIRE(parsed.has_value());
+                BOOST_TEST((*parsed == time));
+            }
+        }
+    }
+    BOOST_TEST(http::format_http_date(system_clock::from_time_t(-1)) == "Wed, 31 Dec 1969 23:59:59 GMT");
+}
+
+BOOST_AUTO_TEST_CASE(leap_days_only_in_leap_years) {
+    BOOST_TEST(http::parse_http_date("Tue, 29 Feb 2000 00:00:00 GMT").has_value());
+    BOOST_TEST(http::parse_http_date("Thu, 29 Feb 2024 12:00:00 GMT").has_value());
+    BOOST_TEST(!http::parse_http_date("Thu, 29 Feb 1900 00:00:00 GMT").has_value());
+    BOOST_TEST(!http::parse_http_date("Mon, 29 Feb 2100 00:00:00 GMT").has_value());
+    BOOST_TEST(!http::parse_http_date("Wed, 29 Feb 2023 00:00:00 GMT").has_value());
+    BOOST_TEST(!http::parse_http_date("Sat, 31 Apr 2023 00:00:00 GMT").has_value());
+    BOOST_TEST(!http::parse_http_date("Sat, 00 Apr 2023 00:00:00 GMT").has_value());
+    BOOST_TEST(http::parse_http_date("Sun, 30 Apr 2023 00:00:00 GMT").has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
