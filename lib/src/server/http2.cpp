@@ -920,30 +920,50 @@ void Http2Session::submit(Stream& stream) {
         check_response(response);  // a header value with CR or LF ... throws
         const ResponseFraming framing{head, true, 1, out.external_length,
                                       out.stream && out.stream_framing != StreamState::Framing::length};
-        // The fields, their names in lower case as HTTP/2 requires.
-        std::vector<std::pair<std::string, std::string>> fields;
-        fields.reserve(response.headers.size() + response.cookies.size() + 4);
-        fields.emplace_back(":status", std::to_string(static_cast<unsigned>(response.status)));
-        emit_response_fields(response, framing, [&fields](std::string_view name, std::string_view value) {
-            if (is_http2_connection_specific(name))  // a handler's, set for HTTP/1.1
-                return;
-            std::string lower(name);
-            std::transform(lower.begin(), lower.end(), lower.begin(), [](char c) {
-                return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-            });
-            fields.emplace_back(std::move(lower), value);
+        // The fields, their names in lower case as HTTP/2 requires, copied as they come: a value
+        // may be a view of emit_response_fields()'s own digits.
+        head_text_.clear();
+        head_fields_.clear();
+        auto add = [this](std::string_view name, std::string_view value) {
+            const std::size_t at = head_text_.size();
+            head_text_.append(name).append(value);
+            for (std::size_t i = at; i < at + name.size(); ++i) {
+                const char c = head_text_[i];
+                if (c >= 'A' && c <= 'Z')
+                    head_text_[i] = static_cast<char>(c - 'A' + 'a');
+            }
+            head_fields_.push_back({at, name.size(), at + name.size(), value.size()});
+        };
+        const auto code = static_cast<unsigned>(response.status);  // three digits: check_response()
+        const char status[3] = {static_cast<char>('0' + code / 100), static_cast<char>('0' + code / 10 % 10),
+                                static_cast<char>('0' + code % 10)};
+        add(":status", std::string_view(status, 3));
+        emit_response_fields(response, framing, [&add](std::string_view name, std::string_view value) {
+            if (!is_http2_connection_specific(name))  // a handler's, set for HTTP/1.1
+                add(name, value);
         });
-        std::vector<nghttp2_nv> nv;
-        nv.reserve(fields.size());
-        for (auto& [name, value] : fields)
-            nv.push_back({reinterpret_cast<std::uint8_t*>(name.data()), reinterpret_cast<std::uint8_t*>(value.data()),
-                          name.size(), value.size(), NGHTTP2_NV_FLAG_NONE});
+        // Up to 32 fields in place; more (a response of many cookies) in a vector of their own.
+        constexpr std::size_t inline_fields = 32;
+        nghttp2_nv inline_nv[inline_fields];
+        std::vector<nghttp2_nv> more;
+        nghttp2_nv* nv = inline_nv;
+        if (head_fields_.size() > inline_fields) {
+            more.resize(head_fields_.size());
+            nv = more.data();
+        }
+        auto* text = reinterpret_cast<std::uint8_t*>(head_text_.data());
+        for (std::size_t i = 0; i < head_fields_.size(); ++i) {
+            const HeadField& f = head_fields_[i];
+            nv[i] = {text + f.name, text + f.value, f.name_length, f.value_length, NGHTTP2_NV_FLAG_NONE};
+        }
         const bool content = !head && !response_has_no_content(response.status);
         stream.has_body = content && (out.stream || out.websocket || response.file || !response.body.empty());
         nghttp2_data_provider provider{};
         provider.source.ptr = &stream;
         provider.read_callback = Http2Callbacks::read_body;
-        nghttp2_submit_response(session_, stream.id, nv.data(), nv.size(), stream.has_body ? &provider : nullptr);
+        nghttp2_submit_response(session_, stream.id, nv, head_fields_.size(), stream.has_body ? &provider : nullptr);
+        if (head_text_.capacity() > 16 * 1024)  // a rare large head's storage is not kept for the connection's life
+            std::string().swap(head_text_);
     });
     if (outgoing.stream) {
         exchange.attach_stream(outgoing, wake_);

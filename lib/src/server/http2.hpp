@@ -201,6 +201,17 @@ private:
     std::unordered_map<std::int32_t, std::shared_ptr<Stream>> streams_;
     std::deque<std::shared_ptr<Stream>> ready_;  // whole requests whose handlers are to run
     Replies replies_;  // on_reply hooks, run by run()
+    // The response head submit() hands nghttp2 (which copies it): its names in lower case and its
+    // values, one after another in head_text_, each field where head_fields_ says. Members, not
+    // locals, so that their storage serves the next response without an allocation.
+    struct HeadField {
+        std::size_t name;  // offsets into head_text_
+        std::size_t name_length;
+        std::size_t value;
+        std::size_t value_length;
+    };
+    std::string head_text_;
+    std::vector<HeadField> head_fields_;
     std::optional<h2::ErrorCode> failure_;  // a defence tripped: GOAWAY with this code
     bool going_away_ = false;
     bool fatal_ = false;          // nghttp2 can go no further: produce() makes the GOAWAY itself
