@@ -28,17 +28,23 @@ namespace {
 thread_local std::vector<CookiePair> cookie_pairs;
 thread_local std::vector<Fields::node_type> spare_cookies;
 
-// A thread's spare response, emptied, with the storage of its header list and its body: an
-// HTTP/1.1 connection takes it for a request and gives it back once the response is framed, so
-// that an idle connection holds none and a busy one allocates none.
-thread_local std::unique_ptr<Response> spare_response;
+// A thread's spare responses, emptied, with the storage of their header lists and bodies: a
+// connection takes one for a request and gives it back once the response is framed, so that an
+// idle connection holds none and a busy one allocates none. An HTTP/1.1 connection has one
+// response at a time; an HTTP/2 one has one for each stream whose answer is going out.
+thread_local std::vector<std::unique_ptr<Response>> spare_responses;
+constexpr std::size_t max_spare_responses = 16;
+// The body storage a spare keeps: the first's as large as a 64 KiB body, the others' small, so
+// that a thread keeps at most about 124 KiB of them.
+constexpr std::size_t first_spare_body = 64 * 1024;
+constexpr std::size_t other_spare_body = 4 * 1024;
 
-// Empties `response` as a new one is, keeping the storage of its fields and of a small body.
-// Each member is tested first: a server's handler touches few of them.
-void empty(Response& response) noexcept {
+// Empties `response` as a new one is, keeping the storage of its fields and of a body up to
+// `body_kept` bytes. Each member is tested first: a server's handler touches few of them.
+void empty(Response& response, std::size_t body_kept) noexcept {
     response.status = Status::OK;
     response.headers.clear();
-    if (response.body.capacity() > 64 * 1024)
+    if (response.body.capacity() > body_kept)
         std::string().swap(response.body);
     response.body.clear();
     if (!response.cookies.empty())
@@ -88,7 +94,13 @@ std::optional<Response> Exchange::guarded(const char* what, Fn&& fn) {
 }
 
 Response& Exchange::borrow_response() {
-    response_ = spare_response ? std::move(spare_response) : std::make_unique<Response>();
+    if (spare_responses.empty()) {
+        spare_responses.reserve(max_spare_responses);  // release_response() cannot allocate
+        response_ = std::make_unique<Response>();
+    } else {
+        response_ = std::move(spare_responses.back());
+        spare_responses.pop_back();
+    }
     return *response_;
 }
 
@@ -97,12 +109,12 @@ std::unique_ptr<Response> Exchange::take_response() noexcept { return std::move(
 void Exchange::release_response() noexcept {
     if (!response_)
         return;
-    if (spare_response || response_->stream_state) {
+    if (spare_responses.size() == spare_responses.capacity() || response_->stream_state) {
         response_.reset();
         return;
     }
-    empty(*response_);
-    spare_response = std::move(response_);
+    empty(*response_, spare_responses.empty() ? first_spare_body : other_spare_body);
+    spare_responses.push_back(std::move(response_));
 }
 
 void Exchange::begin(Clock::time_point started) noexcept {

@@ -398,6 +398,11 @@ struct Http2Callbacks {
             // outside this callback (it is application code).
             self.loop_.reactor().post([keep = it->second] { keep->exchange.cancel(); });
         }
+        // Its response, sent, goes back to the thread's spares for the next stream, unless a
+        // handler elsewhere (or a posted cancel) still holds the stream or a body stream or
+        // WebSocket was attached to it.
+        if (it->second.use_count() == 1 && !stream.streamed && !stream.websocket && stream.submitted)
+            exchange.release_response();
         self.streams_.erase(it);  // a handler running elsewhere keeps it until it returns
         return 0;
     }
