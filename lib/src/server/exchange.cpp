@@ -31,13 +31,12 @@ thread_local std::vector<Fields::node_type> spare_cookies;
 // A thread's spare responses, emptied, with the storage of their header lists and bodies: a
 // connection takes one for a request and gives it back once the response is framed, so that an
 // idle connection holds none and a busy one allocates none. An HTTP/1.1 connection has one
-// response at a time; an HTTP/2 one has one for each stream whose answer is going out.
-thread_local std::vector<std::unique_ptr<Response>> spare_responses;
-constexpr std::size_t max_spare_responses = 16;
-// The body storage a spare keeps: the first's as large as a 64 KiB body, the others' small, so
-// that a thread keeps at most about 124 KiB of them.
-constexpr std::size_t first_spare_body = 64 * 1024;
-constexpr std::size_t other_spare_body = 4 * 1024;
+// response at a time (spare_response, whose body storage may be as large as a 64 KiB body); an
+// HTTP/2 one has one for each stream whose answer is going out (up to 15 more, each keeping a
+// body's storage of 4 KiB at most).
+thread_local std::unique_ptr<Response> spare_response;
+thread_local std::vector<std::unique_ptr<Response>> more_spare_responses;
+constexpr std::size_t max_more_spare_responses = 15;
 
 // Empties `response` as a new one is, keeping the storage of its fields and of a body up to
 // `body_kept` bytes. Each member is tested first: a server's handler touches few of them.
@@ -94,12 +93,14 @@ std::optional<Response> Exchange::guarded(const char* what, Fn&& fn) {
 }
 
 Response& Exchange::borrow_response() {
-    if (spare_responses.empty()) {
-        spare_responses.reserve(max_spare_responses);  // release_response() cannot allocate
-        response_ = std::make_unique<Response>();
+    if (spare_response) {
+        response_ = std::move(spare_response);
+    } else if (!more_spare_responses.empty()) {
+        response_ = std::move(more_spare_responses.back());
+        more_spare_responses.pop_back();
     } else {
-        response_ = std::move(spare_responses.back());
-        spare_responses.pop_back();
+        more_spare_responses.reserve(max_more_spare_responses);  // release_response() cannot allocate
+        response_ = std::make_unique<Response>();
     }
     return *response_;
 }
@@ -109,12 +110,17 @@ std::unique_ptr<Response> Exchange::take_response() noexcept { return std::move(
 void Exchange::release_response() noexcept {
     if (!response_)
         return;
-    if (spare_responses.size() == spare_responses.capacity() || response_->stream_state) {
+    if (response_->stream_state) {
         response_.reset();
-        return;
+    } else if (!spare_response) {
+        empty(*response_, 64 * 1024);
+        spare_response = std::move(response_);
+    } else if (more_spare_responses.size() < more_spare_responses.capacity()) {
+        empty(*response_, 4 * 1024);
+        more_spare_responses.push_back(std::move(response_));
+    } else {
+        response_.reset();
     }
-    empty(*response_, spare_responses.empty() ? first_spare_body : other_spare_body);
-    spare_responses.push_back(std::move(response_));
 }
 
 void Exchange::begin(Clock::time_point started) noexcept {
