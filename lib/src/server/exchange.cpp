@@ -110,17 +110,16 @@ std::unique_ptr<Response> Exchange::take_response() noexcept { return std::move(
 void Exchange::release_response() noexcept {
     if (!response_)
         return;
-    if (response_->stream_state) {
+    const bool first = !spare_response;
+    if (response_->stream_state || (!first && more_spare_responses.size() == more_spare_responses.capacity())) {
         response_.reset();
-    } else if (!spare_response) {
-        empty(*response_, 64 * 1024);
-        spare_response = std::move(response_);
-    } else if (more_spare_responses.size() < more_spare_responses.capacity()) {
-        empty(*response_, 4 * 1024);
-        more_spare_responses.push_back(std::move(response_));
-    } else {
-        response_.reset();
+        return;
     }
+    empty(*response_, first ? 64 * 1024 : 4 * 1024);  // called once here, so that it is inlined
+    if (first)
+        spare_response = std::move(response_);
+    else
+        more_spare_responses.push_back(std::move(response_));
 }
 
 void Exchange::begin(Clock::time_point started) noexcept {
