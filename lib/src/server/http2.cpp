@@ -266,7 +266,8 @@ struct Http2Callbacks {
         stream->id = frame->hd.stream_id;
         stream->started = Clock::now();
         nghttp2_session_set_stream_user_data(session, stream->id, stream.get());
-        self.streams_[stream->id] = std::move(stream);
+        const std::int32_t id = stream->id;
+        self.streams_.emplace(self.position(id), id, std::move(stream));  // at the end but for a bug
         return 0;
     }
 
@@ -370,9 +371,10 @@ struct Http2Callbacks {
 
     static int stream_closed(nghttp2_session*, std::int32_t stream_id, std::uint32_t error_code, void* user_data) {
         Http2Session& self = of(user_data);
-        const auto it = self.streams_.find(stream_id);
-        if (it == self.streams_.end())
+        const auto at = self.position(stream_id);
+        if (at == self.streams_.end() || at->first != stream_id)
             return 0;
+        const auto it = self.streams_.begin() + (at - self.streams_.cbegin());
         Http2Session::Stream& stream = *it->second;
         // What frames still coming on it get (Http2Session::check()).
         if (self.highest_stream_ - stream_id < Http2Session::remembered)
@@ -536,9 +538,14 @@ Http2Session::~Http2Session() {
     nghttp2_session_del(session_);
 }
 
+Http2Session::Streams::const_iterator Http2Session::position(std::int32_t id) const noexcept {
+    return std::lower_bound(streams_.begin(), streams_.end(), id,
+                            [](const auto& entry, std::int32_t wanted) { return entry.first < wanted; });
+}
+
 Http2Session::Stream* Http2Session::find(std::int32_t id) const {
-    const auto it = streams_.find(id);
-    return it == streams_.end() ? nullptr : it->second.get();
+    const auto it = position(id);
+    return it == streams_.end() || it->first != id ? nullptr : it->second.get();
 }
 
 void Http2Session::calm_down(const char* what) {

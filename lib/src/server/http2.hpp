@@ -41,7 +41,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 typedef struct nghttp2_session nghttp2_session;
@@ -147,6 +146,9 @@ private:
     friend struct Http2Callbacks;
 
     Stream* find(std::int32_t id) const;
+    using Streams = std::vector<std::pair<std::int32_t, std::shared_ptr<Stream>>>;
+    /// Where stream `id` is in streams_, or where it would go.
+    Streams::const_iterator position(std::int32_t id) const noexcept;
     /// The request's head is in (with END_STREAM if `last`): the stream's exchange begins, or
     /// the request is refused.
     void on_request_head(Stream& stream, bool last);
@@ -197,8 +199,11 @@ private:
     const std::function<void()> wake_;
     const std::shared_ptr<const std::function<void()>> shared_wake_;  // for streams whose coroutine may outlive this
     nghttp2_session* session_ = nullptr;
-    // Shared: a handler that runs on when this thread loses the loop keeps its stream alive.
-    std::unordered_map<std::int32_t, std::shared_ptr<Stream>> streams_;
+    // The open streams by id, in order: a new stream's id is above every id before it (RFC 9113,
+    // Section 5.1.1), so it goes at the end, and a stream is found by a binary search. A vector:
+    // no node to allocate for each stream. Shared: a handler that runs on when this thread loses
+    // the loop keeps its stream alive.
+    Streams streams_;
     std::deque<std::shared_ptr<Stream>> ready_;  // whole requests whose handlers are to run
     Replies replies_;  // on_reply hooks, run by run()
     // The response head submit() hands nghttp2 (which copies it): its names in lower case and its
