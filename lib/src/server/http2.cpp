@@ -267,7 +267,7 @@ struct Http2Callbacks {
         stream->started = Clock::now();
         nghttp2_session_set_stream_user_data(session, stream->id, stream.get());
         const std::int32_t id = stream->id;
-        self.streams_.emplace(self.position(id), id, std::move(stream));  // at the end but for a bug
+        self.streams_.emplace(self.position(id), id, std::move(stream));  // at the end: ids only grow
         return 0;
     }
 
