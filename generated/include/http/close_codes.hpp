@@ -214,3 +214,8 @@ std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& o
 }
 
 }  // namespace http
+
+// A view of static rows: an iterator outlives the table object it came from, so std::ranges
+// algorithms on statuses() and the like give iterators, not std::ranges::dangling.
+template <>
+inline constexpr bool std::ranges::enable_borrowed_range<http::CloseCodeTable> = true;

@@ -153,3 +153,8 @@ std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& o
 }
 
 }  // namespace http::h2
+
+// A view of static rows: an iterator outlives the table object it came from, so std::ranges
+// algorithms on statuses() and the like give iterators, not std::ranges::dangling.
+template <>
+inline constexpr bool std::ranges::enable_borrowed_range<http::h2::ErrorCodeTable> = true;

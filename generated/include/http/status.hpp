@@ -1402,6 +1402,11 @@ std::basic_ostream<char, Traits>& operator<<(std::basic_ostream<char, Traits>& o
 
 }  // namespace http
 
+// A view of static rows: an iterator outlives the table object it came from, so std::ranges
+// algorithms on statuses() and the like give iterators, not std::ranges::dangling.
+template <class T>
+inline constexpr bool std::ranges::enable_borrowed_range<http::Rows<T>> = true;
+
 // fmt::format("{}", http::NOT_FOUND) == "404 Not Found", when {fmt} is available; a format spec
 // applies to that text ("{:>16}"). Define HTTPKIT_NO_FMT to leave it out. Only <fmt/core.h> is
 // needed: the spec is handed back to {fmt}'s compiled formatting rather than to the string_view

@@ -157,7 +157,16 @@ inline std::optional<std::chrono::system_clock::time_point> parse_http_date(std:
     if (d < 1 || static_cast<unsigned>(d) > detail::days_in_month(y, static_cast<unsigned>(mon)))
         return std::nullopt;
     const long long day_count = detail::days_from_civil(y, static_cast<unsigned>(mon), static_cast<unsigned>(d));
-    return system_clock::time_point(seconds(day_count * 86400 + h * 3600 + m * 60 + s));
+    const long long second = day_count * 86400 + h * 3600 + m * 60 + s;
+    // The clock counts nanoseconds in 64 bits: 1677-09-21 to 2262-04-11. A date outside that is
+    // its nearest end (a cookie's "Expires=Fri, 31 Dec 9999 23:59:59 GMT" is as late as can be).
+    constexpr long long latest = duration_cast<seconds>(system_clock::duration::max()).count();
+    constexpr long long earliest = duration_cast<seconds>(system_clock::duration::min()).count();
+    if (second > latest)
+        return system_clock::time_point::max();
+    if (second < earliest)
+        return system_clock::time_point::min();
+    return system_clock::time_point(seconds(second));
 }
 
 }  // namespace http

@@ -95,6 +95,24 @@ BOOST_AUTO_TEST_CASE(the_calendar_is_chronos) {
     BOOST_TEST(http::format_http_date(system_clock::from_time_t(-1)) == "Wed, 31 Dec 1969 23:59:59 GMT");
 }
 
+// The clock holds 1677-09-21 to 2262-04-11 (nanoseconds in 64 bits): a date outside is its
+// nearest end, not a signed overflow (under UBSan, an error) that lands somewhere in between.
+BOOST_AUTO_TEST_CASE(a_date_past_the_clock_is_its_end) {
+    const auto late = http::parse_http_date("Fri, 31 Dec 9999 23:59:59 GMT");
+    BOOST_REQUIRE(late.has_value());
+    BOOST_TEST((*late == system_clock::time_point::max()));
+    const auto early = http::parse_http_date("Sat, 01 Jan 1000 00:00:00 GMT");
+    BOOST_REQUIRE(early.has_value());
+    BOOST_TEST((*early == system_clock::time_point::min()));
+    const auto last = http::parse_http_date("Fri, 11 Apr 2262 23:47:16 GMT");  // the last whole second
+    BOOST_REQUIRE(last.has_value());
+    BOOST_TEST((*last < system_clock::time_point::max()));
+    BOOST_TEST((*last > system_clock::time_point::max() - seconds(1)));
+    const auto past = http::parse_http_date("Fri, 11 Apr 2262 23:47:17 GMT");
+    BOOST_REQUIRE(past.has_value());
+    BOOST_TEST((*past == system_clock::time_point::max()));
+}
+
 BOOST_AUTO_TEST_CASE(leap_days_only_in_leap_years) {
     BOOST_TEST(http::parse_http_date("Tue, 29 Feb 2000 00:00:00 GMT").has_value());
     BOOST_TEST(http::parse_http_date("Thu, 29 Feb 2024 12:00:00 GMT").has_value());
