@@ -99,7 +99,7 @@ Response& Exchange::borrow_response() {
         response_ = std::move(more_spare_responses.back());
         more_spare_responses.pop_back();
     } else {
-        more_spare_responses.reserve(max_more_spare_responses);  // release_response() cannot allocate
+        more_spare_responses.reserve(max_more_spare_responses);  // so that release_response() need not
         response_ = std::make_unique<Response>();
     }
     return *response_;
@@ -111,6 +111,14 @@ void Exchange::release_response() noexcept {
     if (!response_)
         return;
     const bool first = !spare_response;
+    if (!first && more_spare_responses.capacity() == 0) {
+        // A thread that gives back before it has borrowed (one the watchdog started): room for
+        // the spares now, or none kept.
+        try {
+            more_spare_responses.reserve(max_more_spare_responses);
+        } catch (const std::exception&) {  // none kept
+        }
+    }
     if (response_->stream_state || (!first && more_spare_responses.size() == more_spare_responses.capacity())) {
         response_.reset();
         return;
