@@ -6,6 +6,7 @@
 #include "proto/message/refusals.hpp"
 #include "proto/message/serialize.hpp"
 #include "proto/parser/request_parser.hpp"
+#include "server/block_cache.hpp"
 #include "server/websocket.hpp"
 
 #include <nghttp2/nghttp2.h>
@@ -510,7 +511,12 @@ Http2Session::Http2Session(Loop& loop, const ClientInfo& client, const Relayed* 
     // The CONTINUATION bound is this session's own (begin_frame), which ends the connection with
     // a GOAWAY; nghttp2's, lower by default, would end it without one.
     nghttp2_option_set_max_continuations(options, 4 * max_continuations);
-    const int made = nghttp2_session_server_new2(&session_, callbacks, this, options);
+    // nghttp2's blocks from a per-thread cache (server/block_cache.hpp); nghttp2 copies this.
+    nghttp2_mem memory{nullptr, [](std::size_t size, void*) { return block_cache::allocate(size); },
+                       [](void* block, void*) { block_cache::free(block); },
+                       [](std::size_t count, std::size_t size, void*) { return block_cache::allocate_zeroed(count, size); },
+                       [](void* block, std::size_t size, void*) { return block_cache::reallocate(block, size); }};
+    const int made = nghttp2_session_server_new3(&session_, callbacks, this, options, &memory);
     nghttp2_session_callbacks_del(callbacks);
     nghttp2_option_del(options);
     if (made != 0)
