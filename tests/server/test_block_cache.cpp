@@ -31,8 +31,9 @@ bool holds(const void* block, std::size_t size, unsigned char seed) {
     return true;
 }
 
-// Frees what this thread's cache holds (by taking it all and freeing past the bound).
-void drain() {
+// Fills every class of this thread's cache to its bound: takes blocks_per_class of each class
+// (what the cache held, and new ones) and frees them all.
+void fill_cache() {
     std::vector<void*> taken;
     for (std::size_t c = 1; c <= cache::classes; ++c)
         for (std::size_t i = 0; i < cache::blocks_per_class; ++i)
@@ -118,12 +119,24 @@ BOOST_AUTO_TEST_CASE(reallocate_keeps_the_contents) {
     BOOST_REQUIRE(smaller != nullptr);
     BOOST_TEST(holds(smaller, 10, 5));
     cache::free(smaller);
+
+    // A size no allocation can have: nullptr, and the block as it was, as with realloc.
+    void* kept = cache::allocate(100);
+    fill(kept, 100, 11);
+    BOOST_TEST(cache::reallocate(kept, SIZE_MAX) == nullptr);
+    BOOST_TEST(holds(kept, 100, 11));
+    void* kept_large = cache::allocate(5000);
+    fill(kept_large, 5000, 13);
+    BOOST_TEST(cache::reallocate(kept_large, SIZE_MAX - 8) == nullptr);
+    BOOST_TEST(holds(kept_large, 5000, 13));
+    cache::free(kept);
+    cache::free(kept_large);
 }
 
 BOOST_AUTO_TEST_CASE(each_class_keeps_a_bounded_number) {
     if (!cache::enabled())
         return;
-    drain();  // every class full
+    fill_cache();
     const std::size_t before = cache::cached();
     BOOST_TEST(before == cache::classes * cache::blocks_per_class);
     std::vector<void*> blocks;

@@ -1,5 +1,6 @@
 #include "server/block_cache.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -25,6 +26,7 @@ namespace {
 // malloc's alignment.
 constexpr std::size_t header = 16;
 constexpr std::size_t uncached = 0;
+static_assert(header % alignof(std::max_align_t) == 0 && header >= sizeof(std::size_t));
 
 std::size_t& class_of(void* block) noexcept { return *reinterpret_cast<std::size_t*>(static_cast<char*>(block) - header); }
 
