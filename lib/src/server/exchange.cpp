@@ -99,7 +99,6 @@ Response& Exchange::borrow_response() {
         response_ = std::move(more_spare_responses.back());
         more_spare_responses.pop_back();
     } else {
-        more_spare_responses.reserve(max_more_spare_responses);  // so that release_response() need not
         response_ = std::make_unique<Response>();
     }
     return *response_;
@@ -112,8 +111,8 @@ void Exchange::release_response() noexcept {
         return;
     const bool first = !spare_response;
     if (!first && more_spare_responses.capacity() == 0) {
-        // A thread that gives back before it has borrowed (one the watchdog started): room for
-        // the spares now, or none kept.
+        // The first response beyond spare_response: room for all of them, once (push_back below
+        // then never allocates), or none kept.
         try {
             more_spare_responses.reserve(max_more_spare_responses);
         } catch (const std::exception&) {  // none kept

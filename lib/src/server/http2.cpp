@@ -5,6 +5,7 @@
 #include "proto/message/parameters.hpp"
 #include "proto/message/refusals.hpp"
 #include "proto/message/serialize.hpp"
+#include "proto/parser/char_class.hpp"
 #include "proto/parser/request_parser.hpp"
 #include "server/block_cache.hpp"
 #include "server/websocket.hpp"
@@ -372,10 +373,9 @@ struct Http2Callbacks {
 
     static int stream_closed(nghttp2_session*, std::int32_t stream_id, std::uint32_t error_code, void* user_data) {
         Http2Session& self = of(user_data);
-        const auto at = self.position(stream_id);
-        if (at == self.streams_.end() || at->first != stream_id)
+        const auto it = self.position(stream_id);
+        if (it == self.streams_.end() || it->first != stream_id)
             return 0;
-        const auto it = self.streams_.begin() + (at - self.streams_.cbegin());
         Http2Session::Stream& stream = *it->second;
         // What frames still coming on it get (Http2Session::check()).
         if (self.highest_stream_ - stream_id < Http2Session::remembered)
@@ -402,9 +402,9 @@ struct Http2Callbacks {
             self.loop_.reactor().post([keep = it->second] { keep->exchange.cancel(); });
         }
         // Its response, sent, goes back to the thread's spares for the next stream, unless a
-        // handler elsewhere (or a posted cancel) still holds the stream or a body stream or
-        // WebSocket was attached to it.
-        if (it->second.use_count() == 1 && !stream.streamed && !stream.websocket && stream.submitted)
+        // handler elsewhere (or a posted cancel) still holds the stream, or a body stream or a
+        // WebSocket (whose frames are a stream too) was attached to it.
+        if (it->second.use_count() == 1 && !stream.streamed && stream.submitted)
             exchange.release_response();
         self.streams_.erase(it);  // a handler running elsewhere keeps it until it returns
         return 0;
@@ -945,11 +945,9 @@ void Http2Session::submit(Stream& stream) {
         auto add = [this](std::string_view name, std::string_view value) {
             const std::size_t at = head_text_.size();
             head_text_.append(name).append(value);
-            for (std::size_t i = at; i < at + name.size(); ++i) {
-                const char c = head_text_[i];
-                if (c >= 'A' && c <= 'Z')
-                    head_text_[i] = static_cast<char>(c - 'A' + 'a');
-            }
+            char* const lower = head_text_.data() + at;  // not head_text_[i]: a char store may alias the string
+            for (std::size_t i = 0; i < name.size(); ++i)
+                lower[i] = ascii_lower(lower[i]);
             head_fields_.push_back({at, name.size(), at + name.size(), value.size()});
         };
         const auto code = static_cast<unsigned>(response.status);  // three digits: check_response()
